@@ -1,0 +1,1 @@
+"""The warehouse: schema (raw → canonical layers), engine, and the unit dimension."""

@@ -1,0 +1,201 @@
+"""Warehouse tables, by layer. Table prefixes show where data stands:
+
+- ``raw_*``    immutable landing layer: every source row as received (personal data
+               already scrubbed at ingestion), with lineage; append-only.
+- ``dim_*``    reference data (administrative units, versioned by validity dates).
+- ``fact_*``   the canonical, consolidated model that reports read: official records
+               only, normalised, de-duplicated, corrections applied, pseudonymised.
+- ``dq_*``     data-quality results and quarantined rows, for auditors.
+- ``rpt_*``    what was produced: report files with checksums and the batches they read.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint, Index)
+
+metadata = MetaData()
+
+# ---------------------------------------------------------------- reference
+dim_unit = Table(
+    "dim_unit", metadata,
+    Column("unit_key", String(32), primary_key=True),     # "<scheme>:<code>"
+    Column("unit_code", String(8), nullable=False),       # national statistical code
+    Column("name", String(200), nullable=False),
+    Column("unit_type", String(40), nullable=False),      # Thành phố, Quận, Huyện, Phường, Xã, ...
+    Column("level", String(8), nullable=False),           # tinh | huyen | xa
+    Column("parent_code", String(8)),
+    Column("parent_key", String(32)),
+    Column("scheme", String(16), nullable=False),         # legacy (3-tier) | 2025 (2-tier) | province
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),                             # inclusive; NULL = still valid
+    Column("source", String(80), nullable=False),
+)
+Index("ix_dim_unit_code", dim_unit.c.unit_code)
+
+# ---------------------------------------------------------------- raw layer
+raw_batch = Table(
+    "raw_batch", metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("source_kind", String(24), nullable=False),    # commune_register | district_db | city_service
+    Column("source_name", String(120), nullable=False),   # unit code / database / service name
+    Column("logical_key", String(200), nullable=False),   # file stem, db table, API resource
+    Column("source_ref", Text, nullable=False),           # path / redacted URL / endpoint
+    Column("checksum", String(64)),
+    Column("watermark_from", String(40)),
+    Column("watermark_to", String(40)),
+    Column("row_count", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False),         # loaded | rejected
+    Column("message", Text),
+    Column("run_id", String(250)),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+)
+Index("ix_raw_batch_source", raw_batch.c.source_kind, raw_batch.c.logical_key)
+
+raw_file_manifest = Table(
+    "raw_file_manifest", metadata,
+    Column("logical_key", String(200), nullable=False),   # file name (stem) as delivered
+    Column("checksum", String(64), nullable=False),       # sha256 of the file bytes
+    Column("path", Text, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("batch_id", String(40), nullable=False),
+    Column("ingested_at", DateTime, nullable=False),
+    UniqueConstraint("logical_key", "checksum", name="uq_manifest_file_version"),
+)
+
+raw_watermark = Table(
+    "raw_watermark", metadata,
+    Column("source_kind", String(24), primary_key=True),
+    Column("source_name", String(120), primary_key=True),
+    Column("stream", String(60), primary_key=True),       # table or API resource
+    Column("watermark", String(40), nullable=False),      # last seen last-modified (ISO)
+    Column("updated_at", DateTime, nullable=False),
+)
+
+raw_record = Table(
+    "raw_record", metadata,
+    Column("raw_id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(40), nullable=False),
+    Column("source_kind", String(24), nullable=False),
+    Column("source_name", String(120), nullable=False),
+    Column("record_type", String(16), nullable=False),    # reception | petition | case
+    Column("source_file", Text, nullable=False),          # file/sheet, db table, API resource
+    Column("source_row", Integer),                        # worksheet row number (1-based)
+    Column("record_id", String(80)),                      # id in the source system
+    Column("record_version", String(40)),                 # last-modified / version in the source
+    Column("payload", Text, nullable=False),              # JSON, values as received, PII scrubbed
+    Column("ingested_at", DateTime, nullable=False),
+    UniqueConstraint("source_kind", "source_name", "record_type", "batch_id", "source_file",
+                     "source_row", "record_id", "record_version", name="uq_raw_record"),
+)
+Index("ix_raw_record_batch", raw_record.c.batch_id)
+Index("ix_raw_record_kind", raw_record.c.source_kind, raw_record.c.record_type)
+
+# ---------------------------------------------------------------- canonical facts
+_lineage = lambda: [  # noqa: E731 - the same lineage columns on every fact table
+    Column("source_kind", String(24), nullable=False),
+    Column("source_name", String(120), nullable=False),
+    Column("record_id", String(80)),
+    Column("raw_id", Integer, nullable=False),
+    Column("batch_id", String(40), nullable=False),
+]
+
+fact_reception = Table(
+    "fact_reception", metadata,
+    Column("reception_key", String(200), primary_key=True),
+    Column("unit_code", String(8), nullable=False),       # as recorded
+    Column("unit_key", String(32), nullable=False),       # unit version valid on received_date
+    Column("received_date", Date, nullable=False),
+    Column("mode", String(16), nullable=False),           # thuong_xuyen | dinh_ky | dot_xuat
+    Column("receiver", String(16), nullable=False),       # can_bo | thu_truong | uy_quyen
+    Column("sitting_key", String(200)),                   # kỳ tiếp, for dinh_ky/dot_xuat
+    Column("people", Integer, nullable=False),
+    Column("is_group", Boolean, nullable=False),          # đoàn đông người (people >= 5)
+    Column("petition_kind", String(8)),                   # KN | TC | KNPA
+    Column("case_key", String(200)),
+    Column("visit", String(12)),                          # lan_dau | nhieu_lan
+    Column("citizen_pseudonym", String(64)),              # HMAC; NULL for denouncers (TC)
+    *_lineage(),
+)
+Index("ix_fact_reception_unit_date", fact_reception.c.unit_key, fact_reception.c.received_date)
+
+fact_petition = Table(
+    "fact_petition", metadata,
+    Column("petition_key", String(200), primary_key=True),
+    Column("unit_code", String(8), nullable=False),
+    Column("unit_key", String(32), nullable=False),
+    Column("received_date", Date, nullable=False),
+    Column("channel", String(16), nullable=False),        # tiep_cong_dan | buu_chinh | co_quan_khac | truc_tuyen
+    Column("petition_kind", String(8), nullable=False),   # KN | TC | KNPA
+    Column("signers", String(8), nullable=False),         # nhieu | mot | khac
+    Column("field", String(32)),                          # lĩnh vực
+    Column("case_key", String(200)),
+    Column("eligible", Boolean),                          # đủ điều kiện xử lý
+    Column("competent", Boolean),                         # thuộc thẩm quyền
+    Column("handling", String(16)),                       # thu_ly | huong_dan | chuyen_don | don_doc
+    Column("reply_received", Boolean),                    # văn bản phúc đáp
+    Column("resolution_status", String(24)),              # chua_giai_quyet | dang_giai_quyet | da_giai_quyet
+    Column("resolved_date", Date),
+    Column("citizen_pseudonym", String(64)),
+    *_lineage(),
+)
+
+fact_case = Table(
+    "fact_case", metadata,
+    Column("case_key", String(200), primary_key=True),
+    Column("unit_code", String(8), nullable=False),
+    Column("unit_key", String(32), nullable=False),
+    Column("opened_date", Date, nullable=False),
+    Column("petition_kind", String(8)),
+    Column("field", String(32)),
+    Column("resolution_status", String(24)),
+    Column("resolved_date", Date),
+    *_lineage(),
+)
+
+# ---------------------------------------------------------------- data quality
+dq_quarantine = Table(
+    "dq_quarantine", metadata,
+    Column("quarantine_id", Integer, primary_key=True, autoincrement=True),
+    Column("raw_id", Integer),
+    Column("batch_id", String(40), nullable=False),
+    Column("source_kind", String(24), nullable=False),
+    Column("source_name", String(120), nullable=False),
+    Column("record_type", String(16), nullable=False),
+    Column("source_file", Text),
+    Column("source_row", Integer),
+    Column("record_id", String(80)),
+    Column("reason_code", String(40), nullable=False),
+    Column("reason", Text, nullable=False),               # what to fix, no personal data
+    Column("detected_at", DateTime, nullable=False),
+)
+
+dq_validation = Table(
+    "dq_validation", metadata,
+    Column("validation_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(250)),
+    Column("suite", String(120), nullable=False),
+    Column("partition", String(120), nullable=False),     # e.g. source kind / record type
+    Column("success", Boolean, nullable=False),
+    Column("evaluated", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("details", Text),                              # JSON summary, no row values
+    Column("validated_at", DateTime, nullable=False),
+)
+
+# ---------------------------------------------------------------- what was produced
+rpt_report = Table(
+    "rpt_report", metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=True),
+    Column("form", String(20), nullable=False),
+    Column("form_version", String(20), nullable=False),
+    Column("unit_code", String(8), nullable=False),
+    Column("date_from", Date, nullable=False),
+    Column("date_to", Date, nullable=False),
+    Column("period_label", String(80), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("run_id", String(250)),
+    Column("batches_read", Text),                         # JSON list of batch ids
+    Column("created_at", DateTime, nullable=False),
+)

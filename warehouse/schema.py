@@ -199,3 +199,14 @@ rpt_report = Table(
     Column("batches_read", Text),                         # JSON list of batch ids
     Column("created_at", DateTime, nullable=False),
 )
+
+# ---------------------------------------------------------------- publication state
+wh_partition_state = Table(
+    "wh_partition_state", metadata,
+    Column("source_kind", String(24), primary_key=True),
+    Column("batch_fingerprint", String(64), nullable=False),  # sha256 of the batch ids read
+    Column("batches", Integer, nullable=False),
+    Column("stats", Text),
+    Column("run_id", String(250)),
+    Column("consolidated_at", DateTime, nullable=False),
+)

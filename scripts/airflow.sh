@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make airflow: `airflow standalone` (API server + UI on :8080, scheduler, dag processor,
+# triggerer) on the project's DAGs, with the simulated city service running beside it.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+[ -f output/sources/manifest.json ] || python -m simulators.generate --out output/sources --seed 42
+mkdir -p output/logs
+scripts/city_service.sh start
+trap 'scripts/city_service.sh stop' EXIT
+echo "Airflow UI: http://localhost:8080  — user 'admin', password printed below and stored in"
+echo "  $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+airflow standalone

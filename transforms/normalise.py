@@ -1,0 +1,160 @@
+"""Normalise values as people and systems write them: Unicode, dates, integers, codes.
+
+Every parser raises ``ValueError`` with a message a person can act on (in Vietnamese,
+since it is shown to the unit that must correct its data); callers quarantine the row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(value: str) -> str:
+    """Unicode NFC with collapsed whitespace (registers mix NFC and NFD text)."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def fold(value: object) -> str:
+    """A matching key: no diacritics, lower case, đ→d, single spaces, no punctuation
+    at the ends. "Số CCCD/Hộ chiếu" and "so cccd/ho chieu" fold to the same key."""
+    s = unicodedata.normalize("NFD", str(value)).replace("đ", "d").replace("Đ", "D")
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    return _SPACES.sub(" ", s).strip(" .:;,-\t\n").lower()
+
+
+_DATE_TEXT = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+
+
+def parse_date(value: object) -> dt.date:
+    """A date from a date/datetime cell, ISO text, or Vietnamese dd/mm/yyyy text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("thiếu ngày")
+    s = str(value)
+    m = _ISO.match(s)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = _DATE_TEXT.match(s)
+        if not m:
+            raise ValueError(f"ngày không đúng định dạng dd/mm/yyyy: {s[:20]!r}")
+        d, mo, y = (int(g) for g in m.groups())
+    try:
+        return dt.date(y, mo, d)
+    except ValueError:
+        raise ValueError(f"ngày không tồn tại: {s[:20]!r}") from None
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+def parse_int(value: object, *, minimum: int | None = None, field: str = "số") -> int:
+    """An integer from a number cell or text; "1.234" is Vietnamese for 1234."""
+    if isinstance(value, bool):
+        raise ValueError(f"{field} không phải là số: {value!r}")
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float):
+        if value != int(value):
+            raise ValueError(f"{field} không phải số nguyên: {value!r}")
+        n = int(value)
+    else:
+        s = str(value or "").strip().replace(" ", "")
+        if _THOUSANDS.match(s):
+            s = s.replace(".", "")
+        if not re.fullmatch(r"-?\d+", s):
+            raise ValueError(f"{field} không phải là số: {str(value)[:20]!r}")
+        n = int(s)
+    if minimum is not None and n < minimum:
+        raise ValueError(f"{field} phải ≥ {minimum}, nhận được {n}")
+    return n
+
+
+def lookup(mapping: dict[str, str], value: object, field: str) -> str:
+    """Map a coded or free-text value to a canonical code via folded keys."""
+    key = fold(value) if value is not None else ""
+    try:
+        return mapping[key]
+    except KeyError:
+        allowed = ", ".join(sorted({k for k in mapping if k}))
+        raise ValueError(f"giá trị '{str(value)[:30]}' không hợp lệ ở cột {field} (hợp lệ: {allowed})") from None
+
+
+def folded_map(pairs: dict[str, list[str]]) -> dict[str, str]:
+    """{canonical: [spellings]} → {folded spelling: canonical}."""
+    out: dict[str, str] = {}
+    for canonical, spellings in pairs.items():
+        for s in [canonical, *spellings]:
+            out[fold(s)] = canonical
+    return out
+
+
+KIND = folded_map({
+    "KN": ["khiếu nại", "khieu nai"],
+    "TC": ["tố cáo", "to cao"],
+    "KNPA": ["kiến nghị, phản ánh", "kiến nghị phản ánh", "phản ánh, kiến nghị", "KN, PA", "KNPA"],
+})
+MODE = folded_map({
+    "thuong_xuyen": ["Thường xuyên", "THUONG_XUYEN", "regular"],
+    "dinh_ky": ["Định kỳ", "DINH_KY", "periodic"],
+    "dot_xuat": ["Đột xuất", "DOT_XUAT", "unscheduled"],
+})
+RECEIVER = folded_map({
+    "can_bo": ["Cán bộ tiếp công dân", "Cán bộ", "CAN_BO", "staff"],
+    "thu_truong": ["Thủ trưởng", "Chủ tịch", "THU_TRUONG", "head"],
+    "uy_quyen": ["Ủy quyền", "Uỷ quyền", "Phó Chủ tịch (ủy quyền)", "UY_QUYEN", "deputy"],
+})
+VISIT = folded_map({
+    "lan_dau": ["Lần đầu", "LAN_DAU", "first"],
+    "nhieu_lan": ["Nhiều lần", "NHIEU_LAN", "repeat"],
+})
+STATUS = folded_map({
+    "official": ["chính thức", "CHINH_THUC"],
+    "draft": ["nháp", "NHAP"],
+    "deleted": ["đã xóa", "DA_XOA"],
+})
+CHANNEL = folded_map({
+    "tiep_cong_dan": ["Qua tiếp công dân", "TIEP_CONG_DAN", "reception"],
+    "buu_chinh": ["Bưu chính", "BUU_CHINH", "post"],
+    "co_quan_khac": ["Cơ quan khác chuyển đến", "CO_QUAN_KHAC", "agency"],
+    "truc_tuyen": ["Trực tuyến", "TRUC_TUYEN", "online"],
+})
+FIELD = folded_map({
+    "che_do_chinh_sach": ["Chế độ chính sách", "CHE_DO_CHINH_SACH", "policy"],
+    "dat_dai": ["Đất đai, nhà cửa", "DAT_DAI", "land"],
+    "cong_chuc": ["Công chức, công vụ", "CONG_CHUC", "civil_service"],
+    "tham_nhung": ["Tham nhũng", "THAM_NHUNG", "corruption"],
+    "tu_phap": ["Tư pháp", "TU_PHAP", "judicial"],
+    "dang_doan_the": ["Đảng, đoàn thể", "DANG_DOAN_THE", "party"],
+    "khac": ["Khác", "KHAC", "other"],
+})
+HANDLING = folded_map({
+    "thu_ly": ["Thụ lý", "THU_LY", "accept"],
+    "huong_dan": ["Hướng dẫn", "HUONG_DAN", "guide"],
+    "chuyen_don": ["Chuyển đơn", "CHUYEN_DON", "forward"],
+    "don_doc": ["Đôn đốc", "Đôn đốc giải quyết", "DON_DOC", "urge"],
+})
+RESOLUTION = folded_map({
+    "chua_giai_quyet": ["Chưa giải quyết", "CHUA_GIAI_QUYET", "unresolved"],
+    "dang_giai_quyet": ["Đang giải quyết", "DANG_GIAI_QUYET", "in_progress"],
+    "da_giai_quyet": ["Đã giải quyết", "DA_GIAI_QUYET", "resolved"],
+})
+YES_NO = folded_map({"yes": ["x", "có", "đủ", "thuộc", "1", "true"],
+                     "no": ["", "không", "không đủ", "không thuộc", "0", "false"]})
+
+
+def yes_no(value: object, field: str) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    return lookup(YES_NO, value, field) == "yes"

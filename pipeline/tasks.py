@@ -66,3 +66,76 @@ def _summary(batches: list[dict]) -> dict:
     rejected = [{"file": b["logical_key"], "reason": b["message"]} for b in batches if b["status"] == "rejected"]
     return {"batches": len(batches), "rows": sum(b["rows"] for b in batches),
             "rejected": rejected, "batch_ids": [b["batch_id"] for b in batches]}
+
+
+def resolve_period(period: str | None = None, date_from: str | None = None,
+                   date_to: str | None = None, today: str | None = None) -> dict:
+    """The reporting window from DAG params: a custom range, or a period spec ("latest",
+    "2026-Q3", "2026-H1", …) taken relative to `today` (the run's date)."""
+    import datetime as dt  # noqa: PLC0415
+
+    from reports import periods  # noqa: PLC0415
+
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise ValueError("a custom range needs both date_from and date_to")
+        p = periods.custom(date_from, date_to)
+    else:
+        p = periods.parse(period or "latest", today or dt.date.today())
+    return {"key": p.key, "kind": p.kind, "year": p.year, "start": p.start.isoformat(),
+            "end": p.end.isoformat(), "label": p.label}
+
+
+def build_report_01_tcd(period: dict, run_id: str | None = None) -> dict:
+    """Write the city's 01/TCD workbook for a window from the published warehouse."""
+    return build_city_report("01/TCD", period, run_id=run_id)
+
+
+def build_city_report(form_code: str, period: dict, run_id: str | None = None) -> dict:
+    import datetime as dt  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    import pandas as pd  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from pipeline import settings  # noqa: PLC0415
+    from reports import city, periods  # noqa: PLC0415
+    from warehouse import db, units  # noqa: PLC0415
+    from warehouse.schema import fact_reception, raw_batch, rpt_report  # noqa: PLC0415
+
+    p = periods.Period(period["kind"], int(period["year"]), dt.date.fromisoformat(period["start"]),
+                       dt.date.fromisoformat(period["end"]), period["label"])
+    eng = db.engine()
+    province = settings.config()["province"]["code"]
+    with eng.connect() as conn:
+        records = pd.read_sql(sa.select(fact_reception).where(
+            fact_reception.c.received_date.between(p.start, p.end)), conn)
+        batch_ids = sorted(records["batch_id"].unique().tolist())
+        batches = conn.execute(sa.select(raw_batch.c.batch_id, raw_batch.c.checksum,
+                                         raw_batch.c.finished_at)
+                               .where(raw_batch.c.status == "loaded")).all()
+    cutoff = max((b.finished_at for b in batches), default=None)
+    code = form_code.replace("/", "-")
+    out_dir = settings.path_setting("reports") / code / p.key.replace("..", "_")
+    path = out_dir / f"{code}_{province}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
+    meta = {"run_id": run_id or "",
+            "data_cutoff": f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else "",
+            "source_batch_count": len(batch_ids)}
+    rep = city.city_report(form_code, p, records, units.unit_frame(), path, meta)
+    # One row per report and input: re-running over the same batches refreshes the row
+    # (new run id and checksum) instead of adding one; new data makes a new row.
+    batches_json = json.dumps(batch_ids)
+    values = dict(form=form_code, form_version=rep.form.version, unit_code=province,
+                  date_from=p.start, date_to=p.end, period_label=p.label, path=str(path),
+                  sha256=rep.sha256, run_id=run_id, batches_read=batches_json,
+                  created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    with eng.begin() as conn:
+        same = sa.and_(rpt_report.c.form == form_code, rpt_report.c.unit_code == province,
+                       rpt_report.c.date_from == p.start, rpt_report.c.date_to == p.end,
+                       rpt_report.c.batches_read == batches_json)
+        if conn.execute(sa.select(rpt_report.c.report_id).where(same)).first():
+            conn.execute(rpt_report.update().where(same).values(**values))
+        else:
+            conn.execute(rpt_report.insert().values(**values))
+    log.info("wrote %s (%s, %d records)", path, p, rep.record_count)
+    return {"path": str(path), "sha256": rep.sha256, "period": p.label, "records": rep.record_count}

@@ -1,0 +1,378 @@
+"""Write a computed report table as the official Excel layout (openpyxl).
+
+Driven entirely by the form definition (reports/formdef.py): the header tree becomes
+merged header cells, the MS row numbers the columns (with the identities the form
+prints), then one row per unit and the total row. A second sheet "Thông tin" carries
+the run's metadata (generic key/value pairs) so a delivered file can be traced back.
+
+Guarantees:
+- a table that breaks a check identity is refused (IdentityError) and nothing is
+  written;
+- values are numbers, never formulas (the file is a record of what was computed, and
+  readers such as mail previews do not evaluate formulas);
+- the write is atomic (temporary file in the same folder, then rename);
+- same inputs (incl. meta) → same bytes: timestamps inside the package are fixed from
+  ``meta['generated_at']`` (or the period end), so the returned sha256 identifies the
+  content.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from reports.formdef import FormDef, HeaderNode, ReportRow, TOTAL_ROW_ID, assert_identities
+
+FONT_NAME = "Times New Roman"
+NUMBER_FORMAT = "#,##0"
+DEFAULT_NUMBER_WIDTH = 8.5
+INFO_SHEET = "Thông tin"
+
+_thin = Side(style="thin")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+# Labels for well-known metadata keys on the info sheet; other keys are shown as given.
+META_LABELS = {
+    "run_id": "Mã lần chạy (run id)",
+    "data_cutoff": "Thời điểm chốt số liệu",
+    "generated_at": "Thời điểm lập báo cáo",
+    "source_batch_count": "Số lô dữ liệu nguồn",
+    "source_batches": "Các lô dữ liệu nguồn",
+    "record_count": "Số bản ghi được tính",
+    "form_version": "Phiên bản biểu mẫu",
+    "pipeline_version": "Phiên bản phần mềm",
+}
+
+
+def _font(size: float = 12, bold: bool = False, italic: bool = False, underline: str | None = None) -> Font:
+    return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, underline=underline)
+
+
+def _put(ws, row: int, col: int, value: Any, *, font: Font | None = None,
+         align: Alignment | None = None, border: bool = False, number_format: str | None = None,
+         merge_to: tuple[int, int] | None = None):
+    cell = ws.cell(row=row, column=col, value=value)
+    font = font or _font()
+    cell.font = font
+    if align:
+        cell.alignment = align
+    if number_format:
+        cell.number_format = number_format
+    if merge_to and merge_to != (row, col):
+        r2, c2 = merge_to
+        # Style every cell of the range: Excel draws a merged range's borders from
+        # its member cells, and a member left unstyled shows a gap.
+        for rr in range(row, r2 + 1):
+            for cc in range(col, c2 + 1):
+                if (rr, cc) != (row, col):
+                    m = ws.cell(row=rr, column=cc)
+                    m.font = font
+                    if border:
+                        m.border = BORDER
+        ws.merge_cells(start_row=row, start_column=col, end_row=r2, end_column=c2)
+    if border:
+        cell.border = BORDER
+    return cell
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    try:
+        return _as_datetime(dt.datetime.fromisoformat(str(value)))
+    except ValueError:
+        return None
+
+
+def _meta_value(value: Any) -> Any:
+    """A metadata value as a cell value: text for anything not a plain number, so the
+    sheet reads the same everywhere (no timezone or locale conversions)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set)):
+        items = sorted(map(str, value)) if isinstance(value, set) else [str(v) for v in value]
+        return ", ".join(items)
+    if isinstance(value, Mapping):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
+
+
+def _estimate_lines(text: str, width_chars: float) -> int:
+    # Times New Roman 11 bold: about one character per unit of column width, less a
+    # margin; words do not split, so count by words.
+    usable = max(width_chars - 1.0, 3.0)
+    lines, current = 1, 0.0
+    for word in str(text).split():
+        w = len(word) * 1.1
+        if current and current + 1 + w > usable:
+            lines += 1
+            current = w
+        else:
+            current = current + (1 if current else 0) + w
+        while current > usable:  # a word longer than the column wraps by characters
+            lines += 1
+            current -= usable
+    return lines
+
+
+def _header_layout(form: FormDef) -> list[tuple[HeaderNode, int, int, int, int]]:
+    """(node, level, depth-span, first column, last column) for every header node;
+    columns counted from 0 over the MS columns."""
+    depth = form.header_depth
+    out = []
+    counter = [0]
+
+    def walk(node: HeaderNode, level: int):
+        if node.is_leaf:
+            c = counter[0]
+            counter[0] += 1
+            out.append((node, level, depth - level, c, c))
+            return c, c
+        first = last = None
+        for ch in node.children:
+            a, b = walk(ch, level + 1)
+            first = a if first is None else first
+            last = b
+        out.append((node, level, 1, first, last))
+        return first, last
+
+    for n in form.header:
+        walk(n, 0)
+    return out
+
+
+def _validate(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None) -> None:
+    missing = [c for c in ["label", "kind", *form.ms_numbers] if c not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks columns {missing}; build it with reports.formdef.compute")
+    if rows is not None:
+        ids = [r.row_id for r in rows]
+        if ids and rows[-1].kind != "total":
+            ids.append(TOTAL_ROW_ID)
+        if ids != [str(i) for i in table.index]:
+            raise ValueError("rows do not match the table's rows (same ids, same order)")
+
+
+def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
+                   meta: Mapping[str, Any] | None = None, *, header_block: bool = True) -> Workbook:
+    """The workbook for a checked table (no identity check here; see write_xlsx)."""
+    meta = dict(meta or {})
+    wb = Workbook()
+    ws = wb.active
+    ws.title = form.code.replace("/", "-")[:31]
+    ncols = 1 + len(form.columns)
+    last = ncols
+    widths = {1: form.unit_width}
+    for i, c in enumerate(form.columns, start=2):
+        widths[i] = c.width or (24 if c.kind == "text" else DEFAULT_NUMBER_WIDTH)
+    for i, w in widths.items():
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+    r = 1
+    # Form code, top right (the forms carry it above the title).
+    code_from = max(2, last - 3)
+    _put(ws, r, code_from, form.code_label, font=_font(12, bold=True),
+         align=Alignment(horizontal="right", vertical="center"), merge_to=(r, last))
+    r += 1
+    if header_block:
+        left_to = min(3, last)
+        right_from = max(left_to + 1, last - 13)
+        _put(ws, r, 1, unit_name.upper(), font=_font(12, bold=True), align=CENTER, merge_to=(r, left_to))
+        _put(ws, r, right_from, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=_font(12, bold=True),
+             align=CENTER, merge_to=(r, last))
+        r += 1
+        _put(ws, r, right_from, "Độc lập - Tự do - Hạnh phúc", font=_font(12, bold=True, underline="single"),
+             align=CENTER, merge_to=(r, last))
+        r += 2
+    _put(ws, r, 1, form.title, font=_font(14, bold=True), align=CENTER, merge_to=(r, last))
+    ws.row_dimensions[r].height = 24
+    r += 1
+    _put(ws, r, 1, form.format_date_line(period.start, period.end), font=_font(12, italic=True),
+         align=CENTER, merge_to=(r, last))
+    r += 2
+
+    # Header tree.
+    depth = form.header_depth
+    h0 = r
+    hfont = _font(11, bold=True)
+    _put(ws, h0, 1, form.unit_header, font=hfont, align=CENTER, border=True, merge_to=(h0 + depth - 1, 1))
+    lines_per_row = [1] * depth
+    for node, level, span, c0, c1 in _header_layout(form):
+        top, left, right = h0 + level, 2 + c0, 2 + c1
+        _put(ws, top, left, node.text, font=hfont, align=CENTER, border=True,
+             merge_to=(top + span - 1, right))
+        width = sum(widths[i] for i in range(left, right + 1))
+        need = _estimate_lines(node.text, width)
+        # Spread the lines a merged-down leaf needs over the rows it spans.
+        per_row = math.ceil(need / span)
+        for lv in range(level, level + span):
+            lines_per_row[lv] = max(lines_per_row[lv], per_row)
+    for i, n in enumerate(lines_per_row):
+        ws.row_dimensions[h0 + i].height = max(18, 15 * n + 3)
+    r = h0 + depth
+
+    # MS row: column numbers, with the identities the form prints.
+    _put(ws, r, 1, form.ms_label, font=_font(11, bold=True), align=CENTER, border=True)
+    for i, c in enumerate(form.columns, start=2):
+        value = c.ms if c.ms_text == str(c.ms) else c.ms_text
+        _put(ws, r, i, value, font=_font(10, bold=True, italic=True), align=CENTER, border=True)
+    ms_row = r
+    ws.row_dimensions[r].height = max(18, 13 * max(_estimate_lines(c.ms_text, widths[i])
+                                                  for i, c in enumerate(form.columns, start=2)) + 3)
+    r += 1
+
+    # Data rows, total last (bold).
+    first_data = r
+    text_cols = [(i, c.ms) for i, c in enumerate(form.columns, start=2) if c.kind == "text"]
+    for row_id, line in table.iterrows():
+        bold = line["kind"] == "total"
+        # Rows keep their text readable: grow the height for wrapped labels and notes.
+        lines = max([_estimate_lines(str(line["label"]), widths[1])]
+                    + [_estimate_lines(str(line[ms] or ""), widths[i]) for i, ms in text_cols])
+        if lines > 1:
+            ws.row_dimensions[r].height = 15 * lines + 3
+        _put(ws, r, 1, str(line["label"]), font=_font(12, bold=bold),
+             align=Alignment(horizontal="center" if bold else "left", vertical="center", wrap_text=True),
+             border=True)
+        for i, c in enumerate(form.columns, start=2):
+            v = line[c.ms]
+            if c.kind == "number":
+                _put(ws, r, i, int(v), font=_font(12, bold=bold), border=True, number_format=NUMBER_FORMAT,
+                     align=Alignment(horizontal="center", vertical="center"))
+            else:
+                _put(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=_font(11, bold=bold),
+                     border=True, align=Alignment(horizontal="left", vertical="center", wrap_text=True))
+        r += 1
+
+    ws.freeze_panes = ws.cell(row=first_data, column=2)
+    ws.print_title_rows = f"{h0}:{ms_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    _info_sheet(wb, form, table, period, unit_name, meta)
+    wb.properties.creator = "tcd-reporting"
+    wb.properties.title = f"{form.code_label} – {period.label}"
+    return wb
+
+
+def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_name: str,
+                meta: dict[str, Any]) -> None:
+    ws = wb.create_sheet(INFO_SHEET)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 90
+    n_rows = int((table["kind"] != "total").sum())
+    items: list[tuple[str, Any]] = [
+        ("Biểu mẫu", f"{form.code_label} – {form.title}"),
+        ("Phiên bản định nghĩa biểu", f"{form.version} ({form.circular})" if form.circular else form.version),
+        ("Đơn vị báo cáo", unit_name),
+        ("Kỳ báo cáo", period.label),
+        ("Từ ngày", period.start.strftime("%d/%m/%Y")),
+        ("Đến ngày", period.end.strftime("%d/%m/%Y")),
+        ("Số dòng đơn vị", n_rows),
+        ("Kiểm tra đẳng thức", f"Đạt: {len(form.checks)} đẳng thức trên mọi dòng"
+                               + ("; dòng tổng cộng = tổng các dòng" if form.total_is_sum_of_rows else "")),
+    ]
+    items += [(META_LABELS.get(str(k), str(k)), _meta_value(v)) for k, v in meta.items()]
+    if form.semantics:
+        items.append(("Cách tính", " ".join(form.semantics.split())))
+    _put(ws, 1, 1, "THÔNG TIN BÁO CÁO", font=_font(13, bold=True), merge_to=(1, 2))
+    top = Alignment(vertical="top", wrap_text=True)
+    for i, (k, v) in enumerate(items, start=3):
+        _put(ws, i, 1, k, font=_font(12, bold=True), align=top, border=True)
+        _put(ws, i, 2, v, font=_font(12), align=Alignment(horizontal="left", vertical="top", wrap_text=True),
+             border=True)
+        if isinstance(v, str) and len(v) > 85:
+            ws.row_dimensions[i].height = 16 * math.ceil(len(v) / 85) + 2
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+_CORE_STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _deterministic_bytes(wb: Workbook, stamp: dt.datetime) -> bytes:
+    """The workbook's bytes with its timestamps fixed, so equal content → equal bytes
+    (openpyxl stamps the save time into docProps/core.xml and every zip entry)."""
+    wb.properties.created = stamp
+    raw = io.BytesIO()
+    wb.save(raw)
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    src = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _CORE_STAMP.sub(lambda m: m.group(1) + iso + m.group(3), data)
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, data)
+    return out.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,
+               unit_name: str, path: str | os.PathLike, meta: Mapping[str, Any] | None = None,
+               *, header_block: bool = True) -> str:
+    """Check, render and atomically write the report; return the file's sha256 (hex).
+
+    `table` comes from :func:`reports.formdef.compute`; `rows` are the rows it was
+    computed for (checked against the table; None to skip). `unit_name` is the issuing
+    body as printed top left, e.g. "UBND Thành phố Hà Nội". `meta` is shown on the
+    "Thông tin" sheet (run_id, data_cutoff, generated_at, source_batch_count, …).
+    Raises IdentityError, writing nothing, when a check identity fails.
+    """
+    _validate(form, table, rows)
+    assert_identities(form, table)
+    wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block)
+    stamp = _as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
+    data = _deterministic_bytes(wb, stamp)
+    _atomic_write(Path(path), data)
+    return hashlib.sha256(data).hexdigest()

@@ -2,7 +2,7 @@
 
 `python -m pipeline.run_dags DAG_ID 'DAG_ID={"param": "value"}' ...` — each argument is a
 dag id, optionally with a JSON conf. The Airflow CLI's exit code does not always reflect
-a failed task, so the run's final state is read from its output as well.
+a failed run, so the run's final state is read from its log as well.
 """
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def run(dag_id: str, conf: dict | None, log_dir: Path) -> None:
     with open(log_path, "w", encoding="utf-8") as fh:
         proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=os.environ.copy())
     text = log_path.read_text(encoding="utf-8", errors="replace")
-    failed = proc.returncode != 0 or re.search(r"state=failed|DagRunState\.FAILED|'state': 'failed'", text) \
-        or re.search(r"Marking run <DagRun .* failed", text)
+    # The run's own verdict: "DagRun Finished: dag_id=…, state=success, …".
+    final = re.findall(r"DagRun Finished: dag_id=\S+ .*?state=(\w+)", text)
+    failed = proc.returncode != 0 or not final or final[-1] != "success"
     status = "FAILED" if failed else "ok"
     print(f"   {status:6} {label}  ({time.monotonic() - t0:.0f} s, log: {log_path.relative_to(Path.cwd()) if log_path.is_relative_to(Path.cwd()) else log_path})", flush=True)
     if failed:

@@ -1,0 +1,128 @@
+"""`make bench`: run each pipeline stage on the demo data into a fresh warehouse and
+print wall time, peak resident memory and records per second for each.
+
+The stages are the same functions the Airflow tasks call, run in this process so that
+each can be timed alone (Airflow's own scheduling overhead is not what is measured).
+Figures depend on the machine; no targets are asserted here.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+
+class PeakRSS:
+    """Sample this process's RSS every 20 ms during a stage; report the peak."""
+
+    def __init__(self) -> None:
+        self._proc = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self.peak = self._proc.memory_info().rss
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+RESULTS: list[tuple[str, float, int, int]] = []
+
+
+@contextmanager
+def stage(name: str, records_fn=lambda r: 0):
+    holder: dict = {}
+    t0 = time.perf_counter()
+    with PeakRSS() as mem:
+        yield holder
+    elapsed = time.perf_counter() - t0
+    n = records_fn(holder.get("result"))
+    RESULTS.append((name, elapsed, mem.peak, n))
+    rate = f"{n / elapsed:,.0f}" if n and elapsed else "-"
+    print(f"{name:38} {elapsed:8.1f} s {mem.peak / 2**20:8.0f} MiB {n:>10,} {rate:>12}/s", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sources", default="output/sources")
+    ap.add_argument("--work", default="output/bench")
+    ap.add_argument("--end", default=None, help="generate sources up to this date if missing")
+    args = ap.parse_args()
+
+    from pipeline import logs
+
+    logs.setup()
+    import logging
+
+    logging.getLogger().setLevel(logging.WARNING)
+    sources = Path(args.sources).resolve()
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    wh = work / "warehouse.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{wh}{suffix}").unlink(missing_ok=True)
+    os.environ["TCD_WAREHOUSE_URL"] = f"sqlite:///{wh}"
+    os.environ["TCD_PATH_REPORTS"] = str(work / "reports")
+    os.environ.setdefault("TCD_PSEUDONYM_KEY", "bench-only-key-not-secret-0123456789")
+
+    print(f"{'stage':38} {'time':>10} {'peak RSS':>12} {'records':>10} {'records/s':>14}")
+    if not (sources / "manifest.json").exists():
+        from simulators import generate
+
+        with stage("generate simulated sources", lambda r: sum((r or {}).get("counts", {}).values())
+                   if isinstance((r or {}).get("counts"), dict) else 0) as h:
+            h["result"] = generate.generate(sources, seed=42,
+                                            end=dt.date.fromisoformat(args.end) if args.end else None)
+
+    from connectors import city_service, commune_registers, district_db
+    from pipeline import tasks
+    from simulators.city_server import serve_in_thread
+    from transforms.consolidate import consolidate
+    from warehouse import db
+
+    rows = lambda r: sum(b["rows"] for b in r) if r else 0  # noqa: E731
+    with stage("prepare warehouse (schema, units)", lambda r: r["units"]) as h:
+        h["result"] = tasks.prepare_warehouse()
+    eng = db.engine()
+    with stage("ingest commune registers (.xlsx)", rows) as h:
+        h["result"] = commune_registers.ingest(eng, inbox=sources / "commune_inbox")
+    os.environ["TCD_DISTRICT_DB_DIR"] = str(sources / "district_db")
+    with stage("ingest district databases", rows) as h:
+        h["result"] = [b for code, url in district_db.district_sources().items()
+                       for b in district_db.ingest_district(eng, code, url)]
+    token = "bench-token"
+    base_url, stop = serve_in_thread(sources / "city_service" / "city.sqlite", token, port=0)
+    try:
+        with stage("ingest city service (HTTP)", rows) as h:
+            h["result"] = city_service.ingest(eng, base_url=base_url, token=token)
+    finally:
+        stop()
+    for kind in ("commune_register", "district_db", "city_service"):
+        with stage(f"consolidate {kind}", lambda r: r.stats.get("raw_rows", 0)) as h:
+            h["result"] = consolidate(eng, kind, force=True)
+    for spec, label in (({"period": "latest"}, "report 01/TCD latest quarter"),
+                        ({"date_from": "2021-07-01", "date_to": "2025-02-28"}, "report 01/TCD 2021-07..2025-02")):
+        with stage(label, lambda r: r["records"]) as h:
+            h["result"] = tasks.build_report_01_tcd(tasks.resolve_period(**spec))
+    total = sum(r[1] for r in RESULTS)
+    print(f"{'total':38} {total:8.1f} s {max(r[2] for r in RESULTS) / 2**20:8.0f} MiB (peak)")
+
+
+if __name__ == "__main__":
+    main()

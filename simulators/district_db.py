@@ -1,0 +1,138 @@
+"""District petition-management databases (contract §2): one SQLite file per district.
+
+A database row holds a record's *current* state: drafts later published, corrections
+and deletions overwrite the row in place and move ``ngay_cap_nhat``. The file is the
+state of the system as of the end of the run, or of 30/06/2025 when the district level
+was abolished and the software stopped (no record is dated after it).
+Timestamps are local time (UTC+7) written as 'YYYY-MM-DD HH:MM:SS'; dates 'YYYY-MM-DD'.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from simulators.core import LAST_LEGACY, end_of_day
+from simulators.model import OFFICIAL, UnitSim, state_at
+
+SCHEMA = """
+CREATE TABLE tiep_cong_dan (           -- one row per reception (lượt tiếp)
+  id INTEGER PRIMARY KEY,
+  ma_don_vi TEXT NOT NULL,             -- '001' (the district's own reception)
+  ngay_tiep DATE NOT NULL,
+  hinh_thuc TEXT NOT NULL,             -- THUONG_XUYEN | DINH_KY | DOT_XUAT
+  nguoi_tiep TEXT NOT NULL,            -- CAN_BO | THU_TRUONG | UY_QUYEN
+  ky_tiep_id INTEGER,                  -- the sitting (kỳ tiếp), for DINH_KY / DOT_XUAT
+  so_nguoi INTEGER NOT NULL,
+  ho_ten TEXT, dia_chi TEXT, so_cccd TEXT, so_dien_thoai TEXT,   -- personal data
+  noi_dung TEXT,
+  loai TEXT NOT NULL,                  -- KN | TC | KNPA
+  vu_viec_id INTEGER NOT NULL,         -- references vu_viec.id
+  lan_tiep TEXT NOT NULL,              -- LAN_DAU | NHIEU_LAN
+  trang_thai TEXT NOT NULL,            -- NHAP | CHINH_THUC | DA_XOA
+  ngay_tao TIMESTAMP NOT NULL,
+  ngay_cap_nhat TIMESTAMP NOT NULL
+);
+CREATE TABLE don_thu (                 -- one row per petition (đơn)
+  id INTEGER PRIMARY KEY, ma_don_vi TEXT NOT NULL, ngay_nhan DATE NOT NULL,
+  nguon TEXT NOT NULL,                 -- TIEP_CONG_DAN | BUU_CHINH | CO_QUAN_KHAC | TRUC_TUYEN
+  loai TEXT NOT NULL, so_nguoi_dung_ten INTEGER NOT NULL,
+  ho_ten TEXT, dia_chi TEXT, so_cccd TEXT, so_dien_thoai TEXT, noi_dung TEXT,
+  linh_vuc TEXT,                       -- CHE_DO_CHINH_SACH | DAT_DAI | CONG_CHUC | THAM_NHUNG | TU_PHAP | DANG_DOAN_THE | KHAC
+  vu_viec_id INTEGER, tiep_cong_dan_id INTEGER,
+  du_dieu_kien INTEGER, thuoc_tham_quyen INTEGER,
+  hinh_thuc_xu_ly TEXT,                -- THU_LY | HUONG_DAN | CHUYEN_DON | DON_DOC
+  co_van_ban_phuc_dap INTEGER,
+  trang_thai TEXT NOT NULL, ngay_tao TIMESTAMP NOT NULL, ngay_cap_nhat TIMESTAMP NOT NULL
+);
+CREATE TABLE vu_viec (                 -- one row per case (vụ việc)
+  id INTEGER PRIMARY KEY, ma_don_vi TEXT NOT NULL, ngay_thu_ly DATE NOT NULL,
+  loai TEXT NOT NULL, linh_vuc TEXT,
+  tinh_trang TEXT NOT NULL,            -- CHUA_GIAI_QUYET | DANG_GIAI_QUYET | DA_GIAI_QUYET
+  ngay_giai_quyet DATE,
+  trang_thai TEXT NOT NULL, ngay_tao TIMESTAMP NOT NULL, ngay_cap_nhat TIMESTAMP NOT NULL
+);
+"""
+STATUS = {"official": "CHINH_THUC", "draft": "NHAP", "deleted": "DA_XOA"}
+
+
+def _ts(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _b(v: bool | None) -> int | None:
+    return None if v is None else int(v)
+
+
+def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set) -> tuple[list, list, list]:
+    """Write one district database; returns ground-truth rows (receptions, petitions, cases)."""
+    unit = sim.unit
+    code = unit.code
+    cutoff = end_of_day(min(end, LAST_LEGACY))
+    rec_rows, pet_rows, case_rows = [], [], []
+    gt_rec, gt_pet, gt_case = [], [], []
+    used_cases = set()
+
+    def citizen_cols(c):
+        if c is None:
+            return None, None, None, None
+        pii.update((("name", c.full_name), ("address", c.address), ("id_number", c.id_number), ("phone", c.phone)))
+        return c.full_name, c.address, c.id_number, c.phone
+
+    for rec in sorted(sim.receptions, key=lambda r: r.rid):
+        st = state_at(rec.events, cutoff)
+        if st is None or rec.date < start:
+            continue
+        first, last, status, overrides = st
+        v = rec.values(overrides)
+        used_cases.add(rec.case.seq)
+        rec_rows.append((rec.rid, code, rec.date.isoformat(), v["mode"].upper(), v["receiver"].upper(),
+                         v["sitting"] if v["mode"] != "thuong_xuyen" else None, v["people"],
+                         *citizen_cols(rec.citizen), rec.case.summary, v["kind"], rec.case.db_id,
+                         v["visit"].upper(), STATUS[status], _ts(first), _ts(last)))
+        # Counted: official as of the cutoff (a record deleted later still counts
+        # today); a staff double entry collapses into its original.
+        if status == OFFICIAL and rec.role != "duplicate":
+            gt_rec.append(("district_db", code, rec.date.isoformat(), v["mode"], v["receiver"],
+                           f"{code}:{v['sitting']}" if v["mode"] != "thuong_xuyen" else None, v["people"],
+                           v["kind"], f"{code}:{rec.case.db_id}", v["visit"], unit.key, str(rec.rid)))
+    for pet in sorted(sim.petitions, key=lambda p: p.rid):
+        st = state_at(pet.events, cutoff)
+        if st is None or pet.date < start:
+            continue
+        first, last, status, overrides = st
+        v = pet.values(overrides)
+        used_cases.add(pet.case.seq)
+        reception_id = pet.reception.rid if pet.reception is not None else None
+        pet_rows.append((pet.rid, code, pet.date.isoformat(), v["channel"].upper(), v["kind"], v["signers"],
+                         *citizen_cols(pet.citizen), pet.case.summary, v["field"].upper(), pet.case.db_id,
+                         reception_id, int(pet.eligible), _b(pet.competent),
+                         pet.handling.upper() if pet.handling else None, _b(v["reply_received"]),
+                         STATUS[status], _ts(first), _ts(last)))
+        if status == OFFICIAL:
+            gt_pet.append(("district_db", code, pet.date.isoformat(), v["channel"], v["kind"], v["signers"],
+                           f"{code}:{pet.case.db_id}", v["field"], int(pet.eligible), _b(pet.competent),
+                           pet.handling, _b(v["reply_received"]), None, None, unit.key, str(pet.rid)))
+    for case in sorted((c for c in sim.cases if c.db_id is not None), key=lambda c: c.db_id):
+        if case.created > cutoff or (case.opened < start and case.seq not in used_cases):
+            continue
+        status, resolved = case.status_at(cutoff)
+        updated = max([case.created] + [t for t in (case.accepted, case.resolved) if t is not None and t <= cutoff])
+        case_rows.append((case.db_id, code, case.opened.isoformat(), case.kind, case.field.upper(), status.upper(),
+                          resolved.isoformat() if resolved else None, "CHINH_THUC", _ts(case.created), _ts(updated)))
+        gt_case.append(("district_db", code, f"{code}:{case.db_id}", case.opened.isoformat(), case.kind, case.field,
+                        status, resolved.isoformat() if resolved else None, unit.key, str(case.db_id)))
+
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(SCHEMA)
+        for table, rows, width in (("tiep_cong_dan", rec_rows, 18), ("don_thu", pet_rows, 21), ("vu_viec", case_rows, 10)):
+            con.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * width)})", rows)
+        con.execute("CREATE INDEX ix_tiep_cong_dan_cap_nhat ON tiep_cong_dan (ngay_cap_nhat)")
+        con.execute("CREATE INDEX ix_don_thu_cap_nhat ON don_thu (ngay_cap_nhat)")
+        con.execute("CREATE INDEX ix_vu_viec_cap_nhat ON vu_viec (ngay_cap_nhat)")
+        con.commit()
+    finally:
+        con.close()
+    return gt_rec, gt_pet, gt_case

@@ -1,0 +1,318 @@
+"""Generate the simulated source systems of Hà Nội and their ground truth.
+
+    python -m simulators.generate --out DIR --seed 42 --start 2021-07-01 --end 2026-11-24 \\
+        [--districts 001,002] [--communes-per-district N] [--only city] [--workers 2]
+
+Writes under DIR (docs/simulated-sources.md):
+
+    commune_inbox/<year>/<code>_<slug>_<year>.xlsx   commune registers (contract §1)
+    district_db/<code>.sqlite                        district databases (contract §2)
+    city_service/city.sqlite                         store of the city JSON service (§3)
+    ground_truth.sqlite                              what a correct pipeline must count
+    manifest.json                                    seed, dates, counts per source
+
+The same seed and dates give byte-identical files, whatever the number of workers.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from simulators.core import (CAL_END, CAL_START, LAST_LEGACY, Unit, all_units, new_commune_predecessors,
+                             select_units, unit_slots)
+from simulators.model import CALIBRATION, GROUP_MIN, REGULAR, simulate
+
+OUTPUTS = ("commune_inbox", "district_db", "city_service", "ground_truth.sqlite", "manifest.json")
+
+
+# --------------------------------------------------------------------------- tasks
+def _commune_groups(communes: tuple[Unit, ...]) -> list[tuple[Unit, ...]]:
+    """Communes that share a workbook name: 23 Hà Nội wards kept both their code and
+    their name in 2025, so their 2025 register holds the legacy unit's rows (to 30/6)
+    and the new unit's (from 1/7) in one file, as a continuing register would."""
+    groups: dict[tuple[str, str], list[Unit]] = {}
+    for u in communes:
+        groups.setdefault((u.code, u.slug), []).append(u)
+    return [tuple(sorted(g, key=lambda u: u.valid_from)) for _, g in sorted(groups.items())]
+
+
+def _run_task(task: tuple) -> dict:
+    """One source (city, one district, or one group of communes); runs in a worker."""
+    kind, keys, seed, start, end, out = task
+    out = Path(out)
+    units = [all_units()[k] for k in keys]
+    pii: set = set()
+    res = {"kind": kind, "keys": keys, "gt_rec": [], "gt_pet": [], "gt_case": [], "files": 0,
+           "rows": collections.Counter(), "roles": collections.Counter(), "unit_months": 0}
+    if kind == "city":
+        from simulators.city_store import write_city  # noqa: PLC0415
+        sim = simulate(units[0], seed, start, end)
+        path = out / "city_service" / "city.sqlite"
+        res["gt_rec"], res["gt_pet"], res["gt_case"] = write_city(path, sim, start, end, pii)
+        res["files"] = 1
+        _count_store(path, res["rows"])
+        _roles(sim, res, start, end)
+    elif kind == "district":
+        from simulators.district_db import write_district  # noqa: PLC0415
+        sim = simulate(units[0], seed, start, min(end, LAST_LEGACY))
+        path = out / "district_db" / f"{units[0].code}.sqlite"
+        if sim is None:          # --start after the district level ended: an empty database
+            from simulators.district_db import SCHEMA  # noqa: PLC0415
+            import sqlite3  # noqa: PLC0415
+            path.unlink(missing_ok=True)
+            with sqlite3.connect(path) as con:
+                con.executescript(SCHEMA)
+        else:
+            res["gt_rec"], res["gt_pet"], res["gt_case"] = write_district(path, sim, start, end, pii)
+            _roles(sim, res, start, min(end, LAST_LEGACY))
+        res["files"] = 1
+        _count_store(path, res["rows"])
+    else:
+        from simulators.registers import book_parts, write_book  # noqa: PLC0415
+        parts: dict[str, list] = {}
+        for u in units:
+            sim = simulate(u, seed, start, end)
+            if sim is None:
+                continue
+            _roles(sim, res, start, end)
+            for name, part in book_parts(sim, start, end).items():
+                parts.setdefault(name, []).append(part)
+        for name in sorted(parts):
+            year = name.rsplit("_", 1)[1][:4]
+            folder = out / "commune_inbox" / year
+            folder.mkdir(parents=True, exist_ok=True)
+            recs, pets = write_book(folder / name, parts[name], seed, end, pii)
+            res["files"] += 1
+            for unit, rec, ref in recs:
+                sitting = f"{unit.code}:{rec.date.isoformat()}:{rec.receiver}" if rec.mode != REGULAR else None
+                res["gt_rec"].append(("commune_register", unit.code, rec.date.isoformat(), rec.mode, rec.receiver,
+                                      sitting, rec.people, rec.kind, f"{unit.code}:{rec.case.ref}", rec.visit,
+                                      unit.key, ref))
+            for unit, pet, ref in pets:
+                status = resolved = None
+                if pet.handling == "thu_ly":
+                    status, resolved = pet.case.status_at(dt.datetime.combine(end, dt.time(23, 59, 59)))
+                reply = pet.reply_received_at(end)
+                res["gt_pet"].append(("commune_register", unit.code, pet.date.isoformat(), pet.channel, pet.kind,
+                                      pet.signers, f"{unit.code}:{pet.case.ref}", pet.field, int(pet.eligible),
+                                      None if pet.competent is None else int(pet.competent), pet.handling,
+                                      None if reply is None else int(reply), status,
+                                      resolved.isoformat() if resolved else None, unit.key, ref))
+            res["rows"]["register_reception_rows"] += len(recs)
+            res["rows"]["register_petition_rows"] += len(pets)
+    res["pii"] = sorted(pii)
+    return res
+
+
+def _roles(sim, res: dict, start: dt.date, end: dt.date) -> None:
+    """Counts for the rates summary: noise records by role, unit-months covered."""
+    lo, hi = max(start, sim.first), min(end, sim.last)
+    if lo <= hi:
+        res["unit_months"] += (hi.year - lo.year) * 12 + hi.month - lo.month + 1
+    for r in sim.receptions:
+        if lo <= r.date <= hi:
+            res["roles"][f"reception_{r.role}"] += 1
+            if r.role == "truth" and len(r.events) > 1:
+                res["roles"]["reception_versions_gt1"] += 1
+    for p in sim.petitions:
+        if lo <= p.date <= hi:
+            res["roles"][f"petition_{p.role}"] += 1
+
+
+def _count_store(path: Path, counter: collections.Counter) -> None:
+    import sqlite3  # noqa: PLC0415
+
+    with sqlite3.connect(path) as con:
+        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+            counter[f"{table}_rows"] += con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            if table in ("receptions", "petitions", "cases"):
+                counter[f"{table}_ids"] += con.execute(f"SELECT COUNT(DISTINCT id) FROM {table}").fetchone()[0]
+
+
+# --------------------------------------------------------------------------- run
+def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end: dt.date | None = None,
+             districts: list[str] | None = None, communes_per_district: int | None = None,
+             only: list[str] | str | None = None, workers: int | None = None, verbose: bool = False) -> dict:
+    """Write the simulated sources and the ground truth under out_dir; returns the
+    manifest. `only` limits the sources (city, districts, communes); `districts` and
+    `communes_per_district` limit the units. Same arguments → byte-identical files."""
+    end = end or dt.date.today()
+    if isinstance(only, str):
+        only = [x.strip() for x in only.split(",") if x.strip()]
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sel = select_units(districts, communes_per_district, only)
+    for name in OUTPUTS:                       # a run replaces everything a run writes
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+    if sel.city:
+        (out / "city_service").mkdir(parents=True)
+    if sel.districts:
+        (out / "district_db").mkdir(parents=True)
+    if sel.communes:
+        (out / "commune_inbox").mkdir(parents=True)
+
+    # Reference data is loaded before the workers fork, so they inherit it.
+    all_units(), unit_slots(), new_commune_predecessors()
+    tasks = []
+    if sel.city:
+        tasks.append(("city", ("province:01",), seed, start, end, str(out)))
+    tasks += [("district", (u.key,), seed, start, end, str(out)) for u in sel.districts]
+    tasks += [("communes", tuple(u.key for u in g), seed, start, end, str(out)) for g in _commune_groups(sel.communes)]
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(tasks) > 8 else 1
+    if workers > 1:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ctx.Pool(workers) as pool:
+            results = list(pool.imap(_run_task, tasks, chunksize=1))   # imap keeps task order
+    else:
+        results = [_run_task(t) for t in tasks]
+
+    gt_rec = [row for r in results for row in r["gt_rec"]]
+    gt_pet = [row for r in results for row in r["gt_pet"]]
+    gt_case = [row for r in results for row in r["gt_case"]]
+    pii = sorted({(k, v) for r in results for k, v in r["pii"]})
+    manifest = _manifest(seed, start, end, sel, districts, communes_per_district, only, results, gt_rec, gt_pet,
+                         gt_case, pii)
+    from simulators.truth import write_truth  # noqa: PLC0415
+    write_truth(out / "ground_truth.sqlite", gt_rec, gt_pet, gt_case, pii,
+                {"seed": seed, "start": start.isoformat(), "end": end.isoformat()})
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if verbose:
+        print(rates_summary(manifest))
+        print(f"generated in {time.perf_counter() - t0:.1f} s ({workers} worker(s)) under {out}")
+    return manifest
+
+
+def _manifest(seed, start, end, sel, districts, communes_per_district, only, results, gt_rec, gt_pet, gt_case, pii):
+    by_kind: dict[str, dict] = {}
+    for r in results:
+        k = {"city": "city_service", "district": "district_databases", "communes": "commune_registers"}[r["kind"]]
+        d = by_kind.setdefault(k, {"files": 0, "unit_months": 0, "rows": collections.Counter(),
+                                   "records": collections.Counter()})
+        d["files"] += r["files"]
+        d["unit_months"] += r["unit_months"]
+        d["rows"].update(r["rows"])
+        d["records"].update(r["roles"])
+    sources = {k: {"files": v["files"], "unit_months": v["unit_months"], "rows": dict(sorted(v["rows"].items())),
+                   "records_by_role": dict(sorted(v["records"].items()))} for k, v in sorted(by_kind.items())}
+    gt = {}
+    for name, rows in (("gt_reception", gt_rec), ("gt_petition", gt_pet), ("gt_case", gt_case)):
+        gt[name] = dict(sorted(collections.Counter(r[0] for r in rows).items()))
+    recs = collections.defaultdict(lambda: {"records": 0, "people": 0, "group_records": 0, "group_people": 0,
+                                            "repeat": 0})
+    kinds = collections.defaultdict(collections.Counter)
+    for r in gt_rec:
+        s = recs[(r[0], r[3])]
+        s["records"] += 1
+        s["people"] += r[6]
+        s["repeat"] += r[9] == "nhieu_lan"
+        kinds[r[0]][r[7]] += 1
+        if r[6] >= GROUP_MIN:
+            s["group_records"] += 1
+            s["group_people"] += r[6]
+    calib = {"regular_records": 0, "regular_people": 0, "regular_group_records": 0, "regular_group_people": 0,
+             "periodic_records": 0, "periodic_people": 0, "periodic_group_records": 0}
+    for r in gt_rec:
+        if r[0] == "city_service" and CAL_START.isoformat() <= r[2] <= CAL_END.isoformat():
+            p = "regular" if r[3] == REGULAR else "periodic"
+            calib[f"{p}_records"] += 1
+            calib[f"{p}_people"] += r[6]
+            if r[6] >= GROUP_MIN:
+                calib[f"{p}_group_records"] += 1
+                if p == "regular":
+                    calib["regular_group_people"] += r[6]
+    return {
+        "generator": "simulators.generate", "seed": seed, "start": start.isoformat(), "end": end.isoformat(),
+        "selection": {"city": sel.city, "districts": districts, "communes_per_district": communes_per_district,
+                      "only": only, "district_databases": len(sel.districts), "communes": len(sel.communes)},
+        "sources": sources,
+        "ground_truth": gt,
+        "reception_truth": {f"{k[0]}/{k[1]}": v for k, v in sorted(recs.items())},
+        "reception_kinds": {k: dict(sorted(v.items())) for k, v in sorted(kinds.items())},
+        "pii_values": dict(sorted(collections.Counter(k for k, _ in pii).items())),
+        "calibration": {"window": [CAL_START.isoformat(), CAL_END.isoformat()], "expected": CALIBRATION,
+                        "ground_truth": calib} if sel.city else None,
+    }
+
+
+def rates_summary(manifest: dict) -> str:
+    """Per-source rates of the generated truth (per unit and month) and noise shares."""
+    lines = ["source               unit-months  receptions/unit-month  petitions/unit-month  "
+             "people/reception  đoàn %  repeat %   noise (DB/API records, share of truth)"]
+    recs = manifest["reception_truth"]
+    for src, key in (("commune_register", "commune_registers"), ("district_db", "district_databases"),
+                     ("city_service", "city_service")):
+        s = manifest["sources"].get(key)
+        if not s or not s["unit_months"]:
+            continue
+        um = s["unit_months"]
+        rows = [v for k, v in recs.items() if k.startswith(src + "/")]
+        n = sum(v["records"] for v in rows)
+        people = sum(v["people"] for v in rows)
+        groups = sum(v["group_records"] for v in rows)
+        repeat = sum(v["repeat"] for v in rows)
+        pets = manifest["ground_truth"]["gt_petition"].get(src, 0)
+        roles = s["records_by_role"]
+        truth = roles.get("reception_truth", 0) or 1
+        noise = ", ".join(f"{r}={roles.get('reception_' + r, 0) / truth:.1%}" for r in ("draft", "deleted", "duplicate"))
+        noise += f", corrected/draft-first={roles.get('reception_versions_gt1', 0) / truth:.1%}"
+        if src == "commune_register":
+            noise = "registers: no status; duplicated rows, blank and total rows"
+        lines.append(f"{src:<20} {um:>11}  {n / um:>21.1f}  {pets / um:>20.1f}  {people / max(n, 1):>16.2f}  "
+                     f"{groups / max(n, 1):>6.1%}  {repeat / max(n, 1):>8.1%}   {noise}")
+    cal = manifest.get("calibration")
+    if cal:
+        lines.append("city calibration 01/07/2021–28/02/2025: " + ", ".join(
+            f"{k}={cal['ground_truth'][k]} (expected {v})" for k, v in cal["expected"].items()))
+    return "\n".join(lines)
+
+
+def _date(s: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {s!r}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simulators.generate", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="output folder (e.g. output/sources)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--start", type=_date, default=dt.date(2021, 7, 1))
+    ap.add_argument("--end", type=_date, default=None, help="last day (default: today)")
+    ap.add_argument("--districts", help="comma-separated district codes, e.g. 001,002 (default: all 30)")
+    ap.add_argument("--communes-per-district", type=int, default=None,
+                    help="only the first N communes (by code) of each selected district")
+    ap.add_argument("--only", help="comma-separated: city, districts, communes (default: all)")
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: 2 for large runs)")
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    try:
+        generate(a.out, seed=a.seed, start=a.start, end=a.end,
+                 districts=[c.strip() for c in a.districts.split(",") if c.strip()] if a.districts else None,
+                 communes_per_district=a.communes_per_district, only=a.only, workers=a.workers,
+                 verbose=not a.quiet)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

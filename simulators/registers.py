@@ -1,0 +1,318 @@
+"""Commune registers as people keep them: one .xlsx per commune per year (contract §1).
+
+Every workbook draws its own "habits" from a stream seeded by its file name: header
+variants from the contract's accepted list, a slightly different column order, some
+optional columns left out, dates typed as text (dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy)
+or entered as real dates, decomposed (NFD) Unicode, merged title rows above the header,
+blank rows, a total row, and a few rows entered twice (same content, next STT).
+
+The xlsx bytes are deterministic: workbook properties are set from the data and the
+zip entries carry a fixed timestamp (openpyxl's own save stamps the wall clock).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
+
+from simulators.citizens import format_phone
+from simulators.core import Rng, Unit, end_of_day
+from simulators.model import GROUP_MIN, Petition, Reception, UnitSim
+
+RECEPTION_SHEET = "Tiếp công dân"
+PETITION_SHEET = "Đơn thư"
+
+# field -> (accepted headers, weights of use); the first header is the usual one.
+RECEPTION_COLUMNS = [
+    ("stt", ["STT", "Số TT", "TT"], [8, 1, 1]),
+    ("ngay_tiep", ["Ngày tiếp", "Ngày tiếp công dân", "Ngày, tháng, năm"], [5, 3, 2]),
+    ("ho_ten_dia_chi", ["Họ tên và địa chỉ", "Họ và tên, địa chỉ"], [3, 1]),
+    ("so_giay_to", ["CCCD/Hộ chiếu", "Số CCCD/Hộ chiếu", "Số CCCD/CMND"], [3, 3, 2]),
+    ("dien_thoai", ["Số điện thoại", "Điện thoại"], [3, 1]),
+    ("noi_dung", ["Tóm tắt nội dung", "Nội dung vụ việc"], [3, 1]),
+    ("loai", ["Phân loại", "Loại đơn", "Loại (KN/TC/KNPA)"], [3, 1, 2]),
+    ("so_nguoi", ["Số người", "Số người cùng nội dung"], [2, 1]),
+    ("hinh_thuc", ["Hình thức tiếp"], [1]),
+    ("nguoi_tiep", ["Người tiếp"], [1]),
+    ("lan_tiep", ["Lần tiếp"], [1]),
+    ("ma_vu_viec", ["Mã vụ việc", "Số hồ sơ vụ việc"], [3, 1]),
+    ("co_quan_da_giai_quyet", ["Cơ quan đã giải quyết"], [1]),
+    ("thuoc_tham_quyen", ["Thuộc thẩm quyền"], [1]),
+    ("huong_dan", ["Hướng dẫn"], [1]),
+    ("chuyen_don", ["Chuyển đơn (cơ quan thụ lý, số văn bản)"], [1]),
+    ("theo_doi_ket_qua", ["Theo dõi kết quả"], [1]),
+    ("ghi_chu", ["Ghi chú"], [1]),
+]
+PETITION_COLUMNS = [
+    ("stt", ["STT"], [1]),
+    ("ngay_nhan", ["Ngày nhận đơn", "Ngày nhận"], [3, 1]),
+    ("ho_ten_dia_chi", ["Họ tên và địa chỉ người viết đơn", "Họ tên và địa chỉ"], [2, 1]),
+    ("so_giay_to", ["CCCD/Hộ chiếu", "Số CCCD/Hộ chiếu"], [1, 1]),
+    ("dien_thoai", ["Số điện thoại"], [1]),
+    ("noi_dung", ["Tóm tắt nội dung"], [1]),
+    ("nguon_don", ["Nguồn đơn"], [1]),
+    ("loai", ["Phân loại", "Loại đơn"], [2, 1]),
+    ("so_nguoi_dung_ten", ["Số người đứng tên"], [1]),
+    ("linh_vuc", ["Lĩnh vực"], [1]),
+    ("ma_vu_viec", ["Mã vụ việc"], [1]),
+    ("du_dieu_kien", ["Đủ điều kiện xử lý"], [1]),
+    ("tham_quyen", ["Thẩm quyền"], [1]),
+    ("xu_ly", ["Hình thức xử lý"], [1]),
+    ("van_ban_phuc_dap", ["Văn bản phúc đáp"], [1]),
+    ("tinh_trang", ["Tình trạng giải quyết"], [1]),
+    ("ngay_giai_quyet", ["Ngày giải quyết"], [1]),
+    ("ghi_chu", ["Ghi chú"], [1]),
+]
+# Optional columns some registers leave out, with the chance they do.
+RECEPTION_OPTIONAL = {"dien_thoai": 0.25, "co_quan_da_giai_quyet": 0.2, "theo_doi_ket_qua": 0.2,
+                      "ghi_chu": 0.1, "chuyen_don": 0.1}
+PETITION_OPTIONAL = {"dien_thoai": 0.3, "ghi_chu": 0.15, "van_ban_phuc_dap": 0.1}
+
+KIND_WORDS = {"KN": "Khiếu nại", "TC": "Tố cáo", "KNPA": "Kiến nghị, phản ánh"}
+MODE_TEXT = {"thuong_xuyen": "Thường xuyên", "dinh_ky": "Định kỳ", "dot_xuat": "Đột xuất"}
+RECEIVER_TEXT = {"can_bo": "Cán bộ tiếp công dân", "thu_truong": "Thủ trưởng", "uy_quyen": "Ủy quyền"}
+VISIT_TEXT = {"lan_dau": "Lần đầu", "nhieu_lan": "Nhiều lần"}
+CHANNEL_TEXT = {"tiep_cong_dan": "Qua tiếp công dân", "buu_chinh": "Bưu chính",
+                "co_quan_khac": "Cơ quan khác chuyển đến", "truc_tuyen": "Trực tuyến"}
+FIELD_TEXT = {"che_do_chinh_sach": "Chế độ chính sách", "dat_dai": "Đất đai, nhà cửa",
+              "cong_chuc": "Công chức, công vụ", "tham_nhung": "Tham nhũng", "tu_phap": "Tư pháp",
+              "dang_doan_the": "Đảng, đoàn thể", "khac": "Khác"}
+HANDLING_TEXT = {"thu_ly": "Thụ lý", "huong_dan": "Hướng dẫn", "chuyen_don": "Chuyển đơn", "don_doc": "Đôn đốc"}
+RESOLUTION_TEXT = {"da_giai_quyet": "Đã giải quyết", "dang_giai_quyet": "Đang giải quyết",
+                   "chua_giai_quyet": "Chưa giải quyết"}
+
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A ZipFile whose entries all carry the same timestamp (byte-identical output)."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if isinstance(zinfo_or_arcname, str):
+            zi = zipfile.ZipInfo(zinfo_or_arcname, date_time=ZIP_TIME)
+            zi.compress_type = self.compression
+            zi.external_attr = 0o644 << 16
+            zinfo_or_arcname = zi
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        # openpyxl streams worksheets through temp files: keep their mtime out too.
+        with open(filename, "rb") as fh:
+            self.writestr(arcname or str(filename), fh.read())
+
+
+@dataclass
+class Habits:
+    """How one workbook is kept."""
+    nfd: bool
+    text_dates: bool
+    date_sep: str
+    kind_words: bool
+    people_as_text: bool
+    phone_style: int
+    name_sep: str
+    total_label: str
+    reception_columns: list        # [(field, header)]
+    petition_columns: list
+    period_line: bool
+    blank_after_title: bool
+
+
+def _choose_columns(rng: Rng, spec: list, optional: dict) -> list[tuple[str, str]]:
+    cols = []
+    for fld, headers, weights in spec:
+        if fld in optional and rng.chance(optional[fld]):
+            continue
+        r, acc = rng.u() * sum(weights), 0.0
+        header = headers[-1]
+        for h, w in zip(headers, weights):
+            acc += w
+            if r < acc:
+                header = h
+                break
+        cols.append((fld, header))
+    # A few neighbouring columns swapped (never STT, which stays first).
+    for _ in range(rng.randint(0, 3)):
+        i = rng.randint(1, len(cols) - 2)
+        cols[i], cols[i + 1] = cols[i + 1], cols[i]
+    return cols
+
+
+def habits_for(file_name: str, seed: int) -> Habits:
+    r = Rng(seed, "book", file_name)
+    return Habits(
+        nfd=r.chance(0.2), text_dates=r.chance(0.4), date_sep=r.pick(["/", "/", "/", "-", "."]),
+        kind_words=r.chance(0.3), people_as_text=r.chance(0.15), phone_style=r.randint(0, 2),
+        name_sep=r.pick([", ", ", ", " - ", "; "]), total_label=r.pick(["Tổng cộng", "Tổng cộng", "Cộng", "Tổng"]),
+        reception_columns=_choose_columns(r, RECEPTION_COLUMNS, RECEPTION_OPTIONAL),
+        petition_columns=_choose_columns(r, PETITION_COLUMNS, PETITION_OPTIONAL),
+        period_line=r.chance(0.5), blank_after_title=r.chance(0.5))
+
+
+@dataclass
+class BookPart:
+    """The records of one unit that go into one workbook."""
+    unit: Unit
+    sim: UnitSim
+    receptions: list
+    petitions: list
+    first: dt.date      # period the part covers (for the title line)
+    last: dt.date
+
+
+def book_parts(sim: UnitSim, start: dt.date, end: dt.date) -> dict[str, BookPart]:
+    """{file name: part} for every calendar year the unit is active in [start, end]."""
+    unit = sim.unit
+    lo, hi = max(start, sim.first), min(end, sim.last)
+    out = {}
+    for year in range(lo.year, hi.year + 1):
+        first, last = max(lo, dt.date(year, 1, 1)), min(hi, dt.date(year, 12, 31))
+        name = f"{unit.code}_{unit.slug}_{year}.xlsx"
+        out[name] = BookPart(unit, sim, [r for r in sim.receptions if first <= r.date <= last],
+                             [p for p in sim.petitions if first <= p.date <= last], first, last)
+    return out
+
+
+def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: set) -> tuple[list, list]:
+    """Write one workbook (parts of units sharing the file name, oldest first); returns
+    [(unit, record, 'file#sheet:row')] for receptions and petitions (first copy of a
+    row entered twice)."""
+    file_name = path.name
+    h = habits_for(file_name, seed)
+    rows_rng = Rng(seed, "book-rows", file_name)
+    cutoff = end_of_day(end)
+    unit = parts[-1].unit
+    year = parts[0].first.year
+    first, last = parts[0].first, parts[-1].last
+
+    def t(v):
+        if isinstance(v, str) and h.nfd:
+            return unicodedata.normalize("NFD", v)
+        return v
+
+    def date_cell(d: dt.date | None):
+        if d is None:
+            return None
+        if h.text_dates:
+            return f"{d:%d}{h.date_sep}{d:%m}{h.date_sep}{d:%Y}"
+        return d
+
+    def person(c, people=1) -> tuple:
+        if c is None:
+            return "Đơn không ký tên", None, None
+        pii.update((("name", c.full_name), ("address", c.address), ("id_number", c.id_number),
+                    ("phone", c.phone), ("phone", format_phone(c.phone, h.phone_style))))
+        label = f"{c.full_name} (đại diện đoàn {people} người)" if people >= GROUP_MIN else c.full_name
+        return f"{label}{h.name_sep}{c.address}", c.id_number, format_phone(c.phone, h.phone_style)
+
+    wb = Workbook()
+    wb.properties.creator = wb.properties.lastModifiedBy = t(f"UBND {unit.name}")
+    wb.properties.title = t(f"Sổ tiếp công dân năm {year}")
+    stamp_dates = [r.date for p in parts for r in p.receptions] + [x.date for p in parts for x in p.petitions]
+    wb.properties.created = dt.datetime.combine(first, dt.time(8, 0))
+    wb.properties.modified = dt.datetime.combine(max(stamp_dates, default=last), dt.time(17, 0))
+
+    unit_line = f"ỦY BAN NHÂN DÂN {unit.name.upper()}"
+    period = f"(Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y})"
+
+    def sheet(ws, title: str, columns: list, records: list, build, dup_share: float, total_field: str):
+        ncol = len(columns)
+        ws.append([t(unit_line)])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=min(6, ncol))
+        ws.append([t(title)])
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncol)
+        row = 2
+        if h.period_line:
+            ws.append([t(period)])
+            row += 1
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncol)
+        if h.blank_after_title:
+            ws.append([])
+            row += 1
+        ws.append([t(hd) for _, hd in columns])
+        row += 1
+        header_row = row
+        date_cols = [i + 1 for i, (f, _) in enumerate(columns) if f in ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet")]
+        # Which records get entered twice, and where blank rows fall.
+        n = len(records)
+        dups = set()
+        if n and rows_rng.chance(dup_share):
+            for _ in range(rows_rng.randint(1, 2)):
+                dups.add(rows_rng.randint(0, n - 1))
+        blanks = {rows_rng.randint(0, max(0, n - 1)) for _ in range(rows_rng.randint(0, 3))} if n else set()
+        stt, total = 0, 0
+        gt_rows = []
+        for i, (owner, rec) in enumerate(records):
+            copies = 2 if i in dups else 1
+            for k in range(copies):
+                stt += 1
+                values = build(rec, stt)
+                ws.append([t(values.get(f)) for f, _ in columns])
+                row += 1
+                total += int(values.get(total_field) or 0)     # the column sum, as typed
+                if k == 0:
+                    gt_rows.append((owner, rec, f"{file_name}#{ws.title}:{row}"))
+            if i in blanks:
+                ws.append([])
+                row += 1
+        ws.append([t(h.total_label)] + [None] * (ncol - 1))
+        row += 1
+        fields = [f for f, _ in columns]
+        if total_field in fields:
+            ws.cell(row=row, column=fields.index(total_field) + 1, value=total)
+        if not h.text_dates:
+            for r in range(header_row + 1, row):
+                for c in date_cols:
+                    cell = ws.cell(row=r, column=c)
+                    if cell.value is not None:
+                        cell.number_format = "dd/mm/yyyy"
+        return gt_rows
+
+    def build_reception(rec: Reception, stt: int) -> dict:
+        reg = rec.register or {}
+        name_addr, idn, phone = person(rec.citizen, rec.people)
+        return {
+            "stt": stt, "ngay_tiep": date_cell(rec.date), "ho_ten_dia_chi": name_addr, "so_giay_to": idn,
+            "dien_thoai": phone, "noi_dung": rec.case.summary,
+            "loai": KIND_WORDS[rec.kind] if h.kind_words else rec.kind,
+            "so_nguoi": str(rec.people) if h.people_as_text else rec.people,
+            "hinh_thuc": MODE_TEXT[rec.mode], "nguoi_tiep": RECEIVER_TEXT[rec.receiver],
+            "lan_tiep": VISIT_TEXT[rec.visit], "ma_vu_viec": rec.case.ref, **reg}
+
+    def build_petition(pet: Petition, stt: int) -> dict:
+        name_addr, idn, phone = person(pet.citizen)
+        status = resolved = None
+        if pet.handling == "thu_ly":
+            status, resolved = pet.case.status_at(cutoff)
+        reply = pet.reply_received_at(end)
+        return {
+            "stt": stt, "ngay_nhan": date_cell(pet.date), "ho_ten_dia_chi": name_addr, "so_giay_to": idn,
+            "dien_thoai": phone, "noi_dung": pet.case.summary, "nguon_don": CHANNEL_TEXT[pet.channel],
+            "loai": KIND_WORDS[pet.kind] if h.kind_words else pet.kind,
+            "so_nguoi_dung_ten": pet.signers, "linh_vuc": FIELD_TEXT[pet.field], "ma_vu_viec": pet.case.ref,
+            "du_dieu_kien": "Đủ" if pet.eligible else "Không đủ",
+            "tham_quyen": None if pet.competent is None else ("Thuộc" if pet.competent else "Không thuộc"),
+            "xu_ly": HANDLING_TEXT.get(pet.handling), "van_ban_phuc_dap": "Có" if reply else None,
+            "tinh_trang": RESOLUTION_TEXT.get(status), "ngay_giai_quyet": date_cell(resolved),
+            "ghi_chu": None if pet.eligible else "Lưu đơn"}
+
+    ws = wb.active
+    ws.title = RECEPTION_SHEET
+    recs = [(p.unit, r) for p in parts for r in p.receptions]
+    pets = [(p.unit, x) for p in parts for x in p.petitions]
+    gt_rec = sheet(ws, f"SỔ TIẾP CÔNG DÂN NĂM {year}", h.reception_columns, recs, build_reception, 0.3, "so_nguoi")
+    ws2 = wb.create_sheet(PETITION_SHEET)
+    gt_pet = sheet(ws2, f"SỔ THEO DÕI ĐƠN THƯ NĂM {year}", h.petition_columns, pets, build_petition, 0.0,
+                   "so_nguoi_dung_ten")
+
+    buf = io.BytesIO()
+    with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).write_data()
+    path.write_bytes(buf.getvalue())
+    return gt_rec, gt_pet

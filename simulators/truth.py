@@ -1,0 +1,82 @@
+"""The ground truth: what a correct pipeline must count, from the generator's model.
+
+One row per official, de-duplicated record in its latest state as of the end of the run
+(`--end`), with canonical values (warehouse/schema.py). Personal values written into any
+source are listed in ``gt_pii`` (NFC, as written; phone numbers also in the formatted
+spellings registers use) so tests can prove none reaches an output.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+RECEPTION_COLUMNS = ("source_kind", "unit_code", "received_date", "mode", "receiver", "sitting_key", "people",
+                     "kind", "case_key", "visit", "unit_key", "record_id")
+PETITION_COLUMNS = ("source_kind", "unit_code", "received_date", "channel", "kind", "signers", "case_key",
+                    "field", "eligible", "competent", "handling", "reply_received", "resolution",
+                    "resolved_date", "unit_key", "record_id")
+CASE_COLUMNS = ("source_kind", "unit_code", "case_key", "opened_date", "kind", "field", "resolution",
+                "resolved_date", "unit_key", "record_id")
+
+SCHEMA = """
+CREATE TABLE gt_reception (
+  source_kind TEXT NOT NULL,     -- commune_register | district_db | city_service
+  unit_code TEXT NOT NULL,       -- as recorded ('01', '001', '00004')
+  received_date TEXT NOT NULL,   -- YYYY-MM-DD
+  mode TEXT NOT NULL,            -- thuong_xuyen | dinh_ky | dot_xuat
+  receiver TEXT NOT NULL,        -- can_bo | thu_truong | uy_quyen
+  sitting_key TEXT,              -- dinh_ky/dot_xuat only: '<code>:<yyyy-mm-dd>:<receiver>' (register),
+                                 -- '<district code>:<ky_tiep_id>', '01:<sitting_id>'
+  people INTEGER NOT NULL,
+  kind TEXT NOT NULL,            -- KN | TC | KNPA
+  case_key TEXT NOT NULL,        -- '<unit code>:<case ref as written>'
+  visit TEXT NOT NULL,           -- lan_dau | nhieu_lan
+  unit_key TEXT NOT NULL,        -- dim_unit key valid on received_date ('legacy:00004', '2025:00004')
+  record_id TEXT NOT NULL        -- source id; register: '<file>#<sheet>:<row>' (first copy of a duplicate)
+);
+CREATE TABLE gt_petition (
+  source_kind TEXT NOT NULL, unit_code TEXT NOT NULL, received_date TEXT NOT NULL,
+  channel TEXT NOT NULL,         -- tiep_cong_dan | buu_chinh | co_quan_khac | truc_tuyen
+  kind TEXT NOT NULL,
+  signers INTEGER NOT NULL,      -- people who signed (0 = unsigned/anonymous; >= 5 = nhiều người đứng tên)
+  case_key TEXT NOT NULL,
+  field TEXT NOT NULL,           -- che_do_chinh_sach | dat_dai | cong_chuc | tham_nhung | tu_phap | dang_doan_the | khac
+  eligible INTEGER NOT NULL,     -- 1/0 đủ điều kiện xử lý
+  competent INTEGER,             -- 1/0 thuộc thẩm quyền; NULL when not eligible
+  handling TEXT,                 -- thu_ly | huong_dan | chuyen_don | don_doc; NULL when not eligible
+  reply_received INTEGER,        -- 1/0 for chuyen_don/don_doc; NULL otherwise
+  resolution TEXT,               -- registers only (the petition row carries it), for thu_ly:
+                                 -- chua_giai_quyet | dang_giai_quyet | da_giai_quyet; else NULL (see gt_case)
+  resolved_date TEXT,
+  unit_key TEXT NOT NULL, record_id TEXT NOT NULL
+);
+CREATE TABLE gt_case (           -- sources with a case table: district_db, city_service
+  source_kind TEXT NOT NULL, unit_code TEXT NOT NULL, case_key TEXT NOT NULL, opened_date TEXT NOT NULL,
+  kind TEXT NOT NULL, field TEXT NOT NULL,
+  resolution TEXT NOT NULL,      -- as of the end of the run
+  resolved_date TEXT, unit_key TEXT NOT NULL, record_id TEXT NOT NULL
+);
+CREATE TABLE gt_pii (
+  kind TEXT NOT NULL,            -- name | id_number | phone | address
+  value TEXT NOT NULL,           -- NFC
+  PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+CREATE TABLE gt_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii: list, meta: dict) -> None:
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(SCHEMA)
+        con.executemany(f"INSERT INTO gt_reception VALUES ({','.join('?' * len(RECEPTION_COLUMNS))})", receptions)
+        con.executemany(f"INSERT INTO gt_petition VALUES ({','.join('?' * len(PETITION_COLUMNS))})", petitions)
+        con.executemany(f"INSERT INTO gt_case VALUES ({','.join('?' * len(CASE_COLUMNS))})", cases)
+        con.executemany("INSERT INTO gt_pii VALUES (?, ?)", pii)
+        con.executemany("INSERT INTO gt_meta VALUES (?, ?)", sorted((k, str(v)) for k, v in meta.items()))
+        con.execute("CREATE INDEX ix_gt_reception_unit ON gt_reception (source_kind, unit_code, received_date)")
+        con.execute("CREATE INDEX ix_gt_petition_unit ON gt_petition (source_kind, unit_code, received_date)")
+        con.commit()
+    finally:
+        con.close()

@@ -35,6 +35,7 @@ TABLES = {
                          "ngay_giai_quyet", "trang_thai", "ngay_cap_nhat"]),
 }
 MODIFIED = "ngay_cap_nhat"
+OVERLAP = dt.timedelta(minutes=10)
 
 
 def district_sources() -> dict[str, str]:
@@ -77,12 +78,17 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
                 table = sa.Table(table_name, src_meta, autoload_with=sconn)
                 with engine.connect() as wconn:
                     wm = get_watermark(wconn, SOURCE_KIND, district_code, table_name)
-                    known = known_versions(wconn, SOURCE_KIND, district_code, record_type, wm)
+                    # Re-read a margin below the watermark: a row committed late with an
+                    # older stamp, or one stamped at exactly the watermark (SQLite compares
+                    # '…:00' and '…:00.000000' as text), is not missed. Versions already
+                    # landed are skipped, so the margin adds nothing.
+                    since = None if wm is None else _as_text(dt.datetime.fromisoformat(wm) - OVERLAP)
+                    known = known_versions(wconn, SOURCE_KIND, district_code, record_type, since)
                 q = sa.select(*[table.c[c] for c in cols]).order_by(table.c[MODIFIED], table.c.id)
-                if wm is not None:
-                    bound = wm
+                if since is not None:
+                    bound = since
                     if isinstance(table.c[MODIFIED].type, (sa.DateTime, sa.Date)):
-                        bound = dt.datetime.fromisoformat(wm)
+                        bound = dt.datetime.fromisoformat(since)
                     q = q.where(table.c[MODIFIED] >= bound)
                 batch = Batch(SOURCE_KIND, district_code, table_name,
                               f"{settings.redact_url(url)}#{table_name}", run_id=run_id,
@@ -93,6 +99,7 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
                     max_seen = version if max_seen is None or version > max_seen else max_seen
                     if (str(row["id"]), version) in known:
                         continue
+                    known.add((str(row["id"]), version))
                     batch.add(record_type, table_name, dict(row), key=key, record_id=str(row["id"]),
                               record_version=version, kind=row.get("loai"))
                 if not batch.rows:

@@ -34,3 +34,31 @@ def warehouse(tmp_path):
     eng = db.engine(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
     units.load_dim_unit(eng)
     return eng
+
+
+SMALL_END = "2025-10-31"
+
+
+@pytest.fixture(scope="session")
+def small_sources(tmp_path_factory):
+    """A small generated data set: district 001 (Ba Đình) with 2 communes, the 2025
+    communes that succeed them, and the whole city service, to 31/10/2025."""
+    import datetime as dt
+
+    from simulators.generate import generate
+
+    out = tmp_path_factory.mktemp("sources")
+    generate(out, seed=7, districts=["001"], communes_per_district=2,
+             end=dt.date.fromisoformat(SMALL_END))
+    return out
+
+
+@pytest.fixture(scope="session")
+def city_server(small_sources):
+    """The simulated city service, a real HTTP server on localhost."""
+    from simulators.city_server import serve_in_thread
+
+    token = os.environ["TCD_CITY_API_TOKEN"]
+    url, stop = serve_in_thread(small_sources / "city_service" / "city.sqlite", token, port=0)
+    yield url, token
+    stop()

@@ -7,8 +7,11 @@ END="${TCD_DEMO_END:-$(date +%F)}"
 SEED="${TCD_DEMO_SEED:-42}"
 START_TS=$(date +%s)
 
+mkdir -p output/logs
+
 echo "== 1/4 simulated source systems (seed $SEED, 01/07/2021 – $END)"
-if python - "$SEED" "$END" <<'PY'; then echo "   up to date: output/sources"; else
+# Same seed and end give the same data: regenerate only when they change.
+if [ -f output/sources/manifest.json ] && python - "$SEED" "$END" <<'PY'; then echo "   up to date: output/sources"; else
 import json, sys
 m = json.load(open("output/sources/manifest.json"))
 sys.exit(0 if (str(m.get("seed")), str(m.get("end"))) == (sys.argv[1], sys.argv[2]) else 1)

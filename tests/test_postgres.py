@@ -79,6 +79,9 @@ def test_pipeline_on_postgresql(postgres, small_sources, city_server, tmp_path, 
         assert {ms: got[label][ms] for ms in cells} == cells, label
 
     gt = sqlite3.connect(small_sources / "ground_truth.sqlite")
-    with eng.connect() as c:
-        n = c.execute(sa.text("select count(*) from fact_reception")).scalar_one()
-    assert n == gt.execute("select count(*) from gt_reception").fetchone()[0]
+    for fact, truth in (("fact_reception", "gt_reception"), ("fact_petition", "gt_petition")):
+        with eng.connect() as c:
+            got_by_kind = dict(c.execute(sa.text(
+                f"select source_kind, count(*) from {fact} group by source_kind")).all())
+        assert got_by_kind == dict(gt.execute(
+            f"select source_kind, count(*) from {truth} group by source_kind").fetchall()), fact

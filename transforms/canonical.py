@@ -43,6 +43,25 @@ def _reception(unit_code, date, mode, receiver, sitting_key, people, kind, case_
             "status": status}
 
 
+def _petition(unit_code, date, channel, kind, signers: int, field, case_key, *, eligible,
+              competent, handling, reply_received, resolution=None, resolved=None, pseudo,
+              status) -> dict:
+    """A canonical petition. Signers: 5 or more = đơn có nhiều người đứng tên; none =
+    đơn khác (unsigned, anonymous)."""
+    return {
+        "unit_code": unit_code, "received_date": date, "channel": channel, "petition_kind": kind,
+        "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
+        "field": field, "case_key": case_key, "eligible": eligible, "competent": competent,
+        "handling": handling, "reply_received": reply_received, "resolution_status": resolution,
+        "resolved_date": resolved, "citizen_pseudonym": None if kind == "TC" else pseudo,
+        "status": status,
+    }
+
+
+def _optional(mapping, value, field):
+    return n.lookup(mapping, value, field) if value not in (None, "") else None
+
+
 # ------------------------------------------------------------------ commune registers
 def register_reception(p: dict, unit_code: str) -> dict:
     date = n.parse_date(p.get("ngay_tiep"))
@@ -60,22 +79,18 @@ def register_reception(p: dict, unit_code: str) -> dict:
 
 
 def register_petition(p: dict, unit_code: str) -> dict:
-    signers = n.parse_int(p.get("so_nguoi_dung_ten"), minimum=0, field="Số người đứng tên")
-    return {
-        "unit_code": unit_code, "received_date": n.parse_date(p.get("ngay_nhan")),
-        "channel": n.lookup(n.CHANNEL, p.get("nguon_don"), "Nguồn đơn"),
-        "petition_kind": n.lookup(n.KIND, p.get("loai"), "Phân loại"),
-        "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
-        "field": n.lookup(n.FIELD, p["linh_vuc"], "Lĩnh vực") if p.get("linh_vuc") else None,
-        "case_key": _case_key(unit_code, p.get("ma_vu_viec")),
-        "eligible": n.yes_no(p.get("du_dieu_kien"), "Đủ điều kiện xử lý"),
-        "competent": n.yes_no(p.get("tham_quyen"), "Thẩm quyền"),
-        "handling": n.lookup(n.HANDLING, p["xu_ly"], "Hình thức xử lý") if p.get("xu_ly") else None,
-        "reply_received": n.yes_no(p.get("van_ban_phuc_dap") or "", "Văn bản phúc đáp"),
-        "resolution_status": n.lookup(n.RESOLUTION, p["tinh_trang"], "Tình trạng giải quyết") if p.get("tinh_trang") else None,
-        "resolved_date": n.parse_date(p["ngay_giai_quyet"]) if p.get("ngay_giai_quyet") else None,
-        "citizen_pseudonym": p.get("citizen_pseudonym"), "status": "official",
-    }
+    return _petition(
+        unit_code, n.parse_date(p.get("ngay_nhan")), n.lookup(n.CHANNEL, p.get("nguon_don"), "Nguồn đơn"),
+        n.lookup(n.KIND, p.get("loai"), "Phân loại"),
+        n.parse_int(p.get("so_nguoi_dung_ten"), minimum=0, field="Số người đứng tên"),
+        _optional(n.FIELD, p.get("linh_vuc"), "Lĩnh vực"), _case_key(unit_code, p.get("ma_vu_viec")),
+        eligible=n.yes_no(p.get("du_dieu_kien"), "Đủ điều kiện xử lý"),
+        competent=n.yes_no(p.get("tham_quyen"), "Thẩm quyền"),
+        handling=_optional(n.HANDLING, p.get("xu_ly"), "Hình thức xử lý"),
+        reply_received=n.yes_no(p.get("van_ban_phuc_dap") or "", "Văn bản phúc đáp"),
+        resolution=_optional(n.RESOLUTION, p.get("tinh_trang"), "Tình trạng giải quyết"),
+        resolved=n.parse_date(p["ngay_giai_quyet"]) if p.get("ngay_giai_quyet") else None,
+        pseudo=p.get("citizen_pseudonym"), status="official")
 
 
 # ------------------------------------------------------------------ district databases
@@ -95,22 +110,16 @@ def district_reception(p: dict, _source_name: str) -> dict:
 
 def district_petition(p: dict, _source_name: str) -> dict:
     unit = _unit(p.get("ma_don_vi"))
-    signers = n.parse_int(p.get("so_nguoi_dung_ten"), minimum=0, field="so_nguoi_dung_ten")
-    return {
-        "unit_code": unit, "received_date": n.parse_date(p.get("ngay_nhan")),
-        "channel": n.lookup(n.CHANNEL, p.get("nguon"), "nguon"),
-        "petition_kind": n.lookup(n.KIND, p.get("loai"), "loai"),
-        "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
-        "field": n.lookup(n.FIELD, p["linh_vuc"], "linh_vuc") if p.get("linh_vuc") else None,
-        "case_key": _case_key(unit, p.get("vu_viec_id")),
-        "eligible": n.yes_no(p.get("du_dieu_kien"), "du_dieu_kien"),
-        "competent": n.yes_no(p.get("thuoc_tham_quyen"), "thuoc_tham_quyen"),
-        "handling": n.lookup(n.HANDLING, p["hinh_thuc_xu_ly"], "hinh_thuc_xu_ly") if p.get("hinh_thuc_xu_ly") else None,
-        "reply_received": n.yes_no(p.get("co_van_ban_phuc_dap"), "co_van_ban_phuc_dap"),
-        "resolution_status": None, "resolved_date": None,
-        "citizen_pseudonym": p.get("citizen_pseudonym"),
-        "status": n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"),
-    }
+    return _petition(
+        unit, n.parse_date(p.get("ngay_nhan")), n.lookup(n.CHANNEL, p.get("nguon"), "nguon"),
+        n.lookup(n.KIND, p.get("loai"), "loai"),
+        n.parse_int(p.get("so_nguoi_dung_ten"), minimum=0, field="so_nguoi_dung_ten"),
+        _optional(n.FIELD, p.get("linh_vuc"), "linh_vuc"), _case_key(unit, p.get("vu_viec_id")),
+        eligible=n.yes_no(p.get("du_dieu_kien"), "du_dieu_kien"),
+        competent=n.yes_no(p.get("thuoc_tham_quyen"), "thuoc_tham_quyen"),
+        handling=_optional(n.HANDLING, p.get("hinh_thuc_xu_ly"), "hinh_thuc_xu_ly"),
+        reply_received=n.yes_no(p.get("co_van_ban_phuc_dap"), "co_van_ban_phuc_dap"),
+        pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"))
 
 
 def district_case(p: dict, _source_name: str) -> dict:
@@ -119,7 +128,7 @@ def district_case(p: dict, _source_name: str) -> dict:
         "unit_code": unit, "case_key": _case_key(unit, p.get("id")),
         "opened_date": n.parse_date(p.get("ngay_thu_ly")),
         "petition_kind": n.lookup(n.KIND, p.get("loai"), "loai"),
-        "field": n.lookup(n.FIELD, p["linh_vuc"], "linh_vuc") if p.get("linh_vuc") else None,
+        "field": _optional(n.FIELD, p.get("linh_vuc"), "linh_vuc"),
         "resolution_status": n.lookup(n.RESOLUTION, p.get("tinh_trang"), "tinh_trang"),
         "resolved_date": n.parse_date(p["ngay_giai_quyet"]) if p.get("ngay_giai_quyet") else None,
         "status": n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"),
@@ -143,20 +152,15 @@ def city_reception(p: dict, _source_name: str) -> dict:
 
 def city_petition(p: dict, _source_name: str) -> dict:
     unit = _unit(p.get("unit_code"))
-    signers = n.parse_int(p.get("signers"), minimum=0, field="signers")
-    return {
-        "unit_code": unit, "received_date": n.parse_date(p.get("received_on")),
-        "channel": n.lookup(n.CHANNEL, p.get("channel"), "channel"),
-        "petition_kind": n.lookup(n.KIND, p.get("kind"), "kind"),
-        "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
-        "field": n.lookup(n.FIELD, p["field"], "field") if p.get("field") else None,
-        "case_key": _case_key(unit, p.get("case_id")),
-        "eligible": p.get("eligible"), "competent": p.get("competent"),
-        "handling": n.lookup(n.HANDLING, p["handling"], "handling") if p.get("handling") else None,
-        "reply_received": p.get("reply_received"), "resolution_status": None, "resolved_date": None,
-        "citizen_pseudonym": p.get("citizen_pseudonym"),
-        "status": n.lookup(n.STATUS, p.get("status"), "status"),
-    }
+    return _petition(
+        unit, n.parse_date(p.get("received_on")), n.lookup(n.CHANNEL, p.get("channel"), "channel"),
+        n.lookup(n.KIND, p.get("kind"), "kind"),
+        n.parse_int(p.get("signers"), minimum=0, field="signers"),
+        _optional(n.FIELD, p.get("field"), "field"), _case_key(unit, p.get("case_id")),
+        eligible=p.get("eligible"), competent=p.get("competent"),
+        handling=_optional(n.HANDLING, p.get("handling"), "handling"),
+        reply_received=p.get("reply_received"),
+        pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("status"), "status"))
 
 
 def city_case(p: dict, _source_name: str) -> dict:
@@ -165,7 +169,7 @@ def city_case(p: dict, _source_name: str) -> dict:
         "unit_code": unit, "case_key": _case_key(unit, p.get("id")),
         "opened_date": n.parse_date(p.get("opened_on")),
         "petition_kind": n.lookup(n.KIND, p.get("kind"), "kind"),
-        "field": n.lookup(n.FIELD, p["field"], "field") if p.get("field") else None,
+        "field": _optional(n.FIELD, p.get("field"), "field"),
         "resolution_status": n.lookup(n.RESOLUTION, p.get("resolution"), "resolution"),
         "resolved_date": n.parse_date(p["resolved_on"]) if p.get("resolved_on") else None,
         "status": n.lookup(n.STATUS, p.get("status"), "status"),

@@ -172,3 +172,18 @@ def test_consolidation_newer_register_file_replaces_older():
     ])
     frames, _, _ = build_partition(raw, "commune_register")
     assert list(frames["reception"]["received_date"]) == [dt.date(2024, 3, 2)]
+
+
+def test_consolidating_a_source_kind_with_no_data_yet(warehouse):
+    """Before any batch of a kind has landed, consolidation publishes an empty partition."""
+    import sqlalchemy as sa
+
+    from transforms.consolidate import consolidate
+    from warehouse.schema import dq_validation, wh_partition_state
+
+    result = consolidate(warehouse, "district_db")
+    assert not result.skipped and result.batches == 0
+    assert consolidate(warehouse, "district_db").skipped        # and then nothing to do
+    with warehouse.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(dq_validation)).scalar_one() == 0
+        assert c.execute(sa.select(wh_partition_state.c.batches)).scalar_one() == 0

@@ -1,6 +1,7 @@
 """Under the real scheduler, as administrators run it: `airflow standalone` (API server,
 scheduler with LocalExecutor, DAG processor, triggerer) in a temporary AIRFLOW_HOME.
-Through the REST API v2: no import errors, trigger the city ingestion, see it succeed,
+Through the REST API v2: create the city service's connection, check there are no
+import errors, trigger the city ingestion, see it succeed,
 and see the asset it emits trigger the consolidation, which succeeds too. This is where
 a task touching Airflow's metadata database directly would fail."""
 from __future__ import annotations
@@ -47,7 +48,7 @@ def standalone(small_sources, city_server, tmp_path_factory):
     url, token = city_server
     host, port = url.removeprefix("http://").split(":")
     api_port = _free_port()
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in ("AIRFLOW_CONN_TCD_CITY_API", "TCD_CITY_API_TOKEN")}
     env.update({
         "AIRFLOW_HOME": str(home / "airflow"), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -62,8 +63,6 @@ def standalone(small_sources, city_server, tmp_path_factory):
         "TCD_WAREHOUSE_URL": f"sqlite:///{home / 'warehouse.sqlite'}",
         "TCD_COMMUNE_INBOX": str(small_sources / "commune_inbox"),
         "TCD_DISTRICT_DB_DIR": str(small_sources / "district_db"),
-        "AIRFLOW_CONN_TCD_CITY_API": json.dumps({"conn_type": "http", "host": host, "port": int(port),
-                                                 "schema": "http", "password": token}),
         "PYTHONPATH": str(ROOT), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     })
     log = open(home / "standalone.log", "w")
@@ -78,6 +77,11 @@ def standalone(small_sources, city_server, tmp_path_factory):
         tok.raise_for_status()
         client = httpx.Client(base_url=base, timeout=20,
                               headers={"Authorization": f"Bearer {tok.json()['access_token']}"})
+        # The city service is configured the way an administrator would: an Airflow
+        # connection created through the REST API, stored in the metadata database.
+        client.post("/api/v2/connections", json={
+            "connection_id": "tcd_city_api", "conn_type": "http", "host": host, "port": int(port),
+            "schema": "http", "password": token}).raise_for_status()
         yield client, home
         client.close()
     finally:

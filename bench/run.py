@@ -60,7 +60,7 @@ def stage(name: str, records_fn=lambda r: 0):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sources", default="output/sources")
+    ap.add_argument("--sources", default="simulated_sources")
     ap.add_argument("--work", default="output/bench")
     ap.add_argument("--end", default=None, help="generate sources up to this date if missing")
     args = ap.parse_args()

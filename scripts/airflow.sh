@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
-[ -f output/sources/manifest.json ] || python -m simulators.generate --out output/sources --seed 42
+[ -f simulated_sources/manifest.json ] || python -m simulators.generate --out simulated_sources --seed 42
 mkdir -p output/logs
 scripts/city_service.sh start
 trap 'scripts/city_service.sh stop' EXIT

@@ -7,7 +7,7 @@ case "${1:-start}" in
   start)
     if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then exit 0; fi
     mkdir -p "$ROOT/output/logs"
-    nohup python -m simulators.city_server --db "$ROOT/output/sources/city_service/city.sqlite" \
+    nohup python -m simulators.city_server --db "$ROOT/simulated_sources/city_service/city.sqlite" \
       --host 127.0.0.1 --port "$TCD_CITY_API_PORT" >"$ROOT/output/logs/city_service.log" 2>&1 &
     echo $! > "$PIDFILE"
     for _ in $(seq 1 60); do

@@ -11,13 +11,13 @@ mkdir -p output/logs
 
 echo "== 1/4 simulated source systems (seed $SEED, 01/07/2021 – $END)"
 # Same seed and end give the same data: regenerate only when they change.
-if [ -f output/sources/manifest.json ] && python - "$SEED" "$END" <<'PY'; then echo "   up to date: output/sources"; else
+if [ -f simulated_sources/manifest.json ] && python - "$SEED" "$END" <<'PY'; then echo "   up to date: simulated_sources"; else
 import json, sys
-m = json.load(open("output/sources/manifest.json"))
+m = json.load(open("simulated_sources/manifest.json"))
 sys.exit(0 if (str(m.get("seed")), str(m.get("end"))) == (sys.argv[1], sys.argv[2]) else 1)
 PY
-  rm -rf output/sources
-  python -m simulators.generate --out output/sources --seed "$SEED" --end "$END"
+  rm -rf simulated_sources
+  python -m simulators.generate --out simulated_sources --seed "$SEED" --end "$END"
 fi
 
 echo "== 2/4 Airflow metadata database ($AIRFLOW_HOME)"

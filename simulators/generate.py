@@ -292,7 +292,7 @@ def _date(s: str) -> dt.date:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m simulators.generate", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="output folder (e.g. output/sources)")
+    ap.add_argument("--out", required=True, help="output folder (e.g. simulated_sources)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--start", type=_date, default=dt.date(2021, 7, 1))
     ap.add_argument("--end", type=_date, default=None, help="last day (default: today)")

@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+from simulators.citizens import record_pii
 from simulators.core import TZ, end_of_day
 from simulators.model import OFFICIAL, UnitSim, state_at
 
@@ -71,9 +72,8 @@ def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set)
     used_cases = set()
 
     def citizen_cols(c):
-        if c is None:
+        if record_pii(pii, c) is None:
             return None, None, None, None
-        pii.update((("name", c.full_name), ("address", c.address), ("id_number", c.id_number), ("phone", c.phone)))
         return c.full_name, c.id_number, c.address, c.phone
 
     for rec in sim.receptions:

@@ -12,6 +12,7 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+from simulators.citizens import record_pii
 from simulators.core import LAST_LEGACY, end_of_day
 from simulators.model import OFFICIAL, UnitSim, state_at
 
@@ -74,9 +75,8 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
     used_cases = set()
 
     def citizen_cols(c):
-        if c is None:
+        if record_pii(pii, c) is None:
             return None, None, None, None
-        pii.update((("name", c.full_name), ("address", c.address), ("id_number", c.id_number), ("phone", c.phone)))
         return c.full_name, c.address, c.id_number, c.phone
 
     for rec in sorted(sim.receptions, key=lambda r: r.rid):

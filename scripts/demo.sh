@@ -3,7 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
-END="${TCD_DEMO_END:-$(date +%F)}"
+END="${TCD_DEMO_END:-$(TZ=Asia/Ho_Chi_Minh date +%F)}"   # "today" in Hà Nội
 SEED="${TCD_DEMO_SEED:-42}"
 START_TS=$(date +%s)
 

@@ -21,7 +21,7 @@ def run(dag_id: str, conf: dict | None, log_dir: Path) -> None:
         cmd += ["-c", json.dumps(conf)]
     label = dag_id + (f" {json.dumps(conf, ensure_ascii=False)}" if conf else "")
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{dag_id}_{int(time.time() * 1000)}.log"
+    log_path = log_dir / f"{dag_id}_{time.strftime('%Y%m%dT%H%M%S')}.log"
     t0 = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as fh:
         proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=os.environ.copy())

@@ -64,8 +64,8 @@ def consolidate(source_kind: str, run_id: str | None = None) -> dict:
 
 def _summary(batches: list[dict]) -> dict:
     rejected = [{"file": b["logical_key"], "reason": b["message"]} for b in batches if b["status"] == "rejected"]
-    return {"batches": len(batches), "rows": sum(b["rows"] for b in batches),
-            "rejected": rejected, "batch_ids": [b["batch_id"] for b in batches]}
+    # Batch ids stay in raw_batch (lineage); XCom gets counts and the reasons to act on.
+    return {"batches": len(batches), "rows": sum(b["rows"] for b in batches), "rejected": rejected}
 
 
 def resolve_period(period: str | None = None, date_from: str | None = None,

@@ -122,6 +122,21 @@ def main() -> None:
             h["result"] = tasks.build_report_01_tcd(tasks.resolve_period(**spec))
     total = sum(r[1] for r in RESULTS)
     print(f"{'total':38} {total:8.1f} s {max(r[2] for r in RESULTS) / 2**20:8.0f} MiB (peak)")
+    dag_import_times()
+
+
+def dag_import_times() -> None:
+    """Wall time of `python -c` importing each DAG file in a fresh interpreter (what the
+    DAG processor pays per file, Airflow's own import included)."""
+    import subprocess
+    import sys
+
+    print(f"\n{'DAG file (python -c import, fresh process)':44} {'time':>8}")
+    for path in sorted((Path(__file__).resolve().parent.parent / "dags").glob("*.py")):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import runpy; runpy.run_path({str(path)!r})"],
+                       check=True, capture_output=True)
+        print(f"{path.name:44} {time.perf_counter() - t0:6.2f} s")
 
 
 if __name__ == "__main__":

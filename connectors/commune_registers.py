@@ -114,6 +114,8 @@ def read_sheet(rows: list[list], spec: dict, totals: set[str], sheet_label: str)
         filled = [v for v in values.values() if v not in (None, "")]
         if not filled:
             continue                                   # blank row
+        if len(_header_map(row, spec["columns"])) >= max(2, len(mapping) // 2):
+            continue                                   # the header repeated (e.g. on each printed page)
         first_text = next((normalise.fold(c) for c in row if isinstance(c, str) and c.strip()), "")
         if first_text in totals and values.get(spec["date_field"]) in (None, ""):
             continue                                   # total row

@@ -29,7 +29,7 @@ def write_register(path, rows, *, nfd=False, petition_rows=(), reception_headers
     for r in rows:
         ws.append([unicodedata.normalize("NFD", v) if nfd and isinstance(v, str) else v for v in r])
     ws.append([])
-    ws.append(["Tổng cộng", None, None, None, None, sum(int(r[5]) for r in rows)])
+    ws.append(["Tổng cộng", None, None, None, None, sum(r[5] for r in rows if isinstance(r[5], int))])
     ws2 = wb.create_sheet("Đơn thư")
     ws2.append(PETITION_HEADERS)
     for r in petition_rows:

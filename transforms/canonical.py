@@ -9,6 +9,9 @@ from typing import Callable
 from transforms import normalise as n
 
 GROUP_MIN_PEOPLE = 5
+# Above this a people count is a typing error, not a reception: quarantine the row here
+# rather than let the partition's range expectation block every unit's data.
+MAX_PEOPLE = 500
 
 
 def _case_key(unit_code: str, ref) -> str | None:
@@ -72,7 +75,7 @@ def register_reception(p: dict, unit_code: str) -> dict:
     if case is None:
         raise ValueError("thiếu Mã vụ việc")
     return _reception(unit_code, date, mode, receiver, sitting,
-                      n.parse_int(p.get("so_nguoi"), minimum=1, field="Số người"),
+                      n.parse_int(p.get("so_nguoi"), minimum=1, maximum=MAX_PEOPLE, field="Số người"),
                       n.lookup(n.KIND, p.get("loai"), "Phân loại"), case,
                       n.lookup(n.VISIT, p.get("lan_tiep"), "Lần tiếp"),
                       p.get("citizen_pseudonym"), "official")
@@ -102,7 +105,7 @@ def district_reception(p: dict, _source_name: str) -> dict:
     if mode != "thuong_xuyen" and sitting is None:
         raise ValueError("tiếp định kỳ/đột xuất thiếu ky_tiep_id")
     return _reception(unit, n.parse_date(p.get("ngay_tiep")), mode, receiver, sitting,
-                      n.parse_int(p.get("so_nguoi"), minimum=1, field="so_nguoi"),
+                      n.parse_int(p.get("so_nguoi"), minimum=1, maximum=MAX_PEOPLE, field="so_nguoi"),
                       n.lookup(n.KIND, p.get("loai"), "loai"), _case_key(unit, p.get("vu_viec_id")),
                       n.lookup(n.VISIT, p.get("lan_tiep"), "lan_tiep"), p.get("citizen_pseudonym"),
                       n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"))
@@ -144,7 +147,7 @@ def city_reception(p: dict, _source_name: str) -> dict:
         raise ValueError("tiếp định kỳ/đột xuất thiếu sitting_id")
     return _reception(unit, n.parse_date(p.get("received_on")), mode,
                       n.lookup(n.RECEIVER, p.get("receiver"), "receiver"), sitting,
-                      n.parse_int(p.get("people"), minimum=1, field="people"),
+                      n.parse_int(p.get("people"), minimum=1, maximum=MAX_PEOPLE, field="people"),
                       n.lookup(n.KIND, p.get("kind"), "kind"), _case_key(unit, p.get("case_id")),
                       n.lookup(n.VISIT, p.get("visit"), "visit"), p.get("citizen_pseudonym"),
                       n.lookup(n.STATUS, p.get("status"), "status"))

@@ -55,7 +55,8 @@ def parse_date(value: object) -> dt.date:
 _THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
-def parse_int(value: object, *, minimum: int | None = None, field: str = "số") -> int:
+def parse_int(value: object, *, minimum: int | None = None, maximum: int | None = None,
+              field: str = "số") -> int:
     """An integer from a number cell or text; "1.234" is Vietnamese for 1234."""
     if isinstance(value, bool):
         raise ValueError(f"{field} không phải là số: {value!r}")
@@ -67,6 +68,10 @@ def parse_int(value: object, *, minimum: int | None = None, field: str = "số")
         n = int(value)
     else:
         s = str(value or "").strip().replace(" ", "")
+        if not s:
+            # An empty cell, or a formula whose value was never calculated (files written
+            # by programs rather than by Excel carry no cached result).
+            raise ValueError(f"thiếu {field} (ô trống, hoặc công thức chưa được tính giá trị)")
         if _THOUSANDS.match(s):
             s = s.replace(".", "")
         if not re.fullmatch(r"-?\d+", s):
@@ -74,6 +79,8 @@ def parse_int(value: object, *, minimum: int | None = None, field: str = "số")
         n = int(s)
     if minimum is not None and n < minimum:
         raise ValueError(f"{field} phải ≥ {minimum}, nhận được {n}")
+    if maximum is not None and n > maximum:
+        raise ValueError(f"{field} = {n} vượt quá mức hợp lý ({maximum}); kiểm tra lại số liệu")
     return n
 
 

@@ -49,6 +49,7 @@ class Batch:
     checksum: str | None = None
     watermark_from: str | None = None
     watermark_to: str | None = None
+    delivered_at: dt.datetime | None = None     # source-side delivery time (file mtime)
     batch_id: str = field(default_factory=new_batch_id)
     started_at: dt.datetime = field(default_factory=utcnow)
     rows: list[dict] = field(default_factory=list)
@@ -67,7 +68,8 @@ class Batch:
                                   ensure_ascii=False, sort_keys=True),
         })
 
-    def write(self, conn: sa.Connection, *, status: str = "loaded", message: str | None = None) -> dict:
+    def write(self, conn: sa.Connection, *, status: str = "loaded", message: str | None = None,
+              reason_code: str | None = None) -> dict:
         """Insert the batch row and its raw rows in the caller's transaction."""
         now = utcnow()
         for r in self.rows:
@@ -76,13 +78,14 @@ class Batch:
             batch_id=self.batch_id, source_kind=self.source_kind, source_name=self.source_name,
             logical_key=self.logical_key, source_ref=self.source_ref, checksum=self.checksum,
             watermark_from=self.watermark_from, watermark_to=self.watermark_to,
-            row_count=len(self.rows), status=status, message=message, run_id=self.run_id,
-            started_at=self.started_at, finished_at=now))
+            row_count=len(self.rows), status=status, message=message, reason_code=reason_code,
+            run_id=self.run_id,
+            started_at=self.started_at, finished_at=now, delivered_at=self.delivered_at or now))
         for i in range(0, len(self.rows), 5000):
             conn.execute(raw_record.insert(), self.rows[i:i + 5000])
         return {"batch_id": self.batch_id, "source_kind": self.source_kind,
                 "logical_key": self.logical_key, "rows": len(self.rows), "status": status,
-                "message": message}
+                "reason_code": reason_code, "message": message}
 
 
 def get_watermark(conn: sa.Connection, source_kind: str, source_name: str, stream: str) -> str | None:

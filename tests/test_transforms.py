@@ -93,11 +93,18 @@ def test_register_reception_mapping():
                    "visit": "nhieu_lan", "citizen_pseudonym": "abc", "status": "official"}
 
 
-def test_regular_reception_by_the_head_is_rejected():
-    with pytest.raises(ValueError, match="thường xuyên"):
-        canonical.register_reception({
-            "ngay_tiep": "05/03/2024", "hinh_thuc": "Thường xuyên", "nguoi_tiep": "Thủ trưởng",
-            "so_nguoi": 1, "loai": "KN", "lan_tiep": "Lần đầu", "ma_vu_viec": "1"}, "00004")
+def test_parsers_name_the_rule_they_enforce():
+    from transforms.normalise import RuleViolation
+
+    cases = [({"ngay_tiep": "31/02/2024"}, "DATE_INVALID"), ({"ngay_tiep": ""}, "REQUIRED_MISSING"),
+             ({"so_nguoi": "hai"}, "NUMBER_INVALID"), ({"loai": "KHAC"}, "CODE_NOT_IN_DOMAIN"),
+             ({"ma_vu_viec": ""}, "REQUIRED_MISSING")]
+    for change, code in cases:
+        p = {"ngay_tiep": "05/03/2024", "hinh_thuc": "Thường xuyên", "nguoi_tiep": "Cán bộ",
+             "so_nguoi": 1, "loai": "KN", "lan_tiep": "Lần đầu", "ma_vu_viec": "1", **change}
+        with pytest.raises(RuleViolation) as exc:
+            canonical.register_reception(p, "00004")
+        assert exc.value.rule == code, change
 
 
 def test_city_reception_statuses_and_denouncer():
@@ -112,7 +119,7 @@ def test_city_reception_statuses_and_denouncer():
 def _raw(rows):
     defaults = {"batch_id": "b1", "source_name": "01", "record_type": "reception", "source_file": "receptions",
                 "source_row": None, "logical_key": "receptions", "started_at": dt.datetime(2025, 1, 1)}
-    return pd.DataFrame([{**defaults, **r} for r in rows])
+    return pd.DataFrame([{**defaults, **r, "payload": json.loads(r["payload"])} for r in rows])
 
 
 def _city_payload(**kw):
@@ -140,18 +147,28 @@ def test_consolidation_latest_version_wins_drafts_dropped_duplicates_collapsed()
          "payload": _city_payload(citizen_pseudonym="p3", case_id="VV-3", status="deleted")},
         # entered twice by staff (new id, same content as A's final version)
         {"raw_id": 6, "record_id": "D", "record_version": "2022-01-06T01:00:00Z#000001", "payload": _city_payload(people=3)},
-        # unreadable: quarantined with a reason
+        # out of range (GX canonical suite, error): quarantined with a reason
         {"raw_id": 7, "record_id": "E", "record_version": "2022-01-06T01:00:00Z#000001", "payload": _city_payload(people=0)},
         # a commune code that was not a unit on that date
         {"raw_id": 8, "record_id": "F", "record_version": "2022-01-06T01:00:00Z#000001",
          "payload": _city_payload(unit_code="99999", citizen_pseudonym="p9")},
+        # a regular reception by the head: breaks PERIODIC_RECEIVER (error)
+        {"raw_id": 9, "record_id": "G", "record_version": "2022-01-06T01:00:00Z#000001",
+         "payload": _city_payload(receiver="head", citizen_pseudonym="p10")},
+        # 60 people: kept and counted, flagged PEOPLE_UNUSUAL (warning)
+        {"raw_id": 10, "record_id": "H", "record_version": "2022-01-06T01:00:00Z#000001",
+         "payload": _city_payload(people=60, citizen_pseudonym="p11")},
     ])
-    frames, quarantine, stats = build_partition(raw, "city_service")
+    frames, quarantine, flags, stats, outcomes = build_partition(raw, "city_service")
     rec = frames["reception"]
-    assert list(rec["record_id"]) == ["A"]
+    assert list(rec["record_id"]) == ["A", "H"]
     assert int(rec["people"].iloc[0]) == 3
     reasons = {q["record_id"]: q["reason_code"] for q in quarantine}
-    assert reasons == {"D": "DUPLICATE", "E": "INVALID_VALUE", "F": "UNKNOWN_UNIT"}
+    assert reasons == {"D": "DUPLICATE", "E": "PEOPLE_OUT_OF_RANGE", "F": "UNIT_NOT_VALID_ON_DATE",
+                       "G": "PERIODIC_RECEIVER"}
+    assert {q["record_id"]: q["severity"] for q in quarantine}["E"] == "error"
+    assert [(f["record_id"], f["rule"]) for f in flags] == [("H", "PEOPLE_UNUSUAL")]
+    assert all(o.success for o in outcomes if o.suite.endswith("_warehouse"))
     assert stats["reception"]["not_official"] == 2
     assert all("p1" not in q["reason"] for q in quarantine)
 
@@ -170,7 +187,7 @@ def test_consolidation_newer_register_file_replaces_older():
         {**common, "raw_id": 2, "batch_id": "new", "source_row": 6, "record_id": None, "record_version": None,
          "started_at": dt.datetime(2025, 2, 1), "payload": reg("02/03/2024")},
     ])
-    frames, _, _ = build_partition(raw, "commune_register")
+    frames, *_ = build_partition(raw, "commune_register")
     assert list(frames["reception"]["received_date"]) == [dt.date(2024, 3, 2)]
 
 

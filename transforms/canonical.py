@@ -1,7 +1,12 @@
 """Map one raw payload (values as received, personal data already scrubbed) to a
 canonical record. One mapper per (source kind, record type); each returns a dict of
-canonical fields including ``status`` and raises ValueError with a reason a person can
-act on when the row cannot be understood."""
+canonical fields including ``status`` and raises ``RuleViolation`` (rule code + a
+reason a person can act on) when the row cannot be read at all.
+
+Mapping only *reads*: a value that can be read but breaks a rule (a people count out
+of range, a periodic reception by staff, a date in the future, a unit not in force on
+the date) is left to the canonical Great Expectations suite, whose rules carry the
+severity that decides what happens to the row (expectations/gx, rules.yaml)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -9,9 +14,7 @@ from typing import Callable
 from transforms import normalise as n
 
 GROUP_MIN_PEOPLE = 5
-# Above this a people count is a typing error, not a reception: quarantine the row here
-# rather than let the partition's range expectation block every unit's data.
-MAX_PEOPLE = 500
+RuleViolation = n.RuleViolation
 
 
 def _case_key(unit_code: str, ref) -> str | None:
@@ -28,17 +31,15 @@ def _unit(code, field: str = "mã đơn vị") -> str:
     if s.endswith(".0"):
         s = s[:-2]
     if not s.isdigit() or len(s) not in (2, 3, 5):
-        raise ValueError(f"{field} '{s[:10]}' không phải mã đơn vị hành chính (2, 3 hoặc 5 chữ số)")
+        if not s:
+            raise RuleViolation("REQUIRED_MISSING", f"thiếu {field}")
+        raise RuleViolation("UNIT_CODE_INVALID",
+                            f"{field} '{s[:10]}' không phải mã đơn vị hành chính (2, 3 hoặc 5 chữ số)")
     return s
 
 
 def _reception(unit_code, date, mode, receiver, sitting_key, people, kind, case_key, visit,
                pseudo, status) -> dict:
-    if mode == "thuong_xuyen" and receiver != "can_bo":
-        # Regular reception is by standing staff; a head receiving is a sitting.
-        raise ValueError("tiếp thường xuyên phải do cán bộ tiếp công dân thực hiện")
-    if mode != "thuong_xuyen" and receiver == "can_bo":
-        raise ValueError("tiếp định kỳ/đột xuất phải do thủ trưởng hoặc người được ủy quyền thực hiện")
     return {"unit_code": unit_code, "received_date": date, "mode": mode, "receiver": receiver,
             "sitting_key": sitting_key if mode != "thuong_xuyen" else None, "people": people,
             "is_group": people >= GROUP_MIN_PEOPLE, "petition_kind": kind, "case_key": case_key,
@@ -73,9 +74,9 @@ def register_reception(p: dict, unit_code: str) -> dict:
     sitting = f"{unit_code}:{date.isoformat()}:{receiver}"
     case = _case_key(unit_code, p.get("ma_vu_viec"))
     if case is None:
-        raise ValueError("thiếu Mã vụ việc")
+        raise RuleViolation("REQUIRED_MISSING", "thiếu Mã vụ việc")
     return _reception(unit_code, date, mode, receiver, sitting,
-                      n.parse_int(p.get("so_nguoi"), minimum=1, maximum=MAX_PEOPLE, field="Số người"),
+                      n.parse_int(p.get("so_nguoi"), field="Số người"),
                       n.lookup(n.KIND, p.get("loai"), "Phân loại"), case,
                       n.lookup(n.VISIT, p.get("lan_tiep"), "Lần tiếp"),
                       p.get("citizen_pseudonym"), "official")
@@ -103,9 +104,9 @@ def district_reception(p: dict, _source_name: str) -> dict:
     mode = n.lookup(n.MODE, p.get("hinh_thuc"), "hinh_thuc")
     sitting = f"{unit}:{p['ky_tiep_id']}" if p.get("ky_tiep_id") is not None else None
     if mode != "thuong_xuyen" and sitting is None:
-        raise ValueError("tiếp định kỳ/đột xuất thiếu ky_tiep_id")
+        raise RuleViolation("REQUIRED_MISSING", "tiếp định kỳ/đột xuất thiếu ky_tiep_id")
     return _reception(unit, n.parse_date(p.get("ngay_tiep")), mode, receiver, sitting,
-                      n.parse_int(p.get("so_nguoi"), minimum=1, maximum=MAX_PEOPLE, field="so_nguoi"),
+                      n.parse_int(p.get("so_nguoi"), field="so_nguoi"),
                       n.lookup(n.KIND, p.get("loai"), "loai"), _case_key(unit, p.get("vu_viec_id")),
                       n.lookup(n.VISIT, p.get("lan_tiep"), "lan_tiep"), p.get("citizen_pseudonym"),
                       n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"))
@@ -144,10 +145,10 @@ def city_reception(p: dict, _source_name: str) -> dict:
     mode = n.lookup(n.MODE, p.get("mode"), "mode")
     sitting = f"{unit}:{p['sitting_id']}" if p.get("sitting_id") else None
     if mode != "thuong_xuyen" and sitting is None:
-        raise ValueError("tiếp định kỳ/đột xuất thiếu sitting_id")
+        raise RuleViolation("REQUIRED_MISSING", "tiếp định kỳ/đột xuất thiếu sitting_id")
     return _reception(unit, n.parse_date(p.get("received_on")), mode,
                       n.lookup(n.RECEIVER, p.get("receiver"), "receiver"), sitting,
-                      n.parse_int(p.get("people"), minimum=1, maximum=MAX_PEOPLE, field="people"),
+                      n.parse_int(p.get("people"), field="people"),
                       n.lookup(n.KIND, p.get("kind"), "kind"), _case_key(unit, p.get("case_id")),
                       n.lookup(n.VISIT, p.get("visit"), "visit"), p.get("citizen_pseudonym"),
                       n.lookup(n.STATUS, p.get("status"), "status"))

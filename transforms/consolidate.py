@@ -1,37 +1,51 @@
-"""Consolidate the raw layer into the canonical fact tables, one source kind at a time.
+"""Consolidate the raw layer into the canonical fact tables, one source kind at a time:
+write – audit – publish.
 
 Each call rebuilds the partition of its source kind from the raw layer (delete and
 insert in one transaction), so it is idempotent and a re-run after new batches gives
 the same result as a single run over everything. Steps, in order:
 
-1. keep the current version of every record: for register files the latest delivered
-   version of each file (by file name); for databases and services the latest version
-   of each record id;
-2. map each payload to the canonical model; rows that cannot be understood are
-   quarantined with a reason (dq_quarantine) and not counted;
-3. keep official records only (drafts and deleted records are counted in the stats);
-4. resolve the recorded unit code with the record's date against the versioned unit
-   dimension; a code that was not a unit of the province on that date is quarantined;
-5. collapse duplicate entries (same content within one source), keeping the first;
-6. validate with the committed Great Expectations suite; a failed suite blocks the
-   publication of that partition (the previous published state stays);
-7. publish.
+1. **audit landed batches** with the source kind's batch suite (GX checkpoint
+   ``<kind>_batch``, critical rules): a batch that fails is rejected whole and nothing
+   from it is published (dq_batch_audit); raw is immutable, so each batch is audited
+   once per suite version;
+2. keep the current version of every record among accepted batches: for register files
+   the latest accepted version of each file (a rejected re-delivery leaves the previous
+   version in force); for databases and services the latest version of each record id;
+3. map each payload to the canonical model; rows that cannot be read are quarantined
+   under the rule the parser names (DATE_INVALID, CODE_NOT_IN_DOMAIN, …);
+4. keep official records only (drafts and deleted records are counted in the stats);
+5. resolve the recorded unit code with the record's date against the versioned unit
+   dimension;
+6. validate with the canonical suite (``<type>_canonical``): rows breaking an *error*
+   rule are quarantined with their lineage, rows breaking a *warning* rule are kept
+   and flagged (dq_flag);
+7. collapse duplicate entries (same content within one source), keeping the first;
+8. audit the frame about to be published with the warehouse suite
+   (``<type>_warehouse``: keys, referential integrity, no duplicates); a failure blocks
+   the publication of the partition (the previous published state stays);
+9. publish, with every validation's result in dq_validation.
+
+Quarantined rows are not lost: the quarantine is rebuilt with the partition, so a
+corrected delivery (new file version, corrected record) replaces them automatically.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
 
 from connectors.raw import utcnow
-from transforms import canonical, quality
+from transforms import canonical, normalise, quality
 from warehouse import units
-from warehouse.schema import (dq_quarantine, dq_validation, fact_case, fact_petition,
-                              fact_reception, raw_batch, raw_record, wh_partition_state)
+from warehouse.schema import (dq_batch_audit, dq_flag, dq_quarantine, dq_validation,
+                              fact_case, fact_petition, fact_reception, raw_batch, raw_record,
+                              wh_partition_state)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +53,15 @@ SOURCE_KINDS = ("commune_register", "district_db", "city_service")
 FACTS = {"reception": (fact_reception, "reception_key", "received_date"),
          "petition": (fact_petition, "petition_key", "received_date"),
          "case": (fact_case, "case_key", "opened_date")}
+# The payload field holding each record's date, per source kind and record type.
+DATE_FIELDS = {
+    ("commune_register", "reception"): "ngay_tiep", ("commune_register", "petition"): "ngay_nhan",
+    ("district_db", "reception"): "ngay_tiep", ("district_db", "petition"): "ngay_nhan",
+    ("district_db", "case"): "ngay_thu_ly",
+    ("city_service", "reception"): "received_on", ("city_service", "petition"): "received_on",
+    ("city_service", "case"): "opened_on",
+}
+_FILE_YEAR = re.compile(r"_(\d{4})$")
 
 
 class PublicationBlocked(RuntimeError):
@@ -60,7 +83,14 @@ def _read_raw(conn: sa.Connection, source_kind: str) -> pd.DataFrame:
                    raw_batch.c.logical_key, raw_batch.c.started_at)
          .join(raw_batch, raw_batch.c.batch_id == raw_record.c.batch_id)
          .where(raw_record.c.source_kind == source_kind, raw_batch.c.status == "loaded"))
-    return pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in q.selected_columns])
+    df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in q.selected_columns])
+    df["payload"] = [json.loads(p) for p in df["payload"]]
+    return df
+
+
+def _loaded_batches(conn: sa.Connection, source_kind: str) -> list[str]:
+    return sorted(r[0] for r in conn.execute(sa.select(raw_batch.c.batch_id).where(
+        raw_batch.c.source_kind == source_kind, raw_batch.c.status == "loaded")))
 
 
 def current_versions(raw: pd.DataFrame, source_kind: str) -> pd.DataFrame:
@@ -75,48 +105,170 @@ def current_versions(raw: pd.DataFrame, source_kind: str) -> pd.DataFrame:
             .drop_duplicates(["record_type", "source_name", "record_id"], keep="last"))
 
 
-def _fingerprint(conn: sa.Connection, source_kind: str) -> tuple[str, int]:
-    ids = sorted(r[0] for r in conn.execute(sa.select(raw_batch.c.batch_id).where(
-        raw_batch.c.source_kind == source_kind, raw_batch.c.status == "loaded")))
-    return hashlib.sha256("\n".join(ids).encode()).hexdigest(), len(ids)
+def _fingerprint(batch_ids: list[str], source_kind: str) -> str:
+    # The suites and rules are part of the input: changed rules re-run consolidation.
+    h = hashlib.sha256("\n".join(batch_ids).encode())
+    for rt in FACTS:
+        for layer in ("canonical", "warehouse"):
+            h.update(quality.suite_sha(f"{rt}_{layer}").encode())
+    h.update(quality.suite_sha(f"{source_kind}_batch").encode())
+    return h.hexdigest()
 
 
-def _quarantine_row(raw_row: dict, source_kind: str, code: str, reason: str, now) -> dict:
-    """A dq_quarantine row: the lineage of the raw row and the reason, no values."""
-    src_row = raw_row.get("source_row")
+UNIT_FIELDS = {"commune_register": None, "district_db": "ma_don_vi", "city_service": "unit_code"}
+
+
+def _lineage(raw_row, source_kind: str) -> dict:
+    """Where a raw row came from, plus its unit and date when they can be read (so the
+    data-quality workbook can place a quarantined row in a unit and a period)."""
+    src_row = raw_row["source_row"]
+    payload = raw_row["payload"]
+    unit_field = UNIT_FIELDS[source_kind]
+    unit = raw_row["source_name"] if unit_field is None else payload.get(unit_field)
+    unit = str(unit).strip()[:8] if unit not in (None, "") else None
     return {"raw_id": int(raw_row["raw_id"]), "batch_id": raw_row["batch_id"],
             "source_kind": source_kind, "source_name": raw_row["source_name"],
             "record_type": raw_row["record_type"], "source_file": raw_row["source_file"],
             "source_row": None if src_row is None or pd.isna(src_row) else int(src_row),
-            "record_id": raw_row["record_id"], "reason_code": code, "reason": reason,
-            "detected_at": now}
+            "record_id": raw_row["record_id"], "unit_code": unit,
+            "record_date": _safe_date(payload.get(DATE_FIELDS.get((source_kind, raw_row["record_type"]), "")))}
 
 
-def build_partition(raw: pd.DataFrame, source_kind: str) -> tuple[dict[str, pd.DataFrame], list[dict], dict]:
-    """Pure part of consolidation: raw rows → canonical frames, quarantine rows, stats."""
+def _quarantine_row(raw_row, source_kind: str, code: str, reason: str, now) -> dict:
+    """A dq_quarantine row: the lineage of the raw row, the rule and the reason, no values."""
+    return {**_lineage(raw_row, source_kind), "reason_code": code,
+            "severity": quality.rule(code)["severity"], "reason": reason, "detected_at": now}
+
+
+def _safe_date(value):
+    try:
+        return normalise.parse_date(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _file_year(logical_key: str) -> float | None:
+    m = _FILE_YEAR.search(str(logical_key or ""))
+    return float(m.group(1)) if m else None
+
+
+# ------------------------------------------------------------------ 1. batch audit
+def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_ids: list[str],
+                  run_id: str | None = None) -> set[str]:
+    """Audit landed batches not yet audited under the current suite; returns the ids of
+    all rejected batches of the source kind."""
+    suite = f"{source_kind}_batch"
+    sha = quality.suite_sha(suite)
+    with engine.connect() as conn:
+        done = {r.batch_id: r.passed for r in conn.execute(
+            sa.select(dq_batch_audit.c.batch_id, dq_batch_audit.c.passed).where(
+                dq_batch_audit.c.suite == suite, dq_batch_audit.c.suite_sha == sha))}
+    todo = [b for b in batch_ids if b not in done]
+    if todo:
+        part = raw[raw["batch_id"].isin(set(todo))]
+        frame = pd.DataFrame({
+            "raw_id": part["raw_id"].astype("int64"), "batch_id": part["batch_id"],
+            "record_type": part["record_type"], "record_id": part["record_id"],
+            "record_version": part["record_version"]})
+        dates = [_safe_date(p.get(DATE_FIELDS.get((source_kind, rt), ""))) for p, rt in
+                 zip(part["payload"], part["record_type"])]
+        frame["date_value"] = pd.to_datetime(pd.Series(dates, index=part.index, dtype=object), errors="coerce")
+        frame["date_year"] = frame["date_value"].dt.year.astype("float64")
+        frame["file_year"] = [_file_year(k) if source_kind == "commune_register" else None
+                              for k in part["logical_key"]]
+        frame["file_year"] = frame["file_year"].astype("float64")
+        now = utcnow()
+        rows_per_batch = frame.groupby("batch_id").size().to_dict()
+        verdicts: dict[str, list[dict]] = {b: [] for b in todo}
+        validation = None
+        if not frame.empty:
+            validation = quality.run(suite, frame, f"{source_kind}.batches", run_id=run_id)
+            batch_of = dict(zip(frame["raw_id"], frame["batch_id"]))
+            for f in validation.failures:
+                per_batch = pd.Series([batch_of[r] for r in f.raw_ids if r in batch_of]).value_counts()
+                threshold = float(f.meta.get("batch_reject_share", 0.0))
+                for b, n in per_batch.items():
+                    share = n / rows_per_batch[b]
+                    if f.severity == "critical" and share > threshold:
+                        verdicts[b].append({"rule": f.rule, "failed_rows": int(n), "share": round(share, 3),
+                                            "rows": int(rows_per_batch[b])})
+        with engine.begin() as conn:
+            conn.execute(dq_batch_audit.delete().where(dq_batch_audit.c.batch_id.in_(todo)))
+            recs = []
+            for b in todo:
+                failed = verdicts[b]
+                reason = "; ".join(
+                    f"{quality.rule(v['rule'])['title']} ({v['failed_rows']}/{v['rows']} dòng). "
+                    f"{quality.rule(v['rule'])['instruction']}" for v in failed) or None
+                recs.append({"batch_id": b, "suite": suite, "suite_sha": sha, "passed": not failed,
+                             "rows": int(rows_per_batch.get(b, 0)), "failed_rules": json.dumps(failed),
+                             "reason": reason, "run_id": run_id, "audited_at": now})
+            for i in range(0, len(recs), 5000):
+                conn.execute(dq_batch_audit.insert(), recs[i:i + 5000])
+            if validation is not None:
+                conn.execute(dq_validation.insert(), [validation.record(run_id, now)])
+        n_rej = sum(1 for b in todo if verdicts[b])
+        log.info("%s: audited %d new batches, %d rejected", source_kind, len(todo), n_rej)
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(sa.select(dq_batch_audit.c.batch_id).where(
+            dq_batch_audit.c.suite == suite, dq_batch_audit.c.passed.is_(False),
+            dq_batch_audit.c.batch_id.in_(batch_ids)))} if batch_ids else set()
+
+
+# ------------------------------------------------------------------ 3.–8. canonical partition
+def _detail(code: str, row, date_col: str) -> str:
+    """The reason for one row: the rule's title and, where it helps the unit find the
+    row, the offending value (codes, dates and counts only — never personal data)."""
+    title = quality.rule(code)["title"]
+    if code == "UNIT_NOT_VALID_ON_DATE":
+        return (f"{title}: mã đơn vị {row['unit_code']} không phải đơn vị hành chính hợp lệ của "
+                f"thành phố vào ngày {row[date_col]:%d/%m/%Y}")
+    if code in ("DATE_IN_FUTURE", "DATE_BEFORE_SERIES", "DATE_OUTSIDE_FILE_YEAR"):
+        return f"{title}: {row[date_col]:%d/%m/%Y}"
+    if code in ("PEOPLE_OUT_OF_RANGE", "PEOPLE_UNUSUAL"):
+        return f"{title}: số người = {row['people']}"
+    if code in ("RESOLVED_BEFORE_RECEIVED", "RESOLVED_BEFORE_OPENED"):
+        return f"{title}: giải quyết {row['resolved_date']:%d/%m/%Y}, nhận {row[date_col]:%d/%m/%Y}"
+    return title
+
+
+def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: set[str] | None = None,
+                    run_id: str | None = None):
+    """raw rows of accepted batches → (canonical frames, quarantine rows, flag rows,
+    stats, GX outcomes). Runs the canonical and warehouse suites."""
     now = utcnow()
     cur = current_versions(raw, source_kind)
     quarantine: list[dict] = []
+    flags: list[dict] = []
+    outcomes: list[quality.Outcome] = []
     frames: dict[str, pd.DataFrame] = {}
     stats: dict = {"raw_rows": int(len(raw)), "current_rows": int(len(cur))}
+    unit_keys = sorted(units.unit_frame()["unit_key"])
+    accepted = sorted(accepted_batches if accepted_batches is not None else set(raw["batch_id"]))
     for record_type in ("reception", "petition", "case"):
         mapper = canonical.MAPPERS.get((source_kind, record_type))
         part = cur[cur["record_type"] == record_type] if not cur.empty else cur
         if mapper is None or part.empty:
             continue
         table, key_col, date_col = FACTS[record_type]
+        raw_by_id = part.set_index("raw_id", drop=False)
         rows = []
         for r in part.itertuples(index=False):
             try:
-                rec = mapper(json.loads(r.payload), r.source_name)
+                rec = mapper(r.payload, r.source_name)
+            except normalise.RuleViolation as exc:
+                quarantine.append(_quarantine_row(r._asdict(), source_kind, exc.rule, str(exc), now))
+                continue
             except (ValueError, KeyError, TypeError) as exc:
-                quarantine.append(_quarantine_row(r._asdict(), source_kind, "INVALID_VALUE", str(exc), now))
+                quarantine.append(_quarantine_row(r._asdict(), source_kind, "VALUE_INVALID",
+                                                  f"{quality.rule('VALUE_INVALID')['title']}: {exc}", now))
                 continue
             if record_type != "case":
                 rid = r.record_id if r.record_id is not None else f"{r.source_file}!{int(r.source_row)}"
                 rec[key_col] = f"{source_kind}:{r.source_name}:{rid}"
             rec.update(source_kind=source_kind, source_name=r.source_name, record_id=r.record_id,
-                       raw_id=int(r.raw_id), batch_id=r.batch_id)
+                       raw_id=int(r.raw_id), batch_id=r.batch_id,
+                       file_year=_file_year(r.logical_key) if source_kind == "commune_register" else None)
             rows.append(rec)
         df = pd.DataFrame(rows)
         s = stats.setdefault(record_type, {})
@@ -126,29 +278,52 @@ def build_partition(raw: pd.DataFrame, source_kind: str) -> tuple[dict[str, pd.D
         s["not_official"] = int((df["status"] != "official").sum())
         df = df[df["status"] == "official"].drop(columns="status")
         df["unit_key"] = units.resolve_unit_keys(df["unit_code"], df[date_col]).to_numpy()
-        bad_unit = df["unit_key"].isna()
-        raw_by_id = part.set_index("raw_id", drop=False)
-        for row in df[bad_unit].itertuples(index=False):
-            quarantine.append(_quarantine_row(
-                raw_by_id.loc[row.raw_id].to_dict(), source_kind, "UNKNOWN_UNIT",
-                f"mã đơn vị {row.unit_code} không phải đơn vị hành chính hợp lệ của thành phố "
-                f"vào ngày {getattr(row, date_col):%d/%m/%Y}", now))
-        df = df[~bad_unit].sort_values("raw_id")
+        df["date_year"] = pd.to_datetime(df[date_col], errors="coerce").dt.year.astype("float64")
+        df["file_year"] = df["file_year"].astype("float64")
+
+        # 6. canonical suite: errors quarantine the row, warnings flag it.
+        outcome = quality.run(f"{record_type}_canonical", df, f"{source_kind}.{record_type}", run_id=run_id)
+        outcomes.append(outcome)
+        by_raw = df.set_index("raw_id", drop=False)
+        errors = outcome.raw_ids("error")
+        for rid, fails in errors.items():
+            for f in fails:
+                quarantine.append(_quarantine_row(raw_by_id.loc[rid], source_kind, f.rule,
+                                                  _detail(f.rule, by_raw.loc[rid], date_col), now))
+        for rid, fails in outcome.raw_ids("warning").items():
+            if rid in errors:
+                continue
+            for f in fails:
+                flags.append({**_lineage(raw_by_id.loc[rid], source_kind),
+                              "unit_key": by_raw.at[rid, "unit_key"], "rule": f.rule,
+                              "reason": _detail(f.rule, by_raw.loc[rid], date_col), "detected_at": now})
+        s["quarantined"] = len(errors)
+        s["flagged"] = len(outcome.raw_ids("warning"))
+        df = df[~df["raw_id"].isin(set(errors))].sort_values("raw_id")
+
+        # 7. duplicates: keep the first entry, name it in the others' reason.
         dup_keys = canonical.DEDUPE_KEYS[record_type]
         dup = df.duplicated(subset=dup_keys, keep="first")
         if dup.any():
-            # Name the entry each duplicate repeats, so an auditor can see both.
             # (rows are sorted by raw_id, so the group minimum is the entry kept)
             first_raw = df.groupby(dup_keys, dropna=False, sort=False)["raw_id"].transform("min")
             for rid, orig in zip(df.loc[dup, "raw_id"], first_raw[dup]):
                 quarantine.append(_quarantine_row(
-                    raw_by_id.loc[rid].to_dict(), source_kind, "DUPLICATE",
+                    raw_by_id.loc[rid], source_kind, "DUPLICATE",
                     f"bản ghi trùng nội dung với bản ghi raw_id {int(orig)}; chỉ tính một lần", now))
         df = df[~dup]
-        s.update(duplicates=int(dup.sum()), unknown_unit=int(bad_unit.sum()), published=len(df))
+        s.update(duplicates=int(dup.sum()), published=len(df))
+
+        # 8. warehouse suite on exactly what is about to be published.
+        audit = df.copy()
+        if record_type == "reception":
+            audit["people_ge_group_min"] = audit["people"] >= canonical.GROUP_MIN_PEOPLE
+        outcomes.append(quality.run(f"{record_type}_warehouse", audit, f"{source_kind}.{record_type}",
+                                    parameters={"unit_keys": unit_keys, "accepted_batches": accepted},
+                                    run_id=run_id))
         frames[record_type] = df[[c.name for c in table.columns]]
-    stats["quarantined"] = len([q for q in quarantine if q["reason_code"] != "DUPLICATE"])
-    return frames, quarantine, stats
+    stats["quarantined"] = len({q["raw_id"] for q in quarantine if q["reason_code"] != "DUPLICATE"})
+    return frames, quarantine, flags, stats, outcomes
 
 
 def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = None,
@@ -156,29 +331,29 @@ def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = Non
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {source_kind!r}")
     with engine.connect() as conn:
-        fp, n_batches = _fingerprint(conn, source_kind)
+        batch_ids = _loaded_batches(conn, source_kind)
+        fp = _fingerprint(batch_ids, source_kind)
         state = conn.execute(sa.select(wh_partition_state.c.batch_fingerprint).where(
             wh_partition_state.c.source_kind == source_kind)).scalar_one_or_none()
         if state == fp and not force:
             log.info("%s: published state is up to date with %d batches; nothing to do",
-                     source_kind, n_batches)
-            return PartitionResult(source_kind, skipped=True, batches=n_batches)
+                     source_kind, len(batch_ids))
+            return PartitionResult(source_kind, skipped=True, batches=len(batch_ids))
         raw = _read_raw(conn, source_kind)
-    frames, quarantine, stats = build_partition(raw, source_kind)
-    validations = [quality.validate(df, f"{rt}_canonical", f"{source_kind}.{rt}")
-                   for rt, df in frames.items()]
+    rejected = audit_batches(engine, raw, source_kind, batch_ids, run_id=run_id)
+    accepted = set(batch_ids) - rejected
+    frames, quarantine, flags, stats, outcomes = build_partition(
+        raw[raw["batch_id"].isin(accepted)], source_kind, accepted_batches=accepted, run_id=run_id)
+    stats["batches_rejected_by_audit"] = len(rejected)
     now = utcnow()
-    if validations:            # a source kind with no data yet has nothing to validate
+    if outcomes:            # a source kind with no data yet has nothing to validate
         with engine.begin() as conn:
-            conn.execute(dq_validation.insert(), [{
-                "run_id": run_id, "suite": v["suite"], "partition": v["partition"],
-                "success": v["success"], "evaluated": v["evaluated"], "failed": v["failed"],
-                "details": json.dumps({"rows": v["rows"], "failed": v["details"]}, ensure_ascii=False),
-                "validated_at": now} for v in validations])
-    failed = [v for v in validations if not v["success"]]
-    if failed:
+            conn.execute(dq_validation.insert(), [o.record(run_id, now) for o in outcomes])
+    blocked = [o for o in outcomes if o.suite.endswith("_warehouse") and not o.success]
+    if blocked:
         raise PublicationBlocked(
-            f"{source_kind}: validation failed ({', '.join(v['partition'] for v in failed)}); "
+            f"{source_kind}: warehouse audit failed ({', '.join(o.suite for o in blocked)}: "
+            f"{', '.join(f.expectation for o in blocked for f in o.failures)}); "
             "the previously published data stays in place. See dq_validation.")
     with engine.begin() as conn:
         for record_type, (table, _, _) in FACTS.items():
@@ -188,12 +363,13 @@ def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = Non
                 recs = df.astype(object).where(df.notna(), None).to_dict("records")
                 for i in range(0, len(recs), 5000):
                     conn.execute(table.insert(), recs[i:i + 5000])
-        conn.execute(dq_quarantine.delete().where(dq_quarantine.c.source_kind == source_kind))
-        for i in range(0, len(quarantine), 5000):
-            conn.execute(dq_quarantine.insert(), quarantine[i:i + 5000])
+        for tbl, rows in ((dq_quarantine, quarantine), (dq_flag, flags)):
+            conn.execute(tbl.delete().where(tbl.c.source_kind == source_kind))
+            for i in range(0, len(rows), 5000):
+                conn.execute(tbl.insert(), rows[i:i + 5000])
         conn.execute(wh_partition_state.delete().where(wh_partition_state.c.source_kind == source_kind))
         conn.execute(wh_partition_state.insert().values(
-            source_kind=source_kind, batch_fingerprint=fp, batches=n_batches,
+            source_kind=source_kind, batch_fingerprint=fp, batches=len(batch_ids),
             stats=json.dumps(stats), consolidated_at=now, run_id=run_id))
     log.info("%s: published %s", source_kind, json.dumps(stats))
-    return PartitionResult(source_kind, batches=n_batches, stats=stats)
+    return PartitionResult(source_kind, batches=len(batch_ids), stats=stats)

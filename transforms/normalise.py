@@ -1,7 +1,9 @@
 """Normalise values as people and systems write them: Unicode, dates, integers, codes.
 
-Every parser raises ``ValueError`` with a message a person can act on (in Vietnamese,
-since it is shown to the unit that must correct its data); callers quarantine the row.
+Every parser raises ``RuleViolation`` (a ValueError) carrying the code of the
+data-quality rule it enforces (expectations/rules.yaml) and a message a person can act
+on (in Vietnamese, since it is shown to the unit that must correct its data); callers
+quarantine the row under that code.
 """
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+
+
+class RuleViolation(ValueError):
+    """A value breaks a data-quality rule; ``rule`` is its code in expectations/rules.yaml."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
 
 
 def nfc(value: str) -> str:
@@ -36,7 +46,7 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("thiếu ngày")
+        raise RuleViolation("REQUIRED_MISSING", "thiếu ngày")
     s = str(value)
     m = _ISO.match(s)
     if m:
@@ -44,12 +54,12 @@ def parse_date(value: object) -> dt.date:
     else:
         m = _DATE_TEXT.match(s)
         if not m:
-            raise ValueError(f"ngày không đúng định dạng dd/mm/yyyy: {s[:20]!r}")
+            raise RuleViolation("DATE_INVALID", f"ngày không đúng định dạng dd/mm/yyyy: {s[:20]!r}")
         d, mo, y = (int(g) for g in m.groups())
     try:
         return dt.date(y, mo, d)
     except ValueError:
-        raise ValueError(f"ngày không tồn tại: {s[:20]!r}") from None
+        raise RuleViolation("DATE_INVALID", f"ngày không tồn tại: {s[:20]!r}") from None
 
 
 _THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
@@ -59,28 +69,29 @@ def parse_int(value: object, *, minimum: int | None = None, maximum: int | None 
               field: str = "số") -> int:
     """An integer from a number cell or text; "1.234" is Vietnamese for 1234."""
     if isinstance(value, bool):
-        raise ValueError(f"{field} không phải là số: {value!r}")
+        raise RuleViolation("NUMBER_INVALID", f"{field} không phải là số: {value!r}")
     if isinstance(value, int):
         n = value
     elif isinstance(value, float):
         if value != int(value):
-            raise ValueError(f"{field} không phải số nguyên: {value!r}")
+            raise RuleViolation("NUMBER_INVALID", f"{field} không phải số nguyên: {value!r}")
         n = int(value)
     else:
         s = str(value or "").strip().replace(" ", "")
         if not s:
             # An empty cell, or a formula whose value was never calculated (files written
             # by programs rather than by Excel carry no cached result).
-            raise ValueError(f"thiếu {field} (ô trống, hoặc công thức chưa được tính giá trị)")
+            raise RuleViolation("REQUIRED_MISSING",
+                                f"thiếu {field} (ô trống, hoặc công thức chưa được tính giá trị)")
         if _THOUSANDS.match(s):
             s = s.replace(".", "")
         if not re.fullmatch(r"-?\d+", s):
-            raise ValueError(f"{field} không phải là số: {str(value)[:20]!r}")
+            raise RuleViolation("NUMBER_INVALID", f"{field} không phải là số: {str(value)[:20]!r}")
         n = int(s)
     if minimum is not None and n < minimum:
-        raise ValueError(f"{field} phải ≥ {minimum}, nhận được {n}")
+        raise RuleViolation("NUMBER_INVALID", f"{field} phải ≥ {minimum}, nhận được {n}")
     if maximum is not None and n > maximum:
-        raise ValueError(f"{field} = {n} vượt quá mức hợp lý ({maximum}); kiểm tra lại số liệu")
+        raise RuleViolation("NUMBER_INVALID", f"{field} = {n} vượt quá mức hợp lý ({maximum}); kiểm tra lại số liệu")
     return n
 
 
@@ -90,8 +101,11 @@ def lookup(mapping: dict[str, str], value: object, field: str) -> str:
     try:
         return mapping[key]
     except KeyError:
+        if key == "":
+            raise RuleViolation("REQUIRED_MISSING", f"thiếu giá trị ở cột {field}") from None
         allowed = ", ".join(sorted({k for k in mapping if k}))
-        raise ValueError(f"giá trị '{str(value)[:30]}' không hợp lệ ở cột {field} (hợp lệ: {allowed})") from None
+        raise RuleViolation("CODE_NOT_IN_DOMAIN",
+                            f"giá trị '{str(value)[:30]}' không hợp lệ ở cột {field} (hợp lệ: {allowed})") from None
 
 
 def folded_map(pairs: dict[str, list[str]]) -> dict[str, str]:

@@ -1,17 +1,79 @@
-"""Run the committed Great Expectations suites (expectations/suites/*.json) on a
-canonical partition before it is published. GX is imported lazily: it costs seconds."""
+"""Run the committed Great Expectations checkpoints and turn their results into
+decisions, by the severity of each rule.
+
+The GX file context lives in ``expectations/gx`` (suites, validation definitions and
+checkpoints are committed JSON, reviewed like code). Every expectation names its rule
+in ``meta.rule``; the rule's entry in ``expectations/rules.yaml`` gives the severity
+(critical / error / warning), importance and the Vietnamese instruction. Checkpoints
+ask for COMPLETE results indexed by ``raw_id``, so each failed expectation says exactly
+which source rows broke it; what happens to them is decided here, not inside GX.
+
+Validation results and Data Docs are outputs: they go under ``paths.data_quality``
+(``gx_validations/`` and ``data_docs/``), never into the repository.
+
+GX is imported lazily: it costs seconds.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
 import json
 import logging
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from pipeline import settings
 
 log = logging.getLogger(__name__)
-SUITES_DIR = settings.PROJECT_ROOT / "expectations" / "suites"
+
+EXPECTATIONS_DIR = settings.PROJECT_ROOT / "expectations"
+GX_DIR = EXPECTATIONS_DIR / "gx"
+RULES_FILE = EXPECTATIONS_DIR / "rules.yaml"
+SEVERITIES = ("critical", "error", "warning")
+SERIES_START = dt.date(2020, 1, 1)
+
+
+@functools.cache
+def rules() -> dict[str, dict]:
+    with open(RULES_FILE, encoding="utf-8") as fh:
+        out = yaml.safe_load(fh)["rules"]
+    for code, r in out.items():
+        if r.get("severity") not in SEVERITIES:
+            raise ValueError(f"rule {code}: severity must be one of {SEVERITIES}")
+    return out
+
+
+def rule(code: str) -> dict:
+    try:
+        return rules()[code]
+    except KeyError:
+        raise KeyError(f"rule {code!r} is not in {RULES_FILE.name}") from None
+
+
+def suite_json(name: str) -> dict:
+    with open(GX_DIR / "expectations" / f"{name}.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def suite_sha(name: str) -> str:
+    """Checksum of a suite's JSON and of the rule catalogue: a batch audited under
+    other rules is audited again."""
+    h = hashlib.sha256((GX_DIR / "expectations" / f"{name}.json").read_bytes())
+    h.update(RULES_FILE.read_bytes())
+    return h.hexdigest()
+
+
+def data_quality_dir() -> Path:
+    return settings.path_setting("data_quality")
+
+
+def data_docs_index() -> Path:
+    return data_quality_dir() / "data_docs" / "index.html"
 
 
 def _gx():
@@ -22,43 +84,130 @@ def _gx():
     return gx
 
 
-def load_suite_json(name: str) -> dict:
-    with open(SUITES_DIR / f"{name}.json", encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def validate(df: pd.DataFrame, suite_name: str, partition: str) -> dict:
-    """Validate a frame; returns {suite, partition, success, evaluated, failed, details}."""
+@functools.cache
+def _context_for(out_dir: str):
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
-    from great_expectations.expectations.expectation_configuration import (  # noqa: PLC0415
-        ExpectationConfiguration)
 
-    spec = load_suite_json(suite_name)
-    ctx = gx.get_context(mode="ephemeral")
+    # great_expectations.yml reads its output folders from these variables.
+    os.environ["TCD_GX_VALIDATIONS_DIR"] = str(Path(out_dir) / "gx_validations") + os.sep
+    os.environ["TCD_GX_DATA_DOCS_DIR"] = str(Path(out_dir) / "data_docs") + os.sep
+    ctx = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    suite = ctx.suites.add(gx.ExpectationSuite(name=spec["name"], meta=spec.get("meta", {}), expectations=[
-        ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"]).to_domain_obj()
-        for e in spec["expectations"]]))
-    frame = df.copy()
-    if "denouncer_pseudonym" not in frame.columns and "petition_kind" in frame.columns \
-            and "citizen_pseudonym" in frame.columns:
-        # A tố cáo record must carry no identity at all, not even a pseudonym.
-        frame["denouncer_pseudonym"] = frame["citizen_pseudonym"].where(frame["petition_kind"] == "TC")
-    for col in frame.columns:   # GX pandas metrics want plain object/number columns
-        if isinstance(frame[col].dtype, pd.StringDtype):
-            frame[col] = frame[col].astype(object)
-    asset = ctx.data_sources.add_pandas("canonical").add_dataframe_asset(partition)
-    batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-        batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format="SUMMARY")
-    failed = [{"expectation": r.expectation_config.type,
-               "column": r.expectation_config.kwargs.get("column"),
-               "unexpected_count": r.result.get("unexpected_count")}
-              for r in result.results if not r.success]
-    out = {"suite": suite_name, "partition": partition, "success": bool(result.success),
-           "evaluated": int(result.statistics["evaluated_expectations"]),
-           "failed": len(failed), "details": failed, "rows": len(frame)}
-    log.info("GX %s on %s: %s (%d rows, %d/%d expectations failed)", suite_name, partition,
-             "passed" if out["success"] else "FAILED", len(frame), out["failed"], out["evaluated"])
+    return ctx
+
+
+def context():
+    """The project's GX file context, writing results under the current outputs."""
+    return _context_for(str(data_quality_dir()))
+
+
+@dataclass
+class Failure:
+    """One failed expectation: the rule it enforces and the source rows that broke it."""
+
+    rule: str
+    severity: str
+    expectation: str
+    column: str | None
+    unexpected_count: int
+    raw_ids: list[int] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "expectation": self.expectation,
+                "column": self.column, "unexpected_count": self.unexpected_count}
+
+
+@dataclass
+class Outcome:
+    suite: str
+    partition: str
+    success: bool
+    evaluated: int
+    rows: int
+    failures: list[Failure]
+
+    def raw_ids(self, severity: str) -> dict[int, list[Failure]]:
+        """raw_id → the failures of that severity it is part of."""
+        out: dict[int, list[Failure]] = {}
+        for f in self.failures:
+            if f.severity == severity:
+                for rid in f.raw_ids:
+                    out.setdefault(rid, []).append(f)
+        return out
+
+    def record(self, run_id: str | None, now: dt.datetime) -> dict:
+        """A dq_validation row (no row values: rule codes and counts only)."""
+        return {"run_id": run_id, "suite": self.suite, "partition": self.partition,
+                "success": self.success, "evaluated": self.evaluated,
+                "failed": len(self.failures),
+                "details": json.dumps({"rows": self.rows, "failed": [f.as_dict() for f in self.failures]},
+                                      ensure_ascii=False),
+                "validated_at": now}
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """GX pandas metrics want plain object / number / datetime columns."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object)
+        elif out[col].dtype == object and len(out) and isinstance(
+                out[col].dropna().iloc[0] if out[col].notna().any() else None, dt.date):
+            out[col] = pd.to_datetime(out[col], errors="coerce")
     return out
+
+
+def run(suite: str, frame: pd.DataFrame, partition: str, *, parameters: dict | None = None,
+        run_id: str | None = None) -> Outcome:
+    """Run the committed checkpoint `suite` on `frame` (which needs a ``raw_id`` column)."""
+    gx = _gx()
+    ctx = context()
+    params = {"today": pd.Timestamp(dt.date.today()), "series_start": pd.Timestamp(SERIES_START)}
+    params.update(parameters or {})
+    checkpoint = ctx.checkpoints.get(suite)
+    from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
+
+    result = checkpoint.run(batch_parameters={"dataframe": _plain(frame)}, expectation_parameters=params,
+                            run_id=RunIdentifier(run_name=f"{partition} {run_id or ''}".strip()))
+    del gx
+    failures: list[Failure] = []
+    evaluated = 0
+    success = True
+    for vr in result.run_results.values():
+        evaluated += int(vr.statistics["evaluated_expectations"])
+        for er in vr.results:
+            if er.success:
+                continue
+            cfg = er.expectation_config
+            code = (cfg.meta or {}).get("rule")
+            if code is None:
+                raise ValueError(f"suite {suite}: expectation {cfg.type} names no rule in meta")
+            sev = rule(code)["severity"]
+            if er.exception_info and er.exception_info.get("raised_exception"):
+                # An expectation that could not run (e.g. a missing column) is a failure
+                # of the whole frame, not of some rows.
+                msg = er.exception_info.get("exception_message")
+                log.warning("GX %s on %s: %s could not run: %s", suite, partition, cfg.type, msg)
+                failures.append(Failure(code, sev, cfg.type, cfg.kwargs.get("column"),
+                                        int(len(frame)), [int(x) for x in frame["raw_id"]], dict(cfg.meta)))
+            else:
+                res = er.result or {}
+                ids = [int(d["raw_id"]) for d in res.get("unexpected_index_list") or [] if "raw_id" in d]
+                failures.append(Failure(code, sev, cfg.type, cfg.kwargs.get("column") or
+                                        ",".join(cfg.kwargs.get("column_list") or []) or None,
+                                        int(res.get("unexpected_count") or len(ids)), ids, dict(cfg.meta)))
+            if sev != "warning":
+                success = False
+    out = Outcome(suite, partition, success, evaluated, len(frame), failures)
+    log.info("GX %s on %s: %d rows, %d expectations, %s", suite, partition, len(frame), evaluated,
+             ", ".join(f"{f.rule}×{f.unexpected_count}" for f in failures) or "all passed")
+    return out
+
+
+def build_data_docs() -> Path:
+    """Rebuild the Data Docs site from the stored validation results."""
+    ctx = context()
+    ctx.build_data_docs()
+    return data_docs_index()

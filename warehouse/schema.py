@@ -33,6 +33,11 @@ dim_unit = Table(
 Index("ix_dim_unit_code", dim_unit.c.unit_code)
 
 # ---------------------------------------------------------------- raw layer
+# raw_batch.status: ``loaded`` = landed, awaiting audit (the batch suite decides in
+# dq_batch_audit whether it may be published); ``rejected`` = the delivery could not be
+# read at all (not a workbook, truncated, wrong columns…); ``failed`` = the source could
+# not be reached or read (HTTP error, locked database…): nothing landed, the watermark
+# did not move, the next run tries again.
 raw_batch = Table(
     "raw_batch", metadata,
     Column("batch_id", String(40), primary_key=True),
@@ -44,8 +49,12 @@ raw_batch = Table(
     Column("watermark_from", String(40)),
     Column("watermark_to", String(40)),
     Column("row_count", Integer, nullable=False, default=0),
-    Column("status", String(16), nullable=False),         # loaded | rejected
-    Column("message", Text),
+    Column("status", String(16), nullable=False),         # loaded | rejected | failed (see below)
+    Column("reason_code", String(40)),                    # rule code when rejected/failed (expectations/rules.yaml)
+    Column("message", Text),                              # reason a person can act on
+    # Source-side time the data was delivered: a file's modification time; for systems
+    # the end of the extraction. Completeness/timeliness (dq_completeness) use it.
+    Column("delivered_at", DateTime),
     Column("run_id", String(250)),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
@@ -58,6 +67,7 @@ raw_file_manifest = Table(
     Column("checksum", String(64), nullable=False),       # sha256 of the file bytes
     Column("path", Text, nullable=False),
     Column("size_bytes", Integer, nullable=False),
+    Column("delivered_at", DateTime),                     # file modification time (UTC)
     Column("batch_id", String(40), nullable=False),
     Column("ingested_at", DateTime, nullable=False),
     UniqueConstraint("logical_key", "checksum", name="uq_manifest_file_version"),
@@ -165,9 +175,83 @@ dq_quarantine = Table(
     Column("source_file", Text),
     Column("source_row", Integer),
     Column("record_id", String(80)),
-    Column("reason_code", String(40), nullable=False),
+    Column("unit_code", String(8)),                       # as recorded, when readable
+    Column("record_date", Date),                          # the record's date, when readable
+    Column("reason_code", String(40), nullable=False),     # rule code (expectations/rules.yaml)
+    Column("severity", String(10), nullable=False, default="error"),
     Column("reason", Text, nullable=False),               # what to fix, no personal data
     Column("detected_at", DateTime, nullable=False),
+)
+
+dq_batch_audit = Table(
+    # The batch suite's verdict on a landed batch (raw is immutable, so a batch is
+    # audited once per suite version). A rejected batch publishes nothing.
+    "dq_batch_audit", metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("suite", String(120), nullable=False),
+    Column("suite_sha", String(64), nullable=False),      # suite JSON checksum
+    Column("passed", Boolean, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("failed_rules", Text),                         # JSON [{rule, severity, failed_rows, share}]
+    Column("reason", Text),                               # Vietnamese, what the unit must fix
+    Column("run_id", String(250)),
+    Column("audited_at", DateTime, nullable=False),
+)
+
+dq_flag = Table(
+    # Warning-level findings: the row is published and counted, and flagged for follow-up.
+    "dq_flag", metadata,
+    Column("flag_id", Integer, primary_key=True, autoincrement=True),
+    Column("raw_id", Integer, nullable=False),
+    Column("batch_id", String(40), nullable=False),
+    Column("source_kind", String(24), nullable=False),
+    Column("source_name", String(120), nullable=False),
+    Column("record_type", String(16), nullable=False),
+    Column("source_file", Text),
+    Column("source_row", Integer),
+    Column("record_id", String(80)),
+    Column("unit_key", String(32)),
+    Column("unit_code", String(8)),
+    Column("record_date", Date),
+    Column("rule", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detected_at", DateTime, nullable=False),
+)
+
+dq_completeness = Table(
+    # Expected versus received submissions per unit, period and kind of source.
+    "dq_completeness", metadata,
+    Column("period_key", String(40), primary_key=True),   # reports.periods key, e.g. 2026-Q3
+    Column("unit_key", String(32), primary_key=True),
+    Column("source_kind", String(24), primary_key=True),
+    Column("date_from", Date, nullable=False),
+    Column("date_to", Date, nullable=False),
+    Column("expected", Integer, nullable=False),          # submissions expected (e.g. yearly books)
+    Column("received", Integer, nullable=False),          # accepted submissions covering the window
+    Column("rejected", Integer, nullable=False),          # deliveries rejected / failed
+    Column("first_arrival", DateTime),                    # source-side time the data was complete
+    Column("deadline", DateTime),
+    Column("status", String(20), nullable=False),         # dung_han | muon | chua_bao_cao | bi_tu_choi
+    Column("note", Text),
+    Column("computed_at", DateTime, nullable=False),
+)
+
+dq_outlier = Table(
+    # A unit's figure for a period compared with its own history.
+    "dq_outlier", metadata,
+    Column("period_key", String(40), primary_key=True),
+    Column("unit_key", String(32), primary_key=True),
+    Column("metric", String(40), primary_key=True),       # receptions | people | petitions
+    Column("value", Integer, nullable=False),
+    Column("history_periods", Integer, nullable=False),
+    Column("history_mean", Integer),
+    Column("history_sd", Integer),
+    Column("history_min", Integer),
+    Column("history_max", Integer),
+    Column("z_score", Integer),                           # x100, integer to stay exact across DBs
+    Column("flagged", Boolean, nullable=False),
+    Column("reason", Text),                               # Vietnamese, with the figures
+    Column("computed_at", DateTime, nullable=False),
 )
 
 dq_validation = Table(

@@ -1,12 +1,24 @@
 """
 ### Consolidate the warehouse (hợp nhất dữ liệu)
 
-Triggered whenever any raw source asset is updated. For each kind of source, rebuilds
-the canonical `fact_*` tables from the raw layer: latest versions, official records
-only, units resolved with the record date, duplicates collapsed, rows that cannot be
-understood quarantined (`dq_quarantine`, with the reason), the Great Expectations
-suite run (`dq_validation`), then published. A partition whose raw batches did not
-change since its last publication is skipped. Idempotent.
+Triggered whenever any raw source asset is updated. For each kind of source, a
+write–audit–publish rebuild of the canonical `fact_*` tables from the raw layer:
+
+1. audit new batches with the batch suite (critical rules reject a batch whole:
+   `dq_batch_audit`);
+2. latest versions of accepted batches, mapped to the canonical model, official
+   records only, units resolved with the record date;
+3. the canonical suite: rows breaking an *error* rule are quarantined with their
+   lineage and reason (`dq_quarantine`), *warnings* are kept and flagged (`dq_flag`);
+   duplicates collapsed;
+4. the warehouse suite on exactly what is to be published (keys, referential
+   integrity, no duplicates): a failure blocks publication, the previous state stays;
+5. publish. Every validation lands in `dq_validation`; Data Docs are updated under
+   `output/data_quality/data_docs/`.
+
+Suites: `expectations/gx/` (GX 1.x file context), rules and their severity and
+Vietnamese instructions: `expectations/rules.yaml`. A partition whose raw batches and
+suites did not change since its last publication is skipped. Idempotent.
 
 *Emits*: asset `tcd_warehouse_published`.
 """

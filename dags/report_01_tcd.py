@@ -14,8 +14,17 @@ quarter's 14th cut-off), for the quarter just closed.
   or `2026-Q3`, `2026-H1` (6 tháng), `2026-M9` (9 tháng), `2026-Y` (năm);
 - `date_from` / `date_to` (`YYYY-MM-DD`): a custom range instead, e.g. 2021-07-01 … 2025-02-28.
 
-**Output**: `output/reports/01-TCD/<period>/01-TCD_<unit>_<from>-<to>.xlsx`, listed in
-the warehouse table `rpt_report` with its checksum and the batches it read.
+**Tasks**: `resolve_period` → `assess_data_quality` (completeness and timeliness of
+every unit's submissions, outliers against each unit's history, the period's
+data-quality workbook, Data Docs) → `build_report`. A unit that did not submit for the
+window is shown as "Chưa báo cáo", never as zero.
+
+**Output**: `output/reports/01-TCD/<period>/01-TCD_<unit>_<from>-<to>.xlsx` with sheets
+"01-TCD", "Thông tin" and "Chất lượng dữ liệu" (run id, data cut-off, quarantine in the
+window, units not reported, checksums of the source batches read), and beside it
+`….nguon.csv`, the source rows behind every cell (`python -m reports.lineage`). Listed
+in the warehouse table `rpt_report` with its checksum and the batches it read. The
+data-quality workbook goes to `output/data_quality/<period>/`.
 """
 from __future__ import annotations
 
@@ -57,12 +66,19 @@ def report_01_tcd():
                                     params.get("date_to"), today=today)
 
     @task
+    def assess_data_quality(period: dict, **context) -> dict:
+        from pipeline import dq
+
+        dq.assess(period, run_id=context["run_id"])
+        return period
+
+    @task
     def build_report(period: dict, **context) -> dict:
         from pipeline import tasks
 
         return tasks.build_report_01_tcd(period, run_id=context["run_id"])
 
-    build_report(resolve_period())
+    build_report(assess_data_quality(resolve_period()))
 
 
 report_01_tcd()

@@ -1,0 +1,302 @@
+"""What auditors receive for a period: completeness and timeliness, outliers, the
+data-quality workbook, the "Chất lượng dữ liệu" sheet of every report, Data Docs.
+
+Reads the warehouse only (dq_* tables, raw lineage, dim_unit); writes dq_completeness
+and dq_outlier for the period and the workbook under ``paths.data_quality``. Idempotent
+per period. No personal data: quarantine and flags carry lineage and rule codes only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from pipeline import settings
+from reports.periods import Period
+
+log = logging.getLogger(__name__)
+
+SOURCE_LABELS = {"commune_register": "Sổ của xã (Excel)", "district_db": "CSDL cấp huyện",
+                 "city_service": "Hệ thống thành phố"}
+STATUS_LABELS = {"dung_han": "Đúng hạn", "muon": "Muộn", "thieu": "Thiếu",
+                 "chua_bao_cao": "Chưa báo cáo", "bi_tu_choi": "Bị từ chối"}
+SEVERITY_LABELS = {"critical": "Nghiêm trọng (loại cả lô)", "error": "Lỗi (cách ly dòng)",
+                   "warning": "Cảnh báo (giữ, đánh dấu)"}
+IMPORTANCE_LABELS = {"cao": "Cao", "trung_binh": "Trung bình", "thap": "Thấp"}
+NOT_REPORTED = ("chua_bao_cao", "bi_tu_choi")
+
+
+def period_from_dict(d: dict) -> Period:
+    return Period(d["kind"], int(d["year"]), dt.date.fromisoformat(d["start"]),
+                  dt.date.fromisoformat(d["end"]), d["label"])
+
+
+def _unit_names() -> pd.DataFrame:
+    from warehouse import units  # noqa: PLC0415
+
+    u = units.unit_frame()
+    return u[["unit_key", "unit_code", "name", "level"]]
+
+
+def _years(p: Period) -> list[int]:
+    return list(range(p.start.year, p.end.year + 1))
+
+
+def quarantine_in_window(conn: sa.Connection, p: Period, table) -> pd.DataFrame:
+    """Quarantined (or flagged) rows whose record date is in the window, plus rows whose
+    date could not be read and that came from a delivery concerning the window (register
+    books of the window's years; any extract of a system)."""
+    df = pd.read_sql(sa.select(table), conn)
+    if df.empty:
+        return df
+    d = pd.to_datetime(df["record_date"], errors="coerce").dt.date
+    in_window = d.notna() & (d >= p.start) & (d <= p.end)
+    undated = d.isna()
+    if undated.any():
+        years = tuple(str(y) for y in _years(p))
+        from_books = df["source_kind"].eq("commune_register") & df["source_file"].fillna("").str.contains(
+            "|".join(f"_{y}\\." for y in years))
+        undated &= from_books | df["source_kind"].ne("commune_register")
+    return df[in_window | undated].copy()
+
+
+def rejected_batches(conn: sa.Connection, p: Period) -> pd.DataFrame:
+    """Deliveries refused at landing (rejected / failed) or by the batch audit that
+    concern the window: register books of its years; system extracts attempted after
+    its start."""
+    from warehouse.schema import dq_batch_audit, raw_batch  # noqa: PLC0415
+
+    landed = pd.read_sql(sa.select(
+        raw_batch.c.batch_id, raw_batch.c.source_kind, raw_batch.c.source_name, raw_batch.c.logical_key,
+        raw_batch.c.source_ref, raw_batch.c.status, raw_batch.c.reason_code, raw_batch.c.message,
+        raw_batch.c.started_at, raw_batch.c.delivered_at, raw_batch.c.checksum), conn)
+    audit = pd.read_sql(sa.select(dq_batch_audit.c.batch_id, dq_batch_audit.c.passed,
+                                  dq_batch_audit.c.failed_rules, dq_batch_audit.c.reason), conn)
+    df = landed.merge(audit, on="batch_id", how="left")
+    refused = df["status"].isin(["rejected", "failed"]) | df["passed"].eq(False)
+    df = df[refused].copy()
+    if df.empty:
+        return df
+    audit_rejected = df["status"].eq("loaded")
+    df.loc[audit_rejected, "status"] = "audit_rejected"
+    df.loc[audit_rejected, "message"] = df.loc[audit_rejected, "reason"]
+    df.loc[audit_rejected, "reason_code"] = [
+        ",".join(sorted({v["rule"] for v in json.loads(x)})) if isinstance(x, str) else None
+        for x in df.loc[audit_rejected, "failed_rules"]]
+    years = _years(p)
+    is_book = df["source_kind"].eq("commune_register")
+    book_year = df["logical_key"].str.extract(r"_(\d{4})$")[0].astype("float")
+    relevant = (is_book & (book_year.isin(years) | book_year.isna())) | (
+        ~is_book & (pd.to_datetime(df["started_at"]).dt.date >= p.start))
+    return df[relevant].sort_values(["source_kind", "source_name", "logical_key", "started_at"])
+
+
+def _resolve_keys(df: pd.DataFrame) -> pd.Series:
+    from warehouse import units  # noqa: PLC0415
+
+    if df.empty:
+        return pd.Series(dtype=object)
+    dates = pd.to_datetime(df["record_date"], errors="coerce")
+    ok = dates.notna() & df["unit_code"].notna()
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    if ok.any():
+        out[ok] = units.resolve_unit_keys(df.loc[ok, "unit_code"].astype(str), dates[ok].dt.date).to_numpy()
+    return out
+
+
+def _counts_by_rule(df: pd.DataFrame, rule_col: str) -> str:
+    if df.empty:
+        return ""
+    vc = df[rule_col].value_counts()
+    return ", ".join(f"{k} × {v}" for k, v in vc.items())
+
+
+def assess(period: dict, run_id: str | None = None) -> dict:
+    """Compute completeness and outliers for the window, store them, write the
+    data-quality workbook and rebuild Data Docs. Returns paths and headline counts."""
+    from transforms import completeness, outliers, quality  # noqa: PLC0415
+    from warehouse import db  # noqa: PLC0415
+
+    p = period_from_dict(period)
+    eng = db.engine()
+    comp = completeness.compute(eng, p)
+    completeness.store(eng, p, comp)
+    outl = outliers.compute(eng, p)
+    outliers.store(eng, p, outl)
+    path = write_workbook(eng, p, comp, outl, run_id)
+    docs = quality.build_data_docs()
+    summary = {"workbook": str(path), "data_docs": str(docs),
+               "units_expected": int(comp["unit_key"].nunique()) if len(comp) else 0,
+               "not_reported": int(comp["status"].isin(NOT_REPORTED).sum()) if len(comp) else 0,
+               "late": int(comp["status"].eq("muon").sum()) if len(comp) else 0,
+               "outliers": int(outl["flagged"].sum()) if len(outl) else 0}
+    log.info("data quality for %s: %s", p.key, summary)
+    return summary
+
+
+def workbook_path(p: Period) -> Path:
+    province = settings.config()["province"]["code"]
+    return (settings.path_setting("data_quality") / p.key.replace("..", "_")
+            / f"Chat-luong-du-lieu_{province}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx")
+
+
+def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataFrame,
+                   run_id: str | None) -> Path:
+    from reports.dq_workbook import write_table_workbook  # noqa: PLC0415
+    from transforms import quality  # noqa: PLC0415
+    from warehouse.schema import dq_flag, dq_quarantine, fact_petition, fact_reception  # noqa: PLC0415
+
+    names = _unit_names()
+    rules = quality.rules()
+    with eng.connect() as conn:
+        quar = quarantine_in_window(conn, p, dq_quarantine)
+        flags = quarantine_in_window(conn, p, dq_flag)
+        rejected = rejected_batches(conn, p)
+        published = []
+        for t in (fact_reception, fact_petition):
+            published.append(pd.read_sql(sa.select(t.c.unit_key, sa.func.count().label("n")).where(
+                t.c.received_date.between(p.start, p.end)).group_by(t.c.unit_key), conn))
+    pub = pd.concat(published).groupby("unit_key")["n"].sum() if published else pd.Series(dtype=int)
+    quar["unit_key"] = _resolve_keys(quar)
+
+    # ---- per unit
+    comp = comp.merge(names, on="unit_key", how="left")
+    per_unit = (comp.assign(src=comp["source_kind"].map(SOURCE_LABELS),
+                            st=comp["status"].map(STATUS_LABELS))
+                .groupby(["unit_key", "unit_code", "name", "level"], dropna=False)
+                .agg(sources=("src", lambda s: "; ".join(s)), status=("st", lambda s: "; ".join(s)),
+                     expected=("expected", "sum"), received=("received", "sum"),
+                     rejected=("rejected", "sum"))
+                .reset_index())
+    per_unit["published"] = per_unit["unit_key"].map(pub).fillna(0).astype(int)
+    qn = quar.groupby("unit_key").size() if len(quar) else pd.Series(dtype=int)
+    per_unit["quarantined"] = per_unit["unit_key"].map(qn).fillna(0).astype(int)
+    per_unit["quarantine_reasons"] = per_unit["unit_key"].map(
+        {k: _counts_by_rule(g, "reason_code") for k, g in quar.groupby("unit_key")} if len(quar) else {}).fillna("")
+    fn = flags.groupby("unit_key").size() if len(flags) else pd.Series(dtype=int)
+    per_unit["flagged"] = per_unit["unit_key"].map(fn).fillna(0).astype(int)
+    flagged_outl = outl[outl["flagged"]] if len(outl) else outl
+    per_unit["outliers"] = per_unit["unit_key"].map(
+        flagged_outl.groupby("unit_key")["metric"].apply(lambda s: ", ".join(s)) if len(flagged_outl) else {}).fillna("")
+    level_order = {"tinh": 0, "huyen": 1, "xa": 2}
+    per_unit = per_unit.assign(_lv=per_unit["level"].map(level_order)).sort_values(["_lv", "unit_code"])
+    per_unit["level"] = per_unit["level"].map({"tinh": "Thành phố", "huyen": "Huyện", "xa": "Xã"})
+
+    # ---- completeness detail
+    comp_out = comp.assign(source=comp["source_kind"].map(SOURCE_LABELS),
+                           status_label=comp["status"].map(STATUS_LABELS)).sort_values(
+        ["status", "unit_code"])
+
+    # ---- quarantine, flags, rules
+    def rule_cols(df: pd.DataFrame, col: str) -> pd.DataFrame:
+        df = df.copy()
+        df["severity_label"] = df[col].map(lambda c: SEVERITY_LABELS[rules[c]["severity"]] if c in rules else "")
+        df["instruction"] = df[col].map(lambda c: rules.get(c, {}).get("instruction", ""))
+        return df
+
+    quar_out = rule_cols(quar, "reason_code").sort_values(["source_kind", "source_name", "source_file", "source_row"]) \
+        if len(quar) else quar
+    flags_out = rule_cols(flags, "rule").sort_values(["source_kind", "source_name", "source_file", "source_row"]) \
+        if len(flags) else flags
+    used = pd.concat([quar[["reason_code"]].rename(columns={"reason_code": "rule"}) if len(quar) else pd.DataFrame(columns=["rule"]),
+                      flags[["rule"]] if len(flags) else pd.DataFrame(columns=["rule"])])
+    counts = used["rule"].value_counts()
+    rej_codes = rejected["reason_code"].dropna().str.split(",").explode().value_counts() if len(rejected) else pd.Series(dtype=int)
+    rules_out = pd.DataFrame([{
+        "rule": code, "title": r["title"], "severity": SEVERITY_LABELS[r["severity"]],
+        "importance": IMPORTANCE_LABELS.get(r["importance"], r["importance"]),
+        "rows": int(counts.get(code, 0)), "batches": int(rej_codes.get(code, 0)),
+        "instruction": r["instruction"]} for code, r in rules.items()])
+    rules_out = rules_out.sort_values(["rows", "batches"], ascending=False)
+
+    rej_out = rejected.assign(source=rejected["source_kind"].map(SOURCE_LABELS)) if len(rejected) else rejected
+    outl_out = outl.merge(names, on="unit_key", how="left").sort_values(
+        ["flagged", "unit_code"], ascending=[False, True]) if len(outl) else outl
+    if len(outl_out):
+        outl_out = outl_out[outl_out["flagged"]]
+        outl_out["z"] = outl_out["z_score"].map(lambda z: None if pd.isna(z) else z / 100)
+
+    province = settings.config()["province"]
+    title = [f"BÁO CÁO CHẤT LƯỢNG DỮ LIỆU — {province['name'].upper()}",
+             f"Kỳ: {p.label} (từ ngày {p.start:%d/%m/%Y} đến ngày {p.end:%d/%m/%Y})"]
+    sheets = [
+        ("Tổng hợp theo đơn vị", per_unit, {
+            "unit_code": "Mã đơn vị", "name": "Tên đơn vị", "level": "Cấp", "sources": "Nguồn dữ liệu",
+            "status": "Tình trạng báo cáo", "expected": "Số lần gửi phải có", "received": "Đã nhận",
+            "rejected": "Bị từ chối", "published": "Bản ghi được tính", "quarantined": "Dòng bị cách ly",
+            "quarantine_reasons": "Lý do cách ly", "flagged": "Dòng cảnh báo", "outliers": "Số liệu bất thường"}),
+        ("Đầy đủ và kịp thời", comp_out, {
+            "unit_code": "Mã đơn vị", "name": "Tên đơn vị", "source": "Nguồn dữ liệu", "expected": "Phải gửi",
+            "received": "Đã nhận", "rejected": "Bị từ chối", "first_arrival": "Thời điểm nhận",
+            "deadline": "Hạn gửi", "status_label": "Tình trạng", "note": "Ghi chú"}),
+        ("Lô bị từ chối", rej_out, {
+            "source": "Nguồn", "source_name": "Đơn vị / CSDL", "logical_key": "Tệp / bảng / tài nguyên",
+            "status": "Kết quả", "reason_code": "Mã quy tắc", "message": "Lý do và cách khắc phục",
+            "delivered_at": "Thời điểm gửi", "started_at": "Thời điểm đọc", "checksum": "SHA-256"}),
+        ("Dữ liệu bị cách ly", quar_out, {
+            "source_kind": "Loại nguồn", "source_name": "Nguồn", "source_file": "Tệp / bảng", "source_row": "Dòng",
+            "record_id": "Mã bản ghi", "unit_code": "Mã đơn vị", "record_date": "Ngày bản ghi",
+            "reason_code": "Mã quy tắc", "severity_label": "Mức độ", "reason": "Lý do",
+            "instruction": "Đơn vị cần làm", "raw_id": "raw_id"}),
+        ("Cảnh báo", flags_out, {
+            "source_kind": "Loại nguồn", "source_name": "Nguồn", "source_file": "Tệp / bảng", "source_row": "Dòng",
+            "record_id": "Mã bản ghi", "unit_code": "Mã đơn vị", "record_date": "Ngày bản ghi",
+            "rule": "Mã quy tắc", "reason": "Nội dung", "instruction": "Đề nghị", "raw_id": "raw_id"}),
+        ("Số liệu bất thường", outl_out, {
+            "unit_code": "Mã đơn vị", "name": "Tên đơn vị", "metric": "Chỉ tiêu", "value": "Kỳ này",
+            "history_periods": "Số kỳ so sánh", "history_mean": "Trung bình", "history_min": "Thấp nhất",
+            "history_max": "Cao nhất", "z": "z", "reason": "Nhận xét"}),
+        ("Quy tắc kiểm tra", rules_out, {
+            "rule": "Mã quy tắc", "title": "Quy tắc", "severity": "Mức độ", "importance": "Tầm quan trọng",
+            "rows": "Số dòng vi phạm trong kỳ", "batches": "Số lô bị từ chối", "instruction": "Hướng dẫn khắc phục"}),
+    ]
+    meta = {"run_id": run_id or "", "generated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+            "period": p.label, "data_docs": str(quality.data_docs_index())}
+    path = workbook_path(p)
+    write_table_workbook(path, title, sheets, meta)
+    log.info("wrote %s", path)
+    return path
+
+
+def report_quality(conn: sa.Connection, p: Period, records: pd.DataFrame, row_status: dict,
+                   run_id: str | None, cutoff: str) -> dict:
+    """Content of the "Chất lượng dữ liệu" sheet of a report over window `p`."""
+    from warehouse.schema import dq_flag, dq_quarantine, raw_batch  # noqa: PLC0415
+
+    quar = quarantine_in_window(conn, p, dq_quarantine)
+    quar = quar[quar["record_type"] == "reception"] if len(quar) else quar
+    flags = quarantine_in_window(conn, p, dq_flag)
+    flags = flags[flags["record_type"] == "reception"] if len(flags) else flags
+    batch_ids = sorted(records["batch_id"].unique().tolist()) if len(records) else []
+    batches = pd.read_sql(sa.select(
+        raw_batch.c.batch_id, raw_batch.c.source_kind, raw_batch.c.source_name, raw_batch.c.logical_key,
+        raw_batch.c.checksum, raw_batch.c.row_count, raw_batch.c.delivered_at), conn)
+    batches = batches[batches["batch_id"].isin(set(batch_ids))].sort_values(
+        ["source_kind", "source_name", "logical_key", "batch_id"])
+    not_rep = [k for k, s in row_status.items() if not s.get("reported", True)]
+    partial = [k for k, s in row_status.items() if s.get("reported", True) and s.get("missing", 0)]
+    names = dict(zip(*_unit_names()[["unit_key", "name"]].T.values))
+    summary = [
+        ("Mã lần chạy (run id)", run_id or ""),
+        ("Thời điểm chốt số liệu", cutoff),
+        ("Số bản ghi được tính", len(records)),
+        ("Số lô dữ liệu nguồn được đọc", len(batch_ids)),
+        ("Dòng bị cách ly trong kỳ (không tính)", len(quar)),
+        ("— theo lý do", _counts_by_rule(quar, "reason_code") or "không có"),
+        ("Dòng có cảnh báo (vẫn tính)", len(flags)),
+        ("— theo quy tắc", _counts_by_rule(flags, "rule") or "không có"),
+        ("Dòng chưa báo cáo", len(not_rep)),
+        ("— gồm", ", ".join(names.get(k, k) for k in not_rep[:40]) + (" …" if len(not_rep) > 40 else "") or "không có"),
+        ("Dòng thiếu số liệu của một số đơn vị", len(partial)),
+        ("Chi tiết", "Sổ chất lượng dữ liệu của kỳ (thư mục data_quality) và trang Data Docs"),
+    ]
+    table = {"title": "Các lô dữ liệu nguồn được đọc",
+             "columns": ["Mã lô", "Loại nguồn", "Nguồn", "Tệp / bảng / tài nguyên", "SHA-256", "Số dòng", "Thời điểm gửi"],
+             "rows": [[b.batch_id, SOURCE_LABELS.get(b.source_kind, b.source_kind), b.source_name, b.logical_key,
+                       b.checksum or "", int(b.row_count), b.delivered_at]
+                      for b in batches.itertuples()]}
+    return {"summary": summary, "tables": [table]}

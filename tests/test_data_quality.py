@@ -1,0 +1,178 @@
+"""The severity model end to end on a real warehouse: critical rules reject a batch
+whole, errors quarantine a row, warnings flag it; the warehouse gate blocks
+publication; quarantined rows are re-processed once the source is corrected; the
+suites and the rule catalogue agree; Data Docs land under the outputs."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from connectors.raw import Batch
+from transforms import canonical, quality
+from transforms.consolidate import PublicationBlocked, consolidate
+from warehouse.schema import (dq_batch_audit, dq_flag, dq_quarantine, dq_validation, fact_reception,
+                              raw_batch)
+
+KEY = b"k" * 32
+
+
+def reception(day="05/03/2024", people=1, mode="Thường xuyên", receiver="Cán bộ tiếp công dân", case="VV-1",
+              **extra):
+    return {"ngay_tiep": day, "hinh_thuc": mode, "nguoi_tiep": receiver, "so_nguoi": people,
+            "loai": "KN", "lan_tiep": "Lần đầu", "ma_vu_viec": case, **extra}
+
+
+def land_book(engine, rows, *, stem="00004_truc-bach_2024", when=None):
+    """Land one register book version (as the connector does) and return its batch id."""
+    b = Batch("commune_register", stem.split("_")[0], stem, f"/inbox/{stem}.xlsx",
+              checksum=f"sha-{stem}-{len(rows)}-{when}")
+    if when:
+        b.started_at = when
+    for i, r in enumerate(rows, start=6):
+        b.add("reception", f"{stem}.xlsx#Tiếp công dân", r, key=KEY, source_row=i, kind=r.get("loai"))
+    with engine.begin() as conn:
+        b.write(conn)
+    return b.batch_id
+
+
+def _q(engine, table, *cols):
+    with engine.connect() as c:
+        return pd.read_sql(sa.select(*[table.c[x] for x in cols]) if cols else sa.select(table), c)
+
+
+# ------------------------------------------------------------------ catalogue and suites
+def test_every_expectation_names_a_known_rule_and_every_suite_rule_is_used():
+    rules = quality.rules()
+    used = set()
+    for path in sorted((quality.GX_DIR / "expectations").glob("*.json")):
+        suite = json.loads(path.read_text(encoding="utf-8"))
+        assert suite["expectations"], path.name
+        for e in suite["expectations"]:
+            code = e["meta"]["rule"]
+            assert code in rules, (path.name, code)
+            # GX's own severity field mirrors ours (GX knows critical / warning only).
+            assert e["severity"] == ("warning" if rules[code]["severity"] == "warning" else "critical")
+            used.add(code)
+        # each suite has its validation definition and checkpoint committed
+        assert (quality.GX_DIR / "checkpoints" / path.name).exists()
+        assert (quality.GX_DIR / "validation_definitions" / path.name).exists()
+    staged = {c for c, r in rules.items() if r["stage"] in ("batch", "canonical", "warehouse")}
+    # DUPLICATE is decided by the consolidation (keep the first, name it), not by a suite.
+    assert staged - used == {"DUPLICATE"}
+    for code, r in rules.items():
+        assert r["title"] and r["instruction"] and r["importance"] in ("cao", "trung_binh", "thap"), code
+
+
+def test_results_and_data_docs_go_to_the_outputs_not_the_repository(warehouse):
+    land_book(warehouse, [reception()])
+    consolidate(warehouse, "commune_register")
+    index = quality.build_data_docs()
+    assert index.exists() and index.is_relative_to(quality.data_quality_dir())
+    html = "".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in index.parent.rglob("*.html"))
+    assert "reception_canonical" in html and "commune_register_batch" in html
+    assert any((quality.data_quality_dir() / "gx_validations").rglob("*.json"))
+    assert not (quality.GX_DIR / "uncommitted" / "validations").exists()
+
+
+# ------------------------------------------------------------------ critical: batch rejected
+def test_a_book_with_most_dates_unreadable_is_rejected_whole_and_the_previous_version_stays(warehouse):
+    good = land_book(warehouse, [reception(case="VV-1"), reception(day="06/03/2024", case="VV-2")],
+                     when=dt.datetime(2025, 1, 1))
+    consolidate(warehouse, "commune_register")
+    # a re-delivery of the same book whose date column holds something else entirely
+    bad = land_book(warehouse, [reception(day="Trực tiếp", case="VV-1"), reception(day="x", case="VV-2"),
+                                reception(day="07/03/2024", case="VV-3")], when=dt.datetime(2025, 2, 1))
+    consolidate(warehouse, "commune_register")
+    audit = _q(warehouse, dq_batch_audit).set_index("batch_id")
+    assert bool(audit.at[good, "passed"]) and not bool(audit.at[bad, "passed"])
+    failed = json.loads(audit.at[bad, "failed_rules"])
+    assert [f["rule"] for f in failed] == ["BATCH_DATES_UNREADABLE"] and failed[0]["failed_rows"] == 2
+    assert "dd/mm/yyyy" in audit.at[bad, "reason"]
+    facts = _q(warehouse, fact_reception, "batch_id", "received_date")
+    # nothing from the rejected version; the previous accepted version is still counted
+    assert set(facts["batch_id"]) == {good} and len(facts) == 2
+    # its rows are not quarantined one by one either: the batch verdict says it all
+    assert bad not in set(_q(warehouse, dq_quarantine, "batch_id")["batch_id"])
+
+
+def test_a_book_of_another_year_is_rejected(warehouse):
+    bid = land_book(warehouse, [reception(day="05/03/2023"), reception(day="06/03/2023", case="VV-2")])
+    consolidate(warehouse, "commune_register")
+    audit = _q(warehouse, dq_batch_audit).set_index("batch_id")
+    assert [f["rule"] for f in json.loads(audit.at[bid, "failed_rules"])] == ["BATCH_WRONG_YEAR"]
+    assert _q(warehouse, fact_reception).empty
+
+
+# ------------------------------------------------------------------ error: row quarantined
+def test_error_rules_quarantine_rows_and_keep_the_rest(warehouse):
+    future = (dt.date.today() + dt.timedelta(days=400)).strftime("%d/%m/%Y")
+    rows = [reception(case="OK-1"),
+            reception(day="31/02/2024", case="BAD-DATE"),                      # parser: DATE_INVALID
+            reception(people=0, case="BAD-PEOPLE"),                            # GX: PEOPLE_OUT_OF_RANGE
+            reception(mode="Định kỳ", receiver="Cán bộ", case="BAD-RECV"),     # GX: PERIODIC_RECEIVER
+            reception(day="05/03/2023", case="BAD-YEAR"),                      # GX: DATE_OUTSIDE_FILE_YEAR
+            reception(people=60, case="WARN-60"),                              # GX warning: PEOPLE_UNUSUAL
+            reception(case="OK-2", day="07/03/2024")]
+    if future.endswith("2024"):
+        rows.append(reception(day=future, case="BAD-FUTURE"))
+    land_book(warehouse, rows)
+    consolidate(warehouse, "commune_register")
+    q = _q(warehouse, dq_quarantine).set_index("source_row")
+    by_row = q["reason_code"].to_dict()
+    assert by_row == {7: "DATE_INVALID", 8: "PEOPLE_OUT_OF_RANGE", 9: "PERIODIC_RECEIVER",
+                      10: "DATE_OUTSIDE_FILE_YEAR"}
+    assert set(q["severity"]) == {"error"}
+    assert q.at[8, "reason"].endswith("số người = 0") and "05/03/2023" in q.at[10, "reason"]
+    assert (q["source_file"] == "00004_truc-bach_2024.xlsx#Tiếp công dân").all()
+    assert q["raw_id"].notna().all() and q["batch_id"].notna().all()
+    published = _q(warehouse, fact_reception, "case_key", "people")
+    assert sorted(published["case_key"]) == ["00004:OK-1", "00004:OK-2", "00004:WARN-60"]
+    flags = _q(warehouse, dq_flag)
+    assert list(flags["rule"]) == ["PEOPLE_UNUSUAL"] and list(flags["source_row"]) == [11]
+    # every validation is in the history, with rule codes and counts, never row values
+    hist = _q(warehouse, dq_validation)
+    canon = hist[hist["suite"] == "reception_canonical"].iloc[-1]
+    details = json.loads(canon["details"])
+    assert {f["rule"] for f in details["failed"]} >= {"PEOPLE_OUT_OF_RANGE", "PERIODIC_RECEIVER",
+                                                       "DATE_OUTSIDE_FILE_YEAR", "PEOPLE_UNUSUAL"}
+
+
+def test_a_corrected_delivery_reprocesses_the_quarantined_row(warehouse):
+    land_book(warehouse, [reception(case="VV-1"), reception(people=-2, case="VV-2")],
+              when=dt.datetime(2025, 1, 1))
+    consolidate(warehouse, "commune_register")
+    assert list(_q(warehouse, dq_quarantine)["reason_code"]) == ["PEOPLE_OUT_OF_RANGE"]
+    land_book(warehouse, [reception(case="VV-1"), reception(people=2, case="VV-2")],
+              when=dt.datetime(2025, 2, 1))
+    consolidate(warehouse, "commune_register")
+    assert _q(warehouse, dq_quarantine).empty
+    assert sorted(_q(warehouse, fact_reception)["people"]) == [1, 2]
+
+
+# ------------------------------------------------------------------ the warehouse gate
+def test_the_warehouse_suite_blocks_publication_and_the_previous_state_stays(warehouse, monkeypatch):
+    land_book(warehouse, [reception(case="VV-1")], when=dt.datetime(2025, 1, 1))
+    consolidate(warehouse, "commune_register")
+    before = _q(warehouse, fact_reception)
+    # a pipeline fault: de-duplication broken, so an entry typed twice would be published twice
+    land_book(warehouse, [reception(case="VV-1"), reception(case="VV-1")], when=dt.datetime(2025, 2, 1))
+    monkeypatch.setitem(canonical.DEDUPE_KEYS, "reception", ["raw_id"])
+    with pytest.raises(PublicationBlocked, match="reception_warehouse"):
+        consolidate(warehouse, "commune_register")
+    pd.testing.assert_frame_equal(_q(warehouse, fact_reception), before)
+    hist = _q(warehouse, dq_validation)
+    failed = hist[(hist["suite"] == "reception_warehouse") & ~hist["success"].astype(bool)]
+    assert len(failed) == 1 and "WAREHOUSE_INTEGRITY" in failed.iloc[0]["details"]
+
+
+def test_landing_rejections_keep_their_rule_code(warehouse):
+    b = Batch("commune_register", "00004", "00004_truc-bach_2024", "/inbox/x.xlsx")
+    with warehouse.begin() as conn:
+        b.write(conn, status="rejected", message="tệp không đọc được", reason_code="FILE_NOT_READABLE")
+    row = _q(warehouse, raw_batch).iloc[0]
+    assert row["reason_code"] == "FILE_NOT_READABLE" and row["reason_code"] in quality.rules()

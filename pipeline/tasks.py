@@ -92,43 +92,70 @@ def build_report_01_tcd(period: dict, run_id: str | None = None) -> dict:
 
 
 def build_city_report(form_code: str, period: dict, run_id: str | None = None) -> dict:
+    """Write the city's workbook of `form_code` for a window from the published warehouse,
+    with the "Chất lượng dữ liệu" sheet, units that did not report shown as such, the
+    lineage companion file, and the identity check recorded in dq_validation."""
     import datetime as dt  # noqa: PLC0415
     import json  # noqa: PLC0415
 
     import pandas as pd  # noqa: PLC0415
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from pipeline import settings  # noqa: PLC0415
-    from reports import city, periods  # noqa: PLC0415
+    from pipeline import dq, settings  # noqa: PLC0415
+    from reports import city  # noqa: PLC0415
+    from reports.formdef import IdentityError, RowStatus  # noqa: PLC0415
+    from transforms import completeness  # noqa: PLC0415
     from warehouse import db, units  # noqa: PLC0415
-    from warehouse.schema import fact_reception, raw_batch, rpt_report  # noqa: PLC0415
+    from warehouse.schema import (dq_completeness, dq_validation, fact_reception, raw_batch,  # noqa: PLC0415
+                                  raw_record, rpt_report)
 
-    p = periods.Period(period["kind"], int(period["year"]), dt.date.fromisoformat(period["start"]),
-                       dt.date.fromisoformat(period["end"]), period["label"])
+    p = dq.period_from_dict(period)
     eng = db.engine()
     province = settings.config()["province"]["code"]
+    unit_df = units.unit_frame()
     with eng.connect() as conn:
-        records = pd.read_sql(sa.select(fact_reception).where(
-            fact_reception.c.received_date.between(p.start, p.end)), conn)
+        # Published facts only (write–audit–publish), with the raw lineage of each.
+        q = (sa.select(fact_reception, raw_record.c.source_file, raw_record.c.source_row)
+             .join(raw_record, raw_record.c.raw_id == fact_reception.c.raw_id)
+             .where(fact_reception.c.received_date.between(p.start, p.end)))
+        records = pd.read_sql(q, conn)
         batch_ids = sorted(records["batch_id"].unique().tolist())
-        batches = conn.execute(sa.select(raw_batch.c.batch_id, raw_batch.c.checksum,
-                                         raw_batch.c.finished_at)
-                               .where(raw_batch.c.status == "loaded")).all()
-    cutoff = max((b.finished_at for b in batches), default=None)
+        cutoff = conn.execute(sa.select(sa.func.max(raw_batch.c.finished_at)).where(
+            raw_batch.c.status == "loaded")).scalar_one_or_none()
+        comp = pd.read_sql(sa.select(dq_completeness).where(dq_completeness.c.period_key == p.key), conn)
+    if comp.empty:       # a run without the assessment step: compute, do not store
+        comp = completeness.compute(eng, p)
+    status = completeness.row_status(comp, unit_df, p, province)
+    row_status = {k: RowStatus(bool(v["reported"]), int(v["expected"]), int(v["missing"]))
+                  for k, v in status.items()}
     code = form_code.replace("/", "-")
     out_dir = settings.path_setting("reports") / code / p.key.replace("..", "_")
     path = out_dir / f"{code}_{province}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
-    meta = {"run_id": run_id or "",
-            "data_cutoff": f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else "",
-            "source_batch_count": len(batch_ids)}
-    rep = city.city_report(form_code, p, records, units.unit_frame(), path, meta)
+    cutoff_text = f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else ""
+    meta = {"run_id": run_id or "", "data_cutoff": cutoff_text, "source_batch_count": len(batch_ids)}
+    with eng.connect() as conn:
+        quality_sheet = dq.report_quality(conn, p, records, status, run_id, cutoff_text)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    check = {"run_id": run_id, "suite": "report_identities", "partition": f"{form_code} {p.key}",
+             "evaluated": 1, "validated_at": now}
+    try:
+        rep = city.city_report(form_code, p, records, unit_df, path, meta, row_status=row_status,
+                               quality=quality_sheet, lineage=True)
+    except IdentityError as exc:
+        with eng.begin() as conn:
+            conn.execute(dq_validation.insert().values(**check, success=False, failed=len(exc.violations),
+                                                       details=json.dumps({"violations": exc.violations[:200]},
+                                                                          ensure_ascii=False)))
+        raise
+    with eng.begin() as conn:
+        conn.execute(dq_validation.insert().values(**check, success=True, failed=0, details=json.dumps(
+            {"rows": len(rep.table), "checks": len(rep.form.checks), "rule": "REPORT_IDENTITY"})))
     # One row per report and input: re-running over the same batches refreshes the row
     # (new run id and checksum) instead of adding one; new data makes a new row.
     batches_json = json.dumps(batch_ids)
     values = dict(form=form_code, form_version=rep.form.version, unit_code=province,
                   date_from=p.start, date_to=p.end, period_label=p.label, path=str(path),
-                  sha256=rep.sha256, run_id=run_id, batches_read=batches_json,
-                  created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+                  sha256=rep.sha256, run_id=run_id, batches_read=batches_json, created_at=now)
     with eng.begin() as conn:
         same = sa.and_(rpt_report.c.form == form_code, rpt_report.c.unit_code == province,
                        rpt_report.c.date_from == p.start, rpt_report.c.date_to == p.end,
@@ -137,5 +164,7 @@ def build_city_report(form_code: str, period: dict, run_id: str | None = None) -
             conn.execute(rpt_report.update().where(same).values(**values))
         else:
             conn.execute(rpt_report.insert().values(**values))
-    log.info("wrote %s (%s, %d records)", path, p, rep.record_count)
-    return {"path": str(path), "sha256": rep.sha256, "period": p.label, "records": rep.record_count}
+    not_reported = sum(1 for v in status.values() if not v["reported"])
+    log.info("wrote %s (%s, %d records, %d rows not reported)", path, p, rep.record_count, not_reported)
+    return {"path": str(path), "sha256": rep.sha256, "period": p.label, "records": rep.record_count,
+            "lineage": str(rep.lineage_path) if rep.lineage_path else None, "rows_not_reported": not_reported}

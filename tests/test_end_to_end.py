@@ -59,7 +59,8 @@ def pipeline_run(small_sources, city_server, tmp_path_factory):
 
 
 def read_report(path: Path) -> dict[str, dict[int, object]]:
-    """{row label: {MS column number: value}} from a 01/TCD workbook."""
+    """{row label: {MS column number: value, "text": the row's text cells}} from a
+    01/TCD workbook."""
     ws = openpyxl.load_workbook(path).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     ms_idx = next(i for i, r in enumerate(rows) if r[0] == "MS")
@@ -68,7 +69,62 @@ def read_report(path: Path) -> dict[str, dict[int, object]]:
     for r in rows[ms_idx + 1:]:
         if r[0]:
             out[r[0]] = {ms: r[j] for j, ms in cols.items()}
+            out[r[0]]["text"] = " ".join(str(v) for v in r if isinstance(v, str))
     return out
+
+
+def reporting_rows(sources: Path, start: dt.date, end: dt.date) -> set[str]:
+    """Labels of the report rows behind which some unit delivered data for the window,
+    derived from what the source folders hold (not from the pipeline): a district
+    database, a register book of a year overlapping the window (minus deliveries the
+    generator made defective on purpose), the city service."""
+    import csv
+    import re
+
+    from warehouse.units import unit_frame
+
+    units = unit_frame()
+    units["valid_from"] = units["valid_from"].map(lambda d: d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)))
+    units["valid_to"] = units["valid_to"].map(
+        lambda d: None if d is None or str(d) in ("NaT", "None", "nan") else
+        (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])))
+    by_key = units.set_index("unit_key")
+    defective = set()
+    if (sources / "defects.csv").exists():
+        with open(sources / "defects.csv", encoding="utf-8") as fh:
+            defective = {r.get("file") or r.get("file_name") or "" for r in csv.DictReader(fh)
+                         if r.get("expected_outcome") == "batch_rejected"}
+    delivered: set[str] = set()          # unit keys that delivered something for the window
+
+    def in_force(u, a: dt.date, b: dt.date) -> bool:
+        return u.valid_from <= b and (u.valid_to is None or u.valid_to >= a)
+
+    for book in (sources / "commune_inbox").rglob("*.xlsx"):
+        m = re.fullmatch(r"(\d{5})_[a-z0-9-]+_(\d{4})", book.stem)
+        if not m or book.name in defective:
+            continue
+        year = int(m.group(2))
+        a, b = max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
+        if a > b:
+            continue
+        for u in units[(units["unit_code"] == m.group(1)) & (units["level"] == "xa")].itertuples():
+            if in_force(u, a, b):
+                delivered.add(u.unit_key)
+    for db in (sources / "district_db").glob("*.sqlite"):
+        for u in units[(units["unit_code"] == db.stem) & (units["level"] == "huyen")].itertuples():
+            if in_force(u, start, end):
+                delivered.add(u.unit_key)
+    delivered.add("province:01")
+
+    def row_label(key):
+        u = by_key.loc[key]
+        if u["level"] == "tinh":
+            return "UBND Thành phố Hà Nội (cấp thành phố)"
+        if u["scheme"] == "legacy" and u["level"] == "xa":
+            return by_key.loc[u["parent_key"], "name"]
+        return u["name"]
+
+    return {row_label(k) for k in delivered}
 
 
 def expected_table(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str, dict[int, int]]:
@@ -133,17 +189,28 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         f"01-TCD_01_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
     got = read_report(path)
     want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end)
+    reported = reporting_rows(small_sources, p.start, p.end)
     assert want, "the window holds records"
+    assert set(want) <= reported, "records of a unit that delivered nothing?"
     total = defaultdict(int)
+    not_reported = 0
     for label, cells in got.items():
         if label == "Tổng cộng":
             continue
         expected = want.pop(label, {})
+        if label not in reported:
+            # did not report: empty cells and a note, never zeros
+            assert all(cells[ms] is None for ms in range(1, 30)), label
+            assert "Chưa báo cáo" in cells["text"], label
+            not_reported += 1
+            continue
         for ms in range(1, 30):
             assert cells[ms] == expected.get(ms, 0), f"{label}, cột {ms}"
             total[ms] += cells[ms]
     assert want == {}, f"rows missing from the report: {list(want)}"
+    assert not_reported > 0, "the small set leaves most units without data"
     assert all(got["Tổng cộng"][ms] == total[ms] for ms in range(1, 30))
+    assert "Chưa gồm số liệu" in got["Tổng cộng"]["text"]
     if key == "custom":
         city = got["UBND Thành phố Hà Nội (cấp thành phố)"]
         assert (city[4], city[5], city[8], city[9]) == (8656, 14015, 280, 1527)

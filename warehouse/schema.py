@@ -231,7 +231,7 @@ dq_completeness = Table(
     Column("rejected", Integer, nullable=False),          # deliveries rejected / failed
     Column("first_arrival", DateTime),                    # source-side time the data was complete
     Column("deadline", DateTime),
-    Column("status", String(20), nullable=False),         # dung_han | muon | chua_bao_cao | bi_tu_choi
+    Column("status", String(20), nullable=False),         # dung_han | muon | thieu | chua_bao_cao | bi_tu_choi
     Column("note", Text),
     Column("computed_at", DateTime, nullable=False),
 )

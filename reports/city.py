@@ -26,7 +26,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from pipeline import settings
-from reports.formdef import FormDef, ReportRow, TOTAL_ROW_ID, compute, load_form
+from reports.formdef import (FormDef, ReportRow, RowStatus, TOTAL_ROW_ID, check_contributions, compute,
+                             contributions, load_form)
 from reports.periods import Period
 from reports.render import write_xlsx
 
@@ -168,24 +169,42 @@ class CityReport:
     form: FormDef
     period: Period
     record_count: int
+    lineage_path: Path | None = None     # the companion <stem>.nguon.csv, when written
 
 
 def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df: pd.DataFrame,
                 path: str | os.PathLike, meta: Mapping[str, Any] | None = None, *,
                 province_code: str | None = None, unit_name: str | None = None,
-                form: FormDef | None = None, strict: bool = True) -> CityReport:
+                form: FormDef | None = None, strict: bool = True,
+                row_status: Mapping[str, RowStatus] | None = None,
+                quality: Mapping[str, Any] | None = None, lineage: bool = False) -> CityReport:
     """Compute, check and write the city report of `form_code` for `period`.
 
     `records` is the form's source table (fact_reception for 01/TCD) for any dates;
     `units_df` is ``warehouse.units.unit_frame()``. `meta` goes to the info sheet;
     ``record_count`` and ``source_batch_count`` are added when absent.
+
+    `row_status` (row_id → RowStatus; row_ids are the unit_key of a row's unit, or the
+    province's key for the city's own row — see :func:`build_rows_for_city`): rows of
+    units that did not report are left empty (reports.formdef.compute); a key that is
+    not a row of this report raises ValueError. `quality` becomes the sheet "Chất
+    lượng dữ liệu" (reports.render.quality_sheet). With `lineage`, the companion file
+    ``<stem>.nguon.csv`` is written beside the workbook (reports.lineage): `records`
+    should carry the lineage columns (source_kind, source_name, source_file,
+    source_row, record_id, raw_id, batch_id; missing ones are written empty).
     """
     cfg = settings.config()["province"]
     province_code = province_code or cfg["code"]
     form = form or form_definition(form_code, period.start)
     rows, recs = build_rows_for_city(province_code, period, records, units_df,
                                      date_column=form.date_column, strict=strict)
-    table = compute(form, recs, rows)
+    table = compute(form, recs, rows, row_status)
+    contrib = None
+    if lineage:
+        contrib = contributions(form, recs, rows)
+        problems = check_contributions(form, table, contrib)
+        if problems:  # cannot happen unless the calculator and its lineage disagree
+            raise ValueError("lineage does not account for the table: " + "; ".join(problems[:10]))
     meta = dict(meta or {})
     meta.setdefault("record_count", len(recs))
     if "batch_id" in recs.columns:
@@ -193,5 +212,10 @@ def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df:
     if unit_name is None:
         prov = units_df[(units_df["unit_code"].astype(str) == str(province_code)) & (units_df["level"] == "tinh")]
         unit_name = f"UBND {prov['name'].iloc[0] if len(prov) else cfg['name']}"
-    sha = write_xlsx(form, table, rows, period, unit_name, path, meta)
-    return CityReport(Path(path), sha, table, rows, form, period, len(recs))
+    sha = write_xlsx(form, table, rows, period, unit_name, path, meta, row_status=row_status, quality=quality)
+    lineage_file = None
+    if contrib is not None:
+        from reports.lineage import write_lineage  # noqa: PLC0415
+
+        lineage_file = write_lineage(path, recs, contrib, form, rows=rows)
+    return CityReport(Path(path), sha, table, rows, form, period, len(recs), lineage_file)

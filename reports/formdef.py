@@ -46,13 +46,41 @@ inline ``{column: values}`` mapping, or a list of those that must all hold):
 Counting semantics of 01/TCD are written out in its YAML (``semantics``). The total
 row is the sum of the unit rows (the forms are additive; a case received at two units
 is a data-quality finding, not a silent subtraction).
+
+Units that did not report (:class:`RowStatus`): a row whose units sent nothing is not a
+row of zeros. :func:`compute` takes ``row_status`` (row_id → RowStatus); a row with
+``reported=False`` gets empty number cells (``pd.NA``; the number columns are then of
+the nullable ``Int64`` dtype) and the note "Chưa báo cáo"; a row that reported with
+``missing > 0`` keeps its numbers and gets "Thiếu số liệu của m/n đơn vị"; the total is
+the sum of the rows that reported and its note says how many units it leaves out.
+:func:`check_identities` checks the identities on the rows that reported only.
+
+Lineage (:func:`contributions`): what each input record contributes to each number
+column computed from records, so that any cell can be traced to its source rows:
+
+- ``count_records`` / ``sum``: the record's addend (1 / its value, 0 when the record
+  is outside the column's filter); the per-row sum equals the cell;
+- ``count_distinct``: the value the record contributes (e.g. its sitting key; a NULL
+  counted as its own value under ``nulls: each`` appears as
+  ``"(không mã) <record key>"``), empty when outside the filter; the per-row number
+  of distinct values equals the cell;
+- ``count_cases_first`` / ``count_cases_repeat``: the case key of every record of a
+  case counted in that column (all the records of the case in the column's set, not
+  only the earliest one, since all of them are behind the count), else empty; the
+  per-row number of distinct keys equals the cell;
+- ``sum_of`` columns have no contribution column of their own: their lineage is the
+  union of the columns they add up (:func:`source_columns`), and their value the sum
+  of those columns' accounted values.
+
+The total row is additive, so its lineage is every record, and a distinct column of
+the total accounts for distinct (row, key) pairs, not distinct keys.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 import yaml
@@ -88,6 +116,53 @@ class ReportRow:
     def __post_init__(self):
         if self.kind not in ROW_KINDS:
             raise ValueError(f"row kind must be one of {ROW_KINDS}, not {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class RowStatus:
+    """Whether the reporting units behind a row sent their data.
+
+    ``expected``: reporting units behind the row (a district row: the district and its
+    communes); ``missing``: of those, how many did not report. ``reported=False``
+    means nothing of the row was received: its cells are left empty, never zero.
+    ``note`` is added to the row's note.
+    """
+
+    reported: bool
+    expected: int
+    missing: int
+    note: str = ""
+
+    def __post_init__(self):
+        if self.expected < 0 or self.missing < 0 or self.missing > self.expected:
+            raise ValueError(f"RowStatus needs 0 <= missing <= expected (missing={self.missing}, "
+                             f"expected={self.expected})")
+
+    @property
+    def units_missing(self) -> int:
+        """Units whose data the row (and so the total) lacks."""
+        return self.missing if self.reported else max(self.missing, self.expected, 1)
+
+    @property
+    def headline(self) -> str:
+        """What the status says on the row's note: "Chưa báo cáo", "Thiếu số liệu của
+        m/n đơn vị", or "" when the row is complete."""
+        if not self.reported:
+            return NOT_REPORTED_NOTE
+        if self.missing > 0:
+            return f"Thiếu số liệu của {self.missing}/{self.expected} đơn vị"
+        return ""
+
+
+NOT_REPORTED_NOTE = "Chưa báo cáo"
+
+
+def total_missing_note(n_units: int) -> str:
+    return f"Chưa gồm số liệu của {n_units} đơn vị chưa báo cáo" if n_units > 0 else ""
+
+
+def _join_notes(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -383,7 +458,14 @@ def _m_sum(df: pd.DataFrame, spec: dict, form: FormDef) -> pd.Series:
     return _per_row(pd.to_numeric(df[col]).fillna(0), df["row_id"], "sum")
 
 
-def _null_as_own(values: pd.Series, df: pd.DataFrame, key_col: str | None) -> pd.Series:
+_NULL_TOKEN = "\x00record:"
+# How a NULL counted as its own value is shown in lineage (readable, and checked not to
+# collide with a real value).
+NULL_KEY_PREFIX = "(không mã) "
+
+
+def _null_as_own(values: pd.Series, df: pd.DataFrame, key_col: str | None,
+                 prefix: str = _NULL_TOKEN) -> pd.Series:
     """Values with every NULL replaced by a token unique to its record."""
     vals = values.astype(object)
     missing = vals.isna()
@@ -391,8 +473,9 @@ def _null_as_own(values: pd.Series, df: pd.DataFrame, key_col: str | None) -> pd
         if key_col and key_col in df.columns and df.loc[missing, key_col].notna().all():
             ids = df.loc[missing, key_col].astype(str)
         else:
-            ids = pd.Series([str(i) for i in df.index[missing]], index=df.index[missing])
-        vals = vals.where(~missing, "\x00record:" + ids)
+            ids = pd.Series([("#" if prefix != _NULL_TOKEN else "") + str(i) for i in df.index[missing]],
+                            index=df.index[missing])
+        vals = vals.where(~missing, prefix + ids)
     return vals
 
 
@@ -459,18 +542,9 @@ def _complete_rows(form: FormDef, rows: list[ReportRow]) -> list[ReportRow]:
     return list(rows)
 
 
-def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow]) -> pd.DataFrame:
-    """The report table: one line per row (in `rows` order, total last), indexed by
-    row_id, with columns ``label``, ``kind`` and then one column per MS number (int
-    values for number columns, str for text columns).
-
-    `receptions` are the records of the report (already restricted to the window) with
-    a ``row_id`` column naming the row each belongs to. A record whose row_id is not a
-    data row is an error: silently dropping records would falsify the report.
-    """
-    rows = _complete_rows(form, rows)
-    data_rows = [r for r in rows if r.kind != "total"]
-    data_ids = [r.row_id for r in data_rows]
+def _placed(receptions: pd.DataFrame, data_ids: list[str]) -> pd.DataFrame:
+    """`receptions` with a positional index and a str ``row_id`` naming a data row;
+    records of no data row are an error (dropping them would falsify the report)."""
     if "row_id" not in receptions.columns:
         raise KeyError("receptions need a `row_id` column (see build_rows_for_city)")
     df = receptions.reset_index(drop=True)
@@ -479,6 +553,53 @@ def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow]) -> p
         sample = sorted({str(x) for x in df.loc[stray, "row_id"].head(20)})
         raise ValueError(f"{int(stray.sum())} record(s) belong to no report row (row_id {sample})")
     df["row_id"] = df["row_id"].astype(str)
+    return df
+
+
+def _checked_status(rows: list[ReportRow], row_status: Mapping[str, RowStatus] | None) -> dict[str, RowStatus]:
+    status = dict(row_status or {})
+    data_ids = {r.row_id for r in rows if r.kind != "total"}
+    unknown = sorted(str(k) for k in status if k not in data_ids)
+    if unknown:
+        raise ValueError(f"row_status names rows that are not data rows of the report: {unknown[:20]}")
+    bad = sorted(str(k) for k, v in status.items() if not isinstance(v, RowStatus))
+    if bad:
+        raise TypeError(f"row_status values must be RowStatus (rows {bad[:20]})")
+    return status
+
+
+def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow],
+            row_status: Mapping[str, RowStatus] | None = None) -> pd.DataFrame:
+    """The report table: one line per row (in `rows` order, total last), indexed by
+    row_id, with columns ``label``, ``kind`` and then one column per MS number (int
+    values for number columns, str for text columns).
+
+    `receptions` are the records of the report (already restricted to the window) with
+    a ``row_id`` column naming the row each belongs to. A record whose row_id is not a
+    data row is an error: silently dropping records would falsify the report.
+
+    `row_status` (row_id → :class:`RowStatus`, rows absent are complete): a row that
+    did not report must have no records (ValueError otherwise: the caller's
+    completeness and its data contradict each other); its number cells are ``pd.NA``
+    (number columns become ``Int64``) and its note starts with "Chưa báo cáo". The
+    total is the sum of the rows that reported.
+    """
+    rows = _complete_rows(form, rows)
+    data_rows = [r for r in rows if r.kind != "total"]
+    data_ids = [r.row_id for r in data_rows]
+    status = _checked_status(rows, row_status)
+    df = _placed(receptions, data_ids)
+    not_reported = [rid for rid in data_ids if rid in status and not status[rid].reported]
+    if not_reported:
+        clash = df["row_id"].isin(not_reported)
+        if clash.any():
+            counts = df.loc[clash, "row_id"].value_counts().sort_index().to_dict()
+            raise ValueError(f"rows marked as not reported have records (row_id: count) {counts}: "
+                             "a unit that sent data has reported")
+
+    def note_of(r: ReportRow) -> str:
+        st = status.get(r.row_id)
+        return _join_notes(st.headline, r.note or "", st.note) if st else (r.note or "")
 
     values: dict[int, pd.Series] = {}
     for col in _topo_order(form.columns):
@@ -491,26 +612,199 @@ def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow]) -> p
             continue
         measure = spec["measure"]
         if measure == "note":
-            values[col.ms] = pd.Series([r.note or "" for r in data_rows], index=data_ids, dtype=object)
+            values[col.ms] = pd.Series([note_of(r) for r in data_rows], index=data_ids, dtype=object)
             continue
         sub = df[_mask(df, _resolve_filter(spec.get("filter"), form.filters, f"column {col.ms}"))]
         result = MEASURES[measure](sub, spec, form) if len(sub) else pd.Series(dtype="int64")
         values[col.ms] = result.reindex(data_ids, fill_value=0).fillna(0).astype("int64")
 
     table = pd.DataFrame({ms: values[ms] for ms in form.ms_numbers}, index=data_ids)
+    number_dtype = "int64"
+    if not_reported:
+        number_dtype = "Int64"
+        for ms in form.number_columns:
+            table[ms] = table[ms].astype("Int64")
+            table.loc[not_reported, ms] = pd.NA
     total_row = rows[-1]
+    units_missing = sum(st.units_missing for rid, st in status.items() if st.units_missing)
+    total_note = _join_notes(total_row.note or "", total_missing_note(units_missing))
     total = {}
     for c in form.columns:
         # The forms are additive: the total row is the sum of the rows, never a
         # recount over the union of records (which would hide cross-unit duplicates).
-        total[c.ms] = int(table[c.ms].sum()) if c.kind == "number" else (total_row.note or "")
-    table.loc[total_row.row_id] = pd.Series(total)
+        # Rows that did not report add nothing (their cells are empty, not zero).
+        total[c.ms] = int(table[c.ms].sum()) if c.kind == "number" else total_note
+    table.loc[total_row.row_id] = pd.Series(total, dtype=object)
     for c in form.columns:
-        table[c.ms] = table[c.ms].astype("int64") if c.kind == "number" else table[c.ms].astype(object)
+        table[c.ms] = table[c.ms].astype(number_dtype) if c.kind == "number" else table[c.ms].astype(object)
     table.insert(0, "kind", [r.kind for r in rows])
     table.insert(0, "label", [r.label for r in rows])
     table.index.name = "row_id"
     return table
+
+
+# ------------------------------------------------------------------ lineage
+
+ADDITIVE_MEASURES = ("count_records", "sum")
+KEY_MEASURES = ("count_distinct", "count_cases_first", "count_cases_repeat")
+
+
+def contribution_column(ms: int) -> str:
+    """Name of the contribution column of MS `ms` (``c4``)."""
+    return f"c{ms}"
+
+
+def lineage_kind(form: FormDef, ms: int) -> str:
+    """How column `ms` is traced to records: ``additive`` (its cell is the sum of the
+    records' contributions), ``distinct`` (the number of distinct keys the records
+    contribute), ``sum_of`` (the sum of other columns) or ``text``."""
+    col = form.column(ms)
+    if col.kind == "text":
+        return "text"
+    if "sum_of" in col.compute:
+        return "sum_of"
+    measure = col.compute["measure"]
+    if measure in ADDITIVE_MEASURES:
+        return "additive"
+    if measure in KEY_MEASURES:
+        return "distinct"
+    raise NotImplementedError(f"column {ms}: measure {measure!r} has no lineage rule")
+
+
+def source_columns(form: FormDef, ms: int) -> list[int]:
+    """The columns computed from records that make up column `ms`: `[ms]` itself, or
+    for a ``sum_of`` column the columns it adds up, expanded recursively (with
+    repetitions, so that the cell is the sum of their values)."""
+    col = form.column(ms)
+    if "sum_of" not in col.compute:
+        return [ms]
+    return [leaf for dep in col.compute["sum_of"] for leaf in source_columns(form, int(dep))]
+
+
+def _check_prefix(values: pd.Series, where: str) -> None:
+    clash = values.dropna().astype(str).str.startswith(NULL_KEY_PREFIX)
+    if clash.any():
+        raise ValueError(f"{where}: values starting with {NULL_KEY_PREFIX!r} would be confused "
+                         "with the marker of a record without a key")
+
+
+def _c_count_records(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+    return mask.astype("int64")
+
+
+def _c_sum(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+    v = pd.to_numeric(df[spec["column"]]).fillna(0).where(mask, 0)
+    if v.dtype.kind == "f" and (v == v.round()).all():
+        v = v.astype("int64")
+    return v.astype("int64") if v.dtype.kind in "iub" else v
+
+
+def _c_count_distinct(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+    sub = df[mask]
+    values = sub[spec["column"]]
+    _check_prefix(values, f"column {spec['column']}")
+    if spec.get("nulls", "ignore") == "each":
+        values = _null_as_own(values, sub, form.cases.get("record_key"), NULL_KEY_PREFIX)
+    return values.astype(object).reindex(df.index)
+
+
+def _c_cases(first: bool):
+    def contrib(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+        out = pd.Series(None, index=df.index, dtype=object)
+        sub = df[mask]
+        if not len(sub):
+            return out
+        c = form.cases
+        _check_prefix(sub[c["case_column"]], f"column {c['case_column']}")
+        flags = _first_visit_flags(sub, form)            # one line per (row, case)
+        token = _null_as_own(sub[c["case_column"]], sub, c.get("record_key"))
+        shown = _null_as_own(sub[c["case_column"]], sub, c.get("record_key"), NULL_KEY_PREFIX)
+        key = pd.MultiIndex.from_arrays([sub["row_id"], token])
+        is_first = pd.Series(flags["_first"].to_numpy(),
+                             index=pd.MultiIndex.from_arrays([flags["row_id"], flags["_case"]]))
+        counted = is_first.reindex(key).to_numpy().astype(bool)
+        counted = counted if first else ~counted
+        out.loc[sub.index[counted]] = shown[counted].to_numpy()
+        return out
+    return contrib
+
+
+# name -> function(records, filter mask, compute spec, form) -> Series on the records'
+# index: the addend (additive measures) or the key (distinct measures) of each record.
+CONTRIBUTIONS: dict[str, Callable[[pd.DataFrame, pd.Series, dict, FormDef], pd.Series]] = {
+    "count_records": _c_count_records,
+    "sum": _c_sum,
+    "count_distinct": _c_count_distinct,
+    "count_cases_first": _c_cases(True),
+    "count_cases_repeat": _c_cases(False),
+}
+
+
+def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow]) -> pd.DataFrame:
+    """What each record contributes to each number column computed from records.
+
+    One line per record of `records` (same index, same order; `records` as given to
+    :func:`compute`, with ``row_id``), a ``row_id`` column and one column
+    ``c<ms>`` (:func:`contribution_column`) per number column that is not a
+    ``sum_of`` (see the module docstring for what each holds and
+    :func:`source_columns` for ``sum_of`` columns). For every data row and column:
+    ``groupby("row_id")[c].sum()`` (additive) or ``.nunique()`` (distinct) equals the
+    cell of :func:`compute`; the total row's cell is the sum of those over the rows.
+    """
+    rows = _complete_rows(form, rows)
+    data_ids = [r.row_id for r in rows if r.kind != "total"]
+    df = _placed(records, data_ids)
+    out = pd.DataFrame({"row_id": df["row_id"]}, index=df.index)
+    for col in form.columns:
+        if col.kind != "number" or "sum_of" in col.compute:
+            continue
+        spec = col.compute
+        measure = spec["measure"]
+        if measure not in CONTRIBUTIONS:
+            raise NotImplementedError(f"column {col.ms}: measure {measure!r} has no lineage rule")
+        mask = _mask(df, _resolve_filter(spec.get("filter"), form.filters, f"column {col.ms}"))
+        out[contribution_column(col.ms)] = CONTRIBUTIONS[measure](df, mask, spec, form)
+    out.index = records.index
+    return out
+
+
+def accounted_values(form: FormDef, contrib: pd.DataFrame, row_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """The table the contributions account for: one line per row_id (those given, or
+    those in `contrib`), one column per number MS; the value each cell must have."""
+    ids = list(row_ids) if row_ids is not None else sorted(contrib["row_id"].unique())
+    g = contrib.groupby("row_id", sort=False)
+    leaf: dict[int, pd.Series] = {}
+    for ms in form.number_columns:
+        kind = lineage_kind(form, ms)
+        if kind == "additive":
+            leaf[ms] = g[contribution_column(ms)].sum().reindex(ids, fill_value=0)
+        elif kind == "distinct":
+            leaf[ms] = g[contribution_column(ms)].nunique().reindex(ids, fill_value=0)
+    out = {ms: sum((leaf[m] for m in source_columns(form, ms)), pd.Series(0, index=ids))
+           for ms in form.number_columns}
+    return pd.DataFrame(out, index=ids).astype("int64")
+
+
+def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFrame) -> list[str]:
+    """Cells of `table` (from :func:`compute`) that `contrib` (from
+    :func:`contributions` on the same records) does not account for exactly, as
+    sentences; the total row is checked against all rows. Empty list = consistent."""
+    is_total = table["kind"].eq("total")
+    data_ids = [str(i) for i in table.index[~is_total]]
+    acc = accounted_values(form, contrib, data_ids)
+    out = []
+    for ms in form.number_columns:
+        for rid in data_ids:
+            cell = table.at[rid, ms]
+            want = None if pd.isna(cell) else int(cell)
+            got = int(acc.at[rid, ms])
+            if (want is None and got != 0) or (want is not None and want != got):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {got}")
+        for rid in table.index[is_total]:
+            got = int(acc[ms].sum())
+            if int(table.at[rid, ms]) != got:
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {got}")
+    return out
 
 
 # ------------------------------------------------------------------ checking
@@ -520,17 +814,43 @@ def _row_name(table: pd.DataFrame, row_id: Any) -> str:
     return f"dòng «{label}» ({row_id})"
 
 
-def check_identities(form: FormDef, table: pd.DataFrame) -> list[str]:
+def not_reported_rows(form: FormDef, table: pd.DataFrame) -> list[str]:
+    """Rows of `table` that did not report: data rows whose every number cell is empty
+    (that is how :func:`compute` shows them)."""
+    if not form.number_columns:
+        return []
+    empty = pd.concat([table[ms].isna() for ms in form.number_columns], axis=1).all(axis=1)
+    if "kind" in table.columns:
+        empty &= table["kind"].ne("total")
+    return [str(i) for i in table.index[empty]]
+
+
+def check_identities(form: FormDef, table: pd.DataFrame,
+                     row_status: Mapping[str, RowStatus] | None = None) -> list[str]:
     """Every violation of the form's checks in `table` (as made by :func:`compute`),
-    as readable sentences; an empty list means the table may be delivered."""
+    as readable sentences; an empty list means the table may be delivered.
+
+    Rows that did not report (every number cell empty) are not checked, and the total
+    must be the sum of the rows that reported. With `row_status`, the empty rows must
+    be exactly those it marks ``reported=False``.
+    """
     missing = [ms for ms in form.ms_numbers if ms not in table.columns]
     if missing:
         return [f"bảng thiếu cột {missing}"]
     out: list[str] = []
+    empty = set(not_reported_rows(form, table))
+    if row_status is not None:
+        declared = {str(k) for k, v in row_status.items() if not v.reported}
+        for rid in table.index:
+            if str(rid) in declared and str(rid) not in empty:
+                out.append(f"{_row_name(table, rid)}: đơn vị chưa báo cáo nhưng dòng có số liệu")
+            elif str(rid) in empty and str(rid) not in declared:
+                out.append(f"{_row_name(table, rid)}: dòng để trống nhưng đơn vị không được ghi là chưa báo cáo")
+    reported = pd.Series([str(i) not in empty for i in table.index], index=table.index)
     nums = {}
     for ms in form.number_columns:
-        col = pd.to_numeric(table[ms], errors="coerce")
-        bad = col.isna() | (col < 0) | (col != col.round())
+        col = pd.to_numeric(table[ms], errors="coerce").astype("float64")
+        bad = (col.isna() | (col < 0) | (col != col.round())) & reported
         for rid in table.index[bad]:
             out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} không phải số nguyên không âm")
         nums[ms] = col.fillna(0)
@@ -541,7 +861,7 @@ def check_identities(form: FormDef, table: pd.DataFrame) -> list[str]:
         for i, op in enumerate(chk.ops):
             left, right = sums[i], sums[i + 1]
             ok = left.eq(right) if op == "=" else (left.le(right) if op == "<=" else left.ge(right))
-            for rid in table.index[~ok]:
+            for rid in table.index[~ok & reported]:
                 lt = "+".join(map(str, chk.sides[i]))
                 rt = "+".join(map(str, chk.sides[i + 1]))
                 out.append(f"{_row_name(table, rid)}: vi phạm «{chk.text}» — cột {lt} = "
@@ -555,14 +875,15 @@ def check_identities(form: FormDef, table: pd.DataFrame) -> list[str]:
             return out + [f"bảng phải có đúng một dòng tổng cộng (có {int(is_total.sum())})"]
         rid = table.index[is_total][0]
         for ms in form.number_columns:
-            expected = int(nums[ms][~is_total].sum())
+            expected = int(nums[ms][~is_total & reported].sum())
             if int(nums[ms][rid]) != expected:
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {int(nums[ms][rid])} nhưng tổng "
                            f"các dòng đơn vị = {expected}")
     return out
 
 
-def assert_identities(form: FormDef, table: pd.DataFrame) -> None:
-    violations = check_identities(form, table)
+def assert_identities(form: FormDef, table: pd.DataFrame,
+                      row_status: Mapping[str, RowStatus] | None = None) -> None:
+    violations = check_identities(form, table, row_status)
     if violations:
         raise IdentityError(violations)

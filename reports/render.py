@@ -3,7 +3,12 @@
 Driven entirely by the form definition (reports/formdef.py): the header tree becomes
 merged header cells, the MS row numbers the columns (with the identities the form
 prints), then one row per unit and the total row. A second sheet "Thông tin" carries
-the run's metadata (generic key/value pairs) so a delivered file can be traced back.
+the run's metadata (generic key/value pairs) so a delivered file can be traced back;
+an optional third sheet "Chất lượng dữ liệu" carries what the caller says about the
+quality of the data behind the report (summary pairs and tables, see write_xlsx).
+
+A row whose units did not report (reports.formdef.RowStatus, reported=False) has
+empty number cells, never zeros; its note says "Chưa báo cáo".
 
 Guarantees:
 - a table that breaks a check identity is refused (IdentityError) and nothing is
@@ -29,17 +34,24 @@ import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from reports.formdef import FormDef, HeaderNode, ReportRow, TOTAL_ROW_ID, assert_identities
+from reports.formdef import (FormDef, HeaderNode, ReportRow, RowStatus, TOTAL_ROW_ID, assert_identities,
+                             not_reported_rows)
 
 FONT_NAME = "Times New Roman"
 NUMBER_FORMAT = "#,##0"
 DEFAULT_NUMBER_WIDTH = 8.5
 INFO_SHEET = "Thông tin"
+QUALITY_SHEET = "Chất lượng dữ liệu"
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+DECIMAL_FORMAT = "#,##0.00"
+EMPTY_TABLE_TEXT = "Không có"
 
 _thin = Side(style="thin")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
@@ -121,6 +133,113 @@ def _meta_value(value: Any) -> Any:
     return str(value)
 
 
+def _naive(value: dt.datetime) -> dt.datetime:
+    # Excel has no time zones: aware times are shown in UTC (as _as_datetime does).
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def table_cell(value: Any) -> tuple[Any, str | None]:
+    """A value of a generic table as (cell value, number format): dates and times as
+    real dates (dd/mm/yyyy, dd/mm/yyyy hh:mm), integers with thousands separators,
+    missing values empty, booleans "có"/"không", anything else as text."""
+    if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
+        return None, None          # None, NaN, NaT, pd.NA
+    if isinstance(value, pd.Timestamp):
+        return _naive(value.to_pydatetime()), DATETIME_FORMAT
+    if isinstance(value, dt.datetime):
+        return _naive(value), DATETIME_FORMAT
+    if isinstance(value, dt.date):
+        return value, DATE_FORMAT
+    if isinstance(value, (bool, np.bool_)):
+        return ("có" if value else "không"), None
+    if isinstance(value, (int, np.integer)):
+        return int(value), NUMBER_FORMAT
+    if isinstance(value, (float, np.floating)):
+        if math.isinf(value):
+            return str(value), None
+        return float(value), (NUMBER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
+    if isinstance(value, (list, tuple, set, Mapping)):
+        return _meta_value(value), None
+    return str(value), None
+
+
+def _display_width(value: Any, number_format: str | None) -> float:
+    """About how many characters `value` takes when shown with `number_format`."""
+    if value is None:
+        return 0
+    if number_format == DATETIME_FORMAT:
+        return 16
+    if number_format == DATE_FORMAT:
+        return 10
+    if number_format == NUMBER_FORMAT:
+        return len(f"{value:,.0f}")
+    if number_format == DECIMAL_FORMAT:
+        return len(f"{value:,.2f}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+class TableWriter:
+    """Writes bordered tables (bold header, typed cells) on a sheet and remembers how
+    wide each column's content is, so that :meth:`fit_widths` can size the columns.
+    Shared by the "Chất lượng dữ liệu" sheet and reports.dq_workbook."""
+
+    def __init__(self, ws, *, min_width: float = 8, max_width: float = 60, font_size: float = 11):
+        self.ws = ws
+        self.min_width, self.max_width, self.font_size = min_width, max_width, font_size
+        self.widths: dict[int, float] = {}
+
+    def _note_width(self, col: int, chars: float) -> None:
+        self.widths[col] = max(self.widths.get(col, 0), chars)
+
+    def title(self, row: int, text: str, *, size: float = 12, col: int = 1) -> int:
+        """A bold line of text (not counted in column widths); returns the next row."""
+        _put(self.ws, row, col, text, font=_font(size, bold=True))
+        return row + 1
+
+    def header(self, row: int, labels: list[str], *, col: int = 1) -> int:
+        hfont = _font(self.font_size, bold=True)
+        for j, label in enumerate(labels):
+            _put(self.ws, row, col + j, label, font=hfont, align=CENTER, border=True)
+            # Headers may wrap onto two lines; no word is split.
+            text = str(label)
+            longest = max((len(w) for w in text.split()), default=0)
+            self._note_width(col + j, max(longest, math.ceil(len(text) / 2)) + 1)
+        return row + 1
+
+    def data_row(self, row: int, values: list[Any], *, col: int = 1, bold: bool = False) -> int:
+        for j, v in enumerate(values):
+            value, fmt = table_cell(v)
+            numeric = fmt in (NUMBER_FORMAT, DECIMAL_FORMAT)
+            dated = fmt in (DATE_FORMAT, DATETIME_FORMAT)
+            align = Alignment(horizontal="right" if numeric else ("center" if dated else "left"),
+                              vertical="top", wrap_text=not (numeric or dated))
+            _put(self.ws, row, col + j, value, font=_font(self.font_size, bold=bold), align=align, border=True,
+                 number_format=fmt)
+            self._note_width(col + j, _display_width(value, fmt) + 2)
+        return row + 1
+
+    def empty_row(self, row: int, ncols: int, *, col: int = 1, text: str = EMPTY_TABLE_TEXT) -> int:
+        _put(self.ws, row, col, text, font=_font(self.font_size, italic=True), align=CENTER, border=True,
+             merge_to=(row, col + max(ncols, 1) - 1))
+        return row + 1
+
+    def table(self, row: int, labels: list[str], rows: list[list[Any]], *, col: int = 1) -> tuple[int, int]:
+        """Header and rows (or the "Không có" line); returns (header row, next row)."""
+        h = row
+        row = self.header(row, labels, col=col)
+        if not rows:
+            return h, self.empty_row(row, len(labels), col=col)
+        for values in rows:
+            row = self.data_row(row, list(values), col=col)
+        return h, row
+
+    def fit_widths(self, fixed: Mapping[int, float] | None = None) -> None:
+        fixed = dict(fixed or {})
+        for c in sorted(set(self.widths) | set(fixed)):
+            w = fixed.get(c, min(self.max_width, max(self.min_width, self.widths.get(c, 0) * 1.1 + 1)))
+            self.ws.column_dimensions[get_column_letter(c)].width = round(w, 1)
+
+
 def _estimate_lines(text: str, width_chars: float) -> int:
     # Times New Roman 11 bold: about one character per unit of column width, less a
     # margin; words do not split, so count by words.
@@ -178,7 +297,9 @@ def _validate(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None) 
 
 
 def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
-                   meta: Mapping[str, Any] | None = None, *, header_block: bool = True) -> Workbook:
+                   meta: Mapping[str, Any] | None = None, *, header_block: bool = True,
+                   row_status: Mapping[str, RowStatus] | None = None,
+                   quality: Mapping[str, Any] | None = None) -> Workbook:
     """The workbook for a checked table (no identity check here; see write_xlsx)."""
     meta = dict(meta or {})
     wb = Workbook()
@@ -261,7 +382,9 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
         for i, c in enumerate(form.columns, start=2):
             v = line[c.ms]
             if c.kind == "number":
-                _put(ws, r, i, int(v), font=_font(12, bold=bold), border=True, number_format=NUMBER_FORMAT,
+                # A unit that did not report: the cell stays empty, never 0.
+                _put(ws, r, i, None if pd.isna(v) else int(v), font=_font(12, bold=bold), border=True,
+                     number_format=NUMBER_FORMAT,
                      align=Alignment(horizontal="center", vertical="center"))
             else:
                 _put(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=_font(11, bold=bold),
@@ -276,18 +399,19 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
-    _info_sheet(wb, form, table, period, unit_name, meta)
+    _info_sheet(wb, form, table, period, unit_name, meta, row_status)
+    if quality is not None:
+        quality_sheet(wb, quality)
     wb.properties.creator = "tcd-reporting"
     wb.properties.title = f"{form.code_label} – {period.label}"
     return wb
 
 
 def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_name: str,
-                meta: dict[str, Any]) -> None:
-    ws = wb.create_sheet(INFO_SHEET)
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 90
+                meta: dict[str, Any], row_status: Mapping[str, RowStatus] | None = None) -> None:
     n_rows = int((table["kind"] != "total").sum())
+    not_reported = not_reported_rows(form, table)
+    scope = " đã báo cáo" if not_reported else ""
     items: list[tuple[str, Any]] = [
         ("Biểu mẫu", f"{form.code_label} – {form.title}"),
         ("Phiên bản định nghĩa biểu", f"{form.version} ({form.circular})" if form.circular else form.version),
@@ -296,13 +420,26 @@ def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_n
         ("Từ ngày", period.start.strftime("%d/%m/%Y")),
         ("Đến ngày", period.end.strftime("%d/%m/%Y")),
         ("Số dòng đơn vị", n_rows),
-        ("Kiểm tra đẳng thức", f"Đạt: {len(form.checks)} đẳng thức trên mọi dòng"
-                               + ("; dòng tổng cộng = tổng các dòng" if form.total_is_sum_of_rows else "")),
+        ("Số dòng đơn vị chưa báo cáo", len(not_reported)),
+        ("Kiểm tra đẳng thức", f"Đạt: {len(form.checks)} đẳng thức trên mọi dòng{scope}"
+                               + (f"; dòng tổng cộng = tổng các dòng{scope}" if form.total_is_sum_of_rows else "")),
     ]
+    if row_status:
+        missing_units = sum(st.units_missing for st in row_status.values() if st.units_missing)
+        items.append(("Số đơn vị chưa báo cáo", missing_units))
     items += [(META_LABELS.get(str(k), str(k)), _meta_value(v)) for k, v in meta.items()]
     if form.semantics:
         items.append(("Cách tính", " ".join(form.semantics.split())))
-    _put(ws, 1, 1, "THÔNG TIN BÁO CÁO", font=_font(13, bold=True), merge_to=(1, 2))
+    info_sheet(wb, items)
+
+
+def info_sheet(wb: Workbook, items: list[tuple[str, Any]], *, title: str = "THÔNG TIN BÁO CÁO",
+               name: str = INFO_SHEET):
+    """A sheet of label/value pairs (the "Thông tin" sheet of every workbook)."""
+    ws = wb.create_sheet(name)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 90
+    _put(ws, 1, 1, title, font=_font(13, bold=True), merge_to=(1, 2))
     top = Alignment(vertical="top", wrap_text=True)
     for i, (k, v) in enumerate(items, start=3):
         _put(ws, i, 1, k, font=_font(12, bold=True), align=top, border=True)
@@ -315,6 +452,71 @@ def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_n
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
+
+
+def _check_quality(quality: Mapping[str, Any]) -> None:
+    if not isinstance(quality, Mapping):
+        raise TypeError("quality must be a mapping {'summary': [...], 'tables': [...]}")
+    unknown = set(quality) - {"summary", "tables", "title"}
+    if unknown:
+        raise ValueError(f"quality has unknown keys {sorted(unknown)}")
+    for item in quality.get("summary") or []:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise ValueError(f"quality summary items are (label, value) pairs, not {item!r}")
+    for t in quality.get("tables") or []:
+        if not isinstance(t, Mapping) or "columns" not in t:
+            raise ValueError("each quality table needs `columns` (and `title`, `rows`)")
+        n = len(t["columns"])
+        for r in t.get("rows") or []:
+            if len(r) != n:
+                raise ValueError(f"quality table {t.get('title')!r}: row {list(r)!r} has {len(r)} values "
+                                 f"for {n} columns")
+
+
+def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
+    """The "Chất lượng dữ liệu" sheet, placed after "Thông tin" (or last).
+
+    ``quality = {"summary": [(label, value), …], "tables": [{"title": str,
+    "columns": [str, …], "rows": [[…], …]}, …]}`` (optionally ``"title"`` for the sheet
+    heading). Values may be numbers, text, dates and datetimes (shown dd/mm/yyyy and
+    dd/mm/yyyy hh:mm; aware datetimes in UTC), None (empty). A table without rows
+    shows "Không có".
+    """
+    _check_quality(quality)
+    ws = wb.create_sheet(QUALITY_SHEET)
+    if INFO_SHEET in wb.sheetnames:
+        wb.move_sheet(ws, offset=wb.sheetnames.index(INFO_SHEET) + 1 - wb.sheetnames.index(QUALITY_SHEET))
+    tw = TableWriter(ws, min_width=10, max_width=60)
+    r = tw.title(1, str(quality.get("title") or "CHẤT LƯỢNG DỮ LIỆU CỦA BÁO CÁO"), size=13) + 1
+    summary = [list(x) for x in quality.get("summary") or []]
+    fixed: dict[int, float] = {}
+    if summary:
+        top = Alignment(vertical="top", wrap_text=True)
+        for label, value in summary:
+            _put(ws, r, 1, str(label), font=_font(12, bold=True), align=top, border=True)
+            cell_value, fmt = table_cell(value)
+            _put(ws, r, 2, cell_value, font=_font(12), border=True, number_format=fmt,
+                 align=Alignment(horizontal="left", vertical="top", wrap_text=True))
+            tw._note_width(1, len(str(label)) + 2)
+            r += 1
+        r += 1
+    for t in quality.get("tables") or []:
+        if t.get("title"):
+            r = tw.title(r, str(t["title"]), size=12)
+        _, r = tw.table(r, [str(c) for c in t["columns"]], [list(x) for x in t.get("rows") or []])
+        r += 1
+    # The summary's labels need room; its values wrap in column B.
+    if summary:
+        fixed[1] = min(60, max(tw.widths.get(1, 0) * 1.1 + 1, 30))
+        fixed[2] = max(min(60, tw.widths.get(2, 0) * 1.1 + 1), 40)
+    tw.fit_widths(fixed)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
 
 
 _CORE_STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
@@ -360,19 +562,32 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,
                unit_name: str, path: str | os.PathLike, meta: Mapping[str, Any] | None = None,
-               *, header_block: bool = True) -> str:
+               *, header_block: bool = True, row_status: Mapping[str, RowStatus] | None = None,
+               quality: Mapping[str, Any] | None = None) -> str:
     """Check, render and atomically write the report; return the file's sha256 (hex).
 
     `table` comes from :func:`reports.formdef.compute`; `rows` are the rows it was
     computed for (checked against the table; None to skip). `unit_name` is the issuing
     body as printed top left, e.g. "UBND Thành phố Hà Nội". `meta` is shown on the
     "Thông tin" sheet (run_id, data_cutoff, generated_at, source_batch_count, …).
+    `row_status` is what the table was computed with (its not-reported rows must be
+    the table's empty rows; the info sheet counts them). `quality`, when given, becomes
+    the "Chất lượng dữ liệu" sheet after "Thông tin" (see :func:`quality_sheet`).
     Raises IdentityError, writing nothing, when a check identity fails.
     """
     _validate(form, table, rows)
-    assert_identities(form, table)
-    wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block)
+    assert_identities(form, table, row_status)
+    if quality is not None:
+        _check_quality(quality)
+    wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block,
+                        row_status=row_status, quality=quality)
     stamp = _as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
+    return save_workbook(wb, path, stamp)
+
+
+def save_workbook(wb: Workbook, path: str | os.PathLike, stamp: dt.datetime) -> str:
+    """Write `wb` atomically with deterministic bytes (timestamps fixed to `stamp`);
+    return the sha256 (hex) of the file."""
     data = _deterministic_bytes(wb, stamp)
     _atomic_write(Path(path), data)
     return hashlib.sha256(data).hexdigest()

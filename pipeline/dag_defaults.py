@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from pipeline.alerts import on_failure
 
@@ -11,7 +12,8 @@ ALLOWED_TAGS = frozenset({"tcd", "ingest", "consolidate", "report", "commune", "
 
 DEFAULT_ARGS = {
     "owner": OWNER,
-    "retries": 2,
+    # TCD_TASK_RETRIES lets tests see a failure at once instead of after the back-off.
+    "retries": int(os.environ.get("TCD_TASK_RETRIES", "2")),
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": True,
     "on_failure_callback": on_failure,

@@ -256,6 +256,9 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
     ]
     meta = {"run_id": run_id or "", "generated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
             "period": p.label, "data_docs": str(quality.data_docs_index())}
+    # An empty frame (nothing rejected, no outliers…) still shows its header.
+    sheets = [(name, df.reindex(columns=list(labels)) if any(c not in df.columns for c in labels) else df, labels)
+              for name, df, labels in sheets]
     path = workbook_path(p)
     write_table_workbook(path, title, sheets, meta)
     log.info("wrote %s", path)

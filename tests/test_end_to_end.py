@@ -44,7 +44,7 @@ def pipeline_run(small_sources, city_server, tmp_path_factory):
     env = dict(os.environ)
     env.update({
         "AIRFLOW_HOME": str(home / "airflow"), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "TCD_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "TCD_HOME": str(home), "TCD_TASK_RETRIES": "0",
         "TCD_WAREHOUSE_URL": f"sqlite:///{home / 'output' / 'warehouse' / 'warehouse.sqlite'}",
         "TCD_COMMUNE_INBOX": str(small_sources / "commune_inbox"),
         "TCD_DISTRICT_DB_DIR": str(small_sources / "district_db"),

@@ -5,22 +5,46 @@ import sqlalchemy as sa
 
 from pipeline import settings
 from warehouse import db
-from warehouse.schema import dq_quarantine, fact_case, fact_petition, fact_reception, raw_batch, raw_record, rpt_report
+from warehouse.schema import (dq_batch_audit, dq_completeness, dq_flag, dq_outlier, dq_quarantine, fact_case,
+                              fact_petition, fact_reception, raw_batch, raw_record, rpt_report)
 
 
 def main() -> None:
     eng = db.engine()
     with eng.connect() as conn:
         count = lambda t: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()  # noqa: E731
-        rejected = conn.execute(sa.select(sa.func.count()).select_from(raw_batch).where(
-            raw_batch.c.status == "rejected")).scalar_one()
+        refused = dict(conn.execute(sa.select(raw_batch.c.status, sa.func.count()).where(
+            raw_batch.c.status != "loaded").group_by(raw_batch.c.status)).all())
+        audit_rejected = conn.execute(sa.select(sa.func.count()).select_from(dq_batch_audit).where(
+            dq_batch_audit.c.passed.is_(False))).scalar_one()
+        by_reason = conn.execute(sa.select(dq_quarantine.c.reason_code, sa.func.count())
+                                 .group_by(dq_quarantine.c.reason_code).order_by(sa.func.count().desc())).all()
+        completeness = conn.execute(sa.select(dq_completeness.c.period_key, dq_completeness.c.status,
+                                              sa.func.count()).group_by(dq_completeness.c.period_key,
+                                                                        dq_completeness.c.status)).all()
+        outliers = conn.execute(sa.select(sa.func.count()).select_from(dq_outlier).where(
+            dq_outlier.c.flagged.is_(True))).scalar_one()
         print(f"warehouse   {eng.url.render_as_string(hide_password=True)}")
-        print(f"  raw       {count(raw_batch)} batches ({rejected} rejected), {count(raw_record)} rows")
+        print(f"  raw       {count(raw_batch)} batches (refused at landing: {refused or 'none'}; "
+              f"rejected by the batch audit: {audit_rejected}), {count(raw_record)} rows")
         print(f"  canonical {count(fact_reception)} receptions, {count(fact_petition)} petitions, "
-              f"{count(fact_case)} cases; {count(dq_quarantine)} rows in dq_quarantine")
+              f"{count(fact_case)} cases")
+        print(f"  quality   {count(dq_quarantine)} rows quarantined "
+              f"({', '.join(f'{c} {n}' for c, n in by_reason) or 'none'}); {count(dq_flag)} rows flagged; "
+              f"{outliers} outliers flagged")
+        periods: dict[str, dict] = {}
+        for key, status, n in completeness:
+            periods.setdefault(key, {})[status] = n
+        for key, st in periods.items():
+            print(f"  completeness {key}: " + ", ".join(f"{s} {n}" for s, n in sorted(st.items())))
         reports = conn.execute(sa.select(rpt_report.c.form, rpt_report.c.period_label, rpt_report.c.path)
                                .order_by(rpt_report.c.report_id)).all()
     seen = set()
+    dq_dir = settings.path_setting("data_quality")
+    print(f"data quality {dq_dir}")
+    print(f"  Data Docs  {dq_dir / 'data_docs' / 'index.html'}")
+    for wb in sorted(dq_dir.glob("*/*.xlsx")):
+        print(f"  workbook   {wb}")
     print(f"reports     {settings.path_setting('reports')}")
     for form, label, path in reports:
         if path in seen:

@@ -116,10 +116,16 @@ def main() -> None:
     for kind in ("commune_register", "district_db", "city_service"):
         with stage(f"consolidate {kind}", lambda r: r.stats.get("raw_rows", 0)) as h:
             h["result"] = consolidate(eng, kind, force=True)
-    for spec, label in (({"period": "latest"}, "report 01/TCD latest quarter"),
-                        ({"date_from": "2021-07-01", "date_to": "2025-02-28"}, "report 01/TCD 2021-07..2025-02")):
-        with stage(label, lambda r: r["records"]) as h:
-            h["result"] = tasks.build_report_01_tcd(tasks.resolve_period(**spec))
+    from pipeline import dq
+
+    os.environ["TCD_PATH_DATA_QUALITY"] = str(work / "data_quality")
+    for spec, label in (({"period": "latest"}, "latest quarter"),
+                        ({"date_from": "2021-07-01", "date_to": "2025-02-28"}, "2021-07..2025-02")):
+        period = tasks.resolve_period(**spec)
+        with stage(f"data quality {label}", lambda r: r["units_expected"]) as h:
+            h["result"] = dq.assess(period)
+        with stage(f"report 01/TCD {label}", lambda r: r["records"]) as h:
+            h["result"] = tasks.build_report_01_tcd(period)
     total = sum(r[1] for r in RESULTS)
     print(f"{'total':38} {total:8.1f} s {max(r[2] for r in RESULTS) / 2**20:8.0f} MiB (peak)")
     dag_import_times()

@@ -30,13 +30,34 @@ def alert_record(context: dict) -> dict:
     }
 
 
-def on_failure(context: dict) -> None:
-    record = alert_record(context)
-    log.error("TASK FAILED %s", json.dumps(record, ensure_ascii=False))
+def _append(record: dict) -> None:
     try:
         path = settings.path_setting("logs") / "alerts.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    except OSError:  # an alert must never raise from the callback
+    except OSError:  # an alert must never raise
         log.exception("could not write the alert file")
+
+
+def on_failure(context: dict) -> None:
+    record = alert_record(context)
+    log.error("TASK FAILED %s", json.dumps(record, ensure_ascii=False))
+    _append(record)
+
+
+def source_problems(task: str, batches: list[dict], run_id: str | None = None) -> None:
+    """A task that succeeded although some deliveries were refused (a locked database,
+    an unreachable service, an unreadable file): the others were processed, and the
+    administrators are told which were not, with the rule code and reason."""
+    refused = [b for b in batches if b.get("status") in ("rejected", "failed")]
+    if not refused:
+        return
+    record = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "task": task, "run_id": run_id,
+              "level": "warning",
+              "refused": [{"source": b.get("logical_key"), "status": b.get("status"),
+                           "reason_code": b.get("reason_code"), "reason": (b.get("message") or "")[:500]}
+                          for b in refused[:50]],
+              "refused_count": len(refused)}
+    log.warning("SOURCE PROBLEMS %s", json.dumps(record, ensure_ascii=False))
+    _append(record)

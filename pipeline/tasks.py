@@ -25,7 +25,7 @@ def ingest_commune_registers(run_id: str | None = None) -> dict:
     from warehouse import db  # noqa: PLC0415
 
     batches = commune_registers.ingest(db.engine(), run_id=run_id)
-    return _summary(batches)
+    return _summary(batches, "ingest_commune_registers", run_id)
 
 
 def list_district_codes() -> list[str]:
@@ -44,14 +44,14 @@ def ingest_district(district_code: str, run_id: str | None = None) -> dict:
     if district_code not in sources:
         raise KeyError(f"no database configured for district {district_code}")
     return _summary(district_db.ingest_district(db.engine(), district_code, sources[district_code],
-                                                run_id=run_id))
+                                                run_id=run_id), f"ingest_district {district_code}", run_id)
 
 
 def ingest_city_service(run_id: str | None = None) -> dict:
     from connectors import city_service  # noqa: PLC0415
     from warehouse import db  # noqa: PLC0415
 
-    return _summary(city_service.ingest(db.engine(), run_id=run_id))
+    return _summary(city_service.ingest(db.engine(), run_id=run_id), "ingest_city_service", run_id)
 
 
 def consolidate(source_kind: str, run_id: str | None = None) -> dict:
@@ -62,8 +62,12 @@ def consolidate(source_kind: str, run_id: str | None = None) -> dict:
     return {"source_kind": r.source_kind, "skipped": r.skipped, "batches": r.batches, "stats": r.stats}
 
 
-def _summary(batches: list[dict]) -> dict:
-    rejected = [{"file": b["logical_key"], "reason": b["message"]} for b in batches if b["status"] == "rejected"]
+def _summary(batches: list[dict], task: str = "", run_id: str | None = None) -> dict:
+    from pipeline import alerts  # noqa: PLC0415
+
+    alerts.source_problems(task, batches, run_id)
+    rejected = [{"file": b["logical_key"], "status": b["status"], "reason_code": b.get("reason_code"),
+                 "reason": b["message"]} for b in batches if b["status"] in ("rejected", "failed")]
     # Batch ids stay in raw_batch (lineage); XCom gets counts and the reasons to act on.
     return {"batches": len(batches), "rows": sum(b["rows"] for b in batches), "rejected": rejected}
 

@@ -5,18 +5,40 @@ version of a changed record; each version is landed once (id + version), and
 consolidation keeps the latest. The watermark is re-read with a small overlap, because
 a change feed can publish a version stamped just before the previous high-water mark
 after we read it; versions already landed are skipped, so the overlap adds nothing.
-Transient failures (timeouts, connection errors, HTTP 5xx, 429) are retried with
-exponential back-off; anything else fails the task with the reason.
+
+Each resource is read whole — every page since the watermark — before anything of it
+is landed: a resource either lands one batch with the complete change set and moves
+its watermark, or lands nothing and records why (all or nothing, so no partial feed is
+ever published):
+
+- ``failed`` / SOURCE_UNREACHABLE — the service did not answer usefully: timeouts,
+  connection errors, HTTP 5xx and 429 persisting after the retries (exponential
+  back-off), any other HTTP error (401 wrong token, 404…);
+- ``rejected`` / SOURCE_STRUCTURE — the service answered something that is not the
+  contract: invalid JSON, a page without its ``items`` list or ``total_pages``, items
+  that are not objects, or fewer distinct records than the feed announced (a page lost
+  to a pagination bug).
+
+Either way the watermark does not move, the next run asks again, and the other
+resources go on; ``ingest`` returns normally. Within a complete read, records missing
+``id``, ``version`` or a time-zoned ``updated_at`` cannot be versioned: they are
+counted and named in the batch message, not landed; records missing another required
+field (``unit_code``, ``status``) are landed and left to the mapping to quarantine;
+a version served twice (a page repeated) is landed once and the repeats are counted.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import sqlalchemy as sa
-from tenacity import (retry, retry_if_exception, stop_after_attempt, wait_exponential)
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
 from pipeline import settings
@@ -26,11 +48,40 @@ SOURCE_KIND = "city_service"
 SOURCE_NAME = "city"
 RECORD_TYPE = {"receptions": "reception", "petitions": "petition", "cases": "case"}
 REQUIRED_ITEM_FIELDS = ("id", "version", "updated_at", "status", "unit_code")
+VERSION_FIELDS = ("id", "version", "updated_at")
 OVERLAP = dt.timedelta(minutes=10)
 
 
 class CityServiceError(RuntimeError):
-    """The service answered something the pipeline cannot use; the message says what."""
+    """The service could not be read (`status` failed) or answered something the
+    pipeline cannot use (`status` rejected); the message says what, in Vietnamese."""
+
+    def __init__(self, message: str, *, status: str = "rejected", code: str = "SOURCE_STRUCTURE"):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Timeout of one request and the retries of transient failures. Read from
+    `sources.city_service` in config/pipeline.yaml (``timeout_seconds``, and optionally
+    ``retry_attempts``, ``retry_max_wait_seconds``); tests pass their own."""
+
+    timeout_seconds: float = 30.0
+    retry_attempts: int = 5
+    retry_max_wait_seconds: float = 10.0
+
+    @classmethod
+    def from_config(cls) -> AccessPolicy:
+        cfg = settings.config()["sources"]["city_service"]
+        d = cls()
+        return cls(float(cfg.get("timeout_seconds", d.timeout_seconds)),
+                   int(cfg.get("retry_attempts", d.retry_attempts)),
+                   float(cfg.get("retry_max_wait_seconds", d.retry_max_wait_seconds)))
+
+    def retrying(self) -> Retrying:
+        return Retrying(retry=retry_if_exception(_transient), stop=stop_after_attempt(self.retry_attempts),
+                        wait=wait_exponential(multiplier=0.5, max=self.retry_max_wait_seconds), reraise=True)
 
 
 def endpoint() -> tuple[str, str]:
@@ -49,86 +100,214 @@ def _transient(exc: BaseException) -> bool:
         exc.response.status_code >= 500 or exc.response.status_code == 429)
 
 
-@retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(5),
-       wait=wait_exponential(multiplier=0.5, max=10), reraise=True)
-def _get_page(client: httpx.Client, resource: str, params: dict) -> dict:
+def _get_page_once(client: httpx.Client, resource: str, params: dict) -> dict:
+    page = params.get("page")
     resp = client.get(f"/api/v1/{resource}", params=params)
     if resp.status_code in (401, 403):
-        raise CityServiceError(f"city service refused the token for {resource} (HTTP {resp.status_code}); "
-                               "check the password of connection tcd_city_api")
+        raise CityServiceError(
+            f"Dịch vụ của thành phố từ chối mã truy cập khi đọc '{resource}' (HTTP {resp.status_code}); "
+            "kiểm tra mật khẩu (token) của kết nối tcd_city_api.", status="failed", code="SOURCE_UNREACHABLE")
     resp.raise_for_status()
     try:
         body = resp.json()
     except ValueError:
-        raise CityServiceError(f"city service returned invalid JSON for {resource} page {params.get('page')}") from None
+        raise CityServiceError(
+            f"Dịch vụ của thành phố trả về dữ liệu không phải JSON hợp lệ ở trang {page} của '{resource}'.") from None
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise CityServiceError(f"city service page {params.get('page')} of {resource} has no 'items' list")
+        raise CityServiceError(f"Trang {page} của '{resource}' không có danh sách 'items' theo hợp đồng dữ liệu.")
+    if not all(isinstance(i, dict) for i in body["items"]):
+        raise CityServiceError(f"Trang {page} của '{resource}' có phần tử trong 'items' không phải là bản ghi "
+                               "(đối tượng JSON).")
+    tp = body.get("total_pages")
+    if isinstance(tp, bool) or not isinstance(tp, int) or tp < 0:
+        raise CityServiceError(f"Trang {page} của '{resource}' thiếu hoặc sai trường 'total_pages'.")
     return body
 
 
-def _version_key(item: dict) -> str:
-    """A sortable version string: UTC timestamp, then the version number."""
-    ts = dt.datetime.fromisoformat(str(item["updated_at"]).replace("Z", "+00:00"))
-    if ts.tzinfo is None:
-        raise CityServiceError(f"record {item['id']}: updated_at has no time zone")
-    return f"{ts.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}Z#{int(item['version']):06d}"
+def _get_page(client: httpx.Client, resource: str, params: dict, policy: AccessPolicy | None = None) -> dict:
+    """One page, transient failures retried; access failures become CityServiceError."""
+    policy = policy or AccessPolicy.from_config()
+    page = params.get("page")
+    try:
+        return policy.retrying()(_get_page_once, client, resource, params)
+    except httpx.TimeoutException:
+        why = f"không trả lời trong {policy.timeout_seconds:g} giây (hết thời gian chờ)"
+    except httpx.HTTPStatusError as exc:
+        why = f"trả lỗi HTTP {exc.response.status_code}"
+    except httpx.TransportError as exc:
+        why = f"không kết nối được ({type(exc).__name__})"
+    tries = f" sau {policy.retry_attempts} lần thử" if policy.retry_attempts > 1 else ""
+    raise CityServiceError(f"Dịch vụ của thành phố {why} khi đọc trang {page} của '{resource}'{tries}.",
+                           status="failed", code="SOURCE_UNREACHABLE")
 
 
-def fetch(client: httpx.Client, resource: str, changed_since: str | None, page_size: int):
-    """Yield every item of the feed since the watermark, page by page."""
+def fetch_pages(client: httpx.Client, resource: str, changed_since: str | None, page_size: int,
+                policy: AccessPolicy | None = None) -> Iterator[dict]:
+    """Yield every page of the feed since the watermark."""
     page, pages = 1, 1
     while page <= pages:
         params = {"page": page, "page_size": page_size}
         if changed_since:
             params["changed_since"] = changed_since
-        body = _get_page(client, resource, params)
-        pages = int(body.get("total_pages") or 0)
-        yield from body["items"]
+        body = _get_page(client, resource, params, policy)
+        pages = body["total_pages"]
+        yield body
         page += 1
 
 
+def fetch(client: httpx.Client, resource: str, changed_since: str | None, page_size: int,
+          policy: AccessPolicy | None = None) -> Iterator[dict]:
+    """Yield every item of the feed since the watermark, page by page."""
+    for body in fetch_pages(client, resource, changed_since, page_size, policy):
+        yield from body["items"]
+
+
+def _version_key(item: dict) -> str:
+    """A sortable version string: UTC timestamp, then the version number. ValueError
+    when the item cannot be versioned (no id, version or time-zoned updated_at)."""
+    if any(item.get(f) in (None, "") for f in VERSION_FIELDS):
+        raise ValueError("missing id/version/updated_at")
+    ts = _updated_at(item)
+    version = item["version"]
+    if isinstance(version, bool) or not str(version).strip().isdigit():
+        raise ValueError("version is not an integer")
+    return f"{ts.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}Z#{int(version):06d}"
+
+
+def _updated_at(item: dict) -> dt.datetime:
+    ts = dt.datetime.fromisoformat(str(item["updated_at"]).replace("Z", "+00:00"))
+    if ts.tzinfo is None:
+        raise ValueError("updated_at has no time zone")
+    return ts
+
+
+@dataclass
+class _Read:
+    """What one complete read of a resource found besides the records to land."""
+
+    received: int = 0
+    repeats: int = 0            # the same id+version with the same content, served again
+    conflicts: int = 0          # the same id+version with different content
+    unversioned: int = 0
+    unversioned_ids: list | None = None
+    missing_fields: int = 0
+
+    def notes(self, resource: str) -> list[str]:
+        out = []
+        if self.repeats:
+            out.append(f"Dịch vụ trả lặp {self.repeats} bản ghi (cùng mã và phiên bản, ví dụ do một trang "
+                       f"được trả hai lần) khi đọc '{resource}': mỗi bản ghi chỉ được nạp một lần.")
+        if self.conflicts:
+            out.append(f"{self.conflicts} bản ghi của '{resource}' trùng mã và phiên bản nhưng khác nội dung: "
+                       "đã nạp cả hai để kiểm tra lô (BATCH_ID_DUPLICATE).")
+        if self.unversioned:
+            ids = ", ".join(self.unversioned_ids or []) or "không có mã"
+            out.append(f"{self.unversioned} bản ghi của '{resource}' thiếu id, version hoặc updated_at có múi giờ "
+                       f"nên không xác định được phiên bản, chưa được nạp (mã: {ids}); đơn vị quản lý dịch vụ "
+                       "bổ sung các trường này.")
+        if self.missing_fields:
+            out.append(f"{self.missing_fields} bản ghi của '{resource}' thiếu trường bắt buộc "
+                       f"({', '.join(f for f in REQUIRED_ITEM_FIELDS if f not in VERSION_FIELDS)}): đã nạp, sẽ bị "
+                       "cách ly khi ánh xạ cho đến khi nguồn bổ sung.")
+        return out
+
+
+def _read_resource(client: httpx.Client, resource: str, since: str | None, page_size: int,
+                   policy: AccessPolicy, batch: Batch, known: set, key: bytes) -> tuple[_Read, str | None]:
+    """Read the whole feed of one resource into `batch`; (findings, max updated_at seen)."""
+    record_type = RECORD_TYPE[resource]
+    r = _Read(unversioned_ids=[])
+    seen: dict[tuple[str, str], str] = {}
+    max_seen: dt.datetime | None = None
+    announced: int | None = None
+    for body in fetch_pages(client, resource, since, page_size, policy):
+        if announced is None and isinstance(body.get("total_items"), int):
+            announced = body["total_items"]
+        for item in body["items"]:
+            r.received += 1
+            try:
+                version = _version_key(item)
+            except (ValueError, TypeError):
+                r.unversioned += 1
+                if item.get("id") not in (None, "") and len(r.unversioned_ids) < 5:
+                    r.unversioned_ids.append(str(item["id"])[:40])
+                continue
+            rid = str(item["id"])
+            digest = hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
+            previous = seen.get((rid, version))
+            if previous == digest:
+                r.repeats += 1
+                continue
+            if previous is not None:
+                r.conflicts += 1
+            else:
+                seen[(rid, version)] = digest
+            ts = _updated_at(item)
+            max_seen = ts if max_seen is None or ts > max_seen else max_seen
+            if previous is None and (rid, version) in known:
+                continue        # landed by an earlier run (the overlap re-read)
+            if any(item.get(f) in (None, "") for f in REQUIRED_ITEM_FIELDS):
+                r.missing_fields += 1
+            batch.add(record_type, resource, item, key=key, record_id=rid, record_version=version,
+                      kind=item.get("kind"))
+    distinct = len(seen) + r.unversioned
+    if announced is not None and distinct < announced:
+        raise CityServiceError(
+            f"Dịch vụ báo {announced} bản ghi thay đổi của '{resource}' nhưng chỉ trả về {distinct} bản ghi khác "
+            "nhau (có trang bị trả lặp thay cho trang khác, lỗi phân trang); không nạp phần nào, lần chạy sau sẽ "
+            "đọc lại.")
+    return r, (max_seen.isoformat() if max_seen else None)
+
+
 def ingest(engine: sa.Engine, *, base_url: str | None = None, token: str | None = None,
-           run_id: str | None = None) -> list[dict]:
+           run_id: str | None = None, policy: AccessPolicy | None = None,
+           page_size: int | None = None, resources: list[str] | None = None) -> list[dict]:
+    """Land the change feed of every resource (or of `resources`); one summary per batch
+    written (loaded, rejected or failed). Never raises because the service is down or
+    malformed."""
     from transforms.pii import pseudonym_key  # noqa: PLC0415
 
     key = pseudonym_key()
     cfg = settings.config()["sources"]["city_service"]
+    policy = policy or AccessPolicy.from_config()
+    page_size = page_size or cfg["page_size"]
     if base_url is None or token is None:
         base_url, token = endpoint()
     summaries = []
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                      timeout=cfg["timeout_seconds"]) as client:
-        for resource in cfg["resources"]:
+                      timeout=policy.timeout_seconds) as client:
+        for resource in resources or cfg["resources"]:
             record_type = RECORD_TYPE[resource]
             with engine.connect() as conn:
                 wm = get_watermark(conn, SOURCE_KIND, SOURCE_NAME, resource)
-            since = None
-            if wm:
-                since = (dt.datetime.fromisoformat(wm) - OVERLAP).isoformat()
-            with engine.connect() as conn:
+                since = None
+                if wm:
+                    since = (dt.datetime.fromisoformat(wm) - OVERLAP).isoformat()
                 known = known_versions(conn, SOURCE_KIND, SOURCE_NAME, record_type, None if since is None
                                        else f"{dt.datetime.fromisoformat(since).astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}Z")
             batch = Batch(SOURCE_KIND, SOURCE_NAME, resource, f"{base_url}/api/v1/{resource}",
                           run_id=run_id, watermark_from=wm)
-            max_seen = wm
-            for item in fetch(client, resource, since, cfg["page_size"]):
-                missing = [f for f in REQUIRED_ITEM_FIELDS if f not in item]
-                if missing:
-                    raise CityServiceError(f"{resource} item {item.get('id', '?')} lacks fields {missing}")
-                version = _version_key(item)
-                ts = dt.datetime.fromisoformat(str(item["updated_at"]).replace("Z", "+00:00"))
-                if max_seen is None or ts > dt.datetime.fromisoformat(max_seen):
-                    max_seen = ts.isoformat()
-                if (str(item["id"]), version) in known:
-                    continue        # already landed (overlap, or a page served twice)
-                known.add((str(item["id"]), version))
-                batch.add(record_type, resource, item, key=key, record_id=str(item["id"]),
-                          record_version=version, kind=item.get("kind"))
-            if not batch.rows:
+            try:
+                found, max_seen = _read_resource(client, resource, since, page_size, policy, batch, known, key)
+            except CityServiceError as exc:
+                batch.rows = []
+                message = (f"{exc} Chưa nạp gì từ '{resource}', mốc đồng bộ giữ nguyên; "
+                           "lần chạy sau sẽ tự lấy lại.")
+                log.warning("city service %s %s: %s", resource, exc.status, message)
+                with engine.begin() as conn:
+                    summaries.append(batch.write(conn, status=exc.status, message=message, reason_code=exc.code))
                 continue
+            notes = found.notes(resource)
+            if not batch.rows and not notes:
+                continue
+            if max_seen is not None and wm is not None and \
+                    dt.datetime.fromisoformat(max_seen) <= dt.datetime.fromisoformat(wm):
+                max_seen = wm
             batch.watermark_to = max_seen
             with engine.begin() as conn:
-                summaries.append(batch.write(conn))
-                set_watermark(conn, SOURCE_KIND, SOURCE_NAME, resource, max_seen)
-    log.info("city service: %d new batches, %d rows", len(summaries), sum(s["rows"] for s in summaries))
+                summaries.append(batch.write(conn, message=" ".join(notes) or None))
+                if max_seen is not None and max_seen != wm:
+                    set_watermark(conn, SOURCE_KIND, SOURCE_NAME, resource, max_seen)
+    log.info("city service: %d batches (%d not loaded), %d rows", len(summaries),
+             sum(s["status"] != "loaded" for s in summaries), sum(s["rows"] for s in summaries))
     return summaries

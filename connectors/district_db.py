@@ -4,16 +4,34 @@ Incremental by a watermark per database and table on the last-modified column
 (``ngay_cap_nhat``): rows modified at or after the watermark are read, and versions
 already landed (same id, same last-modified) are skipped, so re-reading the boundary
 adds nothing. Every version read is kept in the raw layer; consolidation keeps the
-latest. One database that cannot be read fails its own task and no other.
+latest.
+
+A database or table that cannot be read never stops the others, and never fails the
+task: it is recorded as a batch row for that table, with the rule code and a message
+naming the database and table, and its watermark does not move (the next run reads
+the same rows again, nothing is lost):
+
+- ``failed`` / SOURCE_UNREACHABLE — the database cannot be opened or read: file
+  missing or not a database, server down, or locked by another connection for longer
+  than the lock timeout (retried a few times with back-off first). The tables after it
+  are recorded failed with the same reason without waiting again.
+- ``rejected`` / SOURCE_STRUCTURE — a table or one of the contract's columns is
+  missing (docs/data-contracts.md §2); the other tables go on.
+
+Values are landed as stored (an impossible date is quarantined later by the mapping,
+it does not stop the table). Rows without an ``id`` or a readable ``ngay_cap_nhat``
+cannot be versioned: they are counted in the batch message, not landed.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
 from pipeline import settings
@@ -38,6 +56,35 @@ MODIFIED = "ngay_cap_nhat"
 OVERLAP = dt.timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class AccessPolicy:
+    """How long to wait for a busy source: the driver's lock/connect timeout for one
+    attempt, and how many attempts with exponential back-off. Defaults keep a locked
+    database to well under a minute; `sources.district_databases` in
+    config/pipeline.yaml may set ``lock_timeout_seconds``, ``retry_attempts`` and
+    ``retry_max_wait_seconds``; tests pass their own."""
+
+    lock_timeout_seconds: float = 5.0
+    retry_attempts: int = 3
+    retry_max_wait_seconds: float = 5.0
+
+    @classmethod
+    def from_config(cls) -> AccessPolicy:
+        cfg = settings.config()["sources"]["district_databases"]
+        d = cls()
+        return cls(float(cfg.get("lock_timeout_seconds", d.lock_timeout_seconds)),
+                   int(cfg.get("retry_attempts", d.retry_attempts)),
+                   float(cfg.get("retry_max_wait_seconds", d.retry_max_wait_seconds)))
+
+
+class SourceProblem(Exception):
+    """A table could not be read; `status`/`code` say how it is recorded."""
+
+    def __init__(self, status: str, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
 def district_sources() -> dict[str, str]:
     """{district code: SQLAlchemy URL}: Airflow connections tcd_district_<code> (extra
     url) listed in env TCD_DISTRICT_CODES, else every <code>.sqlite in the folder."""
@@ -59,57 +106,177 @@ def _as_text(v) -> str | None:
     return None if v is None else (v.isoformat(sep=" ") if hasattr(v, "isoformat") else str(v))
 
 
+def _engine(url: str, policy: AccessPolicy) -> sa.Engine:
+    if url.startswith("sqlite"):
+        args = {"timeout": policy.lock_timeout_seconds}
+    elif url.startswith("postgresql"):
+        ms = int(policy.lock_timeout_seconds * 1000)
+        args = {"connect_timeout": max(1, int(policy.lock_timeout_seconds)),
+                "options": f"-c lock_timeout={ms} -c default_transaction_read_only=on"}
+    else:
+        args = {}
+    return sa.create_engine(url, connect_args=args, poolclass=sa.pool.NullPool)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: locks, busy files, dropped connections."""
+    return isinstance(exc, sa.exc.OperationalError)
+
+
+def _unreachable_reason(exc: BaseException, db_label: str) -> str:
+    text = str(getattr(exc, "orig", exc) or exc).lower()
+    if "locked" in text or "busy" in text or "lock timeout" in text:
+        return (f"cơ sở dữ liệu {db_label} đang bị khóa bởi một kết nối khác (đang ghi hoặc sao lưu) "
+                "quá thời gian chờ")
+    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        return f"tệp cơ sở dữ liệu {db_label} bị hỏng hoặc không phải cơ sở dữ liệu SQLite"
+    if "unable to open" in text:
+        return f"không mở được tệp cơ sở dữ liệu {db_label}"
+    return f"không kết nối hoặc không đọc được cơ sở dữ liệu {db_label} ({type(exc).__name__})"
+
+
+def _read_table(sconn: sa.Connection, table_name: str, cols: list[str], since: str | None,
+                db_label: str):
+    """Rows of one table modified since `since` (all rows if None), as mappings."""
+    try:
+        table = sa.Table(table_name, sa.MetaData(), autoload_with=sconn)
+    except sa.exc.NoSuchTableError:
+        raise SourceProblem("rejected", "SOURCE_STRUCTURE",
+                            f"Cơ sở dữ liệu {db_label} không có bảng '{table_name}' theo hợp đồng dữ liệu "
+                            "(docs/data-contracts.md §2); bảng này chưa được nạp, mốc đồng bộ giữ nguyên. "
+                            "Đơn vị quản lý phần mềm khôi phục bảng rồi lần chạy sau sẽ tự lấy lại.") from None
+    missing = [c for c in cols if c not in table.c]
+    if missing:
+        raise SourceProblem("rejected", "SOURCE_STRUCTURE",
+                            f"Bảng '{table_name}' của cơ sở dữ liệu {db_label} thiếu cột: {', '.join(missing)} "
+                            "(docs/data-contracts.md §2); bảng này chưa được nạp, mốc đồng bộ giữ nguyên. "
+                            "Đơn vị quản lý phần mềm khôi phục cột rồi lần chạy sau sẽ tự lấy lại.")
+    # Values are read as the driver gives them, without SQLAlchemy's type processing: an
+    # impossible date stored in a DATE column ('2023-02-31', possible in SQLite) must land
+    # as it is and be quarantined by the mapping, not stop the whole table.
+    q = sa.select(*[sa.type_coerce(table.c[c], sa.types.NullType()).label(c) for c in cols]) \
+        .order_by(table.c[MODIFIED], table.c.id)
+    dated = isinstance(table.c[MODIFIED].type, (sa.DateTime, sa.Date))
+    if since is not None:
+        q = q.where(table.c[MODIFIED] >= (dt.datetime.fromisoformat(since) if dated else since))
+    rows = [dict(r) for r in sconn.execute(q).mappings()]
+    for r in rows:
+        r[MODIFIED] = _version_text(r[MODIFIED], dated)
+    return rows
+
+
+def _version_text(value, dated: bool) -> str | None:
+    """The row version: the last-modified stamp as text, as SQLAlchemy would have read a
+    DATE/TIMESTAMP column ('2024-01-05 10:00:00'); None if it is missing or no date."""
+    if dated and isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return _as_text(value)
+
+
 def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
-                    run_id: str | None = None) -> list[dict]:
-    """Land the new and changed rows of one district database."""
+                    run_id: str | None = None, policy: AccessPolicy | None = None) -> list[dict]:
+    """Land the new and changed rows of one district database; one summary per batch
+    written (loaded, rejected or failed). Never raises for a bad source."""
     from transforms.pii import pseudonym_key  # noqa: PLC0415
 
     key = pseudonym_key()
-    src = sa.create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
-    if url.startswith("sqlite:///"):
-        # SQLAlchemy would silently create an empty database: a missing file is an error.
-        if not Path(url.removeprefix("sqlite:///")).is_file():
-            raise FileNotFoundError(f"district database for {district_code} not found: {url}")
-    summaries = []
+    policy = policy or AccessPolicy.from_config()
+    redacted = settings.redact_url(url)
+    where = Path(url.removeprefix("sqlite:///")).name if url.startswith("sqlite:///") else redacted
+    db_label = f"huyện {district_code} ({where})"
+    summaries: list[dict] = []
+    unreachable: str | None = None    # once the database cannot be read, the next tables are not tried
+
+    src = None
     try:
-        src_meta = sa.MetaData()
-        with src.connect() as sconn:
-            for table_name, (record_type, cols) in TABLES.items():
-                table = sa.Table(table_name, src_meta, autoload_with=sconn)
-                with engine.connect() as wconn:
-                    wm = get_watermark(wconn, SOURCE_KIND, district_code, table_name)
-                    # Re-read a margin below the watermark: a row committed late with an
-                    # older stamp, or one stamped at exactly the watermark (SQLite compares
-                    # '…:00' and '…:00.000000' as text), is not missed. Versions already
-                    # landed are skipped, so the margin adds nothing.
-                    since = None if wm is None else _as_text(dt.datetime.fromisoformat(wm) - OVERLAP)
-                    known = known_versions(wconn, SOURCE_KIND, district_code, record_type, since)
-                q = sa.select(*[table.c[c] for c in cols]).order_by(table.c[MODIFIED], table.c.id)
-                if since is not None:
-                    bound = since
-                    if isinstance(table.c[MODIFIED].type, (sa.DateTime, sa.Date)):
-                        bound = dt.datetime.fromisoformat(since)
-                    q = q.where(table.c[MODIFIED] >= bound)
-                batch = Batch(SOURCE_KIND, district_code, table_name,
-                              f"{settings.redact_url(url)}#{table_name}", run_id=run_id,
-                              watermark_from=wm)
-                max_seen = wm
-                for row in sconn.execute(q).mappings():
-                    version = _as_text(row[MODIFIED])
-                    max_seen = version if max_seen is None or version > max_seen else max_seen
-                    if (str(row["id"]), version) in known:
-                        continue
-                    known.add((str(row["id"]), version))
-                    batch.add(record_type, table_name, dict(row), key=key, record_id=str(row["id"]),
-                              record_version=version, kind=row.get("loai"))
-                if not batch.rows:
-                    continue       # nothing new: no empty batch, so re-runs add no rows
-                batch.watermark_to = max_seen
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            # SQLAlchemy would silently create an empty database: a missing file is an error.
+            unreachable = f"không tìm thấy tệp cơ sở dữ liệu {db_label}"
+        else:
+            src = _engine(url, policy)
+    except sa.exc.ArgumentError as exc:
+        unreachable = f"địa chỉ kết nối cơ sở dữ liệu {db_label} không hợp lệ ({type(exc).__name__})"
+
+    retrying = Retrying(retry=retry_if_exception(_is_transient), stop=stop_after_attempt(policy.retry_attempts),
+                        wait=wait_exponential(multiplier=0.5, max=policy.retry_max_wait_seconds), reraise=True)
+    try:
+        for table_name, (record_type, cols) in TABLES.items():
+            with engine.connect() as wconn:
+                wm = get_watermark(wconn, SOURCE_KIND, district_code, table_name)
+                # Re-read a margin below the watermark: a row committed late with an
+                # older stamp, or one stamped at exactly the watermark (SQLite compares
+                # '…:00' and '…:00.000000' as text), is not missed. Versions already
+                # landed are skipped, so the margin adds nothing.
+                since = None if wm is None else _as_text(dt.datetime.fromisoformat(wm) - OVERLAP)
+                known = known_versions(wconn, SOURCE_KIND, district_code, record_type, since)
+            batch = Batch(SOURCE_KIND, district_code, table_name, f"{redacted}#{table_name}",
+                          run_id=run_id, watermark_from=wm)
+            status = "loaded"
+            try:
+                if unreachable:
+                    raise SourceProblem("failed", "SOURCE_UNREACHABLE", unreachable)
+
+                def read(table_name=table_name, cols=cols, since=since):
+                    with src.connect() as sconn:
+                        return _read_table(sconn, table_name, cols, since, db_label)
+
+                rows = retrying(read)
+            except SourceProblem as exc:
+                status, code, message = exc.status, exc.code, str(exc)
+                if exc.code == "SOURCE_UNREACHABLE":
+                    message = _failed_message(exc, table_name)
+            except sa.exc.DBAPIError as exc:
+                unreachable = _unreachable_reason(exc, db_label)
+                status, code, message = "failed", "SOURCE_UNREACHABLE", _failed_message(unreachable, table_name)
+            except (ValueError, TypeError) as exc:      # a value the driver cannot read
+                status, code = "rejected", "SOURCE_STRUCTURE"
+                message = (f"Bảng '{table_name}' của cơ sở dữ liệu {db_label} có giá trị không đọc được "
+                           f"({type(exc).__name__}); bảng này chưa được nạp, mốc đồng bộ giữ nguyên. Đơn vị quản lý "
+                           "phần mềm kiểm tra kiểu dữ liệu các cột theo docs/data-contracts.md §2.")
+            except sa.exc.SQLAlchemyError as exc:
+                unreachable = f"không đọc được cơ sở dữ liệu {db_label} ({type(exc).__name__})"
+                status, code, message = "failed", "SOURCE_UNREACHABLE", _failed_message(unreachable, table_name)
+            if status != "loaded":
+                log.warning("district %s table %s %s: %s", district_code, table_name, status, message)
                 with engine.begin() as wconn:
-                    summaries.append(batch.write(wconn))
+                    summaries.append(batch.write(wconn, status=status, message=message, reason_code=code))
+                continue
+
+            max_seen, unversioned = wm, 0
+            for row in rows:
+                version = row[MODIFIED]
+                if row["id"] is None or version is None:
+                    unversioned += 1
+                    continue
+                max_seen = version if max_seen is None or version > max_seen else max_seen
+                if (str(row["id"]), version) in known:
+                    continue
+                known.add((str(row["id"]), version))
+                batch.add(record_type, table_name, row, key=key, record_id=str(row["id"]),
+                          record_version=version, kind=row.get("loai"))
+            message = None
+            if unversioned:
+                message = (f"Bảng '{table_name}' của cơ sở dữ liệu {db_label}: {unversioned} dòng thiếu "
+                           f"id hoặc {MODIFIED} (hoặc {MODIFIED} không phải ngày giờ) nên không xác định "
+                           "được phiên bản, chưa được nạp; đơn vị quản lý phần mềm sửa các dòng này.")
+            if not batch.rows and not message:
+                continue       # nothing new: no empty batch, so re-runs add no rows
+            batch.watermark_to = max_seen
+            with engine.begin() as wconn:
+                summaries.append(batch.write(wconn, message=message))
+                if max_seen is not None and max_seen != wm:
                     set_watermark(wconn, SOURCE_KIND, district_code, table_name, max_seen)
     finally:
-        src.dispose()
-    log.info("district %s: %d new batches, %d rows", district_code, len(summaries),
-             sum(s["rows"] for s in summaries))
+        if src is not None:
+            src.dispose()
+    log.info("district %s: %d batches (%d not loaded), %d rows", district_code, len(summaries),
+             sum(s["status"] != "loaded" for s in summaries), sum(s["rows"] for s in summaries))
     return summaries
+
+
+def _failed_message(reason, table_name: str) -> str:
+    return (f"Không đọc được bảng '{table_name}': {reason}. Chưa nạp gì từ bảng này, mốc đồng bộ giữ nguyên; "
+            "bộ phận quản trị kiểm tra hệ thống nguồn, lần chạy sau sẽ tự lấy lại.")

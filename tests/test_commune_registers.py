@@ -17,23 +17,37 @@ PETITION_HEADERS = ["STT", "Ngày nhận đơn", "Họ tên và địa chỉ ng�
                     "Số người đứng tên", "Mã vụ việc"]
 
 
-def write_register(path, rows, *, nfd=False, petition_rows=(), reception_headers=RECEPTION_HEADERS):
+def write_register(path, rows, *, nfd=False, petition_rows=(), reception_headers=RECEPTION_HEADERS,
+                   legacy=None, merges=(), sheet_names=("Tiếp công dân", "Đơn thư")):
+    """A register workbook as a commune writes it. `legacy`: "tcvn3" or "vni" to type every
+    text (sheet names, title, headers, values) in that font encoding; `merges`: cell
+    ranges ("B5:B7") to merge after writing."""
+    from simulators.legacy_encoding import encode  # an implementation independent of the reader's
+
+    def text(v):
+        if not isinstance(v, str):
+            return v
+        v = encode(v, legacy) if legacy else v
+        return unicodedata.normalize("NFD", v) if nfd else v
+
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.title = "Tiếp công dân"
-    ws["A1"] = "SỔ TIẾP CÔNG DÂN NĂM 2024"
+    ws.title = text(sheet_names[0])
+    ws["A1"] = text("SỔ TIẾP CÔNG DÂN NĂM 2024")
     ws.merge_cells("A1:K1")
-    ws["A2"] = "UBND Phường Trúc Bạch"
+    ws["A2"] = text("UBND Phường Trúc Bạch")
     ws.append([])
-    ws.append(reception_headers)
+    ws.append([text(h) for h in reception_headers])
     for r in rows:
-        ws.append([unicodedata.normalize("NFD", v) if nfd and isinstance(v, str) else v for v in r])
+        ws.append([text(v) for v in r])
     ws.append([])
-    ws.append(["Tổng cộng", None, None, None, None, sum(r[5] for r in rows if isinstance(r[5], int))])
-    ws2 = wb.create_sheet("Đơn thư")
-    ws2.append(PETITION_HEADERS)
+    ws.append([text("Tổng cộng"), None, None, None, None, sum(r[5] for r in rows if isinstance(r[5], int))])
+    for rng in merges:
+        ws.merge_cells(rng)
+    ws2 = wb.create_sheet(text(sheet_names[1]))
+    ws2.append([text(h) for h in PETITION_HEADERS])
     for r in petition_rows:
-        ws2.append(r)
+        ws2.append([text(v) for v in r])
     wb.save(path)
 
 

@@ -49,13 +49,24 @@ def test_district_incremental_by_watermark(warehouse, small_sources, tmp_path):
     assert district_db.ingest_district(warehouse, "001", url) == []
 
 
-def test_district_missing_database_or_table_is_a_clear_error(warehouse, tmp_path):
-    with pytest.raises(FileNotFoundError, match="district database for 002"):
-        district_db.ingest_district(warehouse, "002", f"sqlite:///{tmp_path / 'nope.sqlite'}")
+FAST_DB = district_db.AccessPolicy(lock_timeout_seconds=0.2, retry_attempts=2, retry_max_wait_seconds=0)
+FAST_CITY = city_service.AccessPolicy(timeout_seconds=0.5, retry_attempts=2, retry_max_wait_seconds=0)
+
+
+def test_district_missing_database_or_table_is_recorded_not_raised(warehouse, tmp_path):
+    nope = f"sqlite:///{tmp_path / 'nope.sqlite'}"
+    missing = district_db.ingest_district(warehouse, "002", nope, policy=FAST_DB)
+    assert [(b["logical_key"], b["status"], b["reason_code"]) for b in missing] == [
+        (t, "failed", "SOURCE_UNREACHABLE") for t in district_db.TABLES]
+    assert all("không tìm thấy tệp cơ sở dữ liệu huyện 002 (nope.sqlite)" in b["message"] for b in missing)
     empty = tmp_path / "003.sqlite"
     sqlite3.connect(empty).execute("create table other (x)").connection.commit()
-    with pytest.raises(sa.exc.NoSuchTableError):
-        district_db.ingest_district(warehouse, "003", f"sqlite:///{empty}")
+    no_tables = district_db.ingest_district(warehouse, "003", f"sqlite:///{empty}", policy=FAST_DB)
+    assert [(b["status"], b["reason_code"]) for b in no_tables] == [("rejected", "SOURCE_STRUCTURE")] * 3
+    assert "không có bảng 'tiep_cong_dan'" in no_tables[0]["message"]
+    assert _count(warehouse) == 0
+    with warehouse.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(raw_watermark)).scalar_one() == 0
 
 
 def test_city_feed_lands_every_version_once(warehouse, small_sources, city_server):
@@ -70,13 +81,16 @@ def test_city_feed_lands_every_version_once(warehouse, small_sources, city_serve
     assert city_service.ingest(warehouse, base_url=url, token=token) == []   # watermark: nothing new
 
 
-def test_city_wrong_token_is_refused_with_a_reason(warehouse, city_server):
+def test_city_wrong_token_is_recorded_with_a_reason(warehouse, city_server):
     url, _ = city_server
-    with pytest.raises(city_service.CityServiceError, match="refused the token"):
-        city_service.ingest(warehouse, base_url=url, token="wrong")
+    batches = city_service.ingest(warehouse, base_url=url, token="wrong", policy=FAST_CITY)
+    assert [(b["logical_key"], b["status"], b["reason_code"]) for b in batches] == [
+        (r, "failed", "SOURCE_UNREACHABLE") for r in ("receptions", "petitions", "cases")]
+    assert all("từ chối mã truy cập" in b["message"] and "HTTP 401" in b["message"] for b in batches)
+    assert _count(warehouse) == 0
 
 
-def test_city_transient_errors_are_retried(monkeypatch):
+def test_city_transient_errors_are_retried():
     calls = {"n": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -85,14 +99,128 @@ def test_city_transient_errors_are_retried(monkeypatch):
             return httpx.Response(503, json={"error": "busy"})
         return httpx.Response(200, json={"items": [], "total_pages": 0})
 
-    monkeypatch.setattr(city_service._get_page.retry, "wait", lambda *_: 0)
+    policy = city_service.AccessPolicy(timeout_seconds=1, retry_attempts=3, retry_max_wait_seconds=0)
     with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://city") as client:
-        assert list(city_service.fetch(client, "receptions", None, 10)) == []
+        assert list(city_service.fetch(client, "receptions", None, 10, policy)) == []
     assert calls["n"] == 3
 
 
 def test_city_invalid_json_is_a_clear_error():
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"<html>oops"))
     with httpx.Client(transport=transport, base_url="http://city") as client:
-        with pytest.raises(city_service.CityServiceError, match="invalid JSON"):
-            list(city_service.fetch(client, "receptions", None, 10))
+        with pytest.raises(city_service.CityServiceError, match="không phải JSON hợp lệ") as err:
+            list(city_service.fetch(client, "receptions", None, 10, FAST_CITY))
+    assert (err.value.status, err.value.code) == ("rejected", "SOURCE_STRUCTURE")
+
+
+# ------------------------------------------------------------------ fault injection
+class FaultyCity:
+    """A real HTTP server on localhost in front of the simulated city service (which
+    tests may not change): it forwards each request and breaks the answers of the
+    resources named in `faults` — {resource: fault}:
+
+    ``http500`` every request answers 500; ``timeout`` answers after `delay` seconds;
+    ``bad_json`` a truncated JSON body; ``no_items`` the page's list renamed; ``missing_fields``
+    page 1 loses unit_code from one item and id / version / updated_at from three others;
+    ``repeat_page`` page 1 is served again as page 2 and every later page one place on
+    (total_pages + 1: nothing is lost); ``lost_page`` page 1 is served again as page 2
+    and the real page 2 never comes.
+    """
+
+    def __init__(self, upstream: str, faults: dict[str, str], delay: float = 2.0):
+        import http.server  # noqa: PLC0415
+        import threading  # noqa: PLC0415
+
+        self.upstream, self.faults, self.delay, self.hits = upstream, faults, delay, {}
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                try:
+                    owner._handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass        # the client gave up (timeout): nothing to answer
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="faulty-city")
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def _upstream(self, path: str, params: dict, auth: str) -> dict:
+        r = httpx.get(f"{self.upstream}{path}", params=params, headers={"Authorization": auth}, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def _handle(self, h) -> None:
+        import json  # noqa: PLC0415
+        import time  # noqa: PLC0415
+        from urllib.parse import parse_qsl, urlsplit  # noqa: PLC0415
+
+        u = urlsplit(h.path)
+        params = dict(parse_qsl(u.query))
+        resource = u.path.rsplit("/", 1)[-1]
+        fault = self.faults.get(resource)
+        self.hits[resource] = self.hits.get(resource, 0) + 1
+        page = int(params.get("page", 1))
+
+        def send(status: int, body: bytes) -> None:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+
+        if fault == "http500":
+            return send(500, b'{"error": "internal_error"}')
+        if fault == "timeout":
+            time.sleep(self.delay)
+            return send(200, b'{"items": [], "total_pages": 0}')
+        if fault == "bad_json":
+            return send(200, b'{"resource": "' + resource.encode() + b'", "items": [{"id": "TCD-01')
+        if fault in ("repeat_page", "lost_page") and page >= 2:
+            params["page"] = str(page - 1)
+        body = self._upstream(u.path, params, h.headers.get("Authorization", ""))
+        if fault == "repeat_page":
+            body["total_pages"] += 1
+        elif fault == "no_items":
+            body["records"] = body.pop("items")
+        elif fault == "missing_fields" and page == 1:
+            items = body["items"]
+            items[0].pop("unit_code")
+            for item, f in zip(items[1:4], ("id", "version", "updated_at")):
+                item.pop(f)
+        send(200, json.dumps(body).encode())
+
+
+def test_district_impossible_date_lands_as_stored(warehouse, small_sources, tmp_path):
+    """A value SQLAlchemy cannot convert (a DATE column holding '2023-02-31') lands as it is,
+    to be quarantined by the mapping (DATE_INVALID); it does not stop the table."""
+    import json  # noqa: PLC0415
+
+    db = tmp_path / "001.sqlite"
+    shutil.copy(small_sources / "district_db" / "001.sqlite", db)
+    src = sqlite3.connect(db)
+    victim = src.execute("select id from tiep_cong_dan limit 1").fetchone()[0]
+    src.execute("update tiep_cong_dan set ngay_tiep='2023-02-31' where id=?", (victim,))
+    src.commit()
+    n = src.execute("select count(*) from tiep_cong_dan").fetchone()[0]
+    src.close()
+    batches = {b["logical_key"]: b for b in district_db.ingest_district(warehouse, "001", f"sqlite:///{db}")}
+    assert batches["tiep_cong_dan"]["status"] == "loaded" and batches["tiep_cong_dan"]["rows"] == n
+    with warehouse.connect() as c:
+        payload = c.execute(sa.select(raw_record.c.payload).where(raw_record.c.record_id == str(victim),
+                                                                  raw_record.c.source_file == "tiep_cong_dan")
+                            ).scalar_one()
+    assert json.loads(payload)["ngay_tiep"] == "2023-02-31"

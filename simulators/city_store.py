@@ -12,13 +12,14 @@ import sqlite3
 from pathlib import Path
 
 from simulators.citizens import record_pii
-from simulators.core import TZ, end_of_day
+from simulators.core import CAL_END, FIRST_2025, TZ, Rng, end_of_day
+from simulators.defects import QUARANTINED, defect, legacy_code_not_reused
 from simulators.model import OFFICIAL, UnitSim, state_at
 
 SCHEMA = """
 CREATE TABLE receptions (
   id TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL, updated_ts INTEGER NOT NULL,
-  status TEXT NOT NULL, unit_code TEXT NOT NULL, received_on TEXT NOT NULL,
+  status TEXT NOT NULL, unit_code TEXT, received_on TEXT NOT NULL,   -- unit_code NULL: a defective record
   mode TEXT NOT NULL, receiver TEXT NOT NULL, sitting_id TEXT, people INTEGER NOT NULL,
   kind TEXT NOT NULL, case_id TEXT NOT NULL, visit TEXT NOT NULL,
   citizen_full_name TEXT, citizen_id_number TEXT, citizen_address TEXT, citizen_phone TEXT, summary TEXT,
@@ -63,8 +64,11 @@ def _b(v):
     return None if v is None else int(v)
 
 
-def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set) -> tuple[list, list, list]:
-    """Write city.sqlite; returns ground-truth rows (receptions, petitions, cases)."""
+def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set, *,
+               defects: list | None = None, inject: bool = False, seed: int = 0) -> tuple[list, list, list]:
+    """Write city.sqlite; returns ground-truth rows (receptions, petitions, cases).
+    ``defects`` collects the defect lines (staff double entries always; with ``inject``
+    also the extra defective records of simulators.defects, never counted)."""
     cutoff = end_of_day(end)
     code = sim.unit.code
     rec_rows, pet_rows, case_rows = [], [], []
@@ -90,6 +94,10 @@ def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set)
                              RECEIVER[v["receiver"]], sitting, v["people"], v["kind"], rec.case.ref,
                              VISIT[v["visit"]], *cit, rec.case.summary))
         _, _, status, overrides = state_at(rec.events, cutoff)
+        if rec.role == "duplicate" and defects is not None:
+            defects.append(defect("duplicate_record", "city_service", "receptions", "city_service/city.sqlite",
+                                  QUARANTINED, "DUPLICATE", record_id=rec.rid,
+                                  detail=f"same content as {rec.dup_of.rid}"))
         # Counted: official as of the cutoff (a record deleted later still counts
         # today); a staff double entry collapses into its original.
         if status == OFFICIAL and rec.role != "duplicate":
@@ -138,6 +146,12 @@ def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set)
         gt_case.append(("city_service", code, f"{code}:{case.ref}", case.opened.isoformat(), case.kind, case.field,
                         final[1], final[2].isoformat() if final[2] else None, sim.unit.key, case.ref))
 
+    if inject:
+        for row, kind, rule, detail in _defective_records(Rng(seed, sim.unit.key, "api-defects"), sim, start, end):
+            rec_rows.append(row)
+            if defects is not None:
+                defects.append(defect(kind, "city_service", "receptions", "city_service/city.sqlite", QUARANTINED,
+                                      rule, record_id=row[0], detail=detail))
     # Insert in feed order, so the file reads like the service's history.
     rec_rows.sort(key=lambda r: (r[3], r[0], r[1]))
     pet_rows.sort(key=lambda r: (r[3], r[0], r[1]))
@@ -153,3 +167,43 @@ def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set)
     finally:
         con.close()
     return gt_rec, gt_pet, gt_case
+
+
+def _defective_records(rng: Rng, sim: UnitSim, start: dt.date, end: dt.date) -> list:
+    """Extra official receptions with defects a correct pipeline must quarantine
+    (simulators.defects): no unit code, a legacy commune's code dated after the 2025
+    reform, nobody received (people 0). Copies of official records dated after the
+    calibration window (so the published figures never see them), under ids of their
+    own series (serials from 900001); published minutes after the record they copy.
+    [(row, defect kind, rule code, detail)]"""
+    cutoff = end_of_day(end)
+    lo = max(start, CAL_END + dt.timedelta(days=1))
+    pool = []
+    for rec in sim.receptions:
+        if rec.role == "truth" and lo <= rec.date <= end:
+            st = state_at(rec.events, cutoff)
+            if st is not None and st[2] == OFFICIAL:
+                pool.append((rec, st))
+    if not pool:
+        return []
+    legacy = legacy_code_not_reused()
+    serial: dict[int, int] = {}
+    out = []
+    plan = [("required_missing", "REQUIRED_MISSING", None, "unit_code=null", lo)] * 3 + \
+           [("unit_not_valid_on_date", "UNIT_NOT_VALID_ON_DATE", legacy, f"unit_code={legacy}", FIRST_2025)] * 3 + \
+           [("people_out_of_range", "PEOPLE_OUT_OF_RANGE", sim.unit.code, "people=0", lo)] * 3
+    for kind, rule, unit_code, detail, since in plan:
+        cands = [p for p in pool if p[0].date >= since]
+        if not cands:
+            continue
+        rec, (first, _, _, overrides) = rng.pick(cands)
+        v = rec.values(overrides)
+        year = rec.date.year
+        serial[year] = serial.get(year, 900000) + 1
+        t = min(first + dt.timedelta(minutes=rng.randint(5, 120)), cutoff)
+        c = rec.citizen
+        out.append(((f"TCD-01-{year}-{serial[year]:06d}", 1, *stamp(t), OFFICIAL, unit_code, rec.date.isoformat(),
+                     MODE[v["mode"]], RECEIVER[v["receiver"]], v["sitting"] if v["mode"] != "thuong_xuyen" else None,
+                     0 if kind == "people_out_of_range" else v["people"], v["kind"], rec.case.ref, VISIT[v["visit"]],
+                     c.full_name, c.id_number, c.address, c.phone, rec.case.summary), kind, rule, detail))
+    return out

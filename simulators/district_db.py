@@ -13,7 +13,8 @@ import sqlite3
 from pathlib import Path
 
 from simulators.citizens import record_pii
-from simulators.core import LAST_LEGACY, end_of_day
+from simulators.core import LAST_LEGACY, Rng, end_of_day, month_end
+from simulators.defects import QUARANTINED, defect
 from simulators.model import OFFICIAL, UnitSim, state_at
 
 SCHEMA = """
@@ -65,8 +66,11 @@ def _b(v: bool | None) -> int | None:
     return None if v is None else int(v)
 
 
-def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set) -> tuple[list, list, list]:
-    """Write one district database; returns ground-truth rows (receptions, petitions, cases)."""
+def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set, *,
+                   defects: list | None = None, inject: bool = False, seed: int = 0) -> tuple[list, list, list]:
+    """Write one district database; returns ground-truth rows (receptions, petitions, cases).
+    ``inject``: add the extra defective rows of simulators.defects (never counted),
+    listed in ``defects``."""
     unit = sim.unit
     code = unit.code
     cutoff = end_of_day(min(end, LAST_LEGACY))
@@ -123,6 +127,14 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
         gt_case.append(("district_db", code, f"{code}:{case.db_id}", case.opened.isoformat(), case.kind, case.field,
                         status, resolved.isoformat() if resolved else None, unit.key, str(case.db_id)))
 
+    if inject:
+        extra = _defective_rows(Rng(seed, unit.key, "db-defects"), code, rec_rows, pet_rows, case_rows,
+                                end_of_day(min(end, LAST_LEGACY)))
+        for table, row, kind, rule, detail in extra:
+            {"tiep_cong_dan": rec_rows, "don_thu": pet_rows, "vu_viec": case_rows}[table].append(row)
+            if defects is not None:
+                defects.append(defect(kind, "district_db", f"{code}.sqlite#{table}", f"district_db/{code}.sqlite",
+                                      QUARANTINED, rule, record_id=str(row[0]), detail=detail))
     path.unlink(missing_ok=True)
     con = sqlite3.connect(path)
     try:
@@ -136,3 +148,67 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
     finally:
         con.close()
     return gt_rec, gt_pet, gt_case
+
+
+def _defective_rows(rng: Rng, code: str, recs: list, pets: list, cases: list, cutoff: dt.datetime) -> list:
+    """Extra rows with defects a correct pipeline must quarantine (simulators.defects):
+    official rows re-entered with one field broken (impossible date, code outside the
+    domain, a staff member receiving at a head's sitting), and cases resolved before
+    they were accepted. New ids after the last one; entered a few minutes after the row
+    they copy. [(table, row, defect kind, rule code, detail)]"""
+    out = []
+    official = [r for r in recs if r[15] == "CHINH_THUC"]
+    periodic = [r for r in official if r[3] == "DINH_KY"]
+    pets_ok = [p for p in pets if p[18] == "CHINH_THUC"]
+    resolved = [c for c in cases if c[6] is not None]
+    next_id = {"tiep_cong_dan": max((r[0] for r in recs), default=0),
+               "don_thu": max((p[0] for p in pets), default=0), "vu_viec": max((c[0] for c in cases), default=0)}
+
+    def stamp(text: str) -> str:
+        t = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S") + dt.timedelta(minutes=rng.randint(3, 90))
+        return _ts(min(t, cutoff))
+
+    def copy(table: str, template: tuple, changes: dict[int, object], ts: tuple[int, int]) -> tuple:
+        next_id[table] += 1
+        row = list(template)
+        row[0] = next_id[table]
+        for i, v in changes.items():
+            row[i] = v
+        row[ts[0]] = row[ts[1]] = stamp(template[ts[0]])
+        return tuple(row)
+
+    def bad_date(iso: str) -> str:
+        """The day after the month's last (2023-06-31, 2023-02-29), or day 00."""
+        d = dt.date.fromisoformat(iso)
+        day = 0 if rng.chance(0.2) else month_end(d.year, d.month).day + 1
+        return f"{d.year}-{d.month:02d}-{day:02d}"
+
+    rec_ts, pet_ts, case_ts = (16, 17), (19, 20), (8, 9)
+    if official:
+        for _ in range(2):
+            r = rng.pick(official)
+            d = bad_date(r[2])
+            out.append(("tiep_cong_dan", copy("tiep_cong_dan", r, {2: d}, rec_ts), "date_impossible",
+                        "DATE_INVALID", d))
+        r = rng.pick(official)
+        out.append(("tiep_cong_dan", copy("tiep_cong_dan", r, {12: "KHAC"}, rec_ts), "code_not_in_domain",
+                    "CODE_NOT_IN_DOMAIN", "loai=KHAC"))
+        r = rng.pick(official)
+        out.append(("tiep_cong_dan", copy("tiep_cong_dan", r, {3: "TRUC_TUYEN"}, rec_ts), "code_not_in_domain",
+                    "CODE_NOT_IN_DOMAIN", "hinh_thuc=TRUC_TUYEN"))
+    for r in [rng.pick(periodic) for _ in range(3)] if periodic else []:
+        out.append(("tiep_cong_dan", copy("tiep_cong_dan", r, {4: "CAN_BO"}, rec_ts), "periodic_receiver",
+                    "PERIODIC_RECEIVER", "hinh_thuc=DINH_KY, nguoi_tiep=CAN_BO"))
+    if pets_ok:
+        p = rng.pick(pets_ok)
+        d = bad_date(p[2])
+        out.append(("don_thu", copy("don_thu", p, {2: d, 13: None}, pet_ts), "date_impossible", "DATE_INVALID", d))
+        p = rng.pick(pets_ok)
+        out.append(("don_thu", copy("don_thu", p, {3: "EMAIL", 13: None}, pet_ts), "code_not_in_domain",
+                    "CODE_NOT_IN_DOMAIN", "nguon=EMAIL"))
+    for c in [rng.pick(resolved) for _ in range(2)] if resolved else []:
+        opened = dt.date.fromisoformat(c[2])
+        before = (opened - dt.timedelta(days=rng.randint(3, 40))).isoformat()
+        out.append(("vu_viec", copy("vu_viec", c, {5: "DA_GIAI_QUYET", 6: before}, case_ts),
+                    "resolved_before_opened", "RESOLVED_BEFORE_OPENED", f"{c[2]} > {before}"))
+    return out

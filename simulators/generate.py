@@ -1,7 +1,7 @@
 """Generate the simulated source systems of Hà Nội and their ground truth.
 
     python -m simulators.generate --out DIR --seed 42 --start 2021-07-01 --end 2026-11-24 \\
-        [--districts 001,002] [--communes-per-district N] [--only city] [--workers 2]
+        [--districts 001,002] [--communes-per-district N] [--only city] [--workers 2] [--no-defects]
 
 Writes under DIR (docs/simulated-sources.md):
 
@@ -10,6 +10,7 @@ Writes under DIR (docs/simulated-sources.md):
     city_service/city.sqlite                         store of the city JSON service (§3)
     ground_truth.sqlite                              what a correct pipeline must count
     manifest.json                                    seed, dates, counts per source
+    defects.csv                                      the defects in the sources (simulators.defects)
 
 The same seed and dates give byte-identical files, whatever the number of workers.
 """
@@ -26,11 +27,11 @@ import sys
 import time
 from pathlib import Path
 
-from simulators.core import (CAL_END, CAL_START, LAST_LEGACY, Unit, all_units, new_commune_predecessors,
+from simulators.core import (CAL_END, CAL_START, LAST_LEGACY, Rng, Unit, all_units, new_commune_predecessors,
                              select_units, unit_slots)
 from simulators.model import CALIBRATION, GROUP_MIN, REGULAR, simulate
 
-OUTPUTS = ("commune_inbox", "district_db", "city_service", "ground_truth.sqlite", "manifest.json")
+OUTPUTS = ("commune_inbox", "district_db", "city_service", "ground_truth.sqlite", "manifest.json", "defects.csv")
 
 
 # --------------------------------------------------------------------------- tasks
@@ -46,23 +47,28 @@ def _commune_groups(communes: tuple[Unit, ...]) -> list[tuple[Unit, ...]]:
 
 def _run_task(task: tuple) -> dict:
     """One source (city, one district, or one group of communes); runs in a worker."""
-    kind, keys, seed, start, end, out = task
+    kind, keys, seed, start, end, out, with_defects = task
+    from simulators import defects as D  # noqa: PLC0415
+
     out = Path(out)
     units = [all_units()[k] for k in keys]
+    spikes = D.outlier_plan(seed) if with_defects else {}
     pii: set = set()
     res = {"kind": kind, "keys": keys, "gt_rec": [], "gt_pet": [], "gt_case": [], "files": 0,
-           "rows": collections.Counter(), "roles": collections.Counter(), "unit_months": 0}
+           "rows": collections.Counter(), "roles": collections.Counter(), "unit_months": 0,
+           "defects": [], "submissions": []}
     if kind == "city":
         from simulators.city_store import write_city  # noqa: PLC0415
         sim = simulate(units[0], seed, start, end)
         path = out / "city_service" / "city.sqlite"
-        res["gt_rec"], res["gt_pet"], res["gt_case"] = write_city(path, sim, start, end, pii)
+        res["gt_rec"], res["gt_pet"], res["gt_case"] = write_city(path, sim, start, end, pii, defects=res["defects"],
+                                                                  inject=with_defects, seed=seed)
         res["files"] = 1
         _count_store(path, res["rows"])
         _roles(sim, res, start, end)
     elif kind == "district":
         from simulators.district_db import write_district  # noqa: PLC0415
-        sim = simulate(units[0], seed, start, min(end, LAST_LEGACY))
+        sim = simulate(units[0], seed, start, min(end, LAST_LEGACY), spike=spikes.get(units[0].key))
         path = out / "district_db" / f"{units[0].code}.sqlite"
         if sim is None:          # --start after the district level ended: an empty database
             from simulators.district_db import SCHEMA  # noqa: PLC0415
@@ -71,26 +77,47 @@ def _run_task(task: tuple) -> dict:
             with sqlite3.connect(path) as con:
                 con.executescript(SCHEMA)
         else:
-            res["gt_rec"], res["gt_pet"], res["gt_case"] = write_district(path, sim, start, end, pii)
+            inject = with_defects and units[0].code in D.defect_districts(seed)
+            res["gt_rec"], res["gt_pet"], res["gt_case"] = write_district(
+                path, sim, start, end, pii, defects=res["defects"], inject=inject, seed=seed)
             _roles(sim, res, start, min(end, LAST_LEGACY))
         res["files"] = 1
         _count_store(path, res["rows"])
     else:
         from simulators.registers import book_parts, write_book  # noqa: PLC0415
+        plan = D.file_plan(seed) if with_defects else D.FilePlan({}, {}, {})
         parts: dict[str, list] = {}
         for u in units:
-            sim = simulate(u, seed, start, end)
+            sim = simulate(u, seed, start, end, spike=spikes.get(u.key))
             if sim is None:
                 continue
             _roles(sim, res, start, end)
             for name, part in book_parts(sim, start, end).items():
                 parts.setdefault(name, []).append(part)
         for name in sorted(parts):
-            year = name.rsplit("_", 1)[1][:4]
-            folder = out / "commune_inbox" / year
+            year = int(name.rsplit("_", 1)[1][:4])
+            code = parts[name][-1].unit.code
+            if name in plan.missing:          # never delivered: nothing of it to count
+                res["submissions"].append((code, "commune_register", year, name, None, None, 1))
+                continue
+            folder = out / "commune_inbox" / str(year)
             folder.mkdir(parents=True, exist_ok=True)
-            recs, pets = write_book(folder / name, parts[name], seed, end, pii)
+            encoding = plan.legacy.get(name)
+            recs, pets = write_book(folder / name, parts[name], seed, end, pii, defects=res["defects"],
+                                    inject=with_defects, encoding=encoding)
+            delivered, late = D.delivery(seed, name, parts[name][0].first,
+                                         D.closes_on([p.unit for p in parts[name]], year), end,
+                                         late_share=D.LATE_SHARE if with_defects else 0.0)
+            os.utime(folder / name, (delivered.timestamp(), delivered.timestamp()))
+            res["submissions"].append((code, "commune_register", year, name, delivered.isoformat(), int(late), 0))
             res["files"] += 1
+            if encoding:
+                res["defects"].append(D.defect("legacy_encoding", "commune_register", name,
+                                               f"commune_inbox/{year}/{name}", D.COUNTED, detail=encoding))
+            if name in plan.broken:
+                res["defects"].append(_broken_delivery(plan.broken[name], folder, name, parts[name], seed, end,
+                                                       delivered, pii))
+                res["files"] += 1
             for unit, rec, ref in recs:
                 sitting = f"{unit.code}:{rec.date.isoformat()}:{rec.receiver}" if rec.mode != REGULAR else None
                 res["gt_rec"].append(("commune_register", unit.code, rec.date.isoformat(), rec.mode, rec.receiver,
@@ -110,6 +137,42 @@ def _run_task(task: tuple) -> dict:
             res["rows"]["register_petition_rows"] += len(pets)
     res["pii"] = sorted(pii)
     return res
+
+
+def _broken_delivery(kind: str, folder: Path, name: str, parts: list, seed: int, end: dt.date,
+                     delivered: dt.datetime, pii: set) -> tuple:
+    """An extra, unreadable delivery of a book whose real version is also in the inbox
+    (simulators.defects.BROKEN_FILES): written beside it, delivered 1–72 hours later."""
+    from simulators import defects as D  # noqa: PLC0415
+    from simulators.registers import PETITION_SHEET, RECEPTION_SHEET, write_book  # noqa: PLC0415
+
+    stem, year = name[:-len(".xlsx")].rsplit("_", 1)
+    suffix, outcome, rule = D.BROKEN_FILES[kind]
+    real = (folder / name).read_bytes()
+    if kind == "file_name_invalid":                      # the year left out of the name
+        extra, detail = f"{stem}.xlsx", f"copy of {name}, year missing from the name"
+        (folder / extra).write_bytes(real)
+    else:
+        extra = f"{stem}{suffix}_{year}.xlsx"
+        if kind == "file_not_spreadsheet":               # a web page saved under .xlsx
+            detail = "HTML page named .xlsx"
+            cols = "".join(f"<td>{h}</td>" for h in ("STT", "Ngày tiếp", "Phân loại", "Số người"))
+            (folder / extra).write_text(
+                f'<html><head><meta charset="utf-8"><title>{RECEPTION_SHEET} {year}</title></head><body>'
+                f"<h1>{RECEPTION_SHEET} / {PETITION_SHEET}</h1><table><tr>{cols}</tr></table></body></html>\n",
+                encoding="utf-8")
+        elif kind == "file_truncated":                   # cut off in transfer
+            detail = f"first {len(real) // 2} of {len(real)} bytes of {name}"
+            (folder / extra).write_bytes(real[:len(real) // 2])
+        else:                                            # columns_missing: a required header renamed
+            field, header = D.RENAMED_COLUMN
+            detail = f"header of {field} written '{header}'"
+            write_book(folder / extra, parts, seed, end, pii, rename=D.RENAMED_COLUMN)
+    t = min(delivered + dt.timedelta(hours=Rng(seed, "delivery-extra", extra).randint(1, 72)),
+            dt.datetime.combine(end, dt.time(23, 59, 59), tzinfo=delivered.tzinfo))
+    os.utime(folder / extra, (t.timestamp(), t.timestamp()))
+    return D.defect(kind, "commune_register", extra, f"commune_inbox/{folder.name}/{extra}", outcome, rule,
+                    detail=detail)
 
 
 def _roles(sim, res: dict, start: dt.date, end: dt.date) -> None:
@@ -140,10 +203,14 @@ def _count_store(path: Path, counter: collections.Counter) -> None:
 # --------------------------------------------------------------------------- run
 def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end: dt.date | None = None,
              districts: list[str] | None = None, communes_per_district: int | None = None,
-             only: list[str] | str | None = None, workers: int | None = None, verbose: bool = False) -> dict:
+             only: list[str] | str | None = None, workers: int | None = None, verbose: bool = False,
+             defects: bool = True) -> dict:
     """Write the simulated sources and the ground truth under out_dir; returns the
     manifest. `only` limits the sources (city, districts, communes); `districts` and
-    `communes_per_district` limit the units. Same arguments → byte-identical files."""
+    `communes_per_district` limit the units. `defects` (default on) adds the documented
+    defects, missing and late register books and the outlier quarter
+    (simulators.defects); off, every book is delivered on time and nothing is broken.
+    Same arguments → byte-identical files."""
     end = end or dt.date.today()
     if isinstance(only, str):
         only = [x.strip() for x in only.split(",") if x.strip()]
@@ -170,9 +237,10 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     all_units(), unit_slots(), new_commune_predecessors()
     tasks = []
     if sel.city:
-        tasks.append(("city", ("province:01",), seed, start, end, str(out)))
-    tasks += [("district", (u.key,), seed, start, end, str(out)) for u in sel.districts]
-    tasks += [("communes", tuple(u.key for u in g), seed, start, end, str(out)) for g in _commune_groups(sel.communes)]
+        tasks.append(("city", ("province:01",), seed, start, end, str(out), defects))
+    tasks += [("district", (u.key,), seed, start, end, str(out), defects) for u in sel.districts]
+    tasks += [("communes", tuple(u.key for u in g), seed, start, end, str(out), defects)
+              for g in _commune_groups(sel.communes)]
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(tasks) > 8 else 1
     if workers > 1:
@@ -187,16 +255,66 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     gt_pet = [row for r in results for row in r["gt_pet"]]
     gt_case = [row for r in results for row in r["gt_case"]]
     pii = sorted({(k, v) for r in results for k, v in r["pii"]})
+    from simulators import defects as D  # noqa: PLC0415
+    found = sorted((d for r in results for d in r["defects"]), key=D.sort_key)
+    submissions = sorted((s for r in results for s in r["submissions"]), key=lambda s: (s[2], s[3]))
+    outliers = _outliers(seed, sel, start, end) if defects else []
     manifest = _manifest(seed, start, end, sel, districts, communes_per_district, only, results, gt_rec, gt_pet,
                          gt_case, pii)
+    manifest["defects"] = _defect_summary(defects, found, results, submissions, outliers)
     from simulators.truth import write_truth  # noqa: PLC0415
     write_truth(out / "ground_truth.sqlite", gt_rec, gt_pet, gt_case, pii,
-                {"seed": seed, "start": start.isoformat(), "end": end.isoformat()})
+                {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "defects": int(defects)},
+                defects=found, submissions=submissions, outliers=outliers)
+    (out / "defects.csv").write_text(D.to_csv(found), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if verbose:
         print(rates_summary(manifest))
         print(f"generated in {time.perf_counter() - t0:.1f} s ({workers} worker(s)) under {out}")
     return manifest
+
+
+def _outliers(seed: int, sel, start: dt.date, end: dt.date) -> list[tuple]:
+    """gt_outlier rows: the spike units of simulators.defects this run writes."""
+    from simulators import defects as D  # noqa: PLC0415
+
+    written = {u.key: "commune_register" for u in sel.communes} | {u.key: "district_db" for u in sel.districts}
+    out = []
+    for key, sp in sorted(D.outlier_plan(seed).items()):
+        if key in written and sp.first <= end and sp.last >= start:
+            u = all_units()[key]
+            out.append((written[key], u.code, key, u.name, sp.quarter, sp.first.isoformat(), sp.last.isoformat(),
+                        sp.factor))
+    return out
+
+
+def _defect_summary(enabled: bool, found: list, results: list, submissions: list, outliers: list) -> dict:
+    """The manifest's account of the defects: counts by kind and outcome, the shares of
+    register row defects, submissions, outliers."""
+    from simulators.defects import REGISTER_ROW_DEFECTS  # noqa: PLC0415
+
+    by_kind = collections.Counter((d[1], d[0]) for d in found)
+    rows = collections.Counter()
+    for r in results:
+        rows.update(r["rows"])
+    sheet_rows = {"reception": rows["register_reception_rows"], "petition": rows["register_petition_rows"]}
+    shares = {}
+    for kind, (share, sheets, _, _) in REGISTER_ROW_DEFECTS.items():
+        n = by_kind.get(("commune_register", kind), 0)
+        base = sum(sheet_rows[s] for s in sheets)
+        shares[kind] = {"count": n, "share_of_rows": round(n / base, 5) if base else None, "target": share}
+    late = [s for s in submissions if s[5]]
+    return {
+        "enabled": enabled,
+        "by_source_and_kind": {f"{k[0]}/{k[1]}": v for k, v in sorted(by_kind.items())},
+        "by_outcome": dict(sorted(collections.Counter(d[7] for d in found).items())),
+        "register_row_shares": shares,
+        "submissions": {"books_expected": len(submissions), "delivered": sum(1 for s in submissions if not s[6]),
+                        "late": len(late), "missing": [s[3] for s in submissions if s[6]],
+                        "late_books": [s[3] for s in late]},
+        "outliers": [dict(zip(("source_kind", "unit_code", "unit_key", "name", "quarter", "from", "to", "factor"), o))
+                     for o in outliers],
+    }
 
 
 def _manifest(seed, start, end, sel, districts, communes_per_district, only, results, gt_rec, gt_pet, gt_case, pii):
@@ -280,6 +398,18 @@ def rates_summary(manifest: dict) -> str:
     if cal:
         lines.append("city calibration 01/07/2021–28/02/2025: " + ", ".join(
             f"{k}={cal['ground_truth'][k]} (expected {v})" for k, v in cal["expected"].items()))
+    d = manifest.get("defects")
+    if d:
+        lines.append(f"defects ({'on' if d['enabled'] else 'off'}): " + ", ".join(
+            f"{k}={v}" for k, v in d["by_outcome"].items()) + "; " + ", ".join(
+            f"{k}={v}" for k, v in d["by_source_and_kind"].items()))
+        sub = d["submissions"]
+        if sub["books_expected"]:
+            lines.append(f"register books: {sub['books_expected']} expected, {sub['delivered']} delivered, "
+                         f"{sub['late']} late, missing: {', '.join(sub['missing']) or 'none'}")
+        for o in d["outliers"]:
+            lines.append(f"outlier: {o['source_kind']} {o['unit_code']} {o['name']} ×{o['factor']} in {o['quarter']} "
+                         f"({o['from']} – {o['to']})")
     return "\n".join(lines)
 
 
@@ -301,13 +431,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="only the first N communes (by code) of each selected district")
     ap.add_argument("--only", help="comma-separated: city, districts, communes (default: all)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: 2 for large runs)")
+    ap.add_argument("--no-defects", action="store_true",
+                    help="no injected defects, missing or late books, outlier (docs/simulated-sources.md)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     try:
         generate(a.out, seed=a.seed, start=a.start, end=a.end,
                  districts=[c.strip() for c in a.districts.split(",") if c.strip()] if a.districts else None,
                  communes_per_district=a.communes_per_district, only=a.only, workers=a.workers,
-                 verbose=not a.quiet)
+                 verbose=not a.quiet, defects=not a.no_defects)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

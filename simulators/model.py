@@ -314,13 +314,16 @@ def _day_weights(days) -> np.ndarray:
     return np.array([DISTANCING_FACTOR if in_distancing(d) else 1.0 for d in days])
 
 
-def month_skeleton(profile: Profile, rng: Rng, y: int, m: int) -> list[Skel]:
+def month_skeleton(profile: Profile, rng: Rng, y: int, m: int, boost=None) -> list[Skel]:
     """Receptions of one month from the unit's rates (all days of the month: records
-    after --end are cut later, so the draws do not depend on --end)."""
+    after --end are cut later, so the draws do not depend on --end). ``boost(day)``
+    multiplies the rates of a day (the outlier quarter of simulators.defects)."""
     days = working_days(y, m)
     if not days:
         return []
     w = _day_weights(days)
+    if boost is not None:
+        w = w * np.array([boost(d) for d in days])
     out: list[Skel] = []
     city = profile.level == "city"
     n = rng.poisson(profile.regular * w.sum() / 21.0)
@@ -329,6 +332,8 @@ def month_skeleton(profile: Profile, rng: Rng, y: int, m: int) -> list[Skel]:
     sittings = sittings_of_month(profile, rng, y, m)
     sitting_days = {s[0] for s in sittings}
     for d, receiver, weight in sittings:
+        if boost is not None:
+            weight *= boost(d)
         key = city_sitting_id(d, PERIODIC) if city else (d, receiver)
         for _ in range(rng.poisson(profile.sitting_mean * weight)):
             out.append(Skel(d, PERIODIC, receiver, key, draw_people(rng, profile.p_group_sitting, True, city)))
@@ -413,8 +418,9 @@ def profile_for_city() -> Profile:
 class UnitSim:
     """Everything recorded at one unit between its first and last modelled day."""
 
-    def __init__(self, unit: Unit, seed: int, first: dt.date, last: dt.date):
+    def __init__(self, unit: Unit, seed: int, first: dt.date, last: dt.date, spike=None):
         self.unit, self.seed, self.first, self.last = unit, seed, first, last
+        self.spike = spike              # simulators.defects.Spike: an outlier quarter, or None
         self.profile = profile_for(unit, seed)
         self.citizens = CitizenFactory(unit)
         self.cases: list[Case] = []
@@ -499,14 +505,21 @@ class UnitSim:
         rec_rng = Rng(*key, "receptions", y, m)
         pet_rng = Rng(*key, "petitions", y, m)
         item_rng = Rng(*key, "items", y, m)
+        boost = self.spike.boost if self.spike is not None and self.spike.overlaps(y, m) else None
         if self._calibrated is not None and (y, m) <= (CAL_END.year, CAL_END.month) \
                 and (y, m) >= (CAL_START.year, CAL_START.month):
             skel = self._calibrated.get((y, m), [])
         else:
-            skel = month_skeleton(self.profile, rec_rng, y, m)
+            skel = month_skeleton(self.profile, rec_rng, y, m, boost)
         days = working_days(y, m)
-        n_pet = pet_rng.poisson(self.profile.petitions * len(days) / 21.0) if days else 0
-        pet_days = sorted(pet_rng.pick(days) for _ in range(n_pet))
+        if boost is None:
+            n_pet = pet_rng.poisson(self.profile.petitions * len(days) / 21.0) if days else 0
+            pet_days = sorted(pet_rng.pick(days) for _ in range(n_pet))
+        else:
+            factors = [boost(d) for d in days]
+            n_pet = pet_rng.poisson(self.profile.petitions * sum(factors) / 21.0) if days else 0
+            pick = Weighted(list(zip(days, factors))) if days else None
+            pet_days = sorted(pick.draw(pet_rng) for _ in range(n_pet))
         items = [(s.date, 0, i, s) for i, s in enumerate(skel)] + \
                 [(d, 1, i, CHANNELS.draw(pet_rng)) for i, d in enumerate(pet_days)]
         items.sort(key=lambda t: (t[0], t[1], t[2]))
@@ -785,8 +798,8 @@ def _clamp(events: list, limit: dt.datetime) -> list:
     return [((t0 + step * i).replace(microsecond=0), s, o) for i, (_, s, o) in enumerate(events)]
 
 
-def simulate(unit: Unit, seed: int, start: dt.date, end: dt.date) -> UnitSim | None:
+def simulate(unit: Unit, seed: int, start: dt.date, end: dt.date, spike=None) -> UnitSim | None:
     span = unit.model_range(start, end)
     if span is None:
         return None
-    return UnitSim(unit, seed, *span).run()
+    return UnitSim(unit, seed, *span, spike=spike).run()

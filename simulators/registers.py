@@ -6,6 +6,10 @@ optional columns left out, dates typed as text (dd/mm/yyyy, dd-mm-yyyy, dd.mm.yy
 or entered as real dates, decomposed (NFD) Unicode, merged title rows above the header,
 blank rows, a total row, and a few rows entered twice (same content, next STT).
 
+With defects on (simulators.defects) a book also gets broken extra rows, dates in
+other valid forms, NFD rows and repeated header rows at documented shares, and a few
+books are written in a legacy 8-bit code (TCVN3, VNI; simulators.legacy_encoding).
+
 The xlsx bytes are deterministic: workbook properties are set from the data and the
 zip entries carry a fixed timestamp (openpyxl's own save stamps the wall clock).
 """
@@ -19,14 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from simulators.citizens import format_phone
-from simulators.core import Rng, Unit, end_of_day
+from simulators.core import Rng, Unit, end_of_day, month_end
 from simulators.model import GROUP_MIN, Petition, Reception, UnitSim
 
 RECEPTION_SHEET = "Tiếp công dân"
 PETITION_SHEET = "Đơn thư"
+# Books typed in a legacy 8-bit code name their sheets without diacritics (tab names
+# are shown in the system font, where legacy bytes would be garbage); the contract's
+# sheet matching ignores diacritics.
+LEGACY_SHEETS = ("Tiep cong dan", "Don thu")
 
 # field -> (accepted headers, weights of use); the first header is the usual one.
 RECEPTION_COLUMNS = [
@@ -179,22 +189,45 @@ def book_parts(sim: UnitSim, start: dt.date, end: dt.date) -> dict[str, BookPart
     return out
 
 
-def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: set) -> tuple[list, list]:
+def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: set, *,
+               defects: list | None = None, inject: bool = False, encoding: str | None = None,
+               rename: tuple[str, str] | None = None) -> tuple[list, list]:
     """Write one workbook (parts of units sharing the file name, oldest first); returns
     [(unit, record, 'file#sheet:row')] for receptions and petitions (first copy of a
-    row entered twice)."""
+    row entered twice).
+
+    ``defects`` collects the book's defect lines (simulators.defects; the second copy
+    of a row entered twice is always listed); ``inject`` adds the row defects of the
+    documented shares (extra broken rows, other date formats, NFD rows, repeated
+    headers); ``encoding`` ("tcvn3" | "vni") writes every text cell in that legacy
+    8-bit code; ``rename`` = (field, header) writes a reception header no reader can
+    recognise (a broken extra delivery)."""
+    from simulators.defects import COUNTED, DUPLICATE_ROW, REGISTER_ROW_DEFECTS, defect  # noqa: PLC0415
+
     file_name = path.name
+    rel_path = f"commune_inbox/{path.parent.name}/{file_name}"
     h = habits_for(file_name, seed)
     rows_rng = Rng(seed, "book-rows", file_name)
+    defect_rng = Rng(seed, "book-defects", file_name)
     cutoff = end_of_day(end)
     unit = parts[-1].unit
     year = parts[0].first.year
     first, last = parts[0].first, parts[-1].last
 
-    def t(v):
-        if isinstance(v, str) and h.nfd:
-            return unicodedata.normalize("NFD", v)
-        return v
+    if encoding:
+        from simulators.legacy_encoding import FONTS, encode  # noqa: PLC0415
+
+        def t(v):
+            return encode(v, encoding) if isinstance(v, str) else v
+
+        def caps(v):
+            return encode(v, encoding, caps_font=True)
+    else:
+        def t(v):
+            if isinstance(v, str) and h.nfd:
+                return unicodedata.normalize("NFD", v)
+            return v
+        caps = t
 
     def date_cell(d: dt.date | None):
         if d is None:
@@ -208,12 +241,15 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             return "Đơn không ký tên", None, None
         pii.update((("name", c.full_name), ("address", c.address), ("id_number", c.id_number),
                     ("phone", c.phone), ("phone", format_phone(c.phone, h.phone_style))))
+        if encoding:
+            pii.update((("name", t(c.full_name)), ("address", t(c.address))))
         label = f"{c.full_name} (đại diện đoàn {people} người)" if people >= GROUP_MIN else c.full_name
         return f"{label}{h.name_sep}{c.address}", c.id_number, format_phone(c.phone, h.phone_style)
 
     wb = Workbook()
-    wb.properties.creator = wb.properties.lastModifiedBy = t(f"UBND {unit.name}")
-    wb.properties.title = t(f"Sổ tiếp công dân năm {year}")
+    prop = (lambda v: v) if encoding else t
+    wb.properties.creator = wb.properties.lastModifiedBy = prop(f"UBND {unit.name}")
+    wb.properties.title = prop(f"Sổ tiếp công dân năm {year}")
     stamp_dates = [r.date for p in parts for r in p.receptions] + [x.date for p in parts for x in p.petitions]
     wb.properties.created = dt.datetime.combine(first, dt.time(8, 0))
     wb.properties.modified = dt.datetime.combine(max(stamp_dates, default=last), dt.time(17, 0))
@@ -221,11 +257,57 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
     unit_line = f"ỦY BAN NHÂN DÂN {unit.name.upper()}"
     period = f"(Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y})"
 
-    def sheet(ws, title: str, columns: list, records: list, build, dup_share: float, total_field: str):
+    def other_date_format(d: dt.date) -> str:
+        usual = f"{d:%d}{h.date_sep}{d:%m}{h.date_sep}{d:%Y}" if h.text_dates else None
+        forms = [f"{d:%Y-%m-%d}", f"{d.day}/{d.month}/{d.year}", f"{d:%d.%m.%Y}", f"{d:%d-%m-%Y}"]
+        forms = [f for f in forms if f != usual and f != f"{d:%d/%m/%Y}"]
+        return defect_rng.pick(forms)
+
+    def impossible_date(d: dt.date) -> str:
+        """A typo that makes no date: the day after the month's last (31/06, 29/02 of a
+        common year, 32/01), day 00, or month 13."""
+        r = defect_rng.u()
+        if r < 0.7:
+            dd, mm = (month_end(d.year, d.month).day + 1), d.month
+        elif r < 0.85:
+            dd, mm = 0, d.month
+        else:
+            dd, mm = d.day, 13
+        sep = h.date_sep if h.text_dates else "/"
+        return f"{dd:02d}{sep}{mm:02d}{sep}{d.year}"
+
+    def plan_row(sheet_kind: str, n: int) -> list[str]:
+        """The defects of one record row (a fixed number of draws per row)."""
+        draws = [defect_rng.u() for _ in REGISTER_ROW_DEFECTS]
+        hits = []
+        for (kind, (share, sheets, _, _)), u in zip(REGISTER_ROW_DEFECTS.items(), draws):
+            if u >= share or sheet_kind not in sheets:
+                continue
+            if kind == "date_impossible" and n < 4:
+                continue        # never most of a tiny sheet (a batch of unreadable dates)
+            if kind == "text_nfd_row" and (h.nfd or encoding):
+                continue
+            hits.append(kind)
+        return hits
+
+    def sheet(ws, sheet_kind: str, title: str, columns: list, records: list, build, dup_share: float,
+              total_field: str):
         ncol = len(columns)
-        ws.append([t(unit_line)])
+        fields = [f for f, _ in columns]
+        header = [t(hd) for _, hd in columns]
+        if rename and sheet_kind == "reception" and rename[0] in fields:
+            header[fields.index(rename[0])] = t(rename[1])
+        date_field = "ngay_tiep" if sheet_kind == "reception" else "ngay_nhan"
+        letter = get_column_letter(fields.index(total_field) + 1)
+
+        def log(kind, outcome, rule, row, detail=""):
+            if defects is not None:
+                defects.append(defect(kind, "commune_register", file_name, rel_path, outcome, rule, sheet=ws.title,
+                                      row=row, record_id=f"{file_name}#{ws.title}:{row}", detail=detail))
+
+        ws.append([caps(unit_line)])
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=min(6, ncol))
-        ws.append([t(title)])
+        ws.append([caps(title)])
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncol)
         row = 2
         if h.period_line:
@@ -235,7 +317,7 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
         if h.blank_after_title:
             ws.append([])
             row += 1
-        ws.append([t(hd) for _, hd in columns])
+        ws.append(header)
         row += 1
         header_row = row
         date_cols = [i + 1 for i, (f, _) in enumerate(columns) if f in ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet")]
@@ -249,21 +331,63 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
         stt, total = 0, 0
         gt_rows = []
         for i, (owner, rec) in enumerate(records):
+            hits = plan_row(sheet_kind, n) if inject else []
             copies = 2 if i in dups else 1
+            reformat = other_date_format(rec.date) if "date_other_format" in hits else None
             for k in range(copies):
                 stt += 1
                 values = build(rec, stt)
-                ws.append([t(values.get(f)) for f, _ in columns])
+                if reformat:
+                    values[date_field] = reformat
+                cells = [t(values.get(f)) for f in fields]
+                if "text_nfd_row" in hits:
+                    cells = [unicodedata.normalize("NFD", v) if isinstance(v, str) else v for v in cells]
+                ws.append(cells)
                 row += 1
                 total += int(values.get(total_field) or 0)     # the column sum, as typed
                 if k == 0:
                     gt_rows.append((owner, rec, f"{file_name}#{ws.title}:{row}"))
+                    if reformat:
+                        log("date_other_format", COUNTED, "", row, reformat)
+                    if "text_nfd_row" in hits:
+                        log("text_nfd_row", COUNTED, "", row, "NFD")
+                else:
+                    log(DUPLICATE_ROW[0], DUPLICATE_ROW[1], DUPLICATE_ROW[2], row, f"copy of row {row - 1}")
+            for kind in hits:
+                if kind in ("date_other_format", "text_nfd_row", "repeated_header"):
+                    continue
+                stt += 1
+                values = build(rec, stt)
+                if kind == "date_impossible":
+                    values[date_field] = bad = impossible_date(rec.date)
+                elif kind == "number_negative":
+                    bad = -defect_rng.randint(1, 3)
+                    values[total_field] = str(bad) if isinstance(values[total_field], str) else bad
+                elif kind == "people_absurd":
+                    n_abs = defect_rng.pick([1200, 1500, 2000, 3500])
+                    bad = f"{n_abs // 1000}.{n_abs % 1000:03d}" if defect_rng.chance(0.5) else n_abs
+                    values[total_field] = bad
+                elif kind == "kind_not_in_domain":
+                    values["loai"] = bad = defect_rng.pick(["KHAC", "Khác", "KN/TC", "Đề nghị", "KNTC"])
+                else:                                          # formula_no_value
+                    values[total_field] = bad = f"={letter}{row}"
+                ws.append([t(values.get(f)) for f in fields])
+                row += 1
+                _, _, outcome, rule = REGISTER_ROW_DEFECTS[kind]
+                if kind == "number_negative" and sheet_kind == "reception":
+                    # -2 people reads as a number; the reception range rule quarantines it
+                    rule = "PEOPLE_OUT_OF_RANGE"
+                log(kind, outcome, rule, row, str(bad))
             if i in blanks:
                 ws.append([])
                 row += 1
+            if "repeated_header" in hits:
+                ws.append(header)
+                row += 1
+                _, _, outcome, rule = REGISTER_ROW_DEFECTS["repeated_header"]
+                log("repeated_header", outcome, rule, row)
         ws.append([t(h.total_label)] + [None] * (ncol - 1))
         row += 1
-        fields = [f for f, _ in columns]
         if total_field in fields:
             ws.cell(row=row, column=fields.index(total_field) + 1, value=total)
         if not h.text_dates:
@@ -272,6 +396,12 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
                     cell = ws.cell(row=r, column=c)
                     if cell.value is not None:
                         cell.number_format = "dd/mm/yyyy"
+        if encoding:
+            body, title_font = (Font(name=f) for f in FONTS[encoding])
+            for r, cells in enumerate(ws.iter_rows(), 1):
+                for cell in cells:
+                    if cell.value is not None:
+                        cell.font = title_font if r <= 2 else body
         return gt_rows
 
     def build_reception(rec: Reception, stt: int) -> dict:
@@ -303,13 +433,14 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             "ghi_chu": None if pet.eligible else "Lưu đơn"}
 
     ws = wb.active
-    ws.title = RECEPTION_SHEET
+    ws.title = LEGACY_SHEETS[0] if encoding else RECEPTION_SHEET
     recs = [(p.unit, r) for p in parts for r in p.receptions]
     pets = [(p.unit, x) for p in parts for x in p.petitions]
-    gt_rec = sheet(ws, f"SỔ TIẾP CÔNG DÂN NĂM {year}", h.reception_columns, recs, build_reception, 0.3, "so_nguoi")
-    ws2 = wb.create_sheet(PETITION_SHEET)
-    gt_pet = sheet(ws2, f"SỔ THEO DÕI ĐƠN THƯ NĂM {year}", h.petition_columns, pets, build_petition, 0.0,
-                   "so_nguoi_dung_ten")
+    gt_rec = sheet(ws, "reception", f"SỔ TIẾP CÔNG DÂN NĂM {year}", h.reception_columns, recs, build_reception,
+                   0.3, "so_nguoi")
+    ws2 = wb.create_sheet(LEGACY_SHEETS[1] if encoding else PETITION_SHEET)
+    gt_pet = sheet(ws2, "petition", f"SỔ THEO DÕI ĐƠN THƯ NĂM {year}", h.petition_columns, pets, build_petition,
+                   0.0, "so_nguoi_dung_ten")
 
     buf = io.BytesIO()
     with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:

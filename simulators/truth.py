@@ -3,7 +3,9 @@
 One row per official, de-duplicated record in its latest state as of the end of the run
 (`--end`), with canonical values (warehouse/schema.py). Personal values written into any
 source are listed in ``gt_pii`` (NFC, as written; phone numbers also in the formatted
-spellings registers use) so tests can prove none reaches an output.
+spellings registers use, and as legacy-encoded books write them) so tests can prove
+none reaches an output. ``gt_defect`` (= defects.csv), ``gt_submission`` and
+``gt_outlier`` describe the defects, deliveries and outliers of simulators.defects.
 """
 from __future__ import annotations
 
@@ -62,10 +64,32 @@ CREATE TABLE gt_pii (
   PRIMARY KEY (kind, value)
 ) WITHOUT ROWID;
 CREATE TABLE gt_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE gt_defect (         -- every defect in the sources (= defects.csv; simulators/defects.py)
+  defect_kind TEXT NOT NULL, source_kind TEXT NOT NULL,
+  resource TEXT NOT NULL,        -- register file name | '<code>.sqlite#<table>' | API resource
+  path TEXT NOT NULL,            -- relative to the output folder
+  sheet TEXT,                    -- registers: the worksheet
+  row INTEGER,                   -- registers: worksheet row (1-based); NULL for a whole file
+  record_id TEXT,                -- '<file>#<sheet>:<row>' | database id | API id
+  expected_outcome TEXT NOT NULL,  -- counted | quarantined | batch_rejected | skipped
+  rule_code TEXT,                -- expectations/rules.yaml; empty when counted or skipped
+  detail TEXT                    -- the defective value or what is wrong; never personal data
+);
+CREATE TABLE gt_submission (     -- register books: one row per book a unit owed
+  unit_code TEXT NOT NULL, source_kind TEXT NOT NULL, year INTEGER NOT NULL, file_name TEXT NOT NULL,
+  delivered_at TEXT,             -- ISO 8601 +07:00 (= the file's mtime); NULL when missing
+  late INTEGER,                  -- 1/0; NULL when missing
+  missing INTEGER NOT NULL       -- 1: never delivered (its records are in no source and not in the truth)
+);
+CREATE TABLE gt_outlier (        -- units with a spike quarter (true records, counted)
+  source_kind TEXT NOT NULL, unit_code TEXT NOT NULL, unit_key TEXT NOT NULL, name TEXT NOT NULL,
+  quarter TEXT NOT NULL, window_from TEXT NOT NULL, window_to TEXT NOT NULL, factor REAL NOT NULL
+);
 """
 
 
-def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii: list, meta: dict) -> None:
+def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii: list, meta: dict, *,
+                defects: list = (), submissions: list = (), outliers: list = ()) -> None:
     path.unlink(missing_ok=True)
     con = sqlite3.connect(path)
     try:
@@ -75,6 +99,9 @@ def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii:
         con.executemany(f"INSERT INTO gt_case VALUES ({','.join('?' * len(CASE_COLUMNS))})", cases)
         con.executemany("INSERT INTO gt_pii VALUES (?, ?)", pii)
         con.executemany("INSERT INTO gt_meta VALUES (?, ?)", sorted((k, str(v)) for k, v in meta.items()))
+        con.executemany(f"INSERT INTO gt_defect VALUES ({','.join('?' * 10)})", defects)
+        con.executemany(f"INSERT INTO gt_submission VALUES ({','.join('?' * 7)})", submissions)
+        con.executemany(f"INSERT INTO gt_outlier VALUES ({','.join('?' * 8)})", outliers)
         con.execute("CREATE INDEX ix_gt_reception_unit ON gt_reception (source_kind, unit_code, received_date)")
         con.execute("CREATE INDEX ix_gt_petition_unit ON gt_petition (source_kind, unit_code, received_date)")
         con.commit()

@@ -2,8 +2,11 @@
 the 2025 reform boundary, and the calibration to the published city table."""
 from __future__ import annotations
 
+import collections
+import csv
 import datetime as dt
 import hashlib
+import json
 import re
 import sqlite3
 import unicodedata
@@ -16,6 +19,8 @@ import pytest
 from simulators.city_server import serve_in_thread
 from simulators.core import CAL_END, CAL_START, nth_weekday, next_working_day
 from simulators.generate import generate, main
+from simulators.legacy_encoding import decode as legacy_decode
+from simulators.legacy_encoding import encode as legacy_encode
 
 SMALL = dict(seed=42, start=dt.date(2021, 7, 1), end=dt.date(2022, 3, 1), districts=["001"], communes_per_district=2)
 
@@ -53,7 +58,8 @@ def test_same_seed_and_end_give_byte_identical_files(small, tmp_path):
 
 def test_city_only_run_equals_the_city_part_of_a_full_run(small, tmp_path):
     generate(tmp_path, only="city", seed=42, start=SMALL["start"], end=SMALL["end"], workers=1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["city_service", "ground_truth.sqlite", "manifest.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city_service", "defects.csv", "ground_truth.sqlite",
+                                                          "manifest.json"]
     assert _digests(tmp_path / "city_service") == _digests(small / "city_service")
     for table in ("gt_reception", "gt_petition", "gt_case"):
         sql = f"SELECT * FROM {table} WHERE source_kind = 'city_service' ORDER BY record_id"
@@ -75,6 +81,9 @@ def test_cli_writes_a_manifest(tmp_path, capsys):
     assert "city_service" in capsys.readouterr().out
     assert (tmp_path / "manifest.json").is_file() and (tmp_path / "city_service" / "city.sqlite").is_file()
     assert main(["--out", str(tmp_path), "--districts", "999"]) == 2
+    assert main(["--out", str(tmp_path), "--only", "city", "--end", "2025-09-30", "--quiet", "--no-defects"]) == 0
+    kinds = {line.split(",")[0] for line in (tmp_path / "defects.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    assert kinds == {"duplicate_record"}
 
 
 # ------------------------------------------------------------------ the city service
@@ -170,30 +179,60 @@ def registers(tmp_path_factory) -> Path:
     return out
 
 
+def _defects(root: Path) -> list[dict]:
+    with open(root / "defects.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _row_defects(root: Path) -> dict[tuple[str, str], dict[int, dict]]:
+    """{(file name, NFC sheet name): {worksheet row: defect}} of the register rows that
+    a correct reader does not count (quarantined or skipped)."""
+    out: dict = {}
+    for d in _defects(root):
+        if d["source_kind"] == "commune_register" and d["row"] and d["expected_outcome"] != "counted":
+            out.setdefault((d["resource"], d["sheet"]), {})[int(d["row"])] = d
+    return out
+
+
+def _readable_books(root: Path) -> list[tuple[Path, str | None]]:
+    """Register books a correct pipeline reads (not the rejected extra deliveries), with
+    their legacy encoding if any."""
+    found = _defects(root)
+    rejected = {d["resource"] for d in found if d["expected_outcome"] == "batch_rejected"}
+    legacy = {d["resource"]: d["detail"] for d in found if d["defect_kind"] == "legacy_encoding"}
+    return [(p, legacy.get(p.name)) for p in sorted((root / "commune_inbox").rglob("*.xlsx")) if p.name not in rejected]
+
+
+def _text(v, encoding):
+    if isinstance(v, str):
+        v = unicodedata.normalize("NFC", legacy_decode(v, encoding) if encoding else v)
+    return v
+
+
 def test_registers_are_messy_like_real_ones(registers):
-    books = sorted((registers / "commune_inbox").rglob("*.xlsx"))
+    books = _readable_books(registers)
     assert len(books) > 60
     nfd = text_dates = real_dates = dup_books = blank_rows = 0
     headers, totals = set(), set()
-    for path in books:
+    for path, encoding in books:
         assert re.fullmatch(r"\d{5}_[a-z0-9-]+_\d{4}\.xlsx", path.name)
         wb = openpyxl.load_workbook(path)
-        assert wb.sheetnames == ["Tiếp công dân", "Đơn thư"]
-        ws = wb["Tiếp công dân"]
+        assert wb.sheetnames == (["Tiep cong dan", "Don thu"] if encoding else ["Tiếp công dân", "Đơn thư"])
+        ws = wb.worksheets[0]
         assert ws.merged_cells.ranges, "title rows above the header are merged"
         assert wb.properties.modified.year == int(path.stem[-4:])
         rows = [[c.value for c in row] for row in ws.iter_rows()]
         wb.close()
-        hdr = next(i for i, r in enumerate(rows[:15]) if r[0] in ("STT", "Số TT", "TT")
-                   or unicodedata.normalize("NFC", str(r[0])) in ("STT", "Số TT", "TT"))
-        headers.add(tuple(unicodedata.normalize("NFC", str(v)) for v in rows[hdr]))
         texts = [v for r in rows for v in r if isinstance(v, str)]
         nfd += any(unicodedata.normalize("NFC", v) != v for v in texts)
+        rows = [[_text(v, encoding) for v in r] for r in rows]
+        hdr = next(i for i, r in enumerate(rows[:15]) if r[0] in ("STT", "Số TT", "TT"))
+        headers.add(tuple(rows[hdr]))
         body = rows[hdr + 1:]
         text_dates += any(isinstance(v, str) and re.fullmatch(r"\d{2}[/.-]\d{2}[/.-]\d{4}", v) for r in body for v in r)
         real_dates += any(isinstance(v, dt.datetime) for r in body for v in r)
         blank_rows += any(all(v is None for v in r) for r in body)
-        totals.add(unicodedata.normalize("NFC", str(body[-1][0])))
+        totals.add(str(body[-1][0]))
         records = [tuple(v for j, v in enumerate(r) if j) for r in body[:-1] if r[0] is not None]
         dup_books += len(records) != len(set(records))
     assert nfd and text_dates and real_dates and dup_books and blank_rows
@@ -201,23 +240,31 @@ def test_registers_are_messy_like_real_ones(registers):
     assert totals <= {"Tổng cộng", "Cộng", "Tổng"} and totals
 
 
-def test_register_rows_match_the_ground_truth(registers):
+@pytest.mark.parametrize("fixture", ["registers", "file_defects"])
+def test_register_rows_match_the_ground_truth(fixture, request):
     """Read each book the contract's way (header in the first 15 rows, skip blank and
-    total rows, collapse rows entered twice): the row count per file is the truth's."""
-    gt = dict(_rows(registers / "ground_truth.sqlite",
-                    "SELECT substr(record_id, 1, instr(record_id, '#') - 1), COUNT(*) FROM gt_reception "
-                    "GROUP BY 1"))
+    total rows; legacy-encoded books decoded): the rows left once the rows listed in
+    defects.csv as quarantined or skipped are set aside are exactly the truth's rows."""
+    registers = request.getfixturevalue(fixture)
+    gt: dict[str, set] = {}
+    for (rid,) in _rows(registers / "ground_truth.sqlite", "SELECT record_id FROM gt_reception"):
+        file, row = rid.rsplit(":", 1)
+        gt.setdefault(file.split("#")[0], set()).add(int(row))
+    not_counted = _row_defects(registers)
     date_headers = {"Ngày tiếp", "Ngày tiếp công dân", "Ngày, tháng, năm"}
-    for path in sorted((registers / "commune_inbox").rglob("*.xlsx")):
-        rows = _cells(path)["Tiếp công dân"]
-        norm = [[unicodedata.normalize("NFC", v) if isinstance(v, str) else v for v in r] for r in rows]
-        hdr = next(i for i, r in enumerate(norm[:15]) if date_headers & set(r))
-        records = set()
-        for r in norm[hdr + 1:]:
-            if all(v is None for v in r) or r[0] in ("Tổng cộng", "Cộng", "Tổng"):
+    for path, encoding in _readable_books(registers):
+        wb = openpyxl.load_workbook(path)
+        ws = wb.worksheets[0]
+        rows = [[_text(c.value, encoding) for c in row] for row in ws.iter_rows()]
+        skip = not_counted.get((path.name, ws.title), {})
+        wb.close()
+        hdr = next(i for i, r in enumerate(rows[:15]) if date_headers & set(r))
+        counted = set()
+        for i, r in enumerate(rows[hdr + 1:], hdr + 2):
+            if all(v is None for v in r) or r[0] in ("Tổng cộng", "Cộng", "Tổng") or i in skip:
                 continue
-            records.add(tuple(r[1:]))            # everything but STT
-        assert len(records) == gt.get(path.name, 0), path.name
+            counted.add(i)
+        assert counted == gt.get(path.name, set()), path.name
 
 
 # ------------------------------------------------------------------ the 2025 reform
@@ -226,7 +273,9 @@ def test_no_district_records_after_the_reform(tmp_path):
              communes_per_district=2, workers=1)
     db = tmp_path / "district_db" / "001.sqlite"
     for table, col in (("tiep_cong_dan", "ngay_tiep"), ("don_thu", "ngay_nhan")):
-        lo, hi, upd = _rows(db, f"SELECT MIN({col}), MAX({col}), MAX(ngay_cap_nhat) FROM {table}")[0]
+        broken = ",".join(d["record_id"] for d in _defects(tmp_path) if d["resource"] == f"001.sqlite#{table}") or "0"
+        lo, hi, upd = _rows(db, f"SELECT MIN({col}), MAX({col}), MAX(ngay_cap_nhat) FROM {table} "
+                                f"WHERE id NOT IN ({broken})")[0]
         assert "2025-05-01" <= lo and hi <= "2025-06-30" and upd <= "2025-06-30 23:59:59"
     states = dict(_rows(db, "SELECT trang_thai, COUNT(*) FROM tiep_cong_dan GROUP BY 1"))
     assert set(states) <= {"CHINH_THUC", "NHAP", "DA_XOA"} and states["CHINH_THUC"]
@@ -263,12 +312,17 @@ def test_ground_truth_is_the_official_state_of_the_databases(small):
     store reduced to latest official versions without double entries, are the truth."""
     gt = small / "ground_truth.sqlite"
     db = small / "district_db" / "001.sqlite"
+    # Extra defective rows (defects.csv) are official but never counted.
+    extra = {t: ",".join(d["record_id"] for d in _defects(small) if d["resource"] == f"001.sqlite#{t}") or "0"
+             for t in ("tiep_cong_dan", "don_thu", "vu_viec")}
     assert _rows(db, "SELECT COUNT(*), SUM(so_nguoi), COUNT(DISTINCT ky_tiep_id) FROM tiep_cong_dan "
-                     "WHERE trang_thai = 'CHINH_THUC'") == \
+                     f"WHERE trang_thai = 'CHINH_THUC' AND id NOT IN ({extra['tiep_cong_dan']})") == \
         _rows(gt, "SELECT COUNT(*), SUM(people), COUNT(DISTINCT sitting_key) FROM gt_reception "
                   "WHERE source_kind = 'district_db'")
-    assert _rows(db, "SELECT COUNT(*) FROM don_thu WHERE trang_thai = 'CHINH_THUC'") == \
-        _rows(gt, "SELECT COUNT(*) FROM gt_petition WHERE source_kind = 'district_db'")
+    assert _rows(db, f"SELECT COUNT(*) FROM don_thu WHERE trang_thai = 'CHINH_THUC' AND id NOT IN ({extra['don_thu']})") \
+        == _rows(gt, "SELECT COUNT(*) FROM gt_petition WHERE source_kind = 'district_db'")
+    assert _rows(db, f"SELECT COUNT(*) FROM vu_viec WHERE id NOT IN ({extra['vu_viec']})") == \
+        _rows(gt, "SELECT COUNT(*) FROM gt_case WHERE source_kind = 'district_db'")
     assert {s for (s,) in _rows(db, "SELECT DISTINCT trang_thai FROM tiep_cong_dan")} == {"CHINH_THUC", "NHAP", "DA_XOA"}
     assert _rows(db, "SELECT COUNT(*) FROM tiep_cong_dan WHERE ngay_cap_nhat > ngay_tao")[0][0] > 0
     city = small / "city_service" / "city.sqlite"
@@ -354,3 +408,363 @@ def test_calibration_holds_when_the_run_ends_with_the_window(tmp_path):
     leaders = [p for m, _, p, _ in rows if m != "thuong_xuyen"]
     assert (len(regular), sum(regular), len(leaders), sum(leaders)) == (*PUBLISHED["regular"], *PUBLISHED["leaders"])
     assert _city_counts(tmp_path / "city_service" / "city.sqlite")[:2] == PUBLISHED["regular"]
+
+
+# ------------------------------------------------------------------ defects (docs/simulated-sources.md, "Defects")
+@pytest.fixture(scope="module")
+def small_clean(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sim_small_clean")
+    generate(out, workers=1, defects=False, **SMALL)
+    return out
+
+
+@pytest.mark.parametrize("text, tcvn3, vni", [
+    ("Tiếp công dân", "TiÕp c«ng d©n", "Tieáp coâng daân"),
+    ("Thường xuyên", "Th\xadêng xuyªn", "Thöôøng xuyeân"),
+    ("Lần đầu", "LÇn ®Çu", "Laàn ñaàu"),
+    ("Đơn thư", "§¬n th\xad", "Ñôn thö"),
+    ("Định kỳ", "§Þnh kú", "Ñònh kyø"),
+    ("Kiến nghị, phản ánh", "KiÕn nghÞ, ph¶n ¸nh", "Kieán nghò, phaûn aùnh"),
+])
+def test_legacy_encoder_round_trips_known_strings(text, tcvn3, vni):
+    assert legacy_encode(text, "tcvn3") == tcvn3 and legacy_encode(text, "vni") == vni
+    assert legacy_decode(tcvn3, "tcvn3") == text and legacy_decode(vni, "vni") == text
+    # What an old workbook holds: the legacy bytes read as Windows-1252.
+    assert tcvn3.encode("cp1252").decode("cp1252") == tcvn3 and vni.encode("cp1252").decode("latin-1") == vni
+    assert legacy_encode(unicodedata.normalize("NFD", text), "tcvn3") == tcvn3      # NFD input is composed first
+
+
+def test_legacy_encoder_covers_every_vietnamese_letter():
+    from simulators.legacy_encoding import _VOWELS  # noqa: PLC0415
+
+    lower = "".join(_VOWELS.values()) + "đ"
+    both = lower + lower.upper()
+    assert len(set(lower)) == 73 and len(set(both)) == 146          # 67 vowels + đ, and their capitals
+    assert legacy_decode(legacy_encode(both, "vni"), "vni") == both
+    assert legacy_decode(legacy_encode(lower, "tcvn3"), "tcvn3") == lower
+    codes = [legacy_encode(c, "tcvn3") for c in lower]
+    assert len(set(codes)) == len(codes) and all(len(c) == 1 for c in codes)
+    # TCVN3 has no toned capitals: they come back lowercase; toneless capitals have codes.
+    assert legacy_decode(legacy_encode("ỦY BAN", "tcvn3"), "tcvn3") == "ủY BAN"
+    assert legacy_encode("ĂÂÊÔƠƯĐ", "tcvn3") == "\xa1\xa2\xa3\xa4\xa5\xa6\xa7"
+    assert legacy_encode("SỔ TIẾP", "tcvn3", caps_font=True) == "sæ tiÕp"       # typed in .VnTimeH
+
+
+def _truth(root: Path, table: str, drop: set, missing: set) -> collections.Counter:
+    """A truth table as a multiset, without the units in `drop` and the books in
+    `missing`, register record ids (worksheet rows move when extra rows are inserted) left out."""
+    con = sqlite3.connect(root / "ground_truth.sqlite")
+    con.row_factory = sqlite3.Row
+    out: collections.Counter = collections.Counter()
+    for r in con.execute(f"SELECT * FROM {table}"):
+        d = dict(r)
+        if d["unit_key"] in drop or d["record_id"].split("#")[0] in missing:
+            continue
+        if d["source_kind"] == "commune_register":
+            d["record_id"] = d["record_id"].split("#")[0]
+        out[tuple(d.values())] += 1
+    con.close()
+    return out
+
+
+def test_defects_do_not_change_what_is_counted(small, small_clean):
+    """The same run without defects has the same truth, but for books never delivered
+    (gt_submission.missing) and the outlier units (gt_outlier), which change it on purpose."""
+    gt = small / "ground_truth.sqlite"
+    missing = {f for (f,) in _rows(gt, "SELECT file_name FROM gt_submission WHERE missing = 1")}
+    spikes = {k for (k,) in _rows(gt, "SELECT unit_key FROM gt_outlier")}
+    for table in ("gt_reception", "gt_petition", "gt_case"):
+        with_defects = _truth(small, table, spikes, missing)
+        clean = _truth(small_clean, table, spikes, missing)
+        assert with_defects == clean and sum(clean.values()) > 1000, table
+    kinds = collections.Counter(d["defect_kind"] for d in _defects(small))
+    assert {"date_impossible", "duplicate_record", "periodic_receiver", "resolved_before_opened"} <= set(kinds)
+    assert set(collections.Counter(d["defect_kind"] for d in _defects(small_clean))) <= {"duplicate_row",
+                                                                                           "duplicate_record"}
+    # The clean run: every book delivered on time; no outlier.
+    assert _rows(small_clean / "ground_truth.sqlite", "SELECT SUM(late), SUM(missing), COUNT(*) FROM gt_submission") \
+        == [(0, 0, 4)]
+    assert _rows(small_clean / "ground_truth.sqlite", "SELECT COUNT(*) FROM gt_outlier") == [(0,)]
+    manifest = json.loads((small / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["defects"]["enabled"] and sum(manifest["defects"]["by_outcome"].values()) == len(_defects(small))
+    assert _rows(gt, "SELECT COUNT(*) FROM gt_defect") == [(len(_defects(small)),)]
+
+
+def test_defects_csv_holds_no_personal_data(small, registers):
+    for root in (small, registers):
+        text = unicodedata.normalize("NFC", (root / "defects.csv").read_text(encoding="utf-8"))
+        pii = [v for (v,) in _rows(root / "ground_truth.sqlite", "SELECT value FROM gt_pii") if len(v) >= 6]
+        assert pii and not [v for v in pii if v in text]
+
+
+def test_register_row_defects_have_the_documented_shares(registers):
+    from simulators.defects import REGISTER_ROW_DEFECTS  # noqa: PLC0415
+
+    gt = registers / "ground_truth.sqlite"
+    base = {"reception": _rows(gt, "SELECT COUNT(*) FROM gt_reception")[0][0],
+            "petition": _rows(gt, "SELECT COUNT(*) FROM gt_petition")[0][0]}
+    found = [d for d in _defects(registers) if d["source_kind"] == "commune_register"]
+    by_kind = collections.Counter(d["defect_kind"] for d in found)
+    manifest = json.loads((registers / "manifest.json").read_text(encoding="utf-8"))
+    for kind, (share, sheets, outcome, rule) in REGISTER_ROW_DEFECTS.items():
+        rows = sum(base[s] for s in sheets)
+        assert by_kind[kind] >= 1, kind
+        assert 0.2 * share <= by_kind[kind] / rows <= 3 * share, (kind, by_kind[kind], rows)
+        assert manifest["defects"]["register_row_shares"][kind]["count"] == by_kind[kind]
+        assert {(d["expected_outcome"], d["rule_code"]) for d in found if d["defect_kind"] == kind} == {(outcome, rule)}
+    assert by_kind["duplicate_row"] >= 1
+
+
+def _cell_rows(path: Path) -> dict[str, list[list]]:
+    wb = openpyxl.load_workbook(path)          # formulas read as written ("=H12")
+    try:
+        return {unicodedata.normalize("NFC", ws.title): [[c.value for c in row] for row in ws.iter_rows()]
+                for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+@pytest.mark.parametrize("fixture", ["small", "registers", "file_defects"])
+def test_defects_csv_points_to_real_rows(fixture, request):
+    root = request.getfixturevalue(fixture)
+    found = _defects(root)
+    assert found
+    legacy = {d["resource"]: d["detail"] for d in found if d["defect_kind"] == "legacy_encoding"}
+    gt_rows = {r for (r,) in _rows(root / "ground_truth.sqlite", "SELECT record_id FROM gt_reception UNION ALL "
+                                                                 "SELECT record_id FROM gt_petition")}
+    books: dict[str, dict] = {}
+    for d in found:
+        assert (root / d["path"]).is_file(), d
+        assert d["expected_outcome"] in ("counted", "quarantined", "batch_rejected", "skipped")
+        assert bool(d["rule_code"]) == (d["expected_outcome"] in ("quarantined", "batch_rejected")), d
+        if d["source_kind"] != "commune_register" or not d["row"]:
+            continue
+        if d["path"] not in books:
+            books[d["path"]] = _cell_rows(root / d["path"])
+        rows = books[d["path"]][unicodedata.normalize("NFC", d["sheet"])]
+        n = int(d["row"])
+        raw = rows[n - 1]
+        enc = legacy.get(d["resource"])
+        row = [_text(v, enc) for v in raw]
+        values = {str(v) for v in row if v is not None}
+        kind, detail = d["defect_kind"], d["detail"]
+        assert d["record_id"] == f"{d['resource']}#{d['sheet']}:{n}"
+        assert (d["record_id"] in gt_rows) == (kind in ("date_other_format", "text_nfd_row")), d
+        if kind == "repeated_header":
+            assert row[0] in ("STT", "Số TT", "TT")
+        elif kind == "duplicate_row":
+            assert row[1:] == [_text(v, enc) for v in rows[n - 2]][1:]
+        elif kind == "text_nfd_row":
+            assert any(isinstance(v, str) and unicodedata.normalize("NFC", v) != v for v in raw)
+        else:                                          # the defective value is in the row
+            assert detail in values, (d, row)
+        if kind == "date_impossible":
+            with pytest.raises(ValueError):
+                dt.datetime.strptime(re.sub(r"[-.]", "/", detail), "%d/%m/%Y")
+    # District and city rows: the id exists with the defect; it is not in the truth.
+    for d in found:
+        if d["source_kind"] == "district_db":
+            table = d["resource"].split("#")[1]
+            con = sqlite3.connect(root / d["path"])
+            con.row_factory = sqlite3.Row
+            r = dict(con.execute(f"SELECT * FROM {table} WHERE id = ?", (int(d["record_id"]),)).fetchone())
+            con.close()
+            assert r["trang_thai"] == "CHINH_THUC"
+            if d["defect_kind"] == "date_impossible":
+                assert d["detail"] in (r.get("ngay_tiep"), r.get("ngay_nhan"))
+            elif d["defect_kind"] == "code_not_in_domain":
+                col, val = d["detail"].split("=")
+                assert r[col] == val
+            elif d["defect_kind"] == "periodic_receiver":
+                assert (r["hinh_thuc"], r["nguoi_tiep"]) == ("DINH_KY", "CAN_BO")
+            else:
+                assert r["ngay_giai_quyet"] < r["ngay_thu_ly"]
+            table_gt = {"tiep_cong_dan": "gt_reception", "don_thu": "gt_petition", "vu_viec": "gt_case"}[table]
+            assert not _rows(root / "ground_truth.sqlite", f"SELECT 1 FROM {table_gt} WHERE source_kind = 'district_db' "
+                                                           "AND record_id = ?", (d["record_id"],))
+        elif d["source_kind"] == "city_service":
+            assert _rows(root / d["path"], "SELECT COUNT(*) FROM receptions WHERE id = ?", (d["record_id"],))[0][0] >= 1
+            assert not _rows(root / "ground_truth.sqlite", "SELECT 1 FROM gt_reception WHERE record_id = ?",
+                             (d["record_id"],))
+
+
+@pytest.fixture(scope="module")
+def file_defects(tmp_path_factory) -> Path:
+    """The districts holding the seed's broken extra deliveries, a missing book and a
+    book of each legacy encoding (their first three communes), to the end of 2024."""
+    from simulators.core import all_units  # noqa: PLC0415
+    from simulators.defects import file_plan  # noqa: PLC0415
+
+    plan = file_plan(42)
+    names = list(plan.broken) + [n for n in plan.missing if not n.endswith("_2026.xlsx")][:1] + \
+        [next(n for n, e in plan.legacy.items() if e == enc) for enc in ("tcvn3", "vni")]
+    districts = sorted({all_units()[f"legacy:{n[:5]}"].parent_code for n in names})
+    out = tmp_path_factory.mktemp("sim_file_defects")
+    generate(out, only="communes", seed=42, end=dt.date(2024, 12, 31), districts=districts, communes_per_district=3,
+             workers=2)
+    return out
+
+
+def test_broken_extra_deliveries_beside_the_real_book(file_defects):
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415
+    from simulators.defects import RENAMED_COLUMN, file_plan  # noqa: PLC0415
+
+    found = {d["resource"]: d for d in _defects(file_defects)}
+    plan = file_plan(42)
+    for real, kind in plan.broken.items():
+        year = real[-9:-5]
+        extra = next(d for d in found.values() if d["defect_kind"] == kind)
+        assert (extra["expected_outcome"], extra["rule_code"]) == {
+            "file_not_spreadsheet": ("batch_rejected", "FILE_NOT_READABLE"),
+            "file_truncated": ("batch_rejected", "FILE_NOT_READABLE"),
+            "file_name_invalid": ("batch_rejected", "FILE_NAME_INVALID"),
+            "columns_missing": ("batch_rejected", "COLUMNS_MISSING")}[kind]
+        path = file_defects / extra["path"]
+        assert path.parent.name == year and extra["resource"] != real and extra["resource"].startswith(real[:5])
+        assert openpyxl.load_workbook(file_defects / "commune_inbox" / year / real).sheetnames  # the real book reads
+        assert _rows(file_defects / "ground_truth.sqlite", "SELECT COUNT(*) FROM gt_reception WHERE record_id LIKE ?",
+                     (real + "#%",))[0][0] > 0
+        name_ok = re.fullmatch(r"\d{5}_[a-z0-9-]+_\d{4}", path.stem) is not None
+        assert name_ok == (kind != "file_name_invalid")
+        if kind in ("file_not_spreadsheet", "file_truncated"):
+            with pytest.raises(Exception):
+                CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Tiếp công dân").to_python()
+        elif kind == "file_name_invalid":
+            assert path.read_bytes() == (file_defects / "commune_inbox" / year / real).read_bytes()
+        else:
+            headers = {unicodedata.normalize("NFC", str(v)) for r in _cell_rows(path)["Tiếp công dân"][:15] for v in r}
+            assert RENAMED_COLUMN[1] in headers and "Người tiếp" not in headers
+        assert path.stat().st_mtime >= (file_defects / "commune_inbox" / year / real).stat().st_mtime
+
+
+def test_legacy_encoded_books_hold_true_rows(file_defects):
+    from simulators.registers import MODE_TEXT, RECEIVER_TEXT  # noqa: PLC0415
+
+    found = [d for d in _defects(file_defects) if d["defect_kind"] == "legacy_encoding"]
+    assert {d["detail"] for d in found} == {"tcvn3", "vni"}
+    for d in found:
+        assert d["expected_outcome"] == "counted" and not d["rule_code"]
+        rows = _cell_rows(file_defects / d["path"])["Tiep cong dan"]
+        raw = [v for r in rows for v in r if isinstance(v, str)]
+        assert not any("Tiếp" in v or "Thường" in v for v in raw), "no Unicode Vietnamese left"
+        decoded = [[_text(v, d["detail"]) for v in r] for r in rows]
+        hdr = next(i for i, r in enumerate(decoded) if r[0] in ("STT", "Số TT", "TT"))
+        col = decoded[hdr].index("Hình thức tiếp")
+        modes = {r[col] for r in decoded[hdr + 1:] if r[col] is not None}
+        assert modes and modes <= set(MODE_TEXT.values())
+        col = decoded[hdr].index("Người tiếp")
+        assert {r[col] for r in decoded[hdr + 1:] if r[col] is not None} <= {v.lower() if d["detail"] == "tcvn3"
+                                                                              and v.startswith("Ủ") else v
+                                                                              for v in RECEIVER_TEXT.values()}
+        n = _rows(file_defects / "ground_truth.sqlite", "SELECT COUNT(*) FROM gt_reception WHERE record_id LIKE ?",
+                  (d["resource"] + "#%",))[0][0]
+        assert n > 0
+
+
+def test_missing_books_are_in_no_source_and_not_in_the_truth(file_defects, tmp_path):
+    from simulators.core import all_units, new_commune_predecessors  # noqa: PLC0415
+    from simulators.defects import file_plan  # noqa: PLC0415
+
+    gt = file_defects / "ground_truth.sqlite"
+    missing = _rows(gt, "SELECT unit_code, year, file_name, delivered_at, late FROM gt_submission WHERE missing = 1")
+    assert missing and all(m[2] in file_plan(42).missing and m[3] is None and m[4] is None for m in missing)
+    books = {p.name for p in (file_defects / "commune_inbox").rglob("*.xlsx")}
+    for code, year, name, _, _ in missing:
+        assert name not in books
+        assert _rows(gt, "SELECT COUNT(*) FROM gt_reception WHERE unit_code = ? AND substr(received_date, 1, 4) = ? "
+                         "AND source_kind = 'commune_register' AND unit_key LIKE 'legacy:%'", (code, str(year))) \
+            == [(0,)]
+        # The unit's other years are there.
+        assert _rows(gt, "SELECT COUNT(*) FROM gt_reception WHERE unit_code = ?", (code,))[0][0] > 0
+    # One 2025 commune never delivers its 2026 book.
+    name, key = next((n, k) for n, k in file_plan(42).missing.items() if n.endswith("_2026.xlsx"))
+    pred = next(c for c in new_commune_predecessors()[key.split(":")[1]])
+    generate(tmp_path, only="communes", seed=42, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31),
+             districts=[all_units()[f"legacy:{pred}"].parent_code], communes_per_district=3, workers=1)
+    sub = _rows(tmp_path / "ground_truth.sqlite", "SELECT file_name, missing FROM gt_submission WHERE year = 2026")
+    assert (name, 1) in sub and sum(m for _, m in sub) == 1 and len(sub) > 1
+    assert not (tmp_path / "commune_inbox" / "2026" / name).exists()
+    assert not _rows(tmp_path / "ground_truth.sqlite", "SELECT 1 FROM gt_reception WHERE unit_key = ?", (key,))
+
+
+def test_books_carry_their_delivery_time(registers, small):
+    for root, end in ((registers, dt.date(2022, 12, 31)), (small, SMALL["end"])):
+        subs = _rows(root / "ground_truth.sqlite", "SELECT year, file_name, delivered_at, late FROM gt_submission "
+                                                   "WHERE missing = 0")
+        assert len(subs) == len(list((root / "commune_inbox").rglob("*_[0-9][0-9][0-9][0-9].xlsx"))) - sum(
+            1 for d in _defects(root) if d["expected_outcome"] == "batch_rejected" and d["resource"][-9:-5].isdigit())
+        for year, name, delivered, late in subs:
+            t = dt.datetime.fromisoformat(delivered)
+            assert (root / "commune_inbox" / str(year) / name).stat().st_mtime == t.timestamp()
+            assert t.utcoffset() == dt.timedelta(hours=7) and t.date() <= end
+            if dt.date(year, 12, 31) <= end:          # a completed year
+                lo, hi = ((dt.date(year + 1, 1, 5), dt.date(year + 1, 2, 20)) if late else
+                          (dt.date(year, 12, 15), dt.date(year, 12, 19)))
+                assert lo <= t.date() <= hi, (name, t)
+            else:                                     # open at the end, no cut-off inside it: delivered on the end day
+                assert t.date() == end and not late
+
+
+def test_delivery_windows_and_late_share():
+    from simulators.defects import delivery  # noqa: PLC0415
+
+    def draw(first, closes, end, n=600):
+        out = [delivery(42, f"{i:05d}_x_{first.year}.xlsx", first, closes, end) for i in range(n)]
+        return [(t.date(), late) for t, late in out]
+
+    d = dt.date
+    end = d(2026, 11, 24)
+    for first, closes, on, lt in [
+        (d(2023, 1, 1), d(2023, 12, 31), (d(2023, 12, 15), d(2023, 12, 19)), (d(2024, 1, 5), d(2024, 2, 20))),
+        (d(2025, 1, 1), d(2025, 6, 30), (d(2025, 7, 1), d(2025, 7, 4)), (d(2025, 8, 1), d(2025, 8, 31))),
+        (d(2026, 1, 1), d(2026, 12, 31), (d(2026, 9, 15), d(2026, 9, 18)), (d(2026, 9, 24), d(2026, 10, 24))),
+    ]:
+        got = draw(first, closes, end)
+        assert all((lt if late else on)[0] <= day <= (lt if late else on)[1] for day, late in got)
+        assert 0.02 <= sum(late for _, late in got) / len(got) <= 0.09
+        days = {on[0] + dt.timedelta(days=k) for k in range((on[1] - on[0]).days + 1)}
+        assert {day for day, late in got if not late} == days
+    # Never after the end: two days after a cut-off nobody is late yet.
+    got = draw(d(2026, 1, 1), d(2026, 12, 31), d(2026, 9, 16))
+    assert not any(late for _, late in got) and {day for day, _ in got} == {d(2026, 9, 15), d(2026, 9, 16)}
+
+
+def test_outlier_quarter_is_a_spike_of_true_records():
+    from simulators.core import MODEL_START, LAST_LEGACY, all_units  # noqa: PLC0415
+    from simulators.defects import outlier_plan  # noqa: PLC0415
+    from simulators.model import simulate  # noqa: PLC0415
+
+    plan = outlier_plan(42)
+    assert sorted(all_units()[k].level for k in plan) == ["huyen", "xa"]
+    for key, spike in plan.items():
+        assert 4.0 <= spike.factor <= 6.0 and spike.first.day == 15 and spike.last.day == 14
+        unit = all_units()[key]
+        plain = simulate(unit, 42, MODEL_START, LAST_LEGACY)
+        spiked = simulate(unit, 42, MODEL_START, LAST_LEGACY, spike=spike)
+
+        def by_month(sim):
+            return collections.Counter((r.date.year, r.date.month) for r in sim.receptions if r.role == "truth")
+
+        a, b = by_month(plain), by_month(spiked)
+        touched = {(y, m) for y, m in a | b if spike.overlaps(y, m)}
+        assert {k: v for k, v in a.items() if k not in touched} == {k: v for k, v in b.items() if k not in touched}
+        inside = [r for r in spiked.receptions if r.role == "truth" and spike.first <= r.date <= spike.last]
+        usual = [r for r in plain.receptions if r.role == "truth" and spike.first <= r.date <= spike.last]
+        assert 2.5 <= len(inside) / max(1, len(usual)) <= 10, (key, len(inside), len(usual))
+
+
+def test_city_defects_stay_outside_the_calibration(city_full):
+    found = [d for d in _defects(city_full) if d["source_kind"] == "city_service"]
+    kinds = collections.Counter(d["defect_kind"] for d in found)
+    assert kinds["required_missing"] == kinds["unit_not_valid_on_date"] == kinds["people_out_of_range"] == 3
+    assert kinds["duplicate_record"] > 10
+    db = city_full / "city_service" / "city.sqlite"
+    for d in found:
+        unit, day, people = _rows(db, "SELECT unit_code, received_on, people FROM receptions WHERE id = ?",
+                                  (d["record_id"],))[0]
+        if d["defect_kind"] == "required_missing":
+            assert unit is None and day > CAL_END.isoformat()
+        elif d["defect_kind"] == "unit_not_valid_on_date":
+            assert len(unit) == 5 and day >= "2025-07-01"
+        elif d["defect_kind"] == "people_out_of_range":
+            assert unit == "01" and people == 0 and day > CAL_END.isoformat()

@@ -266,3 +266,35 @@ def test_the_pii_scan_can_fire(small_sources, tmp_path):
     (tmp_path / "leak.log").write_text(f"citizen {phrase} id {number[:4]}.{number[4:]}", encoding="utf-8")
     kinds = {k for _, k in find_pii([tmp_path], pii)}
     assert kinds == {"number", "name/address"}
+
+
+def test_every_injected_defect_has_its_expected_outcome(pipeline_run, small_sources):
+    """defects.csv (written by the generator) says what each injected defect must
+    become; the warehouse must show exactly that, naming the same file row or record."""
+    import csv
+
+    home, _ = pipeline_run
+    eng = sa.create_engine(f"sqlite:///{home / 'output' / 'warehouse' / 'warehouse.sqlite'}")
+    with eng.connect() as c:
+        quarantined = {(r.source_kind, r.source_file, r.source_row, r.record_id, r.reason_code)
+                       for r in c.execute(sa.text("select * from dq_quarantine"))}
+        rejected = {(r.logical_key, r.reason_code) for r in c.execute(sa.text(
+            "select logical_key, reason_code from raw_batch where status != 'loaded'"))}
+    eng.dispose()
+    by_row = {(k, f, r, code) for k, f, r, _, code in quarantined if r is not None}
+    by_id = {(k, i, code) for k, _, _, i, code in quarantined if i is not None}
+    with open(small_sources / "defects.csv", encoding="utf-8") as fh:
+        defects = list(csv.DictReader(fh))
+    checked = 0
+    for d in defects:
+        if d["expected_outcome"] == "quarantined":
+            if d["source_kind"] == "commune_register":
+                key = (d["source_kind"], f"{d['resource']}#{d['sheet']}", int(d["row"]), d["rule_code"])
+                assert key in by_row, d
+            else:
+                assert (d["source_kind"], d["record_id"], d["rule_code"]) in by_id, d
+            checked += 1
+        elif d["expected_outcome"] == "batch_rejected":
+            assert (Path(d["resource"]).stem, d["rule_code"]) in rejected, d
+            checked += 1
+    assert checked >= 10

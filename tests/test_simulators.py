@@ -511,7 +511,10 @@ def test_register_row_defects_have_the_documented_shares(registers):
         assert by_kind[kind] >= 1, kind
         assert 0.2 * share <= by_kind[kind] / rows <= 3 * share, (kind, by_kind[kind], rows)
         assert manifest["defects"]["register_row_shares"][kind]["count"] == by_kind[kind]
-        assert {(d["expected_outcome"], d["rule_code"]) for d in found if d["defect_kind"] == kind} == {(outcome, rule)}
+        expected = {(outcome, rule)}
+        if kind == "number_negative":       # on Tiếp công dân a negative count breaks the people range
+            expected = {(outcome, rule), (outcome, "PEOPLE_OUT_OF_RANGE")}
+        assert {(d["expected_outcome"], d["rule_code"]) for d in found if d["defect_kind"] == kind} == expected
     assert by_kind["duplicate_row"] >= 1
 
 

@@ -30,6 +30,7 @@ trap 'scripts/city_service.sh stop' EXIT
 python -m pipeline.run_dags \
   ingest_commune_registers ingest_district_databases ingest_city_service consolidate_warehouse \
   'report_01_tcd={"period": "latest"}' \
+  'report_01_tcd={"period": "2023-Q1"}' \
   'report_01_tcd={"date_from": "2021-07-01", "date_to": "2025-02-28"}'
 
 echo "== 4/4 outputs"

@@ -222,6 +222,15 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     assert not_reported > 0, "the small set leaves most units without data"
     assert all(got["Tổng cộng"][ms] == total[ms] for ms in range(1, 30))
     assert "Chưa gồm số liệu" in got["Tổng cộng"]["text"]
+    # lineage: the companion file lists source rows that account for every total cell
+    from reports.lineage import cell_sources
+
+    companion = path.with_name(path.stem + ".nguon.csv")
+    for ms in range(1, 30):
+        rows = cell_sources(companion, "total", ms)
+        assert rows.attrs["accounted"] == got["Tổng cộng"][ms], f"lineage of cột {ms}"
+        if ms in (1, 4):      # count columns: one listed source row per counted record
+            assert len(rows) == got["Tổng cộng"][ms] and rows["source_file"].notna().all()
     if key == "custom":
         city = got["UBND Thành phố Hà Nội (cấp thành phố)"]
         assert (city[4], city[5], city[8], city[9]) == (8656, 14015, 280, 1527)

@@ -499,11 +499,9 @@ def compute(engine: sa.Engine, period: Period, *, now: dt.datetime | None = None
 def store(engine: sa.Engine, period: Period, df: pd.DataFrame) -> int:
     """Replace the stored rows of `period` by `df` (idempotent)."""
     records = _records(df[df["period_key"] == period.key] if "period_key" in df else df)
-    with engine.begin() as conn:
-        conn.execute(dq_completeness.delete().where(dq_completeness.c.period_key == period.key))
-        if records:
-            conn.execute(dq_completeness.insert(), records)
-    return len(records)
+    from warehouse.db import replace_period_rows  # noqa: PLC0415
+
+    return replace_period_rows(engine, dq_completeness, period.key, records)
 
 
 def load(engine: sa.Engine, period: Period) -> pd.DataFrame:

@@ -294,11 +294,9 @@ def store(engine: sa.Engine, period: Period, df: pd.DataFrame) -> int:
                 x = x.to_pydatetime()
             clean[k] = x
         records.append(clean)
-    with engine.begin() as conn:
-        conn.execute(dq_outlier.delete().where(dq_outlier.c.period_key == period.key))
-        if records:
-            conn.execute(dq_outlier.insert(), records)
-    return len(records)
+    from warehouse.db import replace_period_rows  # noqa: PLC0415
+
+    return replace_period_rows(engine, dq_outlier, period.key, records)
 
 
 def load(engine: sa.Engine, period: Period) -> pd.DataFrame:

@@ -35,3 +35,12 @@ def engine(url: str | None = None) -> sa.Engine:
     eng = _engine(url)
     metadata.create_all(eng)
     return eng
+
+
+def replace_period_rows(engine: sa.Engine, table: sa.Table, period_key: str, records: list[dict]) -> int:
+    """Replace the rows of one period in a per-period dq_* table (idempotent)."""
+    with engine.begin() as conn:
+        conn.execute(table.delete().where(table.c.period_key == period_key))
+        if records:
+            conn.execute(table.insert(), records)
+    return len(records)

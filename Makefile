@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test airflow bench lock venv clean sources
+.PHONY: demo test airflow bench lock venv clean sources system-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -18,10 +18,13 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-demo: $(STAMP)          ## simulated sources → Airflow DAGs → 01/TCD workbooks
+system-deps:            ## LibreOffice headless (apt), to open every workbook in tests
+	scripts/system_deps.sh
+
+demo: $(STAMP) system-deps        ## simulated sources → Airflow DAGs → 01/TCD workbooks
 	scripts/demo.sh
 
-test: $(STAMP)          ## the whole test suite (what CI runs)
+test: $(STAMP) system-deps        ## the whole test suite (what CI runs)
 	. scripts/env.sh && python -m pytest -q
 
 airflow: $(STAMP)       ## airflow standalone on the same DAGs and sources (UI on :8080)

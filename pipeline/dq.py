@@ -265,24 +265,47 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
     return path
 
 
-def report_quality(conn: sa.Connection, p: Period, records: pd.DataFrame, row_status: dict,
-                   run_id: str | None, cutoff: str) -> dict:
-    """Content of the "Chất lượng dữ liệu" sheet of a report over window `p`."""
+def quality_context(conn: sa.Connection, p: Period) -> dict:
+    """What every report over window `p` shares on its "Chất lượng dữ liệu" sheet, read
+    once per period: quarantined and flagged rows in the window, the batches table."""
     from warehouse.schema import dq_flag, dq_quarantine, raw_batch  # noqa: PLC0415
 
-    quar = quarantine_in_window(conn, p, dq_quarantine)
-    quar = quar[quar["record_type"] == "reception"] if len(quar) else quar
-    flags = quarantine_in_window(conn, p, dq_flag)
-    flags = flags[flags["record_type"] == "reception"] if len(flags) else flags
-    batch_ids = sorted(records["batch_id"].unique().tolist()) if len(records) else []
     batches = pd.read_sql(sa.select(
         raw_batch.c.batch_id, raw_batch.c.source_kind, raw_batch.c.source_name, raw_batch.c.logical_key,
         raw_batch.c.checksum, raw_batch.c.row_count, raw_batch.c.delivered_at), conn)
+    return {"quarantine": quarantine_in_window(conn, p, dq_quarantine),
+            "flags": quarantine_in_window(conn, p, dq_flag), "batches": batches,
+            "names": dict(zip(*_unit_names()[["unit_key", "name"]].T.values))}
+
+
+def report_quality(conn: sa.Connection | None, p: Period, records: pd.DataFrame, row_status: dict,
+                   run_id: str | None, cutoff: str, *, record_type: str = "reception",
+                   context: dict | None = None, unit_codes: set[str] | None = None) -> dict:
+    """Content of the "Chất lượng dữ liệu" sheet of a report over window `p`.
+
+    `record_type` selects the quarantine and flags of the form's records (reception,
+    petition); `unit_codes`, when given, limits them to the units behind the report
+    (a commune's own report shows that commune's quarantined rows). `context` is
+    :func:`quality_context` of the period, to read the warehouse once for many reports.
+    """
+    ctx = context if context is not None else quality_context(conn, p)
+
+    def scoped(df: pd.DataFrame) -> pd.DataFrame:
+        if df.empty:
+            return df
+        df = df[df["record_type"] == record_type]
+        if unit_codes is not None:
+            df = df[df["unit_code"].astype("string").isin(unit_codes)]
+        return df
+
+    quar, flags = scoped(ctx["quarantine"]), scoped(ctx["flags"])
+    batch_ids = sorted(records["batch_id"].unique().tolist()) if len(records) else []
+    batches = ctx["batches"]
     batches = batches[batches["batch_id"].isin(set(batch_ids))].sort_values(
         ["source_kind", "source_name", "logical_key", "batch_id"])
     not_rep = [k for k, s in row_status.items() if not s.get("reported", True)]
     partial = [k for k, s in row_status.items() if s.get("reported", True) and s.get("missing", 0)]
-    names = dict(zip(*_unit_names()[["unit_key", "name"]].T.values))
+    names = ctx["names"]
     summary = [
         ("Mã lần chạy (run id)", run_id or ""),
         ("Thời điểm chốt số liệu", cutoff),

@@ -1,9 +1,10 @@
 """Report forms as data: load a form definition (YAML) and compute its table.
 
 A form definition (``reports/forms/*.yaml``) describes one official summary form: its
-code and title, the header tree, how every column is computed from the records of the
-canonical model, and the check identities. Nothing here is specific to one form; a new
-form or a new circular's version is a new YAML file.
+code and title, which records it reads for a window, the header tree, how every column
+is computed from the records of the canonical model, and the check identities.
+Nothing here is specific to one form; a new form or a new circular's version is a new
+YAML file.
 
 YAML schema (``schema: 1``)::
 
@@ -13,47 +14,101 @@ YAML schema (``schema: 1``)::
     code_label: "Biểu số 01/TCD"   # printed at the top right
     title: "TỔNG HỢP ..."          # title row
     date_line: "Số liệu tính từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"
-    source: fact_reception         # table the records come from (informative)
-    date_column: received_date     # which date puts a record in a period
+    source: fact_reception         # table the records come from
+    date_column: received_date     # the record's date (default population, case order)
+    population: <filter>           # records the form reads for a window (see below)
     unit_header: "Đơn vị"          # first column header; unit_width: its width
     ms_label: "MS"                 # first cell of the column-number row
     total_label: "Tổng cộng"
     semantics: |                   # counting rules in words (shown on the info sheet)
-    filters: {name: {column: [accepted values]}}
+    filters: {name: <filter>}      # named filters, used by name anywhere a filter goes
     header:                        # tree; groups have `children`, leaves have `ms`
-      - {ms: 1, text: ..., ms_text: "1=4+13+22", width: 8, compute: {...}}
+      - {ms: 1, text: ..., ms_text: "1=4+13+22", width: 8, number_format: "#,##0",
+         compute: {...}}
       - {text: ..., children: [...]}
     cases: {case_column, visit_column, first_value, order_by, record_key}
     checks: ["1 = 4 + 13 + 22", "10 + 11 <= 6 + 7", "9 = 11..13 = 14..17",
              {rule: "8 <= 4", instruction: "..."}]
     total_is_sum_of_rows: true
 
-Column computations (``compute``), each with an optional ``filter`` (a filter name, an
-inline ``{column: values}`` mapping, or a list of those that must all hold):
+Filters (``filters:``, a column's ``filter`` / ``where``, ``population``). A filter is
+
+- a filter name (``thuong_xuyen``);
+- a list of filters, all of which must hold;
+- a mapping, all of whose entries must hold. An entry is either a logical key —
+  ``any_of: [filter, …]`` (at least one holds), ``all_of: [filter, …]``, ``not: filter``
+  — or a column condition:
+
+  - ``column: value`` or ``column: [values]`` — the value is one of them;
+  - ``column: {op: argument, …}`` — every condition holds; ``op`` is
+    ``in: [values]``, ``not_in: [values]``, ``is_null: true|false``,
+    ``not_null: true|false``, or a date comparison ``before``, ``on_or_before``,
+    ``after``, ``on_or_after`` (argument: a bound) or ``within`` (argument:
+    ``window``, or ``[bound, bound]``, both inclusive). A bound is ``start`` or ``end``
+    of the report window, or a fixed ISO date (``"2024-01-20"``).
+
+  NULL never equals a value and never compares as a date, so ``in`` and every date
+  comparison are false on NULL (a value list cannot hold null: use ``is_null``), and
+  ``not_in`` is true on it; ``not`` is the exact complement (a record not matching the
+  inner filter, for whatever reason, matches).
+  A filter that uses ``start``, ``end`` or ``window`` is window-relative: it needs the
+  report's period. Examples (docs/report-set.md §1: a petition's state on a day)::
+
+    carried_over:   {received_date: {before: start}}          # kỳ trước chuyển sang
+    processed:      {processed_date: {on_or_before: end}}      # đã xử lý at the end
+    resolved:       {resolved_date: {on_or_before: end}}
+    in_progress:    [{not: resolved}, {accepted_date: {on_or_before: end}}]
+    xld_population:
+      any_of:
+        - {received_date: {within: window}}
+        - {received_date: {before: start}, not: {processed_date: {before: start}}}
+
+``population`` — the records a form reads for a window (default: ``date_column``
+within the window). :meth:`FormDef.select` applies it; :func:`compute` with a
+``period`` refuses records outside it (a caller that forgot to select would otherwise
+print wrong numbers). :func:`compute` needs the period when the form has
+window-relative columns or a window-relative ``population``
+(:class:`PeriodRequiredError` otherwise); a form with neither (01/TCD) also works
+without it, on records the caller already cut to the window.
+
+Column computations (``compute``), each with an optional ``filter``:
 
 - ``{measure: count_records}`` — number of records;
-- ``{measure: sum, column: c}`` — sum of a numeric column;
+- ``{measure: sum, column: c}`` — sum of a numeric column (NULL adds 0). An integer
+  column (the default ``number_format`` "#,##0") refuses a non-integral sum; give a
+  column of money or land a decimal format (``number_format: "#,##0.0"``): its values
+  are floats, rounded to :data:`ROUND_DIGITS` decimals, printed with that format, and
+  compared in the checks with a small tolerance (:data:`TOLERANCE`);
 - ``{measure: count_distinct, column: c, nulls: ignore|each}`` — distinct values;
   ``nulls: each`` counts every record with a NULL value as its own value;
+- ``{measure: count_cases, where: <filter>, pick: last|first}`` — distinct cases
+  (``cases.case_column``; a record without a case is its own case) among the row's
+  records passing ``filter``; with ``where``, only the cases whose representative
+  record — their latest (``pick: last``, the default) or earliest record in that set,
+  by ``cases.order_by`` — satisfies ``where``. Each case has exactly one
+  representative, so columns over the same ``filter`` whose ``where`` are mutually
+  exclusive and exhaustive add up exactly to the cases of the set ("Số vụ việc =
+  phân loại theo nội dung = … theo tình trạng");
 - ``{measure: count_cases_first}`` / ``{measure: count_cases_repeat}`` — distinct
   cases among the filtered records of the row: each case once, "first" when its
   earliest record in that set (by ``cases.order_by``) has ``visit == first_value``,
-  otherwise "repeat"; a record without a case is its own case. So first + repeat =
-  distinct cases of the set, and a subset's cases never exceed its superset's;
+  otherwise "repeat"; so first + repeat = distinct cases of the set, and a subset's
+  cases never exceed its superset's;
 - ``{measure: note}`` — the row's note (a text column);
 - ``{sum_of: [a, b, …]}`` — the sum of other columns of the same row.
 
-Counting semantics of 01/TCD are written out in its YAML (``semantics``). The total
+Counting semantics of each form are written out in its YAML (``semantics``). The total
 row is the sum of the unit rows (the forms are additive; a case received at two units
 is a data-quality finding, not a silent subtraction).
 
 Units that did not report (:class:`RowStatus`): a row whose units sent nothing is not a
 row of zeros. :func:`compute` takes ``row_status`` (row_id → RowStatus); a row with
 ``reported=False`` gets empty number cells (``pd.NA``; the number columns are then of
-the nullable ``Int64`` dtype) and the note "Chưa báo cáo"; a row that reported with
-``missing > 0`` keeps its numbers and gets "Thiếu số liệu của m/n đơn vị"; the total is
-the sum of the rows that reported and its note says how many units it leaves out.
-:func:`check_identities` checks the identities on the rows that reported only.
+the nullable ``Int64`` / ``Float64`` dtypes) and the note "Chưa báo cáo"; a row that
+reported with ``missing > 0`` keeps its numbers and gets "Thiếu số liệu của m/n đơn
+vị"; the total is the sum of the rows that reported and its note says how many units
+it leaves out. :func:`check_identities` checks the identities on the rows that
+reported only.
 
 Lineage (:func:`contributions`): what each input record contributes to each number
 column computed from records, so that any cell can be traced to its source rows:
@@ -64,33 +119,51 @@ column computed from records, so that any cell can be traced to its source rows:
   counted as its own value under ``nulls: each`` appears as
   ``"(không mã) <record key>"``), empty when outside the filter; the per-row number
   of distinct values equals the cell;
-- ``count_cases_first`` / ``count_cases_repeat``: the case key of every record of a
-  case counted in that column (all the records of the case in the column's set, not
-  only the earliest one, since all of them are behind the count), else empty; the
-  per-row number of distinct keys equals the cell;
+- ``count_cases``, ``count_cases_first`` / ``count_cases_repeat``: the case key of
+  every record of a case counted in that column (all the records of the case in the
+  column's set, not only its representative, since all of them are behind the
+  count), else empty; the per-row number of distinct keys equals the cell;
 - ``sum_of`` columns have no contribution column of their own: their lineage is the
   union of the columns they add up (:func:`source_columns`), and their value the sum
   of those columns' accounted values.
 
 The total row is additive, so its lineage is every record, and a distinct column of
 the total accounts for distinct (row, key) pairs, not distinct keys.
+
+Public API used by other modules: :func:`load_form`, :func:`form_from_dict`,
+:meth:`FormDef.select`, :func:`compute`, :func:`check_identities`,
+:func:`assert_identities`, :func:`contributions`, :func:`check_contributions`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 import yaml
 
 ROW_KINDS = ("unit", "own", "total")
 TOTAL_ROW_ID = "total"
+DEFAULT_NUMBER_FORMAT = "#,##0"
+# Decimal cells (money, land) are rounded to this many decimals, so that a figure does
+# not depend on the order its addends were summed in.
+ROUND_DIGITS = 6
+# Two sides of a check are equal when they differ by at most this (absolute); integer
+# cells never differ by less than 1, so the tolerance matters for decimal cells only.
+TOLERANCE = 1e-6
 
 
 class FormDefinitionError(ValueError):
     """The YAML form definition is malformed."""
+
+
+class PeriodRequiredError(ValueError):
+    """The form (or its population) is defined relative to the report window and was
+    used without a period."""
 
 
 class IdentityError(ValueError):
@@ -165,6 +238,288 @@ def _join_notes(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
+# ------------------------------------------------------------------ filters
+
+WINDOW_BOUNDS = ("start", "end")
+DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
+VALUE_OPS = ("in", "not_in")
+NULL_OPS = ("is_null", "not_null")
+CONDITION_OPS = (*VALUE_OPS, *NULL_OPS, *DATE_OPS, "within")
+LOGIC_KEYS = ("any_of", "all_of", "not")
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every part holds (an empty AllOf holds for every record)."""
+    parts: tuple = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one part holds."""
+    parts: tuple = ()
+
+
+@dataclass(frozen=True)
+class Not:
+    """The exact complement of `part`."""
+    part: Any
+
+
+@dataclass(frozen=True)
+class FilterRef:
+    """A named filter of the form."""
+    name: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition on one column. `arg`: a tuple of values (in, not_in), a bool
+    (is_null, not_null), a bound (date comparisons: "start", "end" or a date) or a pair
+    of bounds (within)."""
+    column: str
+    op: str
+    arg: Any
+
+
+Filter = AllOf | AnyOf | Not | FilterRef | Condition
+MATCH_ALL = AllOf(())
+
+
+@dataclass(frozen=True)
+class Window:
+    """The report window: both bounds inclusive."""
+    start: dt.date
+    end: dt.date
+
+
+def _as_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise FormDefinitionError(f"{where}: {value!r} is not `start`, `end` or an ISO date") from None
+
+
+def as_window(period: Any) -> Window | None:
+    """A report window from a Period (anything with ``start`` and ``end``) or a
+    ``(start, end)`` pair; None stays None."""
+    if period is None:
+        return None
+    if isinstance(period, Window):
+        return period
+    if hasattr(period, "start") and hasattr(period, "end"):
+        start, end = period.start, period.end
+    elif isinstance(period, (tuple, list)) and len(period) == 2:
+        start, end = period
+    else:
+        raise TypeError(f"a period has `start` and `end` (reports.periods.Period), not {period!r}")
+    w = Window(_as_date(start, "period start"), _as_date(end, "period end"))
+    if w.end < w.start:
+        raise ValueError(f"period ends ({w.end}) before it starts ({w.start})")
+    return w
+
+
+def _bound(value: Any, where: str) -> Any:
+    if isinstance(value, str) and value in WINDOW_BOUNDS:
+        return value
+    return _as_date(value, where)
+
+
+def _values(value: Any, where: str = "filter") -> tuple:
+    values = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    if any(v is None for v in values):
+        # NULL never equals a value; a list holding null would read as if it could.
+        raise FormDefinitionError(f"{where}: a value list cannot hold null; use {{is_null: true}}")
+    return values
+
+
+def _compile_condition(column: str, op: str, arg: Any, where: str) -> Condition:
+    if op in VALUE_OPS:
+        if isinstance(arg, Mapping):
+            raise FormDefinitionError(f"{where}: `{column}: {{{op}: …}}` takes a value or a list")
+        return Condition(column, op, _values(arg, f"{where}: {column}"))
+    if op in NULL_OPS:
+        if not isinstance(arg, bool):
+            raise FormDefinitionError(f"{where}: `{column}: {{{op}: …}}` takes true or false")
+        return Condition(column, op, arg)
+    if op in DATE_OPS:
+        return Condition(column, op, _bound(arg, f"{where}: {column} {op}"))
+    if op == "within":
+        if arg == "window":
+            return Condition(column, op, WINDOW_BOUNDS)
+        if isinstance(arg, (list, tuple)) and len(arg) == 2:
+            return Condition(column, op, (_bound(arg[0], f"{where}: {column} within"),
+                                          _bound(arg[1], f"{where}: {column} within")))
+        raise FormDefinitionError(f"{where}: `within` takes `window` or [bound, bound], not {arg!r}")
+    raise FormDefinitionError(f"{where}: unknown condition {op!r} on column {column!r} "
+                              f"(known: {', '.join(CONDITION_OPS)})")
+
+
+def compile_filter(spec: Any, where: str = "filter") -> Filter:
+    """A filter spec (see the module docstring) as a tree of AllOf / AnyOf / Not /
+    FilterRef / Condition. Names are not resolved here (see :func:`form_from_dict`)."""
+    if spec is None:
+        return MATCH_ALL
+    if isinstance(spec, str):
+        return FilterRef(spec)
+    if isinstance(spec, (list, tuple)):
+        return AllOf(tuple(compile_filter(s, where) for s in spec))
+    if not isinstance(spec, Mapping):
+        raise FormDefinitionError(f"{where}: a filter is a name, a list or a mapping, not {spec!r}")
+    parts: list[Filter] = []
+    for key, value in spec.items():
+        key = str(key)
+        if key in ("any_of", "all_of"):
+            if not isinstance(value, (list, tuple)) or not value:
+                raise FormDefinitionError(f"{where}: `{key}` takes a non-empty list of filters")
+            kids = tuple(compile_filter(v, f"{where} > {key}") for v in value)
+            parts.append(AnyOf(kids) if key == "any_of" else AllOf(kids))
+        elif key == "not":
+            parts.append(Not(compile_filter(value, f"{where} > not")))
+        elif isinstance(value, Mapping):
+            if not value:
+                raise FormDefinitionError(f"{where}: column {key!r} has an empty condition")
+            parts.extend(_compile_condition(key, str(op), arg, where) for op, arg in value.items())
+        else:
+            parts.append(Condition(key, "in", _values(value, f"{where}: {key}")))
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+
+def _refs(node: Filter) -> set[str]:
+    if isinstance(node, FilterRef):
+        return {node.name}
+    if isinstance(node, (AllOf, AnyOf)):
+        return set().union(*(_refs(p) for p in node.parts)) if node.parts else set()
+    if isinstance(node, Not):
+        return _refs(node.part)
+    return set()
+
+
+def _check_refs(node: Filter, filters: Mapping[str, Filter], where: str) -> None:
+    unknown = sorted(_refs(node) - set(filters))
+    if unknown:
+        raise FormDefinitionError(f"{where}: unknown filter {unknown[0]!r}")
+
+
+def _check_filter_cycles(filters: Mapping[str, Filter]) -> None:
+    state: dict[str, int] = {}
+
+    def visit(name: str, chain: tuple[str, ...]):
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            raise FormDefinitionError(f"named filters refer to each other in a cycle: {' → '.join(chain + (name,))}")
+        state[name] = 1
+        for ref in sorted(_refs(filters[name])):
+            visit(ref, chain + (name,))
+        state[name] = 2
+
+    for n in filters:
+        visit(n, ())
+
+
+def window_relative(node: Filter, filters: Mapping[str, Filter]) -> bool:
+    """Whether `node` (with the named filters it uses) refers to the report window."""
+    if isinstance(node, Condition):
+        if node.op in DATE_OPS:
+            return node.arg in WINDOW_BOUNDS
+        if node.op == "within":
+            return any(b in WINDOW_BOUNDS for b in node.arg)
+        return False
+    if isinstance(node, FilterRef):
+        return window_relative(filters[node.name], filters)
+    if isinstance(node, Not):
+        return window_relative(node.part, filters)
+    return any(window_relative(p, filters) for p in node.parts)
+
+
+class FilterContext:
+    """Evaluates filters on one frame of records for one window. Named filters and
+    parsed date columns are computed once per frame (a form uses them many times)."""
+
+    def __init__(self, df: pd.DataFrame, filters: Mapping[str, Filter], window: Window | None,
+                 form_name: str = "form"):
+        self.df = df
+        self.filters = filters
+        self.window = window
+        self.form_name = form_name
+        self._named: dict[str, pd.Series] = {}
+        self._dates: dict[str, pd.Series] = {}
+
+    def mask(self, node: Filter) -> pd.Series:
+        """Boolean Series on the frame's index: the records `node` accepts."""
+        if isinstance(node, AllOf):
+            m = pd.Series(True, index=self.df.index)
+            for p in node.parts:
+                m &= self.mask(p)
+            return m
+        if isinstance(node, AnyOf):
+            m = pd.Series(False, index=self.df.index)
+            for p in node.parts:
+                m |= self.mask(p)
+            return m
+        if isinstance(node, Not):
+            return ~self.mask(node.part)
+        if isinstance(node, FilterRef):
+            if node.name not in self._named:
+                self._named[node.name] = self.mask(self.filters[node.name])
+            return self._named[node.name]
+        return self._condition(node)
+
+    def _column(self, name: str) -> pd.Series:
+        if name not in self.df.columns:
+            raise KeyError(f"records lack column {name!r} needed by a filter of {self.form_name}")
+        return self.df[name]
+
+    def _date_column(self, name: str) -> pd.Series:
+        if name not in self._dates:
+            raw = self._column(name)
+            # Canonical dates are date objects or ISO text; anything else is an error below.
+            days = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+            bad = days.isna() & raw.notna()
+            if bad.any():
+                sample = sorted({str(v) for v in raw[bad].head(5)})
+                raise ValueError(f"column {name!r} has {int(bad.sum())} value(s) that are not dates, e.g. {sample}")
+            if getattr(days.dt, "tz", None) is not None:
+                days = days.dt.tz_localize(None)
+            self._dates[name] = days.dt.normalize()
+        return self._dates[name]
+
+    def _bound(self, bound: Any) -> pd.Timestamp:
+        if isinstance(bound, str):
+            if self.window is None:
+                raise PeriodRequiredError(f"{self.form_name}: a filter refers to the report window "
+                                          f"(`{bound}`); give the period")
+            bound = getattr(self.window, bound)
+        return pd.Timestamp(bound)
+
+    def _condition(self, c: Condition) -> pd.Series:
+        if c.op in VALUE_OPS:
+            # NULLs never match a value: a record of unknown mode is in no group.
+            hit = self._column(c.column).isin(list(c.arg)).fillna(False).astype(bool)
+            return hit if c.op == "in" else ~hit
+        if c.op in NULL_OPS:
+            null = self._column(c.column).isna().astype(bool)
+            return null == c.arg if c.op == "is_null" else null != c.arg
+        days = self._date_column(c.column)
+        if c.op == "within":
+            lo, hi = self._bound(c.arg[0]), self._bound(c.arg[1])
+            out = (days >= lo) & (days <= hi)
+        else:
+            b = self._bound(c.arg)
+            out = {"before": days < b, "on_or_before": days <= b,
+                   "after": days > b, "on_or_after": days >= b}[c.op]
+        return out.fillna(False).astype(bool)      # NaT compares as false
+
+
+# ------------------------------------------------------------------ definitions
+
 @dataclass(frozen=True)
 class HeaderNode:
     text: str
@@ -182,6 +537,12 @@ class HeaderNode:
         return [self] if self.is_leaf else [x for c in self.children for x in c.leaves()]
 
 
+def format_decimals(number_format: str) -> int:
+    """Decimal places an Excel number format shows ("#,##0.0" → 1, "#,##0" → 0)."""
+    m = re.search(r"\.([0#?]+)", number_format.split(";")[0])
+    return len(m.group(1)) if m else 0
+
+
 @dataclass(frozen=True)
 class FormColumn:
     ms: int
@@ -191,6 +552,14 @@ class FormColumn:
     kind: str                              # number | text
     width: float | None = None
     path: tuple[str, ...] = ()             # group texts above the leaf
+    number_format: str = DEFAULT_NUMBER_FORMAT
+    filter: Filter = MATCH_ALL             # compiled compute.filter
+    where: Filter | None = None            # compiled compute.where (count_cases)
+
+    @property
+    def decimal(self) -> bool:
+        """A column of decimal values (money, land): floats, printed with decimals."""
+        return self.kind == "number" and format_decimals(self.number_format) > 0
 
 
 @dataclass(frozen=True)
@@ -219,10 +588,11 @@ class FormDef:
     ms_label: str = "MS"
     total_label: str = "Tổng cộng"
     semantics: str = ""
-    filters: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    filters: dict[str, Filter] = field(default_factory=dict)
     cases: dict[str, Any] = field(default_factory=dict)
     total_is_sum_of_rows: bool = True
     path: str | None = None
+    population: Filter | None = None       # None: `date_column` within the window
 
     @property
     def header_depth(self) -> int:
@@ -240,6 +610,10 @@ class FormDef:
     def text_columns(self) -> list[int]:
         return [c.ms for c in self.columns if c.kind == "text"]
 
+    @property
+    def decimal_columns(self) -> list[int]:
+        return [c.ms for c in self.columns if c.decimal]
+
     def column(self, ms: int) -> FormColumn:
         for c in self.columns:
             if c.ms == ms:
@@ -248,6 +622,48 @@ class FormDef:
 
     def format_date_line(self, start, end) -> str:
         return self.date_line.format(start=start, end=end)
+
+    @property
+    def population_filter(self) -> Filter:
+        """The population as a filter (the default: `date_column` within the window)."""
+        return self.population if self.population is not None else Condition(self.date_column, "within",
+                                                                             WINDOW_BOUNDS)
+
+    @property
+    def window_columns(self) -> list[int]:
+        """Columns whose filter or `where` refers to the report window: computing them
+        needs the period."""
+        return [c.ms for c in self.columns if c.kind == "number" and "sum_of" not in c.compute
+                and (window_relative(c.filter, self.filters)
+                     or (c.where is not None and window_relative(c.where, self.filters)))]
+
+    @property
+    def needs_period(self) -> bool:
+        """Whether :func:`compute` needs the period: the form has window-relative
+        columns, or declares a window-relative `population` (then only the period lets
+        compute verify that the records given are that population — e.g. 02/TCD counts
+        the petitions received at reception, and a caller that only cut the window would
+        otherwise get every channel counted)."""
+        return bool(self.window_columns) or (self.population is not None
+                                             and window_relative(self.population, self.filters))
+
+    def population_mask(self, records: pd.DataFrame, period: Any) -> pd.Series:
+        """Boolean Series on `records`' index: the records of the population."""
+        window = as_window(period)
+        if window is None and window_relative(self.population_filter, self.filters):
+            raise PeriodRequiredError(f"form {self.code} ({self.version}): its population depends on the "
+                                      "report window; give the period")
+        ctx = FilterContext(records.reset_index(drop=True), self.filters, window, f"form {self.code}")
+        return pd.Series(ctx.mask(self.population_filter).to_numpy(), index=records.index)
+
+    def select(self, records: pd.DataFrame, period: Any) -> pd.DataFrame:
+        """The records this form reads for `period` (a reports.periods.Period, or
+        anything with ``start``/``end``): those satisfying `population` (default:
+        `date_column` within the window). Same columns and index labels as `records`,
+        in the same order."""
+        if period is None:
+            raise PeriodRequiredError(f"form {self.code}: select() needs the period")
+        return records.loc[self.population_mask(records, period).to_numpy()]
 
 
 # ------------------------------------------------------------------ loading
@@ -260,7 +676,9 @@ _CASE_DEFAULTS = {
     "record_key": "reception_key",
 }
 _TEXT_MEASURES = {"note"}
+_COUNT_MEASURES = {"count_records", "count_distinct", "count_cases", "count_cases_first", "count_cases_repeat"}
 _CHECK_OPS = ("<=", ">=", "=")
+_PICKS = ("last", "first")
 
 
 def _parse_terms(expr: str, where: str) -> tuple[int, ...]:
@@ -298,7 +716,7 @@ def parse_check(text: str | dict[str, Any]) -> Check:
 
 
 def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn],
-                filters: dict[str, Any]) -> HeaderNode:
+                filters: dict[str, Filter]) -> HeaderNode:
     if not isinstance(raw, dict) or "text" not in raw:
         raise FormDefinitionError(f"header node without text under {' > '.join(path)!r}: {raw!r}")
     text = str(raw["text"])
@@ -316,6 +734,8 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
     compute = dict(raw.get("compute") or {})
     if not compute:
         raise FormDefinitionError(f"column {ms} ({text!r}) has no compute spec")
+    where_node: Filter | None = None
+    flt: Filter = MATCH_ALL
     if "sum_of" in compute:
         kind = "number"
     else:
@@ -325,11 +745,53 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
         kind = "text" if measure in _TEXT_MEASURES else "number"
         if measure in ("sum", "count_distinct") and not compute.get("column"):
             raise FormDefinitionError(f"column {ms}: measure {measure} needs `column`")
-        _resolve_filter(compute.get("filter"), filters, f"column {ms}")  # validates names
+        flt = compile_filter(compute.get("filter"), f"column {ms} filter")
+        _check_refs(flt, filters, f"column {ms}")
+        if "where" in compute:
+            if measure != "count_cases":
+                raise FormDefinitionError(f"column {ms}: `where` belongs to measure count_cases, not {measure}")
+            where_node = compile_filter(compute["where"], f"column {ms} where")
+            _check_refs(where_node, filters, f"column {ms}")
+        if compute.get("pick", "last") not in _PICKS:
+            raise FormDefinitionError(f"column {ms}: `pick` is one of {_PICKS}")
+    fmt = raw.get("number_format")
+    if fmt is not None and kind != "number":
+        raise FormDefinitionError(f"column {ms}: a text column has no number_format")
+    if fmt is not None and format_decimals(str(fmt)) > 0 and compute.get("measure") in _COUNT_MEASURES:
+        raise FormDefinitionError(f"column {ms}: a count is an integer; {fmt!r} shows decimals")
     width = raw.get("width")
     out.append(FormColumn(ms, text, str(raw.get("ms_text", ms)), compute, kind,
-                          float(width) if width is not None else None, path))
+                          float(width) if width is not None else None, path,
+                          str(fmt) if fmt is not None else DEFAULT_NUMBER_FORMAT, flt, where_node))
+    # A sum_of column without a format of its own takes its parts' (_settle_sum_of_formats).
     return HeaderNode(text, ms, ())
+
+
+def _with_format(col: FormColumn, fmt: str | None) -> FormColumn:
+    return FormColumn(col.ms, col.text, col.ms_text, col.compute, col.kind, col.width, col.path,
+                      fmt or DEFAULT_NUMBER_FORMAT, col.filter, col.where)
+
+
+def _settle_sum_of_formats(columns: list[FormColumn], explicit: set[int]) -> list[FormColumn]:
+    """A sum_of column is decimal when one of its parts is: without a format of its own
+    it takes the first decimal part's format; an integer format over decimal parts
+    would print a rounded figure, so it is refused."""
+    by_ms = {c.ms: c for c in columns}
+    for c in _topo_order(columns):
+        if "sum_of" not in c.compute:
+            continue
+        parts = [by_ms[int(d)] for d in c.compute["sum_of"]]
+        decimal_parts = [p for p in parts if p.decimal]
+        if not decimal_parts:
+            continue
+        if c.ms in explicit:
+            if not c.decimal:
+                raise FormDefinitionError(f"column {c.ms}: adds decimal columns "
+                                          f"{[p.ms for p in decimal_parts]} but its number_format "
+                                          f"{c.number_format!r} shows no decimals")
+            continue
+        by_ms[c.ms] = _with_format(c, decimal_parts[0].number_format)
+    return [by_ms[c.ms] for c in columns]
 
 
 def _topo_order(columns: Iterable[FormColumn]) -> list[FormColumn]:
@@ -370,7 +832,17 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
     for key in ("form", "version", "title", "header"):
         if key not in raw:
             raise FormDefinitionError(f"form definition lacks `{key}`")
-    filters = {str(k): _normalise_filter_map(v, f"filter {k}") for k, v in (raw.get("filters") or {}).items()}
+    raw_filters = raw.get("filters") or {}
+    if not isinstance(raw_filters, Mapping):
+        raise FormDefinitionError("`filters` maps names to filters")
+    filters = {str(k): compile_filter(v, f"filter {k}") for k, v in raw_filters.items()}
+    for name, node in filters.items():
+        _check_refs(node, filters, f"filter {name}")
+    _check_filter_cycles(filters)
+    population = None
+    if raw.get("population") is not None:
+        population = compile_filter(raw["population"], "population")
+        _check_refs(population, filters, "population")
     columns: list[FormColumn] = []
     header = tuple(_build_node(n, (), columns, filters) for n in raw["header"])
     ms = [c.ms for c in columns]
@@ -384,6 +856,8 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
             if int(dep) not in numeric:
                 raise FormDefinitionError(f"column {c.ms}: sum_of refers to {dep}, not a numeric column")
     _topo_order(columns)  # raises on cycles
+    explicit_formats = {int(n["ms"]) for n in _leaves_raw(raw["header"]) if "number_format" in n}
+    columns = _settle_sum_of_formats(columns, explicit_formats)
     checks = tuple(parse_check(t if isinstance(t, dict) else str(t)) for t in raw.get("checks") or [])
     for chk in checks:
         for side in chk.sides:
@@ -406,56 +880,36 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
         semantics=str(raw.get("semantics") or "").strip(),
         filters=filters, cases=cases,
         total_is_sum_of_rows=bool(raw.get("total_is_sum_of_rows", True)),
-        path=path,
+        path=path, population=population,
     )
 
 
+def _leaves_raw(nodes: list) -> Iterable[dict]:
+    for n in nodes or []:
+        if isinstance(n, dict) and "children" in n:
+            yield from _leaves_raw(n["children"])
+        elif isinstance(n, dict) and "ms" in n:
+            yield n
+
+
 # ------------------------------------------------------------------ computing
-
-def _normalise_filter_map(value: Any, where: str) -> dict[str, list[Any]]:
-    if not isinstance(value, dict):
-        raise FormDefinitionError(f"{where}: a filter maps columns to values, got {value!r}")
-    return {str(k): (list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in value.items()}
-
-
-def _resolve_filter(spec: Any, filters: dict[str, dict[str, list[Any]]], where: str) -> list[dict[str, list[Any]]]:
-    """A filter spec as a list of column→values mappings that must all hold."""
-    if spec is None:
-        return []
-    items = spec if isinstance(spec, list) else [spec]
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            if item not in filters:
-                raise FormDefinitionError(f"{where}: unknown filter {item!r}")
-            out.append(filters[item])
-        else:
-            out.append(_normalise_filter_map(item, where))
-    return out
-
-
-def _mask(df: pd.DataFrame, conditions: list[dict[str, list[Any]]]) -> pd.Series:
-    mask = pd.Series(True, index=df.index)
-    for cond in conditions:
-        for col, values in cond.items():
-            if col not in df.columns:
-                raise KeyError(f"records lack column {col!r} needed by a filter")
-            # NULLs never match: a record of unknown mode is not put in any group.
-            mask &= df[col].isin(values).fillna(False).astype(bool)
-    return mask
-
 
 def _per_row(values: pd.Series, rows: pd.Series, agg: str) -> pd.Series:
     return values.groupby(rows, sort=False, observed=True).agg(agg)
 
 
-def _m_count_records(df: pd.DataFrame, spec: dict, form: FormDef) -> pd.Series:
+def _m_count_records(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
     return df.groupby("row_id", sort=False, observed=True).size()
 
 
-def _m_sum(df: pd.DataFrame, spec: dict, form: FormDef) -> pd.Series:
-    col = spec["column"]
-    return _per_row(pd.to_numeric(df[col]).fillna(0), df["row_id"], "sum")
+def _numeric(df: pd.DataFrame, name: str) -> pd.Series:
+    if name not in df.columns:
+        raise KeyError(f"records lack column {name!r}")
+    return pd.to_numeric(df[name]).astype("float64").fillna(0.0)
+
+
+def _m_sum(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
+    return _per_row(_numeric(df, col.compute["column"]), df["row_id"], "sum")
 
 
 _NULL_TOKEN = "\x00record:"
@@ -479,50 +933,90 @@ def _null_as_own(values: pd.Series, df: pd.DataFrame, key_col: str | None,
     return vals
 
 
-def _m_count_distinct(df: pd.DataFrame, spec: dict, form: FormDef) -> pd.Series:
-    col = spec["column"]
-    values = df[col]
+def _m_count_distinct(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
+    spec = col.compute
+    values = df[spec["column"]]
     if spec.get("nulls", "ignore") == "each":
         values = _null_as_own(values, df, form.cases.get("record_key"))
     return _per_row(values, df["row_id"], "nunique")
+
+
+def _ordered(df: pd.DataFrame, form: FormDef, work: pd.DataFrame) -> pd.DataFrame:
+    """`work` (same index as `df`) sorted by the form's case order, stably."""
+    c = form.cases
+    order = [o for o in c["order_by"] if o in df.columns]
+    if len(order) != len(c["order_by"]):
+        missing = sorted(set(c["order_by"]) - set(order))
+        raise KeyError(f"records lack ordering column(s) {missing}")
+    for i, o in enumerate(order):
+        work[f"_o{i}"] = df[o]
+    # Stable sort: equal keys keep input order, so the result never depends on chance.
+    return work.sort_values([f"_o{i}" for i in range(len(order))], kind="mergesort")
 
 
 def _first_visit_flags(df: pd.DataFrame, form: FormDef) -> pd.DataFrame:
     """One line per (row, case) of `df`: its earliest record, and whether that record is
     a first visit."""
     c = form.cases
-    order = [o for o in c["order_by"] if o in df.columns]
-    if len(order) != len(c["order_by"]):
-        missing = sorted(set(c["order_by"]) - set(order))
-        raise KeyError(f"records lack ordering column(s) {missing}")
     work = pd.DataFrame({
         "row_id": df["row_id"],
         "_case": _null_as_own(df[c["case_column"]], df, c.get("record_key")),
         "_first": df[c["visit_column"]].astype(object).eq(c["first_value"]).fillna(False).astype(bool),
     }, index=df.index)
-    for i, o in enumerate(order):
-        work[f"_o{i}"] = df[o]
-    # Stable sort: equal keys keep input order, so the result never depends on chance.
-    work = work.sort_values([f"_o{i}" for i in range(len(order))], kind="mergesort")
-    return work.drop_duplicates(["row_id", "_case"], keep="first")
+    return _ordered(df, form, work).drop_duplicates(["row_id", "_case"], keep="first")
 
 
-def _m_count_cases_first(df: pd.DataFrame, spec: dict, form: FormDef) -> pd.Series:
+def _representatives(df: pd.DataFrame, form: FormDef, pick: str) -> pd.DataFrame:
+    """One line per (row, case) of `df`: ``row_id``, ``_case`` and ``_rep``, the index
+    label of the case's representative record (its earliest or latest in `df`)."""
+    c = form.cases
+    if c["case_column"] not in df.columns:
+        raise KeyError(f"records lack the case column {c['case_column']!r}")
+    work = pd.DataFrame({
+        "row_id": df["row_id"],
+        "_case": _null_as_own(df[c["case_column"]], df, c.get("record_key")),
+        "_rep": df.index,
+    }, index=df.index)
+    return _ordered(df, form, work).drop_duplicates(["row_id", "_case"], keep="first" if pick == "first" else "last")
+
+
+def _counted_cases(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.DataFrame:
+    """The representatives of `df` (a column's set) with ``_counted``: whether the
+    case is counted in column `col` (its representative satisfies `where`)."""
+    reps = _representatives(df, form, col.compute.get("pick", "last"))
+    if col.where is None:
+        reps["_counted"] = True
+    else:
+        ok = ctx.mask(col.where)
+        reps["_counted"] = ok.reindex(reps["_rep"]).to_numpy().astype(bool)
+    return reps
+
+
+def _m_count_cases(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
+    reps = _counted_cases(df, col, form, ctx)
+    return _per_row(reps["_counted"].astype("int64"), reps["row_id"], "sum")
+
+
+def _m_count_cases_first(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
     w = _first_visit_flags(df, form)
     return _per_row(w["_first"].astype(int), w["row_id"], "sum")
 
 
-def _m_count_cases_repeat(df: pd.DataFrame, spec: dict, form: FormDef) -> pd.Series:
+def _m_count_cases_repeat(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
     w = _first_visit_flags(df, form)
     return _per_row((~w["_first"]).astype(int), w["row_id"], "sum")
 
 
-# name -> function(filtered records, compute spec, form) -> Series indexed by row_id.
-# Later forms add measures here (generic ones), never form-specific branches.
-MEASURES: dict[str, Callable[[pd.DataFrame, dict, FormDef], pd.Series]] = {
+# name -> function(filtered records, column, form, filter context) -> Series indexed by
+# row_id. The filter context evaluates filters (e.g. a column's `where`) on the whole
+# frame of the report's records, for the report's window. Later forms add measures
+# here (generic ones), never form-specific branches, with a lineage rule in
+# CONTRIBUTIONS.
+MEASURES: dict[str, Callable[[pd.DataFrame, FormColumn, FormDef, FilterContext], pd.Series]] = {
     "count_records": _m_count_records,
     "sum": _m_sum,
     "count_distinct": _m_count_distinct,
+    "count_cases": _m_count_cases,
     "count_cases_first": _m_count_cases_first,
     "count_cases_repeat": _m_count_cases_repeat,
 }
@@ -542,12 +1036,12 @@ def _complete_rows(form: FormDef, rows: list[ReportRow]) -> list[ReportRow]:
     return list(rows)
 
 
-def _placed(receptions: pd.DataFrame, data_ids: list[str]) -> pd.DataFrame:
-    """`receptions` with a positional index and a str ``row_id`` naming a data row;
+def _placed(records: pd.DataFrame, data_ids: list[str]) -> pd.DataFrame:
+    """`records` with a positional index and a str ``row_id`` naming a data row;
     records of no data row are an error (dropping them would falsify the report)."""
-    if "row_id" not in receptions.columns:
-        raise KeyError("receptions need a `row_id` column (see build_rows_for_city)")
-    df = receptions.reset_index(drop=True)
+    if "row_id" not in records.columns:
+        raise KeyError("records need a `row_id` column (see build_rows_for_city)")
+    df = records.reset_index(drop=True)
     stray = df["row_id"].isna() | ~df["row_id"].isin(data_ids)
     if stray.any():
         sample = sorted({str(x) for x in df.loc[stray, "row_id"].head(20)})
@@ -568,27 +1062,68 @@ def _checked_status(rows: list[ReportRow], row_status: Mapping[str, RowStatus] |
     return status
 
 
-def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow],
-            row_status: Mapping[str, RowStatus] | None = None) -> pd.DataFrame:
+def _context(form: FormDef, df: pd.DataFrame, period: Any, what: str) -> FilterContext:
+    """The filter context of a report's records; checks the period is there when the
+    form needs it and that every record is in the form's population for it."""
+    window = as_window(period)
+    name = f"form {form.code} ({form.version})"
+    if window is None and form.needs_period:
+        cols = form.window_columns
+        why = (f"columns {cols} are counted relative to the report window (e.g. kỳ trước chuyển sang, "
+               "state at the end)" if cols else "its population is defined for a window "
+               "(FormDef.select(records, period))")
+        raise PeriodRequiredError(f"{name}: {why}; call {what}(..., period=...) with the report's period")
+    ctx = FilterContext(df, form.filters, window, name)
+    if window is not None and len(df):
+        inside = ctx.mask(form.population_filter)
+        if not inside.all():
+            raise ValueError(f"{int((~inside).sum())} record(s) are not in the population of {name} for "
+                             f"{window.start}..{window.end}; select the records with FormDef.select(records, "
+                             "period) before placing them in rows")
+    return ctx
+
+
+def _as_column_values(result: pd.Series, col: FormColumn, data_ids: list[str]) -> pd.Series:
+    v = result.reindex(data_ids, fill_value=0).fillna(0).astype("float64")
+    if col.decimal:
+        return v.round(ROUND_DIGITS)
+    fractional = (v - v.round()).abs() > TOLERANCE
+    if fractional.any():
+        rid = list(v.index[fractional])[0]
+        raise ValueError(f"column {col.ms} ({col.text}) is an integer column but its value for row {rid} "
+                         f"is {v[rid]!r}; give the column a decimal number_format (e.g. \"#,##0.0\")")
+    return v.round().astype("int64")
+
+
+def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
+            row_status: Mapping[str, RowStatus] | None = None, period: Any = None) -> pd.DataFrame:
     """The report table: one line per row (in `rows` order, total last), indexed by
     row_id, with columns ``label``, ``kind`` and then one column per MS number (int
-    values for number columns, str for text columns).
+    values for integer columns, float for decimal columns, str for text columns).
 
-    `receptions` are the records of the report (already restricted to the window) with
-    a ``row_id`` column naming the row each belongs to. A record whose row_id is not a
-    data row is an error: silently dropping records would falsify the report.
+    `records` are the form's population for the window — ``form.select(records,
+    period)`` — with a ``row_id`` column naming the row each belongs to. A record whose
+    row_id is not a data row is an error: silently dropping records would falsify the
+    report.
+
+    `period` (a reports.periods.Period, anything with ``start``/``end``, or a pair of
+    dates): required by forms with window-relative columns (PeriodRequiredError
+    otherwise); when given, every record must be in the form's population for it
+    (ValueError otherwise). Forms without window-relative columns (01/TCD) work
+    without it, on records the caller restricted to the window.
 
     `row_status` (row_id → :class:`RowStatus`, rows absent are complete): a row that
     did not report must have no records (ValueError otherwise: the caller's
     completeness and its data contradict each other); its number cells are ``pd.NA``
-    (number columns become ``Int64``) and its note starts with "Chưa báo cáo". The
-    total is the sum of the rows that reported.
+    (number columns become ``Int64`` / ``Float64``) and its note starts with "Chưa báo
+    cáo". The total is the sum of the rows that reported.
     """
     rows = _complete_rows(form, rows)
     data_rows = [r for r in rows if r.kind != "total"]
     data_ids = [r.row_id for r in data_rows]
     status = _checked_status(rows, row_status)
-    df = _placed(receptions, data_ids)
+    df = _placed(records, data_ids)
+    ctx = _context(form, df, period, "compute")
     not_reported = [rid for rid in data_ids if rid in status and not status[rid].reported]
     if not_reported:
         clash = df["row_id"].isin(not_reported)
@@ -605,25 +1140,25 @@ def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow],
     for col in _topo_order(form.columns):
         spec = col.compute
         if "sum_of" in spec:
-            s = pd.Series(0, index=data_ids, dtype="int64")
+            s = pd.Series(0.0, index=data_ids)
             for dep in spec["sum_of"]:
                 s = s + values[int(dep)]
-            values[col.ms] = s
+            values[col.ms] = s.round(ROUND_DIGITS) if col.decimal else s.astype("int64")
             continue
         measure = spec["measure"]
         if measure == "note":
             values[col.ms] = pd.Series([note_of(r) for r in data_rows], index=data_ids, dtype=object)
             continue
-        sub = df[_mask(df, _resolve_filter(spec.get("filter"), form.filters, f"column {col.ms}"))]
-        result = MEASURES[measure](sub, spec, form) if len(sub) else pd.Series(dtype="int64")
-        values[col.ms] = result.reindex(data_ids, fill_value=0).fillna(0).astype("int64")
+        sub = df[ctx.mask(col.filter)]
+        result = MEASURES[measure](sub, col, form, ctx) if len(sub) else pd.Series(dtype="float64")
+        values[col.ms] = _as_column_values(result, col, data_ids)
 
     table = pd.DataFrame({ms: values[ms] for ms in form.ms_numbers}, index=data_ids)
-    number_dtype = "int64"
+    dtypes = {c.ms: ("float64" if c.decimal else "int64") for c in form.columns if c.kind == "number"}
     if not_reported:
-        number_dtype = "Int64"
-        for ms in form.number_columns:
-            table[ms] = table[ms].astype("Int64")
+        dtypes = {ms: ("Float64" if t == "float64" else "Int64") for ms, t in dtypes.items()}
+        for ms, t in dtypes.items():
+            table[ms] = table[ms].astype(t)
             table.loc[not_reported, ms] = pd.NA
     total_row = rows[-1]
     units_missing = sum(st.units_missing for rid, st in status.items() if st.units_missing)
@@ -633,10 +1168,15 @@ def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow],
         # The forms are additive: the total row is the sum of the rows, never a
         # recount over the union of records (which would hide cross-unit duplicates).
         # Rows that did not report add nothing (their cells are empty, not zero).
-        total[c.ms] = int(table[c.ms].sum()) if c.kind == "number" else total_note
+        if c.kind != "number":
+            total[c.ms] = total_note
+        elif c.decimal:
+            total[c.ms] = round(float(table[c.ms].sum()), ROUND_DIGITS)
+        else:
+            total[c.ms] = int(table[c.ms].sum())
     table.loc[total_row.row_id] = pd.Series(total, dtype=object)
     for c in form.columns:
-        table[c.ms] = table[c.ms].astype(number_dtype) if c.kind == "number" else table[c.ms].astype(object)
+        table[c.ms] = table[c.ms].astype(dtypes[c.ms]) if c.kind == "number" else table[c.ms].astype(object)
     table.insert(0, "kind", [r.kind for r in rows])
     table.insert(0, "label", [r.label for r in rows])
     table.index.name = "row_id"
@@ -646,7 +1186,7 @@ def compute(form: FormDef, receptions: pd.DataFrame, rows: list[ReportRow],
 # ------------------------------------------------------------------ lineage
 
 ADDITIVE_MEASURES = ("count_records", "sum")
-KEY_MEASURES = ("count_distinct", "count_cases_first", "count_cases_repeat")
+KEY_MEASURES = ("count_distinct", "count_cases", "count_cases_first", "count_cases_repeat")
 
 
 def contribution_column(ms: int) -> str:
@@ -688,18 +1228,21 @@ def _check_prefix(values: pd.Series, where: str) -> None:
                          "with the marker of a record without a key")
 
 
-def _c_count_records(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+def _c_count_records(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef,
+                     ctx: FilterContext) -> pd.Series:
     return mask.astype("int64")
 
 
-def _c_sum(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
-    v = pd.to_numeric(df[spec["column"]]).fillna(0).where(mask, 0)
-    if v.dtype.kind == "f" and (v == v.round()).all():
-        v = v.astype("int64")
-    return v.astype("int64") if v.dtype.kind in "iub" else v
+def _c_sum(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
+    v = _numeric(df, col.compute["column"]).where(mask, 0.0)
+    if not col.decimal and (v == v.round()).all():
+        return v.astype("int64")
+    return v
 
 
-def _c_count_distinct(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+def _c_count_distinct(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef,
+                      ctx: FilterContext) -> pd.Series:
+    spec = col.compute
     sub = df[mask]
     values = sub[spec["column"]]
     _check_prefix(values, f"column {spec['column']}")
@@ -708,17 +1251,25 @@ def _c_count_distinct(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormD
     return values.astype(object).reindex(df.index)
 
 
+def _case_keys_shown(sub: pd.DataFrame, form: FormDef) -> tuple[pd.Series, pd.Series]:
+    """(token, shown) case keys of `sub`: the token as the measures group by, and the
+    key as the lineage file shows it."""
+    c = form.cases
+    _check_prefix(sub[c["case_column"]], f"column {c['case_column']}")
+    token = _null_as_own(sub[c["case_column"]], sub, c.get("record_key"))
+    shown = _null_as_own(sub[c["case_column"]], sub, c.get("record_key"), NULL_KEY_PREFIX)
+    return token, shown
+
+
 def _c_cases(first: bool):
-    def contrib(df: pd.DataFrame, mask: pd.Series, spec: dict, form: FormDef) -> pd.Series:
+    def contrib(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef,
+                ctx: FilterContext) -> pd.Series:
         out = pd.Series(None, index=df.index, dtype=object)
         sub = df[mask]
         if not len(sub):
             return out
-        c = form.cases
-        _check_prefix(sub[c["case_column"]], f"column {c['case_column']}")
+        token, shown = _case_keys_shown(sub, form)
         flags = _first_visit_flags(sub, form)            # one line per (row, case)
-        token = _null_as_own(sub[c["case_column"]], sub, c.get("record_key"))
-        shown = _null_as_own(sub[c["case_column"]], sub, c.get("record_key"), NULL_KEY_PREFIX)
         key = pd.MultiIndex.from_arrays([sub["row_id"], token])
         is_first = pd.Series(flags["_first"].to_numpy(),
                              index=pd.MultiIndex.from_arrays([flags["row_id"], flags["_case"]]))
@@ -729,22 +1280,40 @@ def _c_cases(first: bool):
     return contrib
 
 
-# name -> function(records, filter mask, compute spec, form) -> Series on the records'
-# index: the addend (additive measures) or the key (distinct measures) of each record.
-CONTRIBUTIONS: dict[str, Callable[[pd.DataFrame, pd.Series, dict, FormDef], pd.Series]] = {
+def _c_count_cases(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef,
+                   ctx: FilterContext) -> pd.Series:
+    out = pd.Series(None, index=df.index, dtype=object)
+    sub = df[mask]
+    if not len(sub):
+        return out
+    token, shown = _case_keys_shown(sub, form)
+    reps = _counted_cases(sub, col, form, ctx)
+    by_case = pd.Series(reps["_counted"].to_numpy(),
+                        index=pd.MultiIndex.from_arrays([reps["row_id"], reps["_case"]]))
+    counted = by_case.reindex(pd.MultiIndex.from_arrays([sub["row_id"], token])).to_numpy().astype(bool)
+    out.loc[sub.index[counted]] = shown[counted].to_numpy()
+    return out
+
+
+# name -> function(records, filter mask, column, form, filter context) -> Series on the
+# records' index: the addend (additive measures) or the key (distinct measures) of
+# each record.
+CONTRIBUTIONS: dict[str, Callable[[pd.DataFrame, pd.Series, FormColumn, FormDef, FilterContext], pd.Series]] = {
     "count_records": _c_count_records,
     "sum": _c_sum,
     "count_distinct": _c_count_distinct,
+    "count_cases": _c_count_cases,
     "count_cases_first": _c_cases(True),
     "count_cases_repeat": _c_cases(False),
 }
 
 
-def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow]) -> pd.DataFrame:
+def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
+                  period: Any = None) -> pd.DataFrame:
     """What each record contributes to each number column computed from records.
 
-    One line per record of `records` (same index, same order; `records` as given to
-    :func:`compute`, with ``row_id``), a ``row_id`` column and one column
+    One line per record of `records` (same index, same order; `records` and `period`
+    as given to :func:`compute`, with ``row_id``), a ``row_id`` column and one column
     ``c<ms>`` (:func:`contribution_column`) per number column that is not a
     ``sum_of`` (see the module docstring for what each holds and
     :func:`source_columns` for ``sum_of`` columns). For every data row and column:
@@ -754,41 +1323,55 @@ def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow]) -
     rows = _complete_rows(form, rows)
     data_ids = [r.row_id for r in rows if r.kind != "total"]
     df = _placed(records, data_ids)
+    ctx = _context(form, df, period, "contributions")
     out = pd.DataFrame({"row_id": df["row_id"]}, index=df.index)
     for col in form.columns:
         if col.kind != "number" or "sum_of" in col.compute:
             continue
-        spec = col.compute
-        measure = spec["measure"]
+        measure = col.compute["measure"]
         if measure not in CONTRIBUTIONS:
             raise NotImplementedError(f"column {col.ms}: measure {measure!r} has no lineage rule")
-        mask = _mask(df, _resolve_filter(spec.get("filter"), form.filters, f"column {col.ms}"))
-        out[contribution_column(col.ms)] = CONTRIBUTIONS[measure](df, mask, spec, form)
+        mask = ctx.mask(col.filter)
+        out[contribution_column(col.ms)] = CONTRIBUTIONS[measure](df, mask, col, form, ctx)
     out.index = records.index
     return out
 
 
 def accounted_values(form: FormDef, contrib: pd.DataFrame, row_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """The table the contributions account for: one line per row_id (those given, or
-    those in `contrib`), one column per number MS; the value each cell must have."""
+    those in `contrib`), one column per number MS; the value each cell must have
+    (int64, or float64 for decimal columns)."""
     ids = list(row_ids) if row_ids is not None else sorted(contrib["row_id"].unique())
     g = contrib.groupby("row_id", sort=False)
     leaf: dict[int, pd.Series] = {}
     for ms in form.number_columns:
         kind = lineage_kind(form, ms)
         if kind == "additive":
-            leaf[ms] = g[contribution_column(ms)].sum().reindex(ids, fill_value=0)
+            leaf[ms] = g[contribution_column(ms)].sum().reindex(ids, fill_value=0).astype("float64")
         elif kind == "distinct":
-            leaf[ms] = g[contribution_column(ms)].nunique().reindex(ids, fill_value=0)
-    out = {ms: sum((leaf[m] for m in source_columns(form, ms)), pd.Series(0, index=ids))
-           for ms in form.number_columns}
-    return pd.DataFrame(out, index=ids).astype("int64")
+            leaf[ms] = g[contribution_column(ms)].nunique().reindex(ids, fill_value=0).astype("float64")
+    out = {}
+    for ms in form.number_columns:
+        s = sum((leaf[m] for m in source_columns(form, ms)), pd.Series(0.0, index=ids))
+        out[ms] = s.round(ROUND_DIGITS) if form.column(ms).decimal else s.round().astype("int64")
+    return pd.DataFrame(out, index=ids)
+
+
+def _num_text(value: Any) -> str:
+    """A number as a violation message shows it: integers without decimals."""
+    v = float(value)
+    return str(int(round(v))) if abs(v - round(v)) <= TOLERANCE else f"{v:.{ROUND_DIGITS}g}"
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(float(a) - float(b)) <= TOLERANCE
 
 
 def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFrame) -> list[str]:
     """Cells of `table` (from :func:`compute`) that `contrib` (from
-    :func:`contributions` on the same records) does not account for exactly, as
-    sentences; the total row is checked against all rows. Empty list = consistent."""
+    :func:`contributions` on the same records) does not account for exactly (decimal
+    cells: within :data:`TOLERANCE`), as sentences; the total row is checked against
+    all rows. Empty list = consistent."""
     is_total = table["kind"].eq("total")
     data_ids = [str(i) for i in table.index[~is_total]]
     acc = accounted_values(form, contrib, data_ids)
@@ -796,14 +1379,13 @@ def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFram
     for ms in form.number_columns:
         for rid in data_ids:
             cell = table.at[rid, ms]
-            want = None if pd.isna(cell) else int(cell)
-            got = int(acc.at[rid, ms])
-            if (want is None and got != 0) or (want is not None and want != got):
-                out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {got}")
+            got = acc.at[rid, ms]
+            if (pd.isna(cell) and got != 0) or (not pd.isna(cell) and not _close(cell, got)):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {_num_text(got)}")
         for rid in table.index[is_total]:
-            got = int(acc[ms].sum())
-            if int(table.at[rid, ms]) != got:
-                out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {got}")
+            got = acc[ms].sum()
+            if not _close(table.at[rid, ms], got):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(got)}")
     return out
 
 
@@ -830,9 +1412,11 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     """Every violation of the form's checks in `table` (as made by :func:`compute`),
     as readable sentences; an empty list means the table may be delivered.
 
-    Rows that did not report (every number cell empty) are not checked, and the total
-    must be the sum of the rows that reported. With `row_status`, the empty rows must
-    be exactly those it marks ``reported=False``.
+    Integer columns must hold non-negative integers, decimal columns non-negative
+    numbers; sides of a check are compared within :data:`TOLERANCE`. Rows that did not
+    report (every number cell empty) are not checked, and the total must be the sum of
+    the rows that reported. With `row_status`, the empty rows must be exactly those it
+    marks ``reported=False``.
     """
     missing = [ms for ms in form.ms_numbers if ms not in table.columns]
     if missing:
@@ -850,22 +1434,28 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     nums = {}
     for ms in form.number_columns:
         col = pd.to_numeric(table[ms], errors="coerce").astype("float64")
-        bad = (col.isna() | (col < 0) | (col != col.round())) & reported
+        if form.column(ms).decimal:
+            bad = (col.isna() | ~np.isfinite(col.fillna(0)) | (col < -TOLERANCE)) & reported
+            what = "không phải số không âm"
+        else:
+            bad = (col.isna() | (col < 0) | (col != col.round())) & reported
+            what = "không phải số nguyên không âm"
         for rid in table.index[bad]:
-            out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} không phải số nguyên không âm")
+            out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} {what}")
         nums[ms] = col.fillna(0)
     if out:
         return out
     for chk in form.checks:
-        sums = [sum((nums[m] for m in side), pd.Series(0, index=table.index)) for side in chk.sides]
+        sums = [sum((nums[m] for m in side), pd.Series(0.0, index=table.index)) for side in chk.sides]
         for i, op in enumerate(chk.ops):
             left, right = sums[i], sums[i + 1]
-            ok = left.eq(right) if op == "=" else (left.le(right) if op == "<=" else left.ge(right))
+            diff = left - right
+            ok = (diff.abs() <= TOLERANCE) if op == "=" else (diff <= TOLERANCE if op == "<=" else diff >= -TOLERANCE)
             for rid in table.index[~ok & reported]:
                 lt = "+".join(map(str, chk.sides[i]))
                 rt = "+".join(map(str, chk.sides[i + 1]))
                 out.append(f"{_row_name(table, rid)}: vi phạm «{chk.text}» — cột {lt} = "
-                           f"{int(left[rid])}, cột {rt} = {int(right[rid])}"
+                           f"{_num_text(left[rid])}, cột {rt} = {_num_text(right[rid])}"
                            + (f" ({chk.instruction})" if chk.instruction else ""))
     if form.total_is_sum_of_rows:
         if "kind" not in table.columns:
@@ -875,10 +1465,10 @@ def check_identities(form: FormDef, table: pd.DataFrame,
             return out + [f"bảng phải có đúng một dòng tổng cộng (có {int(is_total.sum())})"]
         rid = table.index[is_total][0]
         for ms in form.number_columns:
-            expected = int(nums[ms][~is_total & reported].sum())
-            if int(nums[ms][rid]) != expected:
-                out.append(f"{_row_name(table, rid)}: cột {ms} = {int(nums[ms][rid])} nhưng tổng "
-                           f"các dòng đơn vị = {expected}")
+            expected = float(nums[ms][~is_total & reported].sum())
+            if not _close(nums[ms][rid], expected):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng tổng "
+                           f"các dòng đơn vị = {_num_text(expected)}")
     return out
 
 

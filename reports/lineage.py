@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -39,8 +40,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from reports.formdef import (FormDef, ReportRow, contribution_column, lineage_kind, load_form,
-                             source_columns)
+from reports.formdef import (ROUND_DIGITS, TOLERANCE, FormDef, ReportRow, contribution_column, lineage_kind,
+                             load_form, source_columns)
 from reports.render import INFO_SHEET, _atomic_write
 
 LINEAGE_SUFFIX = ".nguon.csv"
@@ -124,7 +125,7 @@ def write_lineage(path: str | Path, records: pd.DataFrame, contributions: pd.Dat
 
     `records` are the records the report counted (with ``row_id`` and the lineage
     columns they have; source_file/source_row may be absent: written empty);
-    `contributions` is ``reports.formdef.contributions(form, records, rows)``; with
+    `contributions` is ``reports.formdef.contributions(form, records, rows, period)``; with
     `rows`, each line also carries its row's unit code and label (what ``--row`` and
     the workbook lookup use).
     """
@@ -291,7 +292,10 @@ def _sources(sel: pd.DataFrame, form: FormDef, ms: int, label: str) -> pd.DataFr
                     bits.append(f"cột {m}: {v}")
             return "; ".join(bits)
         out["contributes"] = [describe(i) for i in out.index]
-    if float(accounted).is_integer():
+    # Decimal columns (money, land) are summed from the file's text: round as the
+    # calculator does, so the figure reads like the cell.
+    accounted = round(float(accounted), ROUND_DIGITS)
+    if accounted.is_integer():
         accounted = int(accounted)
     out = out.reset_index(drop=True)
     out.attrs.update({"accounted": accounted,
@@ -341,7 +345,7 @@ def summary_line(value: Any, sources: pd.DataFrame, form: FormDef) -> tuple[str,
         ok = acc == 0 and n == 0
         shown = "trống (chưa báo cáo)"
     else:
-        ok = isinstance(value, (int, float)) and value == acc
+        ok = isinstance(value, (int, float)) and abs(value - acc) <= TOLERANCE
         shown = str(value)
     return f"Ô cột {ms}, dòng «{a['label']}»: {shown} {'=' if ok else '≠'} {what}", ok
 
@@ -355,7 +359,8 @@ def format_table(sources: pd.DataFrame) -> str:
         return "(không có bản ghi nguồn)"
     header = [DISPLAY.get(c, c) for c in cols]
     body = [["" if pd.isna(v) else str(v) for v in row] for row in sources[cols].itertuples(index=False)]
-    numeric = [all(x == "" or x.lstrip("-").isdigit() for x in (r[j] for r in body)) for j in range(len(cols))]
+    numeric = [all(x == "" or re.fullmatch(r"-?\d+(\.\d+)?", x) for x in (r[j] for r in body))
+               for j in range(len(cols))]
     widths = [max(len(header[j]), *(len(r[j]) for r in body)) for j in range(len(cols))]
 
     def line(values: list[str]) -> str:

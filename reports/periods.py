@@ -173,3 +173,25 @@ def periods_ending_on(day: dt.date | str) -> list[Period]:
     kinds = tuple(_rules())  # every configured kind, not a fixed list
     hits = [p for p in _candidates(kinds, cutoff.year) if p.end == cutoff]
     return sorted(set(hits), key=lambda p: (p.end - p.start, kinds.index(p.kind)))
+
+
+def from_window(start: dt.date | str, end: dt.date | str) -> Period:
+    """The period whose window is exactly [start, end] (both inclusive): a periodic kind
+    when the rules give that window (quarter first, then 6/9 months, year), else a custom
+    range. Used to turn a scheduler's data interval into the reporting period."""
+    start, end = _as_date(start), _as_date(end)
+    kinds = tuple(_rules())
+    for p in _candidates(kinds, end.year):
+        if p.start == start and p.end == end:
+            return p
+    return custom(start, end)
+
+
+def from_data_interval(interval_start, interval_end, timezone: str = "Asia/Ho_Chi_Minh") -> Period:
+    """The reporting period of a scheduler data interval [start, end): local dates,
+    the end exclusive (the report runs on the 15th for the window ending on the 14th)."""
+    import pendulum  # noqa: PLC0415 - only schedulers call this
+
+    s = pendulum.instance(interval_start).in_timezone(timezone).date()
+    e = pendulum.instance(interval_end).in_timezone(timezone).date() - dt.timedelta(days=1)
+    return from_window(s, e)

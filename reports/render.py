@@ -8,7 +8,9 @@ an optional third sheet "Chất lượng dữ liệu" carries what the caller sa
 quality of the data behind the report (summary pairs and tables, see write_xlsx).
 
 A row whose units did not report (reports.formdef.RowStatus, reported=False) has
-empty number cells, never zeros; its note says "Chưa báo cáo".
+empty number cells, never zeros; its note says "Chưa báo cáo". Each number column is
+written with its definition's ``number_format`` ("#,##0" for counts; e.g. "#,##0.0"
+for money in triệu đồng and land in m²).
 
 Guarantees:
 - a table that breaks a check identity is refused (IdentityError) and nothing is
@@ -382,9 +384,10 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
         for i, c in enumerate(form.columns, start=2):
             v = line[c.ms]
             if c.kind == "number":
-                # A unit that did not report: the cell stays empty, never 0.
-                _put(ws, r, i, None if pd.isna(v) else int(v), font=_font(12, bold=bold), border=True,
-                     number_format=NUMBER_FORMAT,
+                # A unit that did not report: the cell stays empty, never 0. Decimal
+                # columns (money, land) keep their value and show the column's format.
+                _put(ws, r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
+                     font=_font(12, bold=bold), border=True, number_format=c.number_format,
                      align=Alignment(horizontal="center", vertical="center"))
             else:
                 _put(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=_font(11, bold=bold),

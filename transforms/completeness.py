@@ -532,6 +532,25 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def unit_reporting(completeness_df: pd.DataFrame, period: Period | None = None) -> pd.DataFrame:
+    """Per unit (index ``unit_key``) of the rows of `period` (all rows when None):
+    ``reported`` — one of its expected sources has something accepted (status not
+    chua_bao_cao / bi_tu_choi); ``partial`` — something is missing though (thieu);
+    ``kinds`` — how many sources it is expected to deliver. The building block of
+    every report's row status (reports.levels.row_status_for)."""
+    comp = completeness_df
+    if period is not None and "period_key" in comp.columns:
+        comp = comp[comp["period_key"] == period.key]
+    if comp.empty:
+        return pd.DataFrame({"reported": pd.Series(dtype=bool), "partial": pd.Series(dtype=bool),
+                             "kinds": pd.Series(dtype="int64")}, index=pd.Index([], name="unit_key"))
+    status = comp["status"].astype(str)
+    g = pd.DataFrame({"unit_key": comp["unit_key"].astype(str).to_numpy(),
+                      "ok": (~status.isin(MISSING_STATUSES)).to_numpy(),
+                      "partial": (status == "thieu").to_numpy()}).groupby("unit_key")
+    return pd.DataFrame({"reported": g["ok"].any(), "partial": g["partial"].any(), "kinds": g.size()})
+
+
 def row_status(completeness_df: pd.DataFrame, units_df: pd.DataFrame, period: Period,
                province_code: str) -> dict[str, dict]:
     """Reporting state of each row of the city report (reports.city.build_rows_for_city).
@@ -548,11 +567,8 @@ def row_status(completeness_df: pd.DataFrame, units_df: pd.DataFrame, period: Pe
     empty = pd.DataFrame({"unit_key": pd.Series([], dtype=object),
                           "received_date": pd.Series([], dtype=object)})
     rows, _ = build_rows_for_city(province_code, period, empty, units_df)
-    comp = completeness_df
-    if "period_key" in comp.columns:
-        comp = comp[comp["period_key"] == period.key]
     # A unit is missing when none of its expected kinds has anything accepted.
-    per_unit = comp.groupby("unit_key")["status"].agg(lambda s: bool((~s.isin(MISSING_STATUSES)).any()))
+    per_unit = unit_reporting(completeness_df, period)["reported"]
 
     prov_key = f"province:{province_code}"
     prov = units_df[(units_df["unit_code"].astype(str) == str(province_code)) & (units_df["level"] == "tinh")]

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, String, Table,
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table,
                         Text, UniqueConstraint, Index)
 
 metadata = MetaData()
@@ -31,6 +31,19 @@ dim_unit = Table(
     Column("source", String(80), nullable=False),
 )
 Index("ix_dim_unit_code", dim_unit.c.unit_code)
+
+# Old → new units across the 2025 reform (vietnamadminunits converter data): where an
+# old commune went whole into one new commune (`whole`) or was split among several
+# (`split`, one row per new unit; `is_default` marks the unit the package assigns when
+# nothing finer is known). Remapped reports use it; records are never recoded in place.
+dim_unit_crosswalk = Table(
+    "dim_unit_crosswalk", metadata,
+    Column("old_unit_key", String(32), primary_key=True),
+    Column("new_unit_key", String(32), primary_key=True),
+    Column("relation", String(8), nullable=False),        # whole | split
+    Column("is_default", Boolean, nullable=False),
+    Column("source", String(80), nullable=False),
+)
 
 # ---------------------------------------------------------------- raw layer
 # raw_batch.status: ``loaded`` = landed, awaiting audit (the batch suite decides in
@@ -147,6 +160,27 @@ fact_petition = Table(
     Column("resolution_status", String(24)),              # chua_giai_quyet | dang_giai_quyet | da_giai_quyet
     Column("resolved_date", Date),
     Column("citizen_pseudonym", String(64)),
+    # Handling and resolution dates: a petition's state on any day is computed from
+    # these, so a period's figures do not move when later events arrive (docs/report-set.md).
+    Column("processed_date", Date),                       # ngày xử lý đơn; NULL = chưa xử lý
+    Column("accepted_date", Date),                        # ngày thụ lý giải quyết
+    Column("resolution_round", String(12)),               # KN lan_dau|lan_2|ban_an; TC lan_dau|tiep
+    # The decision (competent and resolved petitions only; 01/KQGQ, 03/KQGQ).
+    Column("outcome", String(16)),                        # dung|sai|dung_mot_phan|cong_nhan|huy_sua|rut_don|dinh_chi
+    Column("on_time", Boolean),                           # chấp hành thời hạn giải quyết
+    Column("recover_money", Float),                       # kiến nghị thu hồi: tiền (triệu đồng)
+    Column("recover_land", Float),                        # … đất (m²)
+    Column("return_org_money", Float),                    # trả lại cho tổ chức: tiền
+    Column("return_org_land", Float),
+    Column("return_person_money", Float),                 # trả lại cho cá nhân
+    Column("return_person_land", Float),
+    Column("orgs_restored", Integer),                     # số tổ chức được trả lại quyền lợi
+    Column("persons_restored", Integer),
+    Column("sanction_people", Integer),                   # kiến nghị xử lý hành chính: số người
+    Column("sanction_officials", Integer),                # … trong đó CBCCVC
+    Column("prosecuted_cases", Integer),                  # chuyển cơ quan điều tra: số vụ
+    Column("prosecuted_people", Integer),
+    Column("prosecuted_officials", Integer),
     *_lineage(),
 )
 

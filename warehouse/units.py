@@ -11,11 +11,20 @@ Two schemes, each valid for a span of dates:
 Commune codes are reused across the schemes (00004 was Phường Trúc Bạch and is now
 Phường Ba Đình), so a unit is identified by scheme and code (``unit_key``) and a
 record's unit code is resolved with its date.
+
+The crosswalk (dim_unit_crosswalk, :func:`crosswalk_frame`) says where each legacy
+commune went on 01/07/2025, from the package's converter data: ``whole`` when the old
+commune went entirely into one new commune, ``split`` when it was divided among several
+(one row per new commune, ``is_default`` marking the one the package assigns when
+nothing finer is known). Records are never recoded with it; remapped reports use it
+(reports/levels.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.resources
+import json
 
 import pandas as pd
 
@@ -105,12 +114,132 @@ def resolve_unit_keys(codes: pd.Series, dates: pd.Series) -> pd.Series:
     return out
 
 
+CROSSWALK_COLUMNS = ["old_unit_key", "new_unit_key", "relation", "is_default", "source"]
+CONVERTER_FILE = "data/converter_2025.json"
+
+
+class CrosswalkError(ValueError):
+    """The reference data does not give every legacy commune a successor (or gives one
+    that is not a unit), so a remapped report would lose or misplace records."""
+
+
+@functools.lru_cache(maxsize=1)
+def _converter_data() -> dict:
+    """The package's old → new converter tables (read once; reference data, not copied)."""
+    text = importlib.resources.files("vietnamadminunits").joinpath(CONVERTER_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("vietnamadminunits")
+    except PackageNotFoundError:  # pragma: no cover - installed without metadata
+        return ""
+
+
+@functools.lru_cache(maxsize=4)
+def crosswalk_frame(province_code: str | None = None) -> pd.DataFrame:
+    """Old (legacy commune) → new (2025 commune) units of the province, as rows of
+    dim_unit_crosswalk: ``old_unit_key, new_unit_key, relation (whole|split),
+    is_default, source``.
+
+    From the package's ``converter_2025.json``: ``DICT_PROVINCE_WARD_NO_DIVIDED`` (new
+    commune key → the old "province_district_ward" keys it took whole) gives one
+    ``whole`` row per old commune (``is_default`` true); ``DICT_PROVINCE_WARD_DIVIDED``
+    (old key → the new communes that share it, one flagged ``isDefaultNewWard``) one
+    ``split`` row per new commune. Keys are matched to unit codes through the package's
+    tables (admin_units_legacy: provinceKey, districtKey, wardKey → wardCode;
+    admin_units: wardKey → wardCode).
+
+    Old units of other legacy provinces merged into this one are left out (they are not
+    in this province's dim_unit). Raises CrosswalkError when a legacy commune of the
+    province has no successor, when a key names no unit, or when a split commune has
+    not exactly one default.
+    """
+    from vietnamadminunits.database import query  # noqa: PLC0415 - reference data, lazy
+
+    province_code = province_code or settings.config()["province"]["code"]
+    if not province_code.isdigit():
+        raise ValueError(f"invalid province code {province_code!r}")
+    legacy = pd.DataFrame(query(
+        "SELECT DISTINCT provinceKey, districtKey, wardKey, wardCode, ward, district "
+        f"FROM admin_units_legacy WHERE provinceCode = '{province_code}'"))
+    new = pd.DataFrame(query(
+        "SELECT DISTINCT provinceKey, wardKey, wardCode FROM admin_units "
+        f"WHERE provinceCode = '{province_code}'"))
+    if legacy.empty or new.empty:
+        raise CrosswalkError(f"no units for province {province_code} in vietnamadminunits")
+    legacy["key"] = legacy["provinceKey"] + "_" + legacy["districtKey"] + "_" + legacy["wardKey"]
+    ambiguous = legacy[legacy["key"].duplicated(keep=False)]
+    if not ambiguous.empty:
+        raise CrosswalkError(f"legacy commune keys of province {province_code} name several units: "
+                             f"{sorted(set(ambiguous['key']))[:10]}")
+    old_code = dict(zip(legacy["key"], legacy["wardCode"]))
+    new_code = dict(zip(new["wardKey"], new["wardCode"]))
+    prov_key = str(new["provinceKey"].iloc[0])
+    data = _converter_data()
+    whole = data["DICT_PROVINCE_WARD_NO_DIVIDED"].get(prov_key, {})
+    divided = data["DICT_PROVINCE_WARD_DIVIDED"].get(prov_key, {})
+    source = f"vietnamadminunits {_package_version()} {CONVERTER_FILE.rsplit('/', 1)[-1]}".replace("  ", " ")
+
+    def new_key(ward_key: str) -> str:
+        if ward_key not in new_code:
+            raise CrosswalkError(f"converter names new commune {ward_key!r}, not a 2025 unit of "
+                                 f"province {province_code}")
+        return f"2025:{new_code[ward_key]}"
+
+    rows = []
+    for ward_key, olds in whole.items():
+        target = new_key(ward_key)
+        for old in olds:
+            if old in old_code:          # else: a commune of another merged legacy province
+                rows.append((f"legacy:{old_code[old]}", target, "whole", True))
+    for old, targets in divided.items():
+        if old not in old_code:
+            continue
+        defaults = [t for t in targets if t.get("isDefaultNewWard")]
+        if len(defaults) != 1:
+            raise CrosswalkError(f"split commune {old!r} has {len(defaults)} default successors, not 1")
+        for t in targets:
+            rows.append((f"legacy:{old_code[old]}", new_key(t["newWardKey"]), "split",
+                         bool(t.get("isDefaultNewWard"))))
+    df = pd.DataFrame(rows, columns=CROSSWALK_COLUMNS[:-1])
+    df["source"] = source
+    twice = df[df.duplicated(["old_unit_key", "new_unit_key"], keep=False)]
+    if not twice.empty:
+        raise CrosswalkError(f"converter lists old → new pairs twice: {twice.head(10).to_dict('records')}")
+    both = set(df.loc[df["relation"] == "whole", "old_unit_key"]) & set(df.loc[df["relation"] == "split", "old_unit_key"])
+    if both:
+        raise CrosswalkError(f"communes both whole and split in the converter: {sorted(both)[:10]}")
+    many_whole = df[(df["relation"] == "whole") & df["old_unit_key"].duplicated(keep=False)]
+    if not many_whole.empty:
+        raise CrosswalkError(f"communes that went whole into several new communes: "
+                             f"{sorted(set(many_whole['old_unit_key']))[:10]}")
+    mapped = set(df["old_unit_key"])
+    unmapped = legacy[~legacy["wardCode"].map(lambda c: f"legacy:{c}").isin(mapped)]
+    if not unmapped.empty:
+        names = [f"{r.ward} ({r.district}, {r.wardCode})" for r in unmapped.head(10).itertuples()]
+        raise CrosswalkError(f"{len(unmapped)} legacy commune(s) of province {province_code} have no "
+                             f"2025 successor in {CONVERTER_FILE}: {', '.join(names)}")
+    return df.sort_values(["old_unit_key", "new_unit_key"], kind="mergesort").reset_index(drop=True)
+
+
+def _db_records(df: pd.DataFrame) -> list[dict]:
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
 def load_dim_unit(engine) -> int:
-    """Replace dim_unit with the reference data (idempotent)."""
-    from warehouse.schema import dim_unit  # noqa: PLC0415
+    """Replace dim_unit and dim_unit_crosswalk with the reference data (idempotent);
+    returns the number of units."""
+    from warehouse.schema import dim_unit, dim_unit_crosswalk  # noqa: PLC0415
 
     df = unit_frame()
+    crosswalk = crosswalk_frame()
     with engine.begin() as conn:
+        conn.execute(dim_unit_crosswalk.delete())
         conn.execute(dim_unit.delete())
-        conn.execute(dim_unit.insert(), df.astype(object).where(df.notna(), None).to_dict("records"))
+        conn.execute(dim_unit.insert(), _db_records(df))
+        conn.execute(dim_unit_crosswalk.insert(), _db_records(crosswalk[CROSSWALK_COLUMNS]))
     return len(df)

@@ -1,0 +1,326 @@
+"""The report set behind the report DAGs, as plain functions (tested without Airflow).
+
+- :func:`resolve_periods`: the reporting windows of a run — from its data interval
+  (the scheduled quarter, plus the 6-month / 9-month / year window that ends on the
+  same cut-off) or from params;
+- :func:`build_reports`: every configured form for every report scope of one level
+  (own records of each unit; consolidated reports of districts and the city), checked
+  against the form's identities, written, and issued into the folder tree with its
+  manifest (reports.publish). One scope's failure does not stop the others; the task
+  fails at the end if any report was withheld;
+- :func:`build_summary`: the multi-year summary workbook and the city's 01/TCD over the
+  range in both views (as recorded, remapped to today's units);
+- :func:`deliver`: e-mail the period's reports to their recipients (pipeline.delivery).
+
+Every function returns a small JSON-serialisable summary for XCom.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("tinh", "huyen", "xa")
+DEFAULT_SUMMARY_START = dt.date(2021, 7, 1)
+
+
+# ----------------------------------------------------------------------------- periods
+def _period_dict(p) -> dict:
+    return {"key": p.key, "kind": p.kind, "year": p.year, "start": p.start.isoformat(),
+            "end": p.end.isoformat(), "label": p.label}
+
+
+def _local_date(when, timezone: str = "Asia/Ho_Chi_Minh") -> dt.date:
+    import pendulum  # noqa: PLC0415
+
+    return pendulum.instance(when).in_timezone(timezone).date()
+
+
+def resolve_periods(period: str | None = None, date_from: str | None = None,
+                    date_to: str | None = None, *, data_interval_start=None,
+                    data_interval_end=None, run_after=None, today: str | None = None) -> list[dict]:
+    """The windows one run reports.
+
+    Params win: a custom range (`date_from`/`date_to`) or a period spec (`period`).
+    Otherwise the run's data interval is the window (the timetable makes it the
+    quarter 15th–14th), and the cumulative window that closes on the same cut-off
+    (6 tháng on 14/06, 9 tháng on 14/09, năm on 14/12) is reported with it.
+    """
+    from reports import periods  # noqa: PLC0415
+
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise ValueError("a custom range needs both date_from and date_to")
+        return [_period_dict(periods.custom(date_from, date_to))]
+    day = today or (_local_date(run_after) if run_after is not None else dt.date.today())
+    if period:
+        return [_period_dict(periods.parse(period, day))]
+    if data_interval_start is not None and data_interval_end is not None:
+        window = periods.from_data_interval(data_interval_start, data_interval_end)
+        if window.kind == "custom":
+            return [_period_dict(window)]
+        same_cutoff = periods.periods_ending_on(window.end + dt.timedelta(days=1))
+        return [_period_dict(window)] + [_period_dict(p) for p in same_cutoff if p.key != window.key]
+    return [_period_dict(periods.latest_complete(day))]
+
+
+def summary_range(date_from: str | None = None, date_to: str | None = None, *, run_after=None,
+                  today: str | None = None) -> dict:
+    """The multi-year range: 01/07/2021 (or `date_from`) to the last cut-off (or `date_to`)."""
+    from reports import periods  # noqa: PLC0415
+
+    day = today or (_local_date(run_after) if run_after is not None else dt.date.today())
+    end = date_to or periods.latest_complete(day).end.isoformat()
+    return _period_dict(periods.custom(date_from or DEFAULT_SUMMARY_START.isoformat(), end))
+
+
+# ----------------------------------------------------------------------------- inputs
+@dataclass
+class _PeriodInputs:
+    """What every report of one window reads, loaded once per task."""
+
+    period: object
+    units: object
+    completeness: object
+    cutoff_text: str
+    quality: dict
+    records: dict = field(default_factory=dict)     # source table → frame with lineage
+    reused_codes: set = field(default_factory=set)  # codes of two units in the window
+
+
+# Folder suffix of a pre-reform unit whose code the 2025 reform gave to another unit, in
+# a window where both exist (e.g. 2025-Q3: Phường Trúc Bạch 00004 until 30/06/2025,
+# Phường Ba Đình 00004 from 01/07/2025): without it both would share one folder.
+PRE_REFORM_SUFFIX = "-truoc-sap-xep"
+
+
+def _reused_codes(scopes) -> set[str]:
+    keys: dict[str, set[str]] = {}
+    for s in scopes:
+        keys.setdefault(s.unit_code, set()).add(s.unit_key)
+    return {code for code, ks in keys.items() if len(ks) > 1}
+
+
+def _unit_folder(scope, reused: set[str]) -> str:
+    if scope.unit_code in reused and scope.unit_key.startswith("legacy:"):
+        return scope.unit_code + PRE_REFORM_SUFFIX
+    return scope.unit_code
+
+
+def _load_inputs(eng, p) -> _PeriodInputs:
+    import pandas as pd  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from pipeline import dq  # noqa: PLC0415
+    from transforms import completeness  # noqa: PLC0415
+    from warehouse import units  # noqa: PLC0415
+    from warehouse.schema import dq_completeness, raw_batch  # noqa: PLC0415
+
+    with eng.connect() as conn:
+        cutoff = conn.execute(sa.select(sa.func.max(raw_batch.c.finished_at)).where(
+            raw_batch.c.status == "loaded")).scalar_one_or_none()
+        comp = pd.read_sql(sa.select(dq_completeness).where(dq_completeness.c.period_key == p.key), conn)
+        quality = dq.quality_context(conn, p)
+    if comp.empty:       # a run without the assessment step: compute, do not store
+        comp = completeness.compute(eng, p)
+    cutoff_text = f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else ""
+    return _PeriodInputs(p, units.unit_frame(), comp, cutoff_text, quality)
+
+
+def _records(eng, inputs: _PeriodInputs, table_name: str):
+    """Published facts of `table_name` dated up to the window's end, with the raw
+    lineage of each (source file and row). Forms select their population from these."""
+    import pandas as pd  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from warehouse import schema  # noqa: PLC0415
+
+    if table_name not in inputs.records:
+        table = getattr(schema, table_name)
+        date_col = {"fact_reception": "received_date", "fact_petition": "received_date",
+                    "fact_case": "opened_date"}[table_name]
+        q = (sa.select(table, schema.raw_record.c.source_file, schema.raw_record.c.source_row)
+             .join(schema.raw_record, schema.raw_record.c.raw_id == table.c.raw_id)
+             .where(table.c[date_col] <= inputs.period.end))
+        with eng.connect() as conn:
+            inputs.records[table_name] = pd.read_sql(q, conn)
+    return inputs.records[table_name]
+
+
+def configured_forms() -> list[str]:
+    from pipeline import settings  # noqa: PLC0415
+
+    return list(settings.config()["forms"])
+
+
+# ----------------------------------------------------------------------------- report set
+def build_reports(period: dict, level: str, run_id: str | None = None,
+                  forms: list[str] | None = None, units: list[str] | None = None, scope_kinds: tuple[str, ...] = ("own", "consolidated")
+                  ) -> dict:
+    """Every form of `forms` (default: all configured) for every report scope of
+    `level` in the window: compute, check identities, write, issue into the tree.
+
+    A report that breaks an identity is not issued (dq_validation records why); the
+    other reports go on, and the task fails at the end naming the withheld ones.
+    """
+    from pipeline import dq  # noqa: PLC0415
+    from reports import levels  # noqa: PLC0415
+    from warehouse import db  # noqa: PLC0415
+
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    p = dq.period_from_dict(period)
+    eng = db.engine()
+    inputs = _load_inputs(eng, p)
+    all_scopes = levels.report_scopes(p, inputs.units)
+    inputs.reused_codes = _reused_codes(all_scopes)
+    scopes = [s for s in all_scopes if s.level == level and s.kind in scope_kinds
+              and (not units or s.unit_code in set(map(str, units)))]
+    codes = forms or configured_forms()
+    issued, withheld = [], []
+    staging = Path(tempfile.mkdtemp(prefix="tcd-reports-"))
+    try:
+        for code in codes:
+            for scope in scopes:
+                try:
+                    issued.append(_one_report(eng, inputs, code, scope, run_id, staging))
+                except Exception as exc:  # noqa: BLE001 - one report must not stop the others
+                    log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
+                    withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary = {"period": p.key, "level": level, "scopes": len(scopes), "forms": len(codes),
+               "issued": len(issued), "new_versions": sum(1 for e in issued if e.get("new")),
+               "withheld": withheld}
+    log.info("report set %s %s: %d issued (%d new), %d withheld", p.key, level, len(issued),
+             summary["new_versions"], len(withheld))
+    if withheld:
+        raise RuntimeError(f"{len(withheld)} report(s) withheld for {p.key} {level}: "
+                           + "; ".join(f"{w['form']} {w['scope']}: {w['reason'][:200]}" for w in withheld[:10]))
+    return summary
+
+
+def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
+                view: str | None = None) -> dict:
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from pipeline import dq  # noqa: PLC0415
+    from reports import levels, publish  # noqa: PLC0415
+    from reports.city import form_definition  # noqa: PLC0415
+    from reports.formdef import IdentityError  # noqa: PLC0415
+    from warehouse.schema import dq_validation, rpt_report  # noqa: PLC0415
+
+    p = inputs.period
+    form = form_definition(code, p.start)
+    records = form.select(_records(eng, inputs, form.source), p)
+    rows, placed = levels.build_rows(scope, p, records, inputs.units, date_column=form.date_column,
+                                     preselected=True)
+    status = levels.row_status_for(scope, rows, inputs.completeness, inputs.units, p, records=placed)
+    unit_codes = set(placed["unit_code"].astype(str)) if len(placed) else set()
+    quality = dq.report_quality(None, p, placed, {k: {"reported": s.reported, "missing": s.missing}
+                                                  for k, s in status.items()},
+                                run_id, inputs.cutoff_text, record_type=_record_type(form.source),
+                                context=inputs.quality, unit_codes=unit_codes or {scope.unit_code})
+    staged = staging / f"{code.replace('/', '-')}_{scope.slug}.xlsx"
+    meta = {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    check = {"run_id": run_id, "suite": "report_identities",
+             "partition": f"{code} {scope.slug} {p.key}", "evaluated": 1, "validated_at": now}
+    try:
+        rep = levels.scope_report(code, scope, p, placed, inputs.units, staged, meta, form=form,
+                                  row_status=status, quality=quality, lineage=True, rows=rows)
+    except IdentityError as exc:
+        with eng.begin() as conn:
+            conn.execute(dq_validation.insert().values(
+                **check, success=False, failed=len(exc.violations),
+                details=json.dumps({"violations": exc.violations[:200]}, ensure_ascii=False)))
+        raise
+    entry = publish.issue(staged, period=p, level=scope.level, unit_code=_unit_folder(scope, inputs.reused_codes),
+                          form_code=code,
+                          form_version=form.version, view=view or _view(scope), run_id=run_id,
+                          data_cutoff=inputs.cutoff_text)
+    lineage_src = staged.with_name(staged.stem + ".nguon.csv")
+    entry_path = entry.absolute_path()
+    if lineage_src.exists() and entry.outcome == "issued":
+        shutil.copyfile(lineage_src, entry_path.with_name(entry_path.stem + ".nguon.csv"))
+    with eng.begin() as conn:
+        conn.execute(dq_validation.insert().values(**check, success=True, failed=0, details=json.dumps(
+            {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"})))
+        batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
+        values = dict(form=code, form_version=form.version, unit_code=scope.unit_code, date_from=p.start,
+                      date_to=p.end, period_label=p.label, path=str(entry_path), sha256=entry.sha256,
+                      run_id=run_id, batches_read=batches_json, created_at=now)
+        same = sa.and_(rpt_report.c.form == code, rpt_report.c.unit_code == scope.unit_code,
+                       rpt_report.c.date_from == p.start, rpt_report.c.date_to == p.end,
+                       rpt_report.c.path == str(entry_path))
+        if conn.execute(sa.select(rpt_report.c.report_id).where(same)).first():
+            conn.execute(rpt_report.update().where(same).values(**values))
+        else:
+            conn.execute(rpt_report.insert().values(**values))
+    return {"form": code, "scope": scope.slug, "path": str(entry_path), "new": entry.outcome == "issued"}
+
+
+def _view(scope) -> str:
+    """The manifest view of a scope. The official report of a unit is "as_recorded"
+    (no suffix in the file name): a district's or the city's consolidated report, a
+    commune's own report. A district's or the city's report over its own records only
+    is "own"; the city over today's units is "remapped"."""
+    if scope.kind == "consolidated" or (scope.kind == "own" and scope.level == "xa"):
+        return "as_recorded"
+    return scope.kind
+
+
+def _record_type(source: str) -> str:
+    return {"fact_reception": "reception", "fact_petition": "petition", "fact_case": "case"}.get(source, source)
+
+
+# ----------------------------------------------------------------------------- summary
+def build_summary(period: dict, run_id: str | None = None) -> dict:
+    """The multi-year summary workbook, and the city's 01/TCD over the range as recorded
+    and remapped to today's units; both issued into the tree."""
+    from pipeline import dq  # noqa: PLC0415
+    from reports import levels, publish, summary  # noqa: PLC0415
+    from warehouse import db  # noqa: PLC0415
+
+    p = dq.period_from_dict(period)
+    eng = db.engine()
+    inputs = _load_inputs(eng, p)
+    staging = Path(tempfile.mkdtemp(prefix="tcd-summary-"))
+    out = {"period": p.key, "files": []}
+    try:
+        data = summary.summary_frames(eng, p.start, p.end)
+        staged = staging / "tong-hop.xlsx"
+        summary.build_summary(data, staged, {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text})
+        province = inputs.units[inputs.units["level"] == "tinh"].iloc[0]
+        entry = publish.issue(staged, period=p, level="tinh", unit_code=str(province["unit_code"]),
+                              form_code="TONG-HOP", form_version="1", view="summary", run_id=run_id,
+                              data_cutoff=inputs.cutoff_text)
+        out["files"].append(str(entry.absolute_path()))
+        city_scopes = [s for s in levels.report_scopes(p, inputs.units, include_remapped=True)
+                       if s.level == "tinh" and s.kind in ("consolidated", "remapped")]
+        for scope in city_scopes:
+            res = _one_report(eng, inputs, "01/TCD", scope, run_id, staging)
+            out["files"].append(res["path"])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- delivery
+def deliver(period_key: str, run_id: str | None = None) -> dict:
+    from pipeline import delivery  # noqa: PLC0415
+
+    # Everyone reachable gets their reports first; then a failure for any recipient fails
+    # the task, so that administrators are alerted and a retry sends what is still
+    # missing (versions already sent are not sent again).
+    results = delivery.deliver(period_key, raise_on_failure=True)
+    by_status: dict[str, int] = {}
+    for r in results:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    return {"period": period_key, "recipients": len(results), "by_status": by_status}

@@ -18,6 +18,9 @@ the same rows again, nothing is lost):
 - ``rejected`` / SOURCE_STRUCTURE — a table or one of the contract's columns is
   missing (docs/data-contracts.md §2); the other tables go on.
 
+The processing and decision columns of ``don_thu`` (``OPTIONAL``) are read when the
+table has them; a database without them loads, its petitions without those fields.
+
 Values are landed as stored (an impossible date is quarantined later by the mapping,
 it does not stop the table). Rows without an ``id`` or a readable ``ngay_cap_nhat``
 cannot be versioned: they are counted in the batch message, not landed.
@@ -51,6 +54,14 @@ TABLES = {
                              "trang_thai", "ngay_cap_nhat"]),
     "vu_viec": ("case", ["id", "ma_don_vi", "ngay_thu_ly", "loai", "linh_vuc", "tinh_trang",
                          "ngay_giai_quyet", "trang_thai", "ngay_cap_nhat"]),
+}
+# Columns read when the table has them (added to the contract later; a database
+# without them still loads, the fields are empty): processing and resolution of petitions.
+OPTIONAL = {
+    "don_thu": ["ngay_xu_ly", "ngay_thu_ly", "ngay_giai_quyet", "lan_giai_quyet", "ket_qua", "dung_han",
+                "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien",
+                "tra_ca_nhan_dat", "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi",
+                "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc"],
 }
 MODIFIED = "ngay_cap_nhat"
 OVERLAP = dt.timedelta(minutes=10)
@@ -151,6 +162,7 @@ def _read_table(sconn: sa.Connection, table_name: str, cols: list[str], since: s
                             f"Bảng '{table_name}' của cơ sở dữ liệu {db_label} thiếu cột: {', '.join(missing)} "
                             "(docs/data-contracts.md §2); bảng này chưa được nạp, mốc đồng bộ giữ nguyên. "
                             "Đơn vị quản lý phần mềm khôi phục cột rồi lần chạy sau sẽ tự lấy lại.")
+    cols = cols + [c for c in OPTIONAL.get(table_name, []) if c in table.c]
     # Values are read as the driver gives them, without SQLAlchemy's type processing: an
     # impossible date stored in a DATE column ('2023-02-31', possible in SQLite) must land
     # as it is and be quarantined by the mapping, not stop the whole table.

@@ -84,9 +84,12 @@ def report_periodic():
 
     @task(map_index_template="{{ report_batch }}")
     def build_reports(period: dict, level: str, **context) -> dict:
+        from airflow.sdk import get_current_context
+
         from pipeline import reporting
 
-        context["report_batch"] = f"{period['key']} {level}"   # label of the mapped task in the UI
+        # label of the mapped task instance in the UI (map_index_template)
+        get_current_context()["report_batch"] = f"{period['key']} {level}"
         params = context["params"]
         if level not in (params.get("levels") or LEVELS):
             return {"period": period["key"], "level": level, "skipped": "not requested"}

@@ -1,6 +1,8 @@
 """Print where the pipeline's outputs are (the end of `make demo`)."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from pipeline import settings
@@ -37,20 +39,27 @@ def main() -> None:
             periods.setdefault(key, {})[status] = n
         for key, st in periods.items():
             print(f"  completeness {key}: " + ", ".join(f"{s} {n}" for s, n in sorted(st.items())))
-        reports = conn.execute(sa.select(rpt_report.c.form, rpt_report.c.period_label, rpt_report.c.path)
-                               .order_by(rpt_report.c.report_id)).all()
-    seen = set()
+        reports = conn.execute(sa.select(rpt_report.c.date_from, rpt_report.c.date_to, sa.func.count())
+                               .group_by(rpt_report.c.date_from, rpt_report.c.date_to)).all()
     dq_dir = settings.path_setting("data_quality")
     print(f"data quality {dq_dir}")
     print(f"  Data Docs  {dq_dir / 'data_docs' / 'index.html'}")
     for wb in sorted(dq_dir.glob("*/*.xlsx")):
         print(f"  workbook   {wb}")
-    print(f"reports     {settings.path_setting('reports')}")
-    for form, label, path in reports:
-        if path in seen:
-            continue
-        seen.add(path)
-        print(f"  {form:8} {label:40} {path}")
+    root = settings.path_setting("reports")
+    print(f"reports     {root}  ({sum(n for *_, n in reports)} issued reports in rpt_report)")
+    for manifest in sorted(root.glob("*/manifest.json")):
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        by_level: dict[str, int] = {}
+        for e in entries:
+            by_level[e["level"]] = by_level.get(e["level"], 0) + 1
+        print(f"  {manifest.parent.name:24} {len(entries):5} workbooks ("
+              + ", ".join(f"{lv} {n}" for lv, n in sorted(by_level.items())) + f")  {manifest}")
+    for summary in sorted(root.glob("*/tinh/*/TONG-HOP_*.xlsx")):
+        print(f"  summary    {summary}")
+    mailbox = root.parent / "mailbox" / "new"
+    if mailbox.is_dir():
+        print(f"e-mails     {len(list(mailbox.iterdir()))} received by the local mail sink in {mailbox.parent}")
 
 
 if __name__ == "__main__":

@@ -206,15 +206,28 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     return summary
 
 
-def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
-                view: str | None = None) -> dict:
-    import sqlalchemy as sa  # noqa: PLC0415
+@dataclass
+class PreparedReport:
+    """One report's inputs: the form version in force, its rows, the records placed on
+    them (with lineage), which rows did not report, the quality sheet."""
 
+    form: object
+    rows: list
+    records: object
+    status: dict
+    quality: dict
+
+
+def report_inputs(eng, period) -> _PeriodInputs:
+    """What every report of `period` reads (see :class:`_PeriodInputs`)."""
+    return _load_inputs(eng, period)
+
+
+def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = None) -> PreparedReport:
+    """The inputs of form `code` for `scope` over the window, from the published warehouse."""
     from pipeline import dq  # noqa: PLC0415
-    from reports import levels, publish  # noqa: PLC0415
+    from reports import levels  # noqa: PLC0415
     from reports.city import form_definition  # noqa: PLC0415
-    from reports.formdef import IdentityError  # noqa: PLC0415
-    from warehouse.schema import dq_validation, rpt_report  # noqa: PLC0415
 
     p = inputs.period
     form = form_definition(code, p.start)
@@ -227,6 +240,20 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
                                                   for k, s in status.items()},
                                 run_id, inputs.cutoff_text, record_type=_record_type(form.source),
                                 context=inputs.quality, unit_codes=unit_codes or {scope.unit_code})
+    return PreparedReport(form, rows, placed, status, quality)
+
+
+def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
+                view: str | None = None) -> dict:
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from reports import levels, publish  # noqa: PLC0415
+    from reports.formdef import IdentityError  # noqa: PLC0415
+    from warehouse.schema import dq_validation, rpt_report  # noqa: PLC0415
+
+    p = inputs.period
+    prep = prepare(eng, inputs, code, scope, run_id)
+    form, rows, placed, status, quality = prep.form, prep.rows, prep.records, prep.status, prep.quality
     staged = staging / f"{code.replace('/', '-')}_{scope.slug}.xlsx"
     meta = {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -27,3 +27,9 @@ fi
 set -a; . "$SECRETS"; set +a
 # The simulated city service, as an Airflow connection given by environment variable.
 export AIRFLOW_CONN_TCD_CITY_API="{\"conn_type\": \"http\", \"host\": \"127.0.0.1\", \"port\": $TCD_CITY_API_PORT, \"schema\": \"http\", \"password\": \"$TCD_CITY_API_TOKEN\"}"
+# Outgoing e-mail (report delivery): Airflow's SMTP connection. The demo points it at a
+# local SMTP sink (scripts/mail_sink.sh); a deployment defines smtp_default in Airflow.
+export TCD_SMTP_PORT="${TCD_SMTP_PORT:-8025}"
+if [ -z "${AIRFLOW_CONN_SMTP_DEFAULT:-}" ]; then
+  export AIRFLOW_CONN_SMTP_DEFAULT="{\"conn_type\": \"smtp\", \"host\": \"127.0.0.1\", \"port\": $TCD_SMTP_PORT, \"extra\": {\"disable_tls\": true, \"disable_ssl\": true, \"from_email\": \"bao-cao-tcd@example.gov.vn\", \"retry_limit\": 1}}"
+fi

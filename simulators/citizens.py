@@ -122,13 +122,25 @@ def _forbidden_haystack() -> str:
     return "\n".join(names + STREETS)
 
 
-class CitizenFactory:
-    """New citizens for one unit; serial counters carry over months (prefix-stable)."""
+@functools.lru_cache(maxsize=1)
+def plant_slot() -> int:
+    """The serial slot of the planted vượt cấp citizens (simulators.skip_level): the one
+    after the units' slots, so their ID numbers never coincide with a unit's citizens."""
+    slot = len(unit_slots())
+    if (slot + 1) * SERIAL_SLICE > 1_000_000:
+        raise ValueError("no CCCD serial slot left for planted citizens")
+    return slot
 
-    def __init__(self, unit: Unit):
+
+class CitizenFactory:
+    """New citizens for one unit; serial counters carry over months (prefix-stable).
+    ``slot``/``serials``: another serial slot and a shared counter (planted citizens,
+    whose addresses are in `unit` but whose numbers come from ``plant_slot()``)."""
+
+    def __init__(self, unit: Unit, *, slot: int | None = None, serials: dict | None = None):
         self.unit = unit
-        self.slot = unit_slots()[unit.key]
-        self.serials: dict[tuple[str, str, int], int] = {}
+        self.slot = unit_slots()[unit.key] if slot is None else slot
+        self.serials: dict[tuple[str, str, int], int] = {} if serials is None else serials
         self._areas: dict[bool, Area] = {}
         self._hay = _forbidden_haystack()
         self._ok_names: dict[str, bool] = {}

@@ -44,12 +44,17 @@ TOKEN_ENV = "TCD_CITY_API_TOKEN"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 500
 RESOURCES = ("receptions", "petitions", "cases")
+# What a resolved petition's decision ordered (numbers; 0 when nothing).
+DECISION_FIELDS = ("recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
+                   "return_person_land", "orgs_restored", "persons_restored", "sanction_people",
+                   "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
 _COLUMNS = {
     "receptions": "id, version, updated_at, status, unit_code, received_on, mode, receiver, sitting_id, people, "
                   "kind, case_id, visit, citizen_full_name, citizen_id_number, citizen_address, citizen_phone, summary",
     "petitions": "id, version, updated_at, status, unit_code, received_on, channel, kind, signers, field, case_id, "
                  "reception_id, eligible, competent, handling, reply_received, citizen_full_name, "
-                 "citizen_id_number, citizen_address, citizen_phone, summary",
+                 "citizen_id_number, citizen_address, citizen_phone, summary, processed_on, accepted_on, "
+                 "resolved_on, round, outcome, on_time, " + ", ".join(DECISION_FIELDS),
     "cases": "id, version, updated_at, status, unit_code, opened_on, kind, field, resolution, resolved_on",
 }
 _UNENCODED_PLUS = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
@@ -80,7 +85,10 @@ def _item(resource: str, r: sqlite3.Row) -> dict:
                 "signers": r["signers"], "field": r["field"], "case_id": r["case_id"],
                 "reception_id": r["reception_id"], "eligible": bool(r["eligible"]),
                 "competent": _bool(r["competent"]), "handling": r["handling"],
-                "reply_received": _bool(r["reply_received"]), "citizen": _citizen(r), "summary": r["summary"]}
+                "reply_received": _bool(r["reply_received"]), "citizen": _citizen(r), "summary": r["summary"],
+                "processed_on": r["processed_on"], "accepted_on": r["accepted_on"], "resolved_on": r["resolved_on"],
+                "round": r["round"], "outcome": r["outcome"], "on_time": _bool(r["on_time"]),
+                **{f: r[f] for f in DECISION_FIELDS}}
     return {**head, "opened_on": r["opened_on"], "kind": r["kind"], "field": r["field"],
             "resolution": r["resolution"], "resolved_on": r["resolved_on"]}
 

@@ -14,7 +14,9 @@ from pathlib import Path
 from simulators.citizens import record_pii
 from simulators.core import CAL_END, FIRST_2025, TZ, Rng, end_of_day
 from simulators.defects import QUARANTINED, defect, legacy_code_not_reused
-from simulators.model import OFFICIAL, UnitSim, state_at
+from simulators.model import DELETED, OFFICIAL, UnitSim, encode_progress, state_at
+from simulators.skip_level import higher_row
+from simulators.truth import truth_progress
 
 SCHEMA = """
 CREATE TABLE receptions (
@@ -32,6 +34,11 @@ CREATE TABLE petitions (
   case_id TEXT NOT NULL, reception_id TEXT, eligible INTEGER NOT NULL, competent INTEGER,
   handling TEXT, reply_received INTEGER,
   citizen_full_name TEXT, citizen_id_number TEXT, citizen_address TEXT, citizen_phone TEXT, summary TEXT,
+  processed_on TEXT, accepted_on TEXT, resolved_on TEXT, round TEXT, outcome TEXT, on_time INTEGER,
+  recover_money REAL, recover_land REAL, return_org_money REAL, return_org_land REAL,
+  return_person_money REAL, return_person_land REAL, orgs_restored INTEGER, persons_restored INTEGER,
+  sanction_people INTEGER, sanction_officials INTEGER, prosecuted_cases INTEGER, prosecuted_people INTEGER,
+  prosecuted_officials INTEGER,
   PRIMARY KEY (id, version)
 );
 CREATE TABLE cases (
@@ -53,6 +60,27 @@ FIELD = {"che_do_chinh_sach": "policy", "dat_dai": "land", "cong_chuc": "civil_s
          "tu_phap": "judicial", "dang_doan_the": "party", "khac": "other"}
 HANDLING = {"thu_ly": "accept", "huong_dan": "guide", "chuyen_don": "forward", "don_doc": "urge"}
 RESOLUTION = {"chua_giai_quyet": "unresolved", "dang_giai_quyet": "in_progress", "da_giai_quyet": "resolved"}
+ROUND = {"lan_dau": "first", "lan_2": "second", "ban_an": "court_judgment", "tiep": "continued"}
+OUTCOME = {"dung": "founded", "sai": "unfounded", "dung_mot_phan": "partly_founded", "cong_nhan": "upheld",
+           "huy_sua": "overturned", "rut_don": "withdrawn", "dinh_chi": "discontinued"}
+API_CODES = {**ROUND, **OUTCOME}
+
+
+def _petition_versions(pet, cutoff: dt.datetime) -> list:
+    """[(timestamp, status, overrides)] of a petition's published versions up to cutoff:
+    its own (entry, publication, correction, reply, deletion) and one more each time its
+    processing state changes afterwards (processed, accepted, resolved), carrying the
+    values of the version before it."""
+    events = [e for e in pet.events if e[0] <= cutoff]
+    if not events or pet.role != "truth":
+        return events
+    out = list(events)
+    for t in pet.moments():
+        if events[0][0] < t <= cutoff and t not in {e[0] for e in out}:
+            before = max((e for e in out if e[0] < t), key=lambda e: e[0])
+            if before[1] != DELETED:
+                out.append((t, before[1], before[2]))
+    return sorted(out, key=lambda e: e[0])
 
 
 def stamp(t: dt.datetime) -> tuple[str, int]:
@@ -65,10 +93,12 @@ def _b(v):
 
 
 def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set, *,
-               defects: list | None = None, inject: bool = False, seed: int = 0) -> tuple[list, list, list]:
+               defects: list | None = None, inject: bool = False, seed: int = 0,
+               skips: list | None = None) -> tuple[list, list, list]:
     """Write city.sqlite; returns ground-truth rows (receptions, petitions, cases).
     ``defects`` collects the defect lines (staff double entries always; with ``inject``
-    also the extra defective records of simulators.defects, never counted)."""
+    also the extra defective records of simulators.defects, never counted); ``skips``
+    the counted records of vượt cấp citizens (simulators.skip_level.higher_row)."""
     cutoff = end_of_day(end)
     code = sim.unit.code
     rec_rows, pet_rows, case_rows = [], [], []
@@ -105,26 +135,33 @@ def write_city(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set,
             gt_rec.append(("city_service", code, rec.date.isoformat(), v["mode"], v["receiver"],
                            f"{code}:{v['sitting']}" if v["mode"] != "thuong_xuyen" else None, v["people"],
                            v["kind"], f"{code}:{rec.case.ref}", v["visit"], sim.unit.key, rec.rid))
+            if rec.case.planted is not None and skips is not None:
+                skips.append(higher_row(rec.case.planted, "reception", gt_rec[-1], rec.case.field))
     for pet in sim.petitions:
         if pet.date < start or state_at(pet.events, cutoff) is None:
             continue
         used_cases.add(pet.case.seq)
         cit = citizen_cols(pet.citizen)
         reception_id = pet.reception.rid if pet.reception is not None else None
-        for n, (t, status, overrides) in enumerate(pet.events, 1):
-            if t > cutoff:
-                break
+        versions = _petition_versions(pet, cutoff)
+        for n, (t, status, overrides) in enumerate(versions, 1):
             v = pet.values(overrides)
             pet_rows.append((pet.rid, n, *stamp(t), status, code, pet.date.isoformat(), CHANNEL[v["channel"]],
                              v["kind"], v["signers"], FIELD[v["field"]], pet.case.ref, reception_id,
                              int(pet.eligible), _b(pet.competent), HANDLING.get(pet.handling),
-                             _b(v["reply_received"]), *cit, pet.case.summary))
-        _, _, status, overrides = state_at(pet.events, cutoff)
+                             _b(v["reply_received"]), *cit, pet.case.summary,
+                             *encode_progress(pet.progress(t, v["kind"]), API_CODES)))
+        _, _, status, overrides = state_at(versions, cutoff)
         if status == OFFICIAL:
             v = pet.values(overrides)
+            prog = pet.progress(versions[-1][0], v["kind"])
             gt_pet.append(("city_service", code, pet.date.isoformat(), v["channel"], v["kind"], v["signers"],
                            f"{code}:{pet.case.ref}", v["field"], int(pet.eligible), _b(pet.competent),
-                           pet.handling, _b(v["reply_received"]), None, None, sim.unit.key, pet.rid))
+                           pet.handling, _b(v["reply_received"]), prog["resolution"],
+                           prog["resolved_date"].isoformat() if prog["resolved_date"] else None, sim.unit.key,
+                           pet.rid, *truth_progress(prog)))
+            if pet.case.planted is not None and skips is not None:
+                skips.append(higher_row(pet.case.planted, "petition", gt_pet[-1], v["field"]))
     for case in sim.cases:
         if case.created is None or case.created > cutoff or (case.opened < start and case.seq not in used_cases):
             continue

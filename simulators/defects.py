@@ -59,6 +59,7 @@ REGISTER_ROW_DEFECTS = {
     "number_negative": (0.002, ("reception", "petition"), QUARANTINED, "NUMBER_INVALID"),
     "people_absurd": (0.002, ("reception",), QUARANTINED, "PEOPLE_OUT_OF_RANGE"),
     "kind_not_in_domain": (0.003, ("reception", "petition"), QUARANTINED, "CODE_NOT_IN_DOMAIN"),
+    "outcome_not_in_domain": (0.003, ("petition",), QUARANTINED, "CODE_NOT_IN_DOMAIN"),
     "formula_no_value": (0.002, ("reception", "petition"), QUARANTINED, "NUMBER_INVALID"),
     "repeated_header": (0.002, ("reception", "petition"), SKIPPED, ""),
     # real rows written differently: counted

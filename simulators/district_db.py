@@ -15,7 +15,9 @@ from pathlib import Path
 from simulators.citizens import record_pii
 from simulators.core import LAST_LEGACY, Rng, end_of_day, month_end
 from simulators.defects import QUARANTINED, defect
-from simulators.model import OFFICIAL, UnitSim, state_at
+from simulators.skip_level import higher_row
+from simulators.truth import truth_progress
+from simulators.model import OFFICIAL, UnitSim, encode_progress, state_at
 
 SCHEMA = """
 CREATE TABLE tiep_cong_dan (           -- one row per reception (lượt tiếp)
@@ -45,7 +47,19 @@ CREATE TABLE don_thu (                 -- one row per petition (đơn)
   du_dieu_kien INTEGER, thuoc_tham_quyen INTEGER,
   hinh_thuc_xu_ly TEXT,                -- THU_LY | HUONG_DAN | CHUYEN_DON | DON_DOC
   co_van_ban_phuc_dap INTEGER,
-  trang_thai TEXT NOT NULL, ngay_tao TIMESTAMP NOT NULL, ngay_cap_nhat TIMESTAMP NOT NULL
+  trang_thai TEXT NOT NULL, ngay_tao TIMESTAMP NOT NULL, ngay_cap_nhat TIMESTAMP NOT NULL,
+  -- processing and resolution (added for the XLD and KQGQ forms; NULL until known)
+  ngay_xu_ly DATE,                     -- the petition was processed (classified and handled)
+  ngay_thu_ly DATE,                    -- accepted for resolution (THU_LY petitions)
+  ngay_giai_quyet DATE,                -- resolved (the case's resolution)
+  lan_giai_quyet TEXT,                 -- LAN_DAU | LAN_2 | BAN_AN (KN) | TIEP (TC, tố cáo tiếp)
+  ket_qua TEXT,                        -- DUNG | SAI | DUNG_MOT_PHAN | CONG_NHAN | HUY_SUA | RUT_DON | DINH_CHI
+  dung_han INTEGER,                    -- 1/0: resolved within the legal time limit
+  thu_hoi_tien REAL, thu_hoi_dat REAL, -- kiến nghị thu hồi cho Nhà nước: triệu đồng, m²
+  tra_to_chuc_tien REAL, tra_to_chuc_dat REAL, tra_ca_nhan_tien REAL, tra_ca_nhan_dat REAL,
+  so_to_chuc_duoc_tra INTEGER, so_ca_nhan_duoc_tra INTEGER,      -- trả lại quyền lợi
+  xu_ly_hc_so_nguoi INTEGER, xu_ly_hc_cbccvc INTEGER,            -- kiến nghị xử lý hành chính
+  chuyen_dieu_tra_so_vu INTEGER, chuyen_dieu_tra_so_nguoi INTEGER, chuyen_dieu_tra_cbccvc INTEGER
 );
 CREATE TABLE vu_viec (                 -- one row per case (vụ việc)
   id INTEGER PRIMARY KEY, ma_don_vi TEXT NOT NULL, ngay_thu_ly DATE NOT NULL,
@@ -56,6 +70,15 @@ CREATE TABLE vu_viec (                 -- one row per case (vụ việc)
 );
 """
 STATUS = {"official": "CHINH_THUC", "draft": "NHAP", "deleted": "DA_XOA"}
+# don_thu columns of the processing and decision fields (model.PROGRESS_FIELDS order).
+PROGRESS_COLUMNS = ("ngay_xu_ly", "ngay_thu_ly", "ngay_giai_quyet", "lan_giai_quyet", "ket_qua", "dung_han",
+                    "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien",
+                    "tra_ca_nhan_dat", "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi",
+                    "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")
+# Canonical round and outcome → the database's codes (upper-case canonical names).
+CODES = {c: c.upper() for c in ("lan_dau", "lan_2", "ban_an", "tiep",
+                                 "dung", "sai", "dung_mot_phan", "cong_nhan", "huy_sua", "rut_don", "dinh_chi")}
+PETITION_WIDTH = 21 + len(PROGRESS_COLUMNS)
 
 
 def _ts(t: dt.datetime) -> str:
@@ -66,11 +89,17 @@ def _b(v: bool | None) -> int | None:
     return None if v is None else int(v)
 
 
+def _iso(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
 def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: set, *,
-                   defects: list | None = None, inject: bool = False, seed: int = 0) -> tuple[list, list, list]:
+                   defects: list | None = None, inject: bool = False, seed: int = 0,
+                   skips: list | None = None) -> tuple[list, list, list]:
     """Write one district database; returns ground-truth rows (receptions, petitions, cases).
     ``inject``: add the extra defective rows of simulators.defects (never counted),
-    listed in ``defects``."""
+    listed in ``defects``. ``skips`` collects the counted records of vượt cấp citizens
+    (simulators.skip_level.higher_row)."""
     unit = sim.unit
     code = unit.code
     cutoff = end_of_day(min(end, LAST_LEGACY))
@@ -100,6 +129,8 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
             gt_rec.append(("district_db", code, rec.date.isoformat(), v["mode"], v["receiver"],
                            f"{code}:{v['sitting']}" if v["mode"] != "thuong_xuyen" else None, v["people"],
                            v["kind"], f"{code}:{rec.case.db_id}", v["visit"], unit.key, str(rec.rid)))
+            if rec.case.planted is not None and skips is not None:
+                skips.append(higher_row(rec.case.planted, "reception", gt_rec[-1], rec.case.field))
     for pet in sorted(sim.petitions, key=lambda p: p.rid):
         st = state_at(pet.events, cutoff)
         if st is None or pet.date < start:
@@ -108,15 +139,21 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
         v = pet.values(overrides)
         used_cases.add(pet.case.seq)
         reception_id = pet.reception.rid if pet.reception is not None else None
+        prog = pet.progress(cutoff, v["kind"])
+        # Processing, acceptance and resolution update the row (and its ngay_cap_nhat).
+        last = max([last] + [t for t in pet.moments() if t <= cutoff])
         pet_rows.append((pet.rid, code, pet.date.isoformat(), v["channel"].upper(), v["kind"], v["signers"],
                          *citizen_cols(pet.citizen), pet.case.summary, v["field"].upper(), pet.case.db_id,
                          reception_id, int(pet.eligible), _b(pet.competent),
                          pet.handling.upper() if pet.handling else None, _b(v["reply_received"]),
-                         STATUS[status], _ts(first), _ts(last)))
+                         STATUS[status], _ts(first), _ts(last), *encode_progress(prog, CODES)))
         if status == OFFICIAL:
             gt_pet.append(("district_db", code, pet.date.isoformat(), v["channel"], v["kind"], v["signers"],
                            f"{code}:{pet.case.db_id}", v["field"], int(pet.eligible), _b(pet.competent),
-                           pet.handling, _b(v["reply_received"]), None, None, unit.key, str(pet.rid)))
+                           pet.handling, _b(v["reply_received"]), prog["resolution"],
+                           _iso(prog["resolved_date"]), unit.key, str(pet.rid), *truth_progress(prog)))
+            if pet.case.planted is not None and skips is not None:
+                skips.append(higher_row(pet.case.planted, "petition", gt_pet[-1], v["field"]))
     for case in sorted((c for c in sim.cases if c.db_id is not None), key=lambda c: c.db_id):
         if case.created > cutoff or (case.opened < start and case.seq not in used_cases):
             continue
@@ -139,7 +176,8 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
-        for table, rows, width in (("tiep_cong_dan", rec_rows, 18), ("don_thu", pet_rows, 21), ("vu_viec", case_rows, 10)):
+        for table, rows, width in (("tiep_cong_dan", rec_rows, 18), ("don_thu", pet_rows, PETITION_WIDTH),
+                                   ("vu_viec", case_rows, 10)):
             con.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * width)})", rows)
         con.execute("CREATE INDEX ix_tiep_cong_dan_cap_nhat ON tiep_cong_dan (ngay_cap_nhat)")
         con.execute("CREATE INDEX ix_don_thu_cap_nhat ON don_thu (ngay_cap_nhat)")
@@ -153,8 +191,9 @@ def write_district(path: Path, sim: UnitSim, start: dt.date, end: dt.date, pii: 
 def _defective_rows(rng: Rng, code: str, recs: list, pets: list, cases: list, cutoff: dt.datetime) -> list:
     """Extra rows with defects a correct pipeline must quarantine (simulators.defects):
     official rows re-entered with one field broken (impossible date, code outside the
-    domain, a staff member receiving at a head's sitting), and cases resolved before
-    they were accepted. New ids after the last one; entered a few minutes after the row
+    domain, a staff member receiving at a head's sitting), cases resolved before
+    they were accepted, and resolved petitions with an unknown outcome or a negative
+    amount. New ids after the last one; entered a few minutes after the row
     they copy. [(table, row, defect kind, rule code, detail)]"""
     out = []
     official = [r for r in recs if r[15] == "CHINH_THUC"]
@@ -211,4 +250,16 @@ def _defective_rows(rng: Rng, code: str, recs: list, pets: list, cases: list, cu
         before = (opened - dt.timedelta(days=rng.randint(3, 40))).isoformat()
         out.append(("vu_viec", copy("vu_viec", c, {5: "DA_GIAI_QUYET", 6: before}, case_ts),
                     "resolved_before_opened", "RESOLVED_BEFORE_OPENED", f"{c[2]} > {before}"))
+    # Resolved petitions whose decision is broken: an outcome outside the code list, a
+    # negative amount recovered.
+    outcome, money = 21 + PROGRESS_COLUMNS.index("ket_qua"), 21 + PROGRESS_COLUMNS.index("thu_hoi_tien")
+    decided = [p for p in pets_ok if p[outcome] is not None]
+    if decided:
+        p = rng.pick(decided)
+        out.append(("don_thu", copy("don_thu", p, {outcome: "KHONG_RO", 13: None}, pet_ts), "code_not_in_domain",
+                    "CODE_NOT_IN_DOMAIN", "ket_qua=KHONG_RO"))
+        p = rng.pick(decided)
+        bad = -round(rng.uniform(5, 200), 1)
+        out.append(("don_thu", copy("don_thu", p, {money: bad, 13: None}, pet_ts), "amount_negative",
+                    "AMOUNT_NEGATIVE", f"thu_hoi_tien={bad}"))
     return out

@@ -56,13 +56,14 @@ def _run_task(task: tuple) -> dict:
     pii: set = set()
     res = {"kind": kind, "keys": keys, "gt_rec": [], "gt_pet": [], "gt_case": [], "files": 0,
            "rows": collections.Counter(), "roles": collections.Counter(), "unit_months": 0,
-           "defects": [], "submissions": []}
+           "defects": [], "submissions": [], "skip_higher": [], "skip_lower": []}
     if kind == "city":
         from simulators.city_store import write_city  # noqa: PLC0415
         sim = simulate(units[0], seed, start, end)
         path = out / "city_service" / "city.sqlite"
         res["gt_rec"], res["gt_pet"], res["gt_case"] = write_city(path, sim, start, end, pii, defects=res["defects"],
-                                                                  inject=with_defects, seed=seed)
+                                                                  inject=with_defects, seed=seed,
+                                                                  skips=res["skip_higher"])
         res["files"] = 1
         _count_store(path, res["rows"])
         _roles(sim, res, start, end)
@@ -79,12 +80,15 @@ def _run_task(task: tuple) -> dict:
         else:
             inject = with_defects and units[0].code in D.defect_districts(seed)
             res["gt_rec"], res["gt_pet"], res["gt_case"] = write_district(
-                path, sim, start, end, pii, defects=res["defects"], inject=inject, seed=seed)
+                path, sim, start, end, pii, defects=res["defects"], inject=inject, seed=seed,
+                skips=res["skip_higher"])
             _roles(sim, res, start, min(end, LAST_LEGACY))
         res["files"] = 1
         _count_store(path, res["rows"])
     else:
         from simulators.registers import book_parts, write_book  # noqa: PLC0415
+        from simulators.skip_level import lower_row  # noqa: PLC0415
+        from simulators.truth import truth_progress  # noqa: PLC0415
         plan = D.file_plan(seed) if with_defects else D.FilePlan({}, {}, {})
         parts: dict[str, list] = {}
         for u in units:
@@ -118,21 +122,25 @@ def _run_task(task: tuple) -> dict:
                 res["defects"].append(_broken_delivery(plan.broken[name], folder, name, parts[name], seed, end,
                                                        delivered, pii))
                 res["files"] += 1
+            cutoff = dt.datetime.combine(end, dt.time(23, 59, 59))
             for unit, rec, ref in recs:
                 sitting = f"{unit.code}:{rec.date.isoformat()}:{rec.receiver}" if rec.mode != REGULAR else None
                 res["gt_rec"].append(("commune_register", unit.code, rec.date.isoformat(), rec.mode, rec.receiver,
                                       sitting, rec.people, rec.kind, f"{unit.code}:{rec.case.ref}", rec.visit,
                                       unit.key, ref))
+                plant = rec.case.planted
+                if plant is not None and rec.date == plant.opened:     # the commune side of a vượt cấp
+                    _, resolved = rec.case.status_at(cutoff)
+                    res["skip_lower"].append(lower_row(plant, unit, f"{unit.code}:{rec.case.ref}", resolved, ref))
             for unit, pet, ref in pets:
-                status = resolved = None
-                if pet.handling == "thu_ly":
-                    status, resolved = pet.case.status_at(dt.datetime.combine(end, dt.time(23, 59, 59)))
+                prog = pet.progress(cutoff)
                 reply = pet.reply_received_at(end)
                 res["gt_pet"].append(("commune_register", unit.code, pet.date.isoformat(), pet.channel, pet.kind,
                                       pet.signers, f"{unit.code}:{pet.case.ref}", pet.field, int(pet.eligible),
                                       None if pet.competent is None else int(pet.competent), pet.handling,
-                                      None if reply is None else int(reply), status,
-                                      resolved.isoformat() if resolved else None, unit.key, ref))
+                                      None if reply is None else int(reply), prog["resolution"],
+                                      prog["resolved_date"].isoformat() if prog["resolved_date"] else None,
+                                      unit.key, ref, *truth_progress(prog)))
             res["rows"]["register_reception_rows"] += len(recs)
             res["rows"]["register_petition_rows"] += len(pets)
     res["pii"] = sorted(pii)
@@ -233,8 +241,9 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     if sel.communes:
         (out / "commune_inbox").mkdir(parents=True)
 
-    # Reference data is loaded before the workers fork, so they inherit it.
-    all_units(), unit_slots(), new_commune_predecessors()
+    # Reference data (and the vượt cấp plan) is loaded before the workers fork, so they inherit it.
+    from simulators.skip_level import skip_plan, skipped_level_rows  # noqa: PLC0415
+    all_units(), unit_slots(), new_commune_predecessors(), skip_plan(seed)
     tasks = []
     if sel.city:
         tasks.append(("city", ("province:01",), seed, start, end, str(out), defects))
@@ -259,13 +268,17 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     found = sorted((d for r in results for d in r["defects"]), key=D.sort_key)
     submissions = sorted((s for r in results for s in r["submissions"]), key=lambda s: (s[2], s[3]))
     outliers = _outliers(seed, sel, start, end) if defects else []
+    skipped = skipped_level_rows([row for r in results for row in r["skip_higher"]],
+                                 [row for r in results for row in r["skip_lower"]])
     manifest = _manifest(seed, start, end, sel, districts, communes_per_district, only, results, gt_rec, gt_pet,
                          gt_case, pii)
+    manifest["ground_truth"]["gt_skipped_level"] = dict(sorted(collections.Counter(
+        f"{r[0]}/{r[3]}" for r in skipped).items()))
     manifest["defects"] = _defect_summary(defects, found, results, submissions, outliers)
     from simulators.truth import write_truth  # noqa: PLC0415
     write_truth(out / "ground_truth.sqlite", gt_rec, gt_pet, gt_case, pii,
                 {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "defects": int(defects)},
-                defects=found, submissions=submissions, outliers=outliers)
+                defects=found, submissions=submissions, outliers=outliers, skipped_level=skipped)
     (out / "defects.csv").write_text(D.to_csv(found), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if verbose:

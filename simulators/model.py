@@ -12,6 +12,12 @@ For each unit, month by month (one seeded stream per unit, month and purpose):
    timestamped versions (draft → official, corrected values, deletion), and extra noise
    records are added (drafts never published, records deleted, staff double entries).
 
+Then, from streams of their own (so the draws above do not move): each case gets a
+round (lần giải quyết) and, if competent KN/TC, a decision; each petition a processing
+date (``UnitSim._annotate``). Vượt cấp (simulators.skip_level): planted commune cases
+are walked in with the month's items, and at a district or the city a planted visit
+takes over the identity of a reception that opened a new case.
+
 The official truth is step 2. Versions never change it: a correction's earlier version
 carries different (wrong) values and the last version the true ones. Sources and the
 ground truth are then read "as of" the end of the run (``state_at``).
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,6 +90,23 @@ TEMPLATE_BY_KIND = {k: Weighted([(t, t[3]) for t in TEMPLATES if t[0] == k]) for
 CHANNELS = Weighted([("buu_chinh", 0.45), ("co_quan_khac", 0.25), ("truc_tuyen", 0.30)])
 NOT_COMPETENT_HANDLING = Weighted([("huong_dan", 0.45), ("chuyen_don", 0.45), ("don_doc", 0.10)])
 
+# Lần giải quyết of a case, by kind (KNPA: always lần đầu).
+ROUNDS = {"KN": Weighted([("lan_dau", 0.82), ("lan_2", 0.14), ("ban_an", 0.04)]),
+          "TC": Weighted([("lan_dau", 0.86), ("tiep", 0.14)])}
+# Outcomes of competent KN/TC cases by (kind, round) (docs/report-set.md §1): KN lần 2
+# confirms or overturns the first decision; đình chỉ (not by withdrawal) is TC only.
+_KN_FIRST = Weighted([("dung", 0.16), ("sai", 0.52), ("dung_mot_phan", 0.20), ("rut_don", 0.12)])
+OUTCOMES = {
+    ("KN", "lan_dau"): _KN_FIRST, ("KN", "ban_an"): _KN_FIRST,
+    ("KN", "lan_2"): Weighted([("cong_nhan", 0.78), ("huy_sua", 0.14), ("rut_don", 0.08)]),
+    ("TC", "lan_dau"): Weighted([("dung", 0.18), ("sai", 0.46), ("dung_mot_phan", 0.22), ("rut_don", 0.08),
+                                 ("dinh_chi", 0.06)]),
+    ("TC", "tiep"): Weighted([("dung", 0.10), ("sai", 0.62), ("dung_mot_phan", 0.14), ("rut_don", 0.06),
+                              ("dinh_chi", 0.08)]),
+}
+ON_TIME = 0.88          # share of decisions made within the legal time limit
+OUTCOMES_KINDS = ("KN", "TC")   # KNPA cases carry no decision (no KQGQ form)
+
 
 # --------------------------------------------------------------------------- records
 @dataclass(slots=True, eq=False)
@@ -100,6 +124,9 @@ class Case:
     created: dt.datetime | None = None   # first time a record on it was entered
     receptions: int = 0              # official receptions so far (lần đầu / nhiều lần)
     db_id: int | None = None
+    round: str | None = None         # lần giải quyết: lan_dau | lan_2 | ban_an (KN), lan_dau | tiep (TC)
+    decision: "Decision | None" = None   # competent KN/TC cases: the decision, visible once resolved
+    planted: object = None           # simulators.skip_level.Plant: a case of a vượt cấp citizen
 
     def status_at(self, cutoff: dt.datetime) -> tuple[str, dt.date | None]:
         if self.resolved is not None and self.resolved <= cutoff:
@@ -155,6 +182,44 @@ class Petition:
     role: str = "truth"
     events: list = field(default_factory=list)
     rid: object = None
+    processed: dt.datetime | None = None   # ngày xử lý đơn (set by UnitSim._annotate)
+
+    def moments(self) -> list[dt.datetime]:
+        """When the petition's processing state changed: processed, and for an accepted
+        petition its case's acceptance and resolution (database versions follow them)."""
+        out = [self.processed] if self.processed is not None else []
+        if self.handling == "thu_ly":
+            out += [t for t in (self.case.accepted, self.case.resolved) if t is not None]
+        return sorted(out)
+
+    def progress(self, cutoff: dt.datetime, kind: str | None = None) -> dict:
+        """The petition's processing and resolution as known at `cutoff`, canonical
+        values (docs/report-set.md §1): PROGRESS_FIELDS plus ``resolution``.
+
+        Acceptance, resolution and the decision are the case's (so petitions and cases
+        agree): a petition about a case accepted or resolved before it arrived carries
+        those earlier dates. The decision (KN/TC only) shows once the case is resolved.
+        ``kind``: the kind the record shows, when a version not yet corrected shows
+        another (KN ↔ KNPA, never for an accepted petition): its round is then lần đầu."""
+        out: dict = dict.fromkeys(PROGRESS_FIELDS)
+        out["resolution"] = None
+        if self.processed is not None and self.processed <= cutoff:
+            out["processed_date"] = self.processed.date()
+        if self.eligible:
+            out["resolution_round"] = self.case.round if kind in (None, self.case.kind) else "lan_dau"
+        if self.handling != "thu_ly":
+            return out
+        case = self.case
+        out["resolution"] = "chua_giai_quyet"
+        if case.accepted is not None and case.accepted <= cutoff:
+            out["accepted_date"] = case.accepted.date()
+            out["resolution"] = "dang_giai_quyet"
+        if case.resolved is not None and case.resolved <= cutoff:
+            out["resolved_date"] = case.resolved.date()
+            out["resolution"] = "da_giai_quyet"
+            if case.decision is not None:
+                out.update(case.decision.values())
+        return out
 
     def reply_received_at(self, cutoff: dt.date) -> bool | None:
         """Văn bản phúc đáp: only meaningful for forwarded / urged petitions."""
@@ -167,6 +232,110 @@ class Petition:
              "reply_received": self.reply_received_at(dt.date.max)}
         v.update(overrides)
         return v
+
+
+# Processing and decision fields of a petition (docs/report-set.md §1), in the order
+# the ground truth stores them (simulators.truth).
+DECISION_AMOUNTS = ("recover_money", "recover_land", "return_org_money", "return_org_land",
+                    "return_person_money", "return_person_land")
+DECISION_COUNTS = ("orgs_restored", "persons_restored", "sanction_people", "sanction_officials",
+                   "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
+PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolved_date", "resolution_round", "outcome", "on_time",
+                   *DECISION_AMOUNTS, *DECISION_COUNTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The decision on a competent KN/TC case: the outcome, whether the legal time limit
+    was kept, and what it ordered. Money in triệu đồng (one decimal), land in m² (one
+    decimal), people and organisations as counts; 0 when nothing was ordered."""
+    outcome: str
+    on_time: bool
+    recover_money: float = 0.0
+    recover_land: float = 0.0
+    return_org_money: float = 0.0
+    return_org_land: float = 0.0
+    return_person_money: float = 0.0
+    return_person_land: float = 0.0
+    orgs_restored: int = 0
+    persons_restored: int = 0
+    sanction_people: int = 0
+    sanction_officials: int = 0
+    prosecuted_cases: int = 0
+    prosecuted_people: int = 0
+    prosecuted_officials: int = 0
+
+    def values(self) -> dict:
+        return {f: getattr(self, f) for f in ("outcome", "on_time", *DECISION_AMOUNTS, *DECISION_COUNTS)}
+
+
+def encode_progress(prog: dict, codes: dict[str, str]) -> tuple:
+    """The PROGRESS_FIELDS values of ``Petition.progress`` as a source stores them: dates
+    ISO, on_time 1/0, round and outcome through ``codes`` (canonical value → the
+    source's code; the two vocabularies do not overlap), numbers as they are."""
+    out = []
+    for f in PROGRESS_FIELDS:
+        v = prog[f]
+        if v is None:
+            out.append(None)
+        elif f.endswith("_date"):
+            out.append(v.isoformat())
+        elif f in ("resolution_round", "outcome"):
+            out.append(codes[v])
+        elif f == "on_time":
+            out.append(int(v))
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def _log_uniform(rng: Rng, lo: float, hi: float) -> float:
+    """A plausible amount: log-uniform in [lo, hi], one decimal (small sums far likelier
+    than large ones)."""
+    return round(math.exp(rng.uniform(math.log(lo), math.log(hi))), 1)
+
+
+def draw_decision(rng: Rng, kind: str, round_: str, field: str) -> Decision:
+    """The decision on a competent KN/TC case. Only a decision that finds the petition at
+    least partly right (đúng, đúng một phần, hủy/sửa) orders anything, and most of those
+    order nothing measurable: about four decisions in five order nothing at all."""
+    outcome = OUTCOMES[(kind, round_)].draw(rng)
+    on_time = rng.chance(ON_TIME)
+    v: dict = {}
+    if outcome in ("dung", "dung_mot_phan", "huy_sua"):
+        land = field == "dat_dai"
+        if kind == "KN":
+            if rng.chance(0.35):                      # returned to the complainant
+                if land:
+                    v["return_person_land"] = _log_uniform(rng, 15, 600)
+                if not land or rng.chance(0.4):
+                    v["return_person_money"] = _log_uniform(rng, 5, 900)
+                v["persons_restored"] = rng.randint(1, 3)
+            if rng.chance(0.06):
+                v["return_org_money"] = _log_uniform(rng, 10, 1500)
+                v["orgs_restored"] = 1
+            if rng.chance(0.15):
+                v["sanction_people"] = n = rng.randint(1, 2)
+                v["sanction_officials"] = n if rng.chance(0.7) else rng.randint(0, n)
+        else:
+            if rng.chance(0.3):                       # recovered for the State
+                v["recover_money"] = _log_uniform(rng, 10, 3000)
+                if land and rng.chance(0.5):
+                    v["recover_land"] = _log_uniform(rng, 30, 5000)
+            if rng.chance(0.12):
+                v["return_person_money"] = _log_uniform(rng, 5, 500)
+                v["persons_restored"] = rng.randint(1, 4)
+            if rng.chance(0.04):
+                v["return_org_land" if land else "return_org_money"] = _log_uniform(rng, 20, 2000)
+                v["orgs_restored"] = 1
+            if rng.chance(0.5):
+                v["sanction_people"] = n = rng.randint(1, 4)
+                v["sanction_officials"] = n if rng.chance(0.7) else rng.randint(0, n)
+            if rng.chance(0.12 if field == "tham_nhung" else 0.02):
+                v["prosecuted_cases"] = 1
+                v["prosecuted_people"] = n = rng.randint(1, 3)
+                v["prosecuted_officials"] = n if rng.chance(0.6) else rng.randint(0, n)
+    return Decision(outcome, on_time, **v)
 
 
 def state_at(events: list, cutoff: dt.datetime):
@@ -433,6 +602,18 @@ class UnitSim:
         self._day_case: dict[tuple, set] = {}           # (kind, date) -> case seqs seen
         self._sitting_numbers: dict[object, int] = {}   # district: sitting key -> ky_tiep_id
         self._calibrated = city_calibrated_skeleton(seed) if unit.level == "tinh" else None
+        # Vượt cấp (simulators.skip_level): at a commune, the planted cases opened here;
+        # at a district or the city, the planted visits of citizens with such a case.
+        from simulators.skip_level import skip_plan  # noqa: PLC0415 - skip_level imports this module
+
+        plan = skip_plan(seed)
+        self._plants: dict[tuple[int, int], list] = {}
+        if unit.level == "xa":
+            for pl in plan.by_commune.get(unit.key, ()):
+                self._plants.setdefault((pl.opened.year, pl.opened.month), []).append(pl)
+        else:
+            for pl in plan.by_higher.get(unit.key, ()):
+                self._plants.setdefault((pl.visit.year, pl.visit.month), []).append(pl)
 
     # ---------------------------------------------------------------- helpers
     def _next_seq(self) -> int:
@@ -498,7 +679,46 @@ class UnitSim:
             self._month(y, m)
         if self.profile.noisy:
             self._assign_ids()
+        self._annotate()
         return self
+
+    def _annotate(self) -> None:
+        """Rounds, decisions and processing dates, from streams of their own (per unit
+        and month: a case by the month it was opened, a petition by the month it was
+        received), so they change none of the draws above: receptions, petitions and
+        cases are exactly those of a model without them."""
+        key = (self.seed, self.unit.key)
+        by_month: dict[tuple[int, int], list] = {}
+        for case in self.cases:
+            by_month.setdefault((case.opened.year, case.opened.month), []).append(case)
+        for (y, m), cases in by_month.items():
+            rng = Rng(*key, "decisions", y, m)
+            for case in cases:
+                case.round = ROUNDS[case.kind].draw(rng) if case.kind in ROUNDS else "lan_dau"
+                if case.competent and case.kind in OUTCOMES_KINDS:
+                    case.decision = draw_decision(rng, case.kind, case.round, case.field)
+        by_month = {}
+        for pet in self.petitions:
+            by_month.setdefault((pet.date.year, pet.date.month), []).append(pet)
+        for (y, m), pets in by_month.items():
+            rng = Rng(*key, "processing", y, m)
+            for pet in pets:
+                pet.processed = self._processed_at(rng, pet)
+
+    @staticmethod
+    def _processed_at(rng: Rng, pet: Petition) -> dt.datetime:
+        """Ngày xử lý đơn: a few days to about three weeks after receipt (the law allows
+        10 working days; busy offices take longer), a working day — but an accepted
+        petition is processed by the moment its case is accepted, and a forwarded one at
+        least 5 days before the reply to it arrives."""
+        lag = 1 + min(20, int(-5.0 * math.log(1.0 - rng.u())))
+        at = _at(next_working_day(pet.date + dt.timedelta(days=lag)), rng)
+        accepted = pet.case.accepted
+        if pet.handling == "thu_ly" and accepted is not None and accepted.date() >= pet.date:
+            at = min(at, accepted)
+        if pet.reply is not None:
+            at = min(at, _at(pet.reply - dt.timedelta(days=5), rng))
+        return at
 
     def _month(self, y: int, m: int) -> None:
         key = (self.seed, self.unit.key)
@@ -522,6 +742,12 @@ class UnitSim:
             pet_days = sorted(pick.draw(pet_rng) for _ in range(n_pet))
         items = [(s.date, 0, i, s) for i, s in enumerate(skel)] + \
                 [(d, 1, i, CHANNELS.draw(pet_rng)) for i, d in enumerate(pet_days)]
+        plants = self._plants.get((y, m), [])
+        if self.unit.level == "xa":
+            items += [(pl.opened, 2, i, pl) for i, pl in enumerate(plants)]
+            visits = []
+        else:
+            visits = list(plants)            # sorted by visit day
         items.sort(key=lambda t: (t[0], t[1], t[2]))
         month_recs, month_pets = [], []
         for d, typ, _, payload in items:
@@ -530,8 +756,14 @@ class UnitSim:
             if typ == 0:
                 rec = self._reception(item_rng, payload)
                 month_recs.append(rec)
+                if visits:
+                    self._skip_level(rec, visits)
                 if item_rng.chance(self.profile.p_pet_from_rec):
                     month_pets.append(self._petition_from_reception(item_rng, rec))
+            elif typ == 2:
+                rec, pet = self._planted_case(payload)
+                month_recs.append(rec)
+                month_pets.append(pet)
             else:
                 pet = self._petition(item_rng, d, payload)
                 if pet is not None:
@@ -563,6 +795,42 @@ class UnitSim:
             sitting = None        # registers carry no sitting id (key = unit, date, receiver)
         return Reception(self._next_seq(), s.date, s.mode, s.receiver, sitting, s.people, case.kind,
                          case, visit, citizen)
+
+    def _planted_case(self, plant) -> tuple[Reception, Petition]:
+        """A commune case of a vượt cấp citizen (simulators.skip_level): the citizen comes
+        to the commune on `plant.opened` and lodges a petition there, which the commune
+        accepts; the case is still open when the citizen goes to a higher level."""
+        d = plant.opened
+        case = Case(len(self.cases) + 1, self._case_ref(d), d, plant.kind, plant.field, plant.summary,
+                    plant.citizen, True, plant.accepted, plant.resolved, planted=plant)
+        self.cases.append(case)
+        self._case_dates.append(d)
+        self._take("rec", d, plant.citizen, case)
+        self._take("pet", d, plant.citizen, case)
+        case.receptions = 1
+        rec = Reception(self._next_seq(), d, REGULAR, STAFF, None, 1, plant.kind, case, FIRST, plant.citizen)
+        pet = Petition(self._next_seq(), d, "tiep_cong_dan", plant.kind, 1, plant.field, case, plant.citizen,
+                       rec, True, True, "thu_ly", None)
+        return rec, pet
+
+    def _skip_level(self, rec: Reception, visits: list) -> None:
+        """At a district or the city: the first reception on or after a planted visit
+        day that opened a new case becomes the vượt cấp citizen's — same citizen, kind
+        and field as the open commune case; the higher level is not competent for it.
+        Only the reception's identity changes (no draw is made), so dates, modes,
+        receivers and people — and the calibrated figures — stay as drawn."""
+        while visits and visits[0].resolved is not None and visits[0].resolved.date() <= rec.date:
+            visits.pop(0)                    # the commune case was resolved meanwhile: no visit
+        if not visits or rec.date < visits[0].visit:
+            return
+        case = rec.case
+        if case.planted is not None or case.opened != rec.date or case.receptions != 1 or case.citizen is None:
+            return
+        plant = visits.pop(0)
+        case.kind, case.field, case.summary, case.citizen = plant.kind, plant.field, plant.summary, plant.citizen
+        case.competent, case.accepted, case.resolved, case.planted = False, None, None, plant
+        rec.kind, rec.citizen = plant.kind, plant.citizen
+        self._take("rec", rec.date, plant.citizen, case)
 
     def _handling(self, rng: Rng, case: Case, eligible: bool, d: dt.date):
         if not eligible:
@@ -736,9 +1004,10 @@ class UnitSim:
 
     def _wrong_petition(self, rng: Rng, pet: Petition) -> dict:
         r = rng.u()
-        if r < 0.4 and pet.kind != "TC":
+        if r < 0.4 and pet.kind != "TC" and pet.handling != "thu_ly":
             # KN <-> KNPA only: a denunciation is never first published as something
-            # else (its denouncer would have passed ingestion unprotected).
+            # else (its denouncer would have passed ingestion unprotected); nor an
+            # accepted petition, whose decision belongs to its kind.
             return {"kind": "KNPA" if pet.kind == "KN" else "KN"}
         if r < 0.7 and pet.channel != "tiep_cong_dan":
             return {"channel": "truc_tuyen" if pet.channel == "buu_chinh" else "buu_chinh"}

@@ -29,7 +29,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from simulators.citizens import format_phone
 from simulators.core import Rng, Unit, end_of_day, month_end
-from simulators.model import GROUP_MIN, Petition, Reception, UnitSim
+from simulators.model import DECISION_AMOUNTS, DECISION_COUNTS, GROUP_MIN, Petition, Reception, UnitSim
 
 RECEPTION_SHEET = "Tiếp công dân"
 PETITION_SHEET = "Đơn thư"
@@ -76,7 +76,25 @@ PETITION_COLUMNS = [
     ("xu_ly", ["Hình thức xử lý"], [1]),
     ("van_ban_phuc_dap", ["Văn bản phúc đáp"], [1]),
     ("tinh_trang", ["Tình trạng giải quyết"], [1]),
+    ("ngay_xu_ly", ["Ngày xử lý", "Ngày xử lý đơn"], [3, 1]),
+    ("ngay_thu_ly", ["Ngày thụ lý", "Ngày thụ lý giải quyết"], [2, 1]),
     ("ngay_giai_quyet", ["Ngày giải quyết"], [1]),
+    ("lan_giai_quyet", ["Lần giải quyết", "Giải quyết lần"], [3, 1]),
+    ("ket_qua", ["Kết quả giải quyết", "Kết quả"], [3, 1]),
+    ("dung_han", ["Đúng hạn", "Chấp hành thời hạn"], [2, 1]),
+    ("thu_hoi_tien", ["Thu hồi tiền (triệu đồng)", "Kiến nghị thu hồi tiền (tr.đ)"], [2, 1]),
+    ("thu_hoi_dat", ["Thu hồi đất (m2)", "Kiến nghị thu hồi đất (m²)"], [2, 1]),
+    ("tra_to_chuc_tien", ["Trả tổ chức: tiền (triệu đồng)"], [1]),
+    ("tra_to_chuc_dat", ["Trả tổ chức: đất (m2)"], [1]),
+    ("tra_ca_nhan_tien", ["Trả cá nhân: tiền (triệu đồng)"], [1]),
+    ("tra_ca_nhan_dat", ["Trả cá nhân: đất (m2)"], [1]),
+    ("so_to_chuc_duoc_tra", ["Số tổ chức được trả quyền lợi"], [1]),
+    ("so_ca_nhan_duoc_tra", ["Số cá nhân được trả quyền lợi"], [1]),
+    ("xu_ly_hc_so_nguoi", ["Xử lý hành chính: số người", "Kiến nghị xử lý hành chính (người)"], [2, 1]),
+    ("xu_ly_hc_cbccvc", ["Xử lý hành chính: CBCCVC", "Trong đó CBCCVC bị xử lý hành chính"], [2, 1]),
+    ("chuyen_dieu_tra_so_vu", ["Chuyển điều tra: số vụ", "Chuyển cơ quan điều tra (vụ)"], [2, 1]),
+    ("chuyen_dieu_tra_so_nguoi", ["Chuyển điều tra: số người", "Chuyển cơ quan điều tra (người)"], [2, 1]),
+    ("chuyen_dieu_tra_cbccvc", ["Chuyển điều tra: CBCCVC", "Chuyển cơ quan điều tra (CBCCVC)"], [2, 1]),
     ("ghi_chu", ["Ghi chú"], [1]),
 ]
 # Optional columns some registers leave out, with the chance they do.
@@ -96,6 +114,24 @@ FIELD_TEXT = {"che_do_chinh_sach": "Chế độ chính sách", "dat_dai": "Đấ
 HANDLING_TEXT = {"thu_ly": "Thụ lý", "huong_dan": "Hướng dẫn", "chuyen_don": "Chuyển đơn", "don_doc": "Đôn đốc"}
 RESOLUTION_TEXT = {"da_giai_quyet": "Đã giải quyết", "dang_giai_quyet": "Đang giải quyết",
                    "chua_giai_quyet": "Chưa giải quyết"}
+ROUND_TEXT = {"lan_dau": "Lần đầu", "lan_2": "Lần 2", "ban_an": "Đã có bản án", "tiep": "Tố cáo tiếp"}
+OUTCOME_TEXT = {"dung": "Đúng", "sai": "Sai", "dung_mot_phan": "Đúng một phần", "cong_nhan": "Công nhận",
+                "huy_sua": "Hủy, sửa", "rut_don": "Rút đơn", "dinh_chi": "Đình chỉ"}
+# Petition columns of the decision's amounts (model.DECISION_AMOUNTS / DECISION_COUNTS order).
+AMOUNT_COLUMNS = ("thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien",
+                  "tra_ca_nhan_dat")
+COUNT_COLUMNS = ("so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi", "xu_ly_hc_cbccvc",
+                 "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")
+
+
+def vn_number(x: float) -> str:
+    """A number as Vietnamese write it: "." between thousands, "," before decimals
+    (1250.5 → "1.250,5", 45.0 → "45")."""
+    whole, _, frac = f"{x:,.1f}".partition(".")
+    whole = whole.replace(",", ".")
+    return whole if frac == "0" else f"{whole},{frac}"
+
+DATE_FIELDS = ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet", "ngay_xu_ly", "ngay_thu_ly")
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -132,6 +168,8 @@ class Habits:
     petition_columns: list
     period_line: bool
     blank_after_title: bool
+    zero_blank: bool            # decision amounts of 0 left blank rather than written 0
+    numbers_as_text: bool       # decision amounts typed as text, Vietnamese style ("1.250,5")
 
 
 def _choose_columns(rng: Rng, spec: list, optional: dict) -> list[tuple[str, str]]:
@@ -162,7 +200,8 @@ def habits_for(file_name: str, seed: int) -> Habits:
         name_sep=r.pick([", ", ", ", " - ", "; "]), total_label=r.pick(["Tổng cộng", "Tổng cộng", "Cộng", "Tổng"]),
         reception_columns=_choose_columns(r, RECEPTION_COLUMNS, RECEPTION_OPTIONAL),
         petition_columns=_choose_columns(r, PETITION_COLUMNS, PETITION_OPTIONAL),
-        period_line=r.chance(0.5), blank_after_title=r.chance(0.5))
+        period_line=r.chance(0.5), blank_after_title=r.chance(0.5), zero_blank=r.chance(0.6),
+        numbers_as_text=r.chance(0.4))
 
 
 @dataclass
@@ -320,7 +359,7 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
         ws.append(header)
         row += 1
         header_row = row
-        date_cols = [i + 1 for i, (f, _) in enumerate(columns) if f in ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet")]
+        date_cols = [i + 1 for i, (f, _) in enumerate(columns) if f in DATE_FIELDS]
         # Which records get entered twice, and where blank rows fall.
         n = len(records)
         dups = set()
@@ -369,6 +408,10 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
                     values[total_field] = bad
                 elif kind == "kind_not_in_domain":
                     values["loai"] = bad = defect_rng.pick(["KHAC", "Khác", "KN/TC", "Đề nghị", "KNTC"])
+                elif kind == "outcome_not_in_domain":
+                    # an outcome no form knows, typed where the decision goes
+                    values["ket_qua"] = bad = defect_rng.pick(["Chưa rõ", "Hòa giải thành", "Đã trả lời",
+                                                               "Chuyển hồ sơ", "Xong"])
                 else:                                          # formula_no_value
                     values[total_field] = bad = f"={letter}{row}"
                 ws.append([t(values.get(f)) for f in fields])
@@ -415,11 +458,27 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             "hinh_thuc": MODE_TEXT[rec.mode], "nguoi_tiep": RECEIVER_TEXT[rec.receiver],
             "lan_tiep": VISIT_TEXT[rec.visit], "ma_vu_viec": rec.case.ref, **reg}
 
+    def number_cell(x, as_int: bool):
+        if x == 0 and h.zero_blank:
+            return None
+        if h.numbers_as_text:
+            return str(x) if as_int else vn_number(x)
+        return x
+
+    def decision_cells(prog: dict) -> dict:
+        if prog["outcome"] is None:
+            return {}
+        out = {"ket_qua": OUTCOME_TEXT[prog["outcome"]], "dung_han": "Có" if prog["on_time"] else "Không"}
+        for col, f in zip(AMOUNT_COLUMNS, DECISION_AMOUNTS):
+            out[col] = number_cell(prog[f], False)
+        for col, f in zip(COUNT_COLUMNS, DECISION_COUNTS):
+            out[col] = number_cell(prog[f], True)
+        return out
+
     def build_petition(pet: Petition, stt: int) -> dict:
         name_addr, idn, phone = person(pet.citizen)
-        status = resolved = None
-        if pet.handling == "thu_ly":
-            status, resolved = pet.case.status_at(cutoff)
+        prog = pet.progress(cutoff)
+        status, resolved = prog["resolution"], prog["resolved_date"]
         reply = pet.reply_received_at(end)
         return {
             "stt": stt, "ngay_nhan": date_cell(pet.date), "ho_ten_dia_chi": name_addr, "so_giay_to": idn,
@@ -430,6 +489,8 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             "tham_quyen": None if pet.competent is None else ("Thuộc" if pet.competent else "Không thuộc"),
             "xu_ly": HANDLING_TEXT.get(pet.handling), "van_ban_phuc_dap": "Có" if reply else None,
             "tinh_trang": RESOLUTION_TEXT.get(status), "ngay_giai_quyet": date_cell(resolved),
+            "ngay_xu_ly": date_cell(prog["processed_date"]), "ngay_thu_ly": date_cell(prog["accepted_date"]),
+            "lan_giai_quyet": ROUND_TEXT.get(prog["resolution_round"]), **decision_cells(prog),
             "ghi_chu": None if pet.eligible else "Lưu đơn"}
 
     ws = wb.active

@@ -5,7 +5,8 @@ One row per official, de-duplicated record in its latest state as of the end of 
 source are listed in ``gt_pii`` (NFC, as written; phone numbers also in the formatted
 spellings registers use, and as legacy-encoded books write them) so tests can prove
 none reaches an output. ``gt_defect`` (= defects.csv), ``gt_submission`` and
-``gt_outlier`` describe the defects, deliveries and outliers of simulators.defects.
+``gt_outlier`` describe the defects, deliveries and outliers of simulators.defects;
+``gt_skipped_level`` the planted vượt cấp records of simulators.skip_level.
 """
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ from pathlib import Path
 
 RECEPTION_COLUMNS = ("source_kind", "unit_code", "received_date", "mode", "receiver", "sitting_key", "people",
                      "kind", "case_key", "visit", "unit_key", "record_id")
+PROGRESS_COLUMNS = ("processed_date", "accepted_date", "resolution_round", "outcome", "on_time",
+                    "recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
+                    "return_person_land", "orgs_restored", "persons_restored", "sanction_people",
+                    "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
 PETITION_COLUMNS = ("source_kind", "unit_code", "received_date", "channel", "kind", "signers", "case_key",
                     "field", "eligible", "competent", "handling", "reply_received", "resolution",
-                    "resolved_date", "unit_key", "record_id")
+                    "resolved_date", "unit_key", "record_id", *PROGRESS_COLUMNS)
+SKIPPED_LEVEL_COLUMNS = ("source_kind", "unit_code", "unit_key", "record_type", "record_id", "received_date", "kind",
+                         "field", "case_key", "lower_source_kind", "lower_unit_code", "lower_unit_key",
+                         "lower_case_key", "lower_opened_date", "lower_resolved_date", "lower_record_id")
 CASE_COLUMNS = ("source_kind", "unit_code", "case_key", "opened_date", "kind", "field", "resolution",
                 "resolved_date", "unit_key", "record_id")
 
@@ -47,10 +55,36 @@ CREATE TABLE gt_petition (
   competent INTEGER,             -- 1/0 thuộc thẩm quyền; NULL when not eligible
   handling TEXT,                 -- thu_ly | huong_dan | chuyen_don | don_doc; NULL when not eligible
   reply_received INTEGER,        -- 1/0 for chuyen_don/don_doc; NULL otherwise
-  resolution TEXT,               -- registers only (the petition row carries it), for thu_ly:
-                                 -- chua_giai_quyet | dang_giai_quyet | da_giai_quyet; else NULL (see gt_case)
-  resolved_date TEXT,
-  unit_key TEXT NOT NULL, record_id TEXT NOT NULL
+  resolution TEXT,               -- for thu_ly: chua_giai_quyet | dang_giai_quyet | da_giai_quyet (from the
+                                 -- dates below: accepted → đang, resolved → đã); else NULL
+  resolved_date TEXT,            -- the case's resolution (thu_ly petitions), YYYY-MM-DD
+  unit_key TEXT NOT NULL, record_id TEXT NOT NULL,
+  processed_date TEXT,           -- ngày xử lý đơn; NULL: not processed by the end of the run
+  accepted_date TEXT,            -- thu_ly: the case's acceptance (thụ lý giải quyết)
+  resolution_round TEXT,         -- eligible petitions: lan_dau | lan_2 | ban_an (KN), lan_dau | tiep (TC), lan_dau (KNPA)
+  outcome TEXT,                  -- resolved thu_ly KN/TC petitions: dung | sai | dung_mot_phan | cong_nhan |
+                                 -- huy_sua | rut_don | dinh_chi; NULL otherwise, and then so is every field below
+  on_time INTEGER,               -- 1/0 chấp hành thời hạn
+  recover_money REAL, recover_land REAL,            -- triệu đồng, m² (0 when nothing)
+  return_org_money REAL, return_org_land REAL, return_person_money REAL, return_person_land REAL,
+  orgs_restored INTEGER, persons_restored INTEGER, sanction_people INTEGER, sanction_officials INTEGER,
+  prosecuted_cases INTEGER, prosecuted_people INTEGER, prosecuted_officials INTEGER
+);
+CREATE TABLE gt_skipped_level (  -- vượt cấp: a higher-level record of a citizen whose commune case was open
+  source_kind TEXT NOT NULL,     -- district_db | city_service (the higher level)
+  unit_code TEXT NOT NULL, unit_key TEXT NOT NULL,
+  record_type TEXT NOT NULL,     -- reception | petition
+  record_id TEXT NOT NULL,       -- as in gt_reception / gt_petition
+  received_date TEXT NOT NULL,
+  kind TEXT NOT NULL,            -- KN | KNPA (the commune case's kind)
+  field TEXT NOT NULL,
+  case_key TEXT NOT NULL,        -- the higher level's case
+  lower_source_kind TEXT NOT NULL,   -- commune_register
+  lower_unit_code TEXT NOT NULL, lower_unit_key TEXT NOT NULL,
+  lower_case_key TEXT NOT NULL,  -- '<commune code>:<case ref>' as in gt_reception
+  lower_opened_date TEXT NOT NULL,   -- the commune case's first reception
+  lower_resolved_date TEXT,      -- as of the end of the run; NULL: still open
+  lower_record_id TEXT NOT NULL  -- that first reception's register row
 );
 CREATE TABLE gt_case (           -- sources with a case table: district_db, city_service
   source_kind TEXT NOT NULL, unit_code TEXT NOT NULL, case_key TEXT NOT NULL, opened_date TEXT NOT NULL,
@@ -88,8 +122,21 @@ CREATE TABLE gt_outlier (        -- units with a spike quarter (true records, co
 """
 
 
+def truth_progress(prog: dict) -> tuple:
+    """The PROGRESS_COLUMNS values of a petition's progress (model.Petition.progress)."""
+    out = []
+    for col in PROGRESS_COLUMNS:
+        v = prog[col]
+        if col.endswith("_date") and v is not None:
+            v = v.isoformat()
+        elif col == "on_time" and v is not None:
+            v = int(v)
+        out.append(v)
+    return tuple(out)
+
+
 def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii: list, meta: dict, *,
-                defects: list = (), submissions: list = (), outliers: list = ()) -> None:
+                defects: list = (), submissions: list = (), outliers: list = (), skipped_level: list = ()) -> None:
     path.unlink(missing_ok=True)
     con = sqlite3.connect(path)
     try:
@@ -102,6 +149,8 @@ def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii:
         con.executemany(f"INSERT INTO gt_defect VALUES ({','.join('?' * 10)})", defects)
         con.executemany(f"INSERT INTO gt_submission VALUES ({','.join('?' * 7)})", submissions)
         con.executemany(f"INSERT INTO gt_outlier VALUES ({','.join('?' * 8)})", outliers)
+        con.executemany(f"INSERT INTO gt_skipped_level VALUES ({','.join('?' * len(SKIPPED_LEVEL_COLUMNS))})",
+                        skipped_level)
         con.execute("CREATE INDEX ix_gt_reception_unit ON gt_reception (source_kind, unit_code, received_date)")
         con.execute("CREATE INDEX ix_gt_petition_unit ON gt_petition (source_kind, unit_code, received_date)")
         con.commit()

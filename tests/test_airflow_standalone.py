@@ -112,7 +112,7 @@ def _run_state(client, dag_id, run_id):
 def test_dags_run_under_the_scheduler_and_assets_chain(standalone):
     client, home = standalone
     dags = _wait("the DAG processor", lambda: {d["dag_id"] for d in client.get("/api/v2/dags").json()["dags"]}
-                 >= {"ingest_city_service", "consolidate_warehouse", "report_01_tcd"}, 180)
+                 >= {"ingest_city_service", "consolidate_warehouse", "report_periodic"}, 180)
     assert dags
     assert client.get("/api/v2/importErrors").json()["total_entries"] == 0
     for dag_id in ("ingest_city_service", "consolidate_warehouse"):

@@ -63,3 +63,46 @@ def test_published_table_is_reproduced(city_full, tmp_path, monkeypatch):
                and "2021-07-01" <= p["received_on"] <= "2025-02-28"]
     assert (len(regular), sum(p["people"] for p in regular)) != (8656, 14015)
     assert len(regular) > 8656
+
+
+def test_summary_narrative_reproduces_the_published_figures(city_full, tmp_path, monkeypatch):
+    """The multi-year summary over the same range says the published figures, in the
+    sentences where they belong: regular reception (8.656 lượt, 14.015 công dân, of which
+    280 đoàn with 1.527 công dân) and the leaders' periodic reception (702 lượt, 1.754
+    công dân, 47 đoàn)."""
+    from connectors import city_service
+    from pipeline import tasks
+    from reports import summary
+    from simulators.city_server import serve_in_thread
+    from transforms.consolidate import consolidate
+    from warehouse import db
+
+    monkeypatch.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'wh.sqlite'}")
+    tasks.prepare_warehouse()
+    eng = db.engine()
+    token = os.environ["TCD_CITY_API_TOKEN"]
+    url, stop = serve_in_thread(city_full / "city_service" / "city.sqlite", token, port=0)
+    try:
+        city_service.ingest(eng, base_url=url, token=token)
+    finally:
+        stop()
+    consolidate(eng, "city_service")
+
+    data = summary.summary_frames(eng, "2021-07-01", "2025-02-28")
+    result = summary.build_summary(data, tmp_path / "tong-hop.xlsx", {"run_id": "calibration"})
+    first = result.tables.paragraphs[0]
+    sentence = first.split(". ")[0]
+    regular, leaders = sentence.split("; ")
+    assert regular.startswith("Từ ngày 01/07/2021 đến ngày 28/02/2025, Thành phố đã tiếp thường xuyên")
+    assert "tiếp thường xuyên 8.656 lượt với 14.015 công dân" in regular
+    assert "trong đó có 280 đoàn đông người với 1.527 công dân" in regular
+    assert leaders.startswith("lãnh đạo UBND Thành phố tiếp định kỳ")
+    assert "702 lượt với 1.754 công dân, 47 đoàn đông người" in leaders
+    # The workbook carries the same text and numbers, never a pseudonym.
+    wb = openpyxl.load_workbook(result.path)
+    assert first in [r[0] for r in wb["Nhận định"].iter_rows(values_only=True)]
+    assert len(wb["Biểu đồ"]._charts) >= 2
+    pseudonyms = set(data.receptions["citizen_pseudonym"].dropna())
+    assert pseudonyms
+    cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v}
+    assert not pseudonyms & cells

@@ -24,7 +24,7 @@ def test_no_import_errors(dagbag):
 
 def test_expected_dags_present(dagbag):
     assert {"ingest_commune_registers", "ingest_district_databases", "ingest_city_service",
-            "consolidate_warehouse", "report_01_tcd"} <= set(dagbag.dag_ids)
+            "consolidate_warehouse", "report_periodic", "report_summary"} <= set(dagbag.dag_ids)
 
 
 def test_one_dag_per_file_named_after_dag_id(dagbag):
@@ -64,3 +64,42 @@ def test_dag_files_do_no_work_at_parse_time(dagbag):
                 "print(','.join(heavy))")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "", f"{path.name} imports {out.stdout.strip()} at parse time"
+
+
+def test_periodic_report_timetable_data_interval_is_the_reporting_window(dagbag):
+    """The report runs on the 15th, the day after the cut-off, and its data interval is
+    the quarter's 15th–14th window; the cumulative window closing on the same day comes
+    with it (15/09: Quý III and 9 tháng)."""
+    import pendulum
+    from airflow.timetables.base import TimeRestriction
+
+    from pipeline import reporting
+
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
+
+    tz = "Asia/Ho_Chi_Minh"
+    # what the scheduler runs: the DAG's timetable as serialised and read back
+    timetable = decode_timetable(encode_timetable(dagbag.dags["report_periodic"].timetable))
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=pendulum.datetime(2026, 6, 1, tz=tz), latest=None, catchup=True))
+    start = pendulum.instance(info.data_interval.start).in_timezone(tz)
+    end = pendulum.instance(info.data_interval.end).in_timezone(tz)
+    run_after = pendulum.instance(info.run_after).in_timezone(tz)
+    assert (start.date().isoformat(), end.date().isoformat()) == ("2026-06-15", "2026-09-15")
+    assert run_after.date().isoformat() == "2026-09-15"
+    windows = reporting.resolve_periods(data_interval_start=info.data_interval.start,
+                                        data_interval_end=info.data_interval.end, run_after=info.run_after)
+    assert [(w["key"], w["start"], w["end"]) for w in windows] == [
+        ("2026-Q3", "2026-06-15", "2026-09-14"), ("2026-M9", "2025-12-15", "2026-09-14")]
+    # the next run: Quý IV and the year
+    nxt = timetable.next_dagrun_info(last_automated_data_interval=info.data_interval,
+                                     restriction=TimeRestriction(earliest=None, latest=None, catchup=True))
+    keys = [w["key"] for w in reporting.resolve_periods(data_interval_start=nxt.data_interval.start,
+                                                        data_interval_end=nxt.data_interval.end)]
+    assert keys == ["2026-Q4", "2026-Y"]
+    # params win over the interval
+    assert [w["key"] for w in reporting.resolve_periods(
+        "2024-H1", data_interval_start=info.data_interval.start,
+        data_interval_end=info.data_interval.end)] == ["2024-H1"]

@@ -176,3 +176,48 @@ def test_landing_rejections_keep_their_rule_code(warehouse):
         b.write(conn, status="rejected", message="tệp không đọc được", reason_code="FILE_NOT_READABLE")
     row = _q(warehouse, raw_batch).iloc[0]
     assert row["reason_code"] == "FILE_NOT_READABLE" and row["reason_code"] in quality.rules()
+
+
+# ------------------------------------------------------------------ processing and decisions
+def petition(case, **extra):
+    """A resolved, accepted complaint with a decision, as a register row."""
+    return {"ngay_nhan": "05/03/2024", "nguon_don": "Bưu chính", "loai": "KN", "so_nguoi_dung_ten": 1,
+            "ma_vu_viec": case, "du_dieu_kien": "Đủ", "tham_quyen": "Thuộc", "xu_ly": "Thụ lý",
+            "tinh_trang": "Đã giải quyết", "ngay_giai_quyet": "20/05/2024", "ngay_xu_ly": "08/03/2024",
+            "ngay_thu_ly": "11/03/2024", "lan_giai_quyet": "Lần đầu", "ket_qua": "Đúng một phần", "dung_han": "Có",
+            "tra_ca_nhan_tien": "150,5", "xu_ly_hc_so_nguoi": 2, "xu_ly_hc_cbccvc": 1, **extra}
+
+
+def test_decision_rules_quarantine_or_flag_petitions(warehouse):
+    from warehouse.schema import fact_petition  # noqa: PLC0415
+
+    rows = [petition("OK-1"),
+            petition("NO-DATE", tinh_trang="Đang giải quyết", ngay_giai_quyet=None),  # DECISION_WITHOUT_RESOLUTION
+            petition("NOT-OURS", tham_quyen="Không thuộc", xu_ly="Chuyển đơn"),      # DECISION_WITHOUT_RESOLUTION
+            petition("NEG-MONEY", thu_hoi_tien="-1.250,5"),                          # AMOUNT_NEGATIVE
+            petition("NEG-PEOPLE", xu_ly_hc_so_nguoi=-1, xu_ly_hc_cbccvc=None),     # AMOUNT_NEGATIVE
+            petition("EARLY", ngay_xu_ly="01/03/2024"),                              # warning: PROCESSED_BEFORE_RECEIVED
+            petition("OFFICIALS", xu_ly_hc_so_nguoi=1, xu_ly_hc_cbccvc=3),          # warning: OFFICIALS_EXCEED_PEOPLE
+            petition("OK-2", ket_qua=None, dung_han=None, tra_ca_nhan_tien=None, xu_ly_hc_so_nguoi=None,
+                     xu_ly_hc_cbccvc=None, tinh_trang="Đang giải quyết", ngay_giai_quyet=None)]
+    stem = "00004_truc-bach_2024"
+    b = Batch("commune_register", "00004", stem, f"/inbox/{stem}.xlsx", checksum="sha-decisions")
+    for i, r in enumerate(rows, start=6):
+        b.add("petition", f"{stem}.xlsx#Đơn thư", r, key=KEY, source_row=i, kind=r["loai"])
+    with warehouse.begin() as conn:
+        b.write(conn)
+    consolidate(warehouse, "commune_register")
+    q = _q(warehouse, dq_quarantine)
+    assert sorted(zip(q["source_row"], q["reason_code"])) == [
+        (7, "DECISION_WITHOUT_RESOLUTION"), (8, "DECISION_WITHOUT_RESOLUTION"), (9, "AMOUNT_NEGATIVE"),
+        (10, "AMOUNT_NEGATIVE")]
+    assert set(q["severity"]) == {"error"} and q["reason"].str.len().gt(10).all()
+    flags = _q(warehouse, dq_flag)
+    assert sorted(zip(flags["source_row"], flags["rule"])) == [(11, "PROCESSED_BEFORE_RECEIVED"),
+                                                               (12, "OFFICIALS_EXCEED_PEOPLE")]
+    published = _q(warehouse, fact_petition).set_index("case_key")
+    assert sorted(published.index) == ["00004:EARLY", "00004:OFFICIALS", "00004:OK-1", "00004:OK-2"]
+    ok = published.loc["00004:OK-1"]
+    assert (ok["outcome"], ok["return_person_money"], ok["recover_money"], ok["sanction_people"]) == \
+        ("dung_mot_phan", 150.5, 0.0, 2)
+    assert pd.isna(published.loc["00004:OK-2", "recover_money"])           # no decision: no amounts

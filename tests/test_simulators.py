@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from simulators.city_server import serve_in_thread
-from simulators.core import CAL_END, CAL_START, nth_weekday, next_working_day
+from simulators.core import CAL_END, CAL_START, all_units, nth_weekday, next_working_day
 from simulators.generate import generate, main
 from simulators.legacy_encoding import decode as legacy_decode
 from simulators.legacy_encoding import encode as legacy_encode
@@ -580,7 +580,11 @@ def test_defects_csv_points_to_real_rows(fixture, request):
                 assert r[col] == val
             elif d["defect_kind"] == "periodic_receiver":
                 assert (r["hinh_thuc"], r["nguoi_tiep"]) == ("DINH_KY", "CAN_BO")
+            elif d["defect_kind"] == "amount_negative":
+                col, val = d["detail"].split("=")
+                assert r[col] == float(val) < 0 and r["ket_qua"] is not None
             else:
+                assert d["defect_kind"] == "resolved_before_opened" and table == "vu_viec"
                 assert r["ngay_giai_quyet"] < r["ngay_thu_ly"]
             table_gt = {"tiep_cong_dan": "gt_reception", "don_thu": "gt_petition", "vu_viec": "gt_case"}[table]
             assert not _rows(root / "ground_truth.sqlite", f"SELECT 1 FROM {table_gt} WHERE source_kind = 'district_db' "
@@ -652,13 +656,15 @@ def test_legacy_encoded_books_hold_true_rows(file_defects):
         assert not any("Tiếp" in v or "Thường" in v for v in raw), "no Unicode Vietnamese left"
         decoded = [[_text(v, d["detail"]) for v in r] for r in rows]
         hdr = next(i for i, r in enumerate(decoded) if r[0] in ("STT", "Số TT", "TT"))
+        # (the header may come again further down: the repeated_header defect)
+        body = [r for r in decoded[hdr + 1:] if r[0] not in ("STT", "Số TT", "TT")]
         col = decoded[hdr].index("Hình thức tiếp")
-        modes = {r[col] for r in decoded[hdr + 1:] if r[col] is not None}
+        modes = {r[col] for r in body if r[col] is not None}
         assert modes and modes <= set(MODE_TEXT.values())
         col = decoded[hdr].index("Người tiếp")
-        assert {r[col] for r in decoded[hdr + 1:] if r[col] is not None} <= {v.lower() if d["detail"] == "tcvn3"
-                                                                              and v.startswith("Ủ") else v
-                                                                              for v in RECEIVER_TEXT.values()}
+        assert {r[col] for r in body if r[col] is not None} <= {v.lower() if d["detail"] == "tcvn3"
+                                                                and v.startswith("Ủ") else v
+                                                                for v in RECEIVER_TEXT.values()}
         n = _rows(file_defects / "ground_truth.sqlite", "SELECT COUNT(*) FROM gt_reception WHERE record_id LIKE ?",
                   (d["resource"] + "#%",))[0][0]
         assert n > 0
@@ -771,3 +777,311 @@ def test_city_defects_stay_outside_the_calibration(city_full):
             assert len(unit) == 5 and day >= "2025-07-01"
         elif d["defect_kind"] == "people_out_of_range":
             assert unit == "01" and people == 0 and day > CAL_END.isoformat()
+
+
+# ------------------------------------------------------------------ processing and decisions
+KN_FIRST = {"dung", "sai", "dung_mot_phan", "rut_don"}
+OUTCOMES_OF = {("KN", "lan_dau"): KN_FIRST, ("KN", "ban_an"): KN_FIRST,
+               ("KN", "lan_2"): {"cong_nhan", "huy_sua", "rut_don"},
+               ("TC", "lan_dau"): KN_FIRST | {"dinh_chi"}, ("TC", "tiep"): KN_FIRST | {"dinh_chi"}}
+AMOUNTS = ("recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
+           "return_person_land")
+COUNTS = ("orgs_restored", "persons_restored", "sanction_people", "sanction_officials", "prosecuted_cases",
+          "prosecuted_people", "prosecuted_officials")
+
+
+def _petitions(root: Path) -> list[dict]:
+    con = sqlite3.connect(root / "ground_truth.sqlite")
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM gt_petition")]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("fixture", ["small", "city_full"])
+def test_decisions_and_processing_dates_are_consistent(fixture, request):
+    root = request.getfixturevalue(fixture)
+    end = dt.date.fromisoformat(_rows(root / "ground_truth.sqlite", "SELECT value FROM gt_meta WHERE key = 'end'")[0][0])
+    pets = _petitions(root)
+    decided = [p for p in pets if p["outcome"] is not None]
+    assert len(decided) > 50
+    for p in pets:
+        received = dt.date.fromisoformat(p["received_date"])
+        # round: for every eligible petition, by kind; none otherwise
+        assert (p["resolution_round"] is None) == (not p["eligible"]), p
+        if p["eligible"]:
+            assert p["resolution_round"] in {"KN": {"lan_dau", "lan_2", "ban_an"}, "TC": {"lan_dau", "tiep"},
+                                             "KNPA": {"lan_dau"}}[p["kind"]], p
+        # processed a few days to ~3 weeks after receipt; unprocessed only near the end
+        if p["processed_date"] is None:
+            assert (end - received).days <= 31, p
+        else:
+            lag = (dt.date.fromisoformat(p["processed_date"]) - received).days
+            assert 0 <= lag <= 31 and dt.date.fromisoformat(p["processed_date"]) <= end, p
+        # acceptance: accepted (thụ lý) petitions only, and it is what makes them "đang giải quyết"
+        if p["handling"] != "thu_ly":
+            assert p["accepted_date"] is None and p["resolved_date"] is None and p["outcome"] is None, p
+        else:
+            assert (p["accepted_date"] is not None) == (p["resolution"] != "chua_giai_quyet"), p
+            assert (p["resolved_date"] is not None) == (p["resolution"] == "da_giai_quyet"), p
+            if p["resolved_date"]:
+                assert p["accepted_date"] < p["resolved_date"], p
+            if p["accepted_date"] and p["accepted_date"] >= p["received_date"] and p["processed_date"]:
+                assert p["processed_date"] <= p["accepted_date"], p     # processed by the day it is accepted
+        # a decision exactly for resolved, accepted KN/TC petitions, fitting the round
+        has_decision = p["handling"] == "thu_ly" and p["resolved_date"] is not None and p["kind"] != "KNPA"
+        assert (p["outcome"] is not None) == has_decision, p
+        values = [p[f] for f in ("on_time", *AMOUNTS, *COUNTS)]
+        if not has_decision:
+            assert values == [None] * len(values), p
+            continue
+        assert p["competent"] == 1 and p["outcome"] in OUTCOMES_OF[(p["kind"], p["resolution_round"])], p
+        assert p["on_time"] in (0, 1) and all(v is not None and v >= 0 for v in values[1:]), p
+        assert p["sanction_officials"] <= p["sanction_people"] and p["prosecuted_officials"] <= p["prosecuted_people"]
+        assert all(isinstance(p[f], int) for f in COUNTS) and all(round(p[f], 1) == p[f] for f in AMOUNTS)
+        if p["outcome"] not in ("dung", "dung_mot_phan", "huy_sua"):
+            assert not any(values[1:]), p                   # nothing ordered by a dismissal or a withdrawal
+    # amounts usually 0, a small share plausible (triệu đồng, m², a few people)
+    some = [p for p in decided if any(p[f] for f in AMOUNTS + COUNTS)]
+    assert 0.03 <= len(some) / len(decided) <= 0.4
+    money = [p[f] for p in decided for f in AMOUNTS if p[f]]
+    assert money and all(1 <= v <= 10_000 for v in money)
+    assert all(p[f] <= 10 for p in decided for f in COUNTS)
+    assert sum(p["on_time"] for p in decided) / len(decided) > 0.75
+    if fixture == "city_full":
+        assert {p["outcome"] for p in decided} == {"dung", "sai", "dung_mot_phan", "cong_nhan", "huy_sua", "rut_don",
+                                                   "dinh_chi"}
+        assert {p["resolution_round"] for p in pets if p["kind"] == "KN" and p["eligible"]} == {"lan_dau", "lan_2",
+                                                                                                "ban_an"}
+        assert {p["resolution_round"] for p in pets if p["kind"] == "TC" and p["eligible"]} == {"lan_dau", "tiep"}
+        rounds = collections.Counter(p["resolution_round"] for p in pets if p["kind"] == "KN" and p["eligible"])
+        assert rounds["lan_dau"] > rounds["lan_2"] > rounds["ban_an"] > 0
+        assert any(p["processed_date"] is None for p in pets)
+
+
+def test_petitions_and_their_cases_agree(small):
+    """Acceptance, resolution and the decision belong to the case: every accepted
+    petition of a case shows the case's resolution date and the same decision."""
+    gt = small / "ground_truth.sqlite"
+    cases = dict(_rows(gt, "SELECT case_key, resolved_date FROM gt_case"))
+    by_case: dict[str, set] = collections.defaultdict(set)
+    checked = 0
+    for p in _petitions(small):
+        if p["handling"] != "thu_ly":
+            continue
+        if p["source_kind"] != "commune_register":
+            assert p["resolved_date"] == cases[p["case_key"]], p
+            checked += 1
+        by_case[p["case_key"]].add(tuple(p[f] for f in ("accepted_date", "resolved_date", "resolution_round", "outcome",
+                                                        "on_time", *AMOUNTS, *COUNTS)))
+    assert checked > 100
+    assert all(len(v) == 1 for v in by_case.values())
+    assert sum(len(v) for v in by_case.values()) < sum(1 for p in _petitions(small) if p["handling"] == "thu_ly")
+
+
+def test_sources_hold_the_processing_and_decisions_of_the_truth(small):
+    """Independent of the model: the district rows and the latest city versions carry
+    the truth's processing and decision fields, in their own codes; earlier city
+    versions never show a state the record only reached later."""
+    gt = small / "ground_truth.sqlite"
+    truth = {(p["source_kind"], p["record_id"]): p for p in _petitions(small)}
+    db = small / "district_db" / "001.sqlite"
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    rows = {str(r["id"]): dict(r) for r in con.execute("SELECT * FROM don_thu WHERE trang_thai = 'CHINH_THUC'")}
+    con.close()
+    rounds = {"LAN_DAU": "lan_dau", "LAN_2": "lan_2", "BAN_AN": "ban_an", "TIEP": "tiep"}
+    n = 0
+    for (kind, rid), p in truth.items():
+        if kind != "district_db":
+            continue
+        r = rows[rid]
+        assert (r["ngay_xu_ly"], r["ngay_thu_ly"], r["ngay_giai_quyet"]) == \
+            (p["processed_date"], p["accepted_date"], p["resolved_date"])
+        assert rounds.get(r["lan_giai_quyet"]) == p["resolution_round"]
+        assert (r["ket_qua"] or "").lower() == (p["outcome"] or "") and r["dung_han"] == p["on_time"]
+        assert (r["thu_hoi_tien"], r["tra_ca_nhan_dat"], r["xu_ly_hc_cbccvc"], r["chuyen_dieu_tra_so_nguoi"]) == \
+            (p["recover_money"], p["return_person_land"], p["sanction_officials"], p["prosecuted_people"])
+        # the row's last change is no earlier than the last processing step it shows
+        shown = [d for d in (r["ngay_xu_ly"], r["ngay_thu_ly"], r["ngay_giai_quyet"]) if d]
+        assert not shown or r["ngay_cap_nhat"][:10] >= max(shown) or r["ngay_thu_ly"] < r["ngay_nhan"]
+        n += 1
+    assert n > 300
+    city = small / "city_service" / "city.sqlite"
+    con = sqlite3.connect(city)
+    con.row_factory = sqlite3.Row
+    versions: dict[str, list] = collections.defaultdict(list)
+    for r in con.execute("SELECT * FROM petitions ORDER BY id, version"):
+        versions[r["id"]].append(dict(r))
+    con.close()
+    outcomes = {"founded": "dung", "unfounded": "sai", "partly_founded": "dung_mot_phan", "upheld": "cong_nhan",
+                "overturned": "huy_sua", "withdrawn": "rut_don", "discontinued": "dinh_chi"}
+    grew = 0
+    for (kind, rid), p in truth.items():
+        if kind != "city_service":
+            continue
+        vs = versions[rid]
+        last = vs[-1]
+        assert (last["processed_on"], last["accepted_on"], last["resolved_on"], outcomes.get(last["outcome"])) == \
+            (p["processed_date"], p["accepted_date"], p["resolved_date"], p["outcome"])
+        assert (last["recover_money"], last["sanction_people"]) == (p["recover_money"], p["sanction_people"])
+        for a, b in zip(vs, vs[1:]):                      # states only move forward
+            assert a["updated_ts"] <= b["updated_ts"]
+            for col in ("processed_on", "accepted_on", "resolved_on", "outcome"):
+                assert a[col] is None or a[col] == b[col]
+            if a["resolved_on"] is None and b["resolved_on"] is not None:
+                assert b["updated_at"][:10] >= b["resolved_on"]
+                grew += 1
+    assert grew > 50, "resolutions arrive as new versions of the petition"
+    assert _rows(gt, "SELECT COUNT(*) FROM gt_petition WHERE source_kind = 'city_service' AND outcome IS NOT NULL")[0][0]
+
+
+def test_register_petition_sheets_write_decisions_as_officers_do(registers):
+    """Vietnamese words for rounds and outcomes, Có/Không, amounts as numbers or as
+    Vietnamese-formatted text ("1.250,5"), zeros written or left blank."""
+    from simulators.registers import OUTCOME_TEXT, ROUND_TEXT, habits_for, vn_number  # noqa: PLC0415
+
+    assert (vn_number(1250.5), vn_number(45.0), vn_number(1234567.8)) == ("1.250,5", "45", "1.234.567,8")
+    seen = collections.Counter()
+    for path, encoding in _readable_books(registers):
+        if encoding:
+            continue
+        h = habits_for(path.name, 42)
+        rows = _cell_rows(path)["Đơn thư"]
+        hdr = next(i for i, r in enumerate(rows) if r[0] == "STT")
+        head = [unicodedata.normalize("NFC", str(v)) if v else v for v in rows[hdr]]
+        col = {f: head.index(hd) for f, hd in h.petition_columns}
+        for r in rows[hdr + 1:]:
+            r = [unicodedata.normalize("NFC", v) if isinstance(v, str) else v for v in r]
+            outcome = r[col["ket_qua"]]
+            if outcome is None or r[0] in (None, "STT") or outcome not in OUTCOME_TEXT.values():
+                continue
+            seen["decisions"] += 1
+            assert r[col["lan_giai_quyet"]] in ROUND_TEXT.values() and r[col["dung_han"]] in ("Có", "Không")
+            assert r[col["tinh_trang"]] == "Đã giải quyết" and r[col["ngay_giai_quyet"]] is not None
+            for f in ("thu_hoi_tien", "tra_ca_nhan_tien", "tra_ca_nhan_dat", "xu_ly_hc_so_nguoi"):
+                v = r[col[f]]
+                if v is None:
+                    assert h.zero_blank
+                    seen["blank"] += 1
+                elif isinstance(v, str):
+                    assert h.numbers_as_text and re.fullmatch(r"\d{1,3}(\.\d{3})*(,\d)?", v), v
+                    seen["text"] += 1
+                else:
+                    assert not h.numbers_as_text
+                    seen["number"] += 1
+    assert seen["decisions"] > 20 and seen["blank"] and seen["text"] and seen["number"]
+
+
+# ------------------------------------------------------------------ vượt cấp
+@pytest.fixture(scope="module")
+def skip_levels(tmp_path_factory) -> Path:
+    """District 001 with all 13 of its communes and the city, 18 months: every vượt
+    cấp planted at a Ba Đình commune has both sides in the sources."""
+    out = tmp_path_factory.mktemp("sim_skip")
+    generate(out, seed=42, start=dt.date(2021, 7, 1), end=dt.date(2022, 12, 31), districts=["001"], workers=1)
+    return out
+
+
+def test_planted_skipped_levels_have_an_open_commune_case(skip_levels):
+    con = sqlite3.connect(skip_levels / "ground_truth.sqlite")
+    con.row_factory = sqlite3.Row
+    rows = [dict(r) for r in con.execute("SELECT * FROM gt_skipped_level")]
+    recs = {(r["source_kind"], r["record_id"]): dict(r) for r in con.execute("SELECT * FROM gt_reception")}
+    pets = {(r["source_kind"], r["record_id"]): dict(r) for r in con.execute("SELECT * FROM gt_petition")}
+    con.close()
+    kinds = collections.Counter((r["source_kind"], r["record_type"]) for r in rows)
+    assert kinds[("district_db", "reception")] >= 5 and kinds[("city_service", "reception")] >= 1
+    assert kinds[("district_db", "petition")] >= 1
+    for r in rows:
+        higher = (recs if r["record_type"] == "reception" else pets)[(r["source_kind"], r["record_id"])]
+        assert (higher["received_date"], higher["kind"], higher["case_key"], higher["unit_key"]) == \
+            (r["received_date"], r["kind"], r["case_key"], r["unit_key"])
+        assert r["kind"] in ("KN", "KNPA") and r["lower_source_kind"] == "commune_register"
+        lower = recs[("commune_register", r["lower_record_id"])]
+        assert (lower["unit_code"], lower["unit_key"], lower["case_key"], lower["received_date"], lower["kind"],
+                lower["visit"]) == (r["lower_unit_code"], r["lower_unit_key"], r["lower_case_key"],
+                                    r["lower_opened_date"], r["kind"], "lan_dau")
+        assert all_units()[r["lower_unit_key"]].parent_code == "001"      # a commune of Ba Đình
+        # open at the commune on the day: opened before, accepted, not yet resolved
+        assert r["lower_opened_date"] < r["received_date"]
+        assert r["lower_resolved_date"] is None or r["received_date"] < r["lower_resolved_date"]
+        commune_pets = [p for p in pets.values() if p["case_key"] == r["lower_case_key"]
+                        and p["source_kind"] == "commune_register"]
+        assert commune_pets and all(p["handling"] == "thu_ly" and p["field"] == r["field"]
+                                    and p["resolved_date"] == r["lower_resolved_date"] for p in commune_pets)
+        assert min(p["accepted_date"] for p in commune_pets) < r["received_date"]
+        # the higher level is not competent for it
+        if r["record_type"] == "petition":
+            assert higher["competent"] in (0, None) and higher["handling"] != "thu_ly"
+
+
+def test_skipped_levels_are_exactly_what_the_sources_show(skip_levels):
+    """Recomputed from the sources alone — the same person's ID number at a commune and
+    at a higher level, same kind, the higher visit while the commune case is open — the
+    planted receptions are all there is."""
+    from connectors.commune_registers import read_workbook  # noqa: PLC0415
+    from transforms import normalise  # noqa: PLC0415
+
+    def day(v):
+        try:
+            return normalise.parse_date(v)
+        except ValueError:
+            return None
+
+    def kind(v):
+        try:
+            return normalise.lookup(normalise.KIND, v, "loai")
+        except ValueError:
+            return None
+
+    lower: dict[tuple, dict] = {}                # (commune, case ref) -> citizen, kind, opened, resolved
+    for path, _ in _readable_books(skip_levels):
+        content = read_workbook(path)
+        for record_type, rows in content.records.items():
+            for _, v in rows:
+                d = day(v.get("ngay_tiep" if record_type == "reception" else "ngay_nhan"))
+                if d is None or not v.get("so_giay_to") or kind(v.get("loai")) is None:
+                    continue                   # the defective rows of defects.csv
+                c = lower.setdefault((path.name[:5], v["ma_vu_viec"]), {
+                    "citizen": str(v["so_giay_to"]), "kind": kind(v["loai"]), "opened": d, "resolved": None})
+                c["opened"] = min(c["opened"], d)
+                if record_type == "petition" and v.get("ngay_giai_quyet"):
+                    c["resolved"] = day(v["ngay_giai_quyet"])
+    by_citizen = collections.defaultdict(list)
+    for c in lower.values():
+        by_citizen[c["citizen"]].append(c)
+    counted = set(_rows(skip_levels / "ground_truth.sqlite", "SELECT source_kind, record_id FROM gt_reception"))
+    higher = [("district_db", str(i), d, k, cccd) for i, d, k, cccd in _rows(
+        skip_levels / "district_db" / "001.sqlite", "SELECT id, ngay_tiep, loai, so_cccd FROM tiep_cong_dan")]
+    higher += [("city_service", i, d, k, cccd) for i, d, k, cccd in _rows(
+        skip_levels / "city_service" / "city.sqlite",
+        "SELECT id, received_on, kind, citizen_id_number FROM receptions r WHERE version = "
+        "(SELECT MAX(version) FROM receptions WHERE id = r.id)")]
+    found = set()
+    for source, rid, d, kind, cccd in higher:
+        if (source, rid) not in counted or kind == "TC":
+            continue
+        d = dt.date.fromisoformat(d)
+        if any(c["kind"] == kind and c["opened"] <= d and (c["resolved"] is None or d < c["resolved"])
+               for c in by_citizen.get(cccd, ())):
+            found.add((source, rid))
+    planted = set(_rows(skip_levels / "ground_truth.sqlite",
+                        "SELECT source_kind, record_id FROM gt_skipped_level WHERE record_type = 'reception'"))
+    assert found == planted and len(planted) >= 6
+
+
+def test_skipped_level_plan_does_not_depend_on_the_selection(small, skip_levels):
+    """The small run (2 communes of Ba Đình) holds the plants of those communes only,
+    the same rows as the run with every commune."""
+    sql = "SELECT * FROM gt_skipped_level WHERE lower_unit_code IN ({}) AND received_date <= '2022-03-01' " \
+          "ORDER BY source_kind, record_type, record_id"
+    codes = ",".join(f"'{c}'" for (c,) in _rows(small / "ground_truth.sqlite",
+                                                "SELECT DISTINCT unit_code FROM gt_reception "
+                                                "WHERE source_kind = 'commune_register'"))
+    mine = _rows(small / "ground_truth.sqlite", sql.format(codes))
+    theirs = _rows(skip_levels / "ground_truth.sqlite", sql.format(codes))
+    assert mine == theirs
+    everything = _rows(small / "ground_truth.sqlite", "SELECT COUNT(*) FROM gt_skipped_level")[0][0]
+    assert everything == len(mine)

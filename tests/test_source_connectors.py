@@ -224,3 +224,100 @@ def test_district_impossible_date_lands_as_stored(warehouse, small_sources, tmp_
                                                                   raw_record.c.source_file == "tiep_cong_dan")
                             ).scalar_one()
     assert json.loads(payload)["ngay_tiep"] == "2023-02-31"
+
+
+# ------------------------------------------------------------------ processing and decisions
+PROGRESS = ("processed_date", "accepted_date", "resolved_date", "resolution_round", "outcome", "on_time",
+            "recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
+            "return_person_land", "orgs_restored", "persons_restored", "sanction_people", "sanction_officials",
+            "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
+
+
+@pytest.fixture(scope="module")
+def decisions_warehouse(tmp_path_factory):
+    """A year of district 001, its first three communes and the city, generated, landed
+    by the three connectors (the city over HTTP) and consolidated."""
+    import datetime as dt  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    from simulators.city_server import serve_in_thread  # noqa: PLC0415
+    from simulators.generate import generate  # noqa: PLC0415
+    from transforms.consolidate import consolidate  # noqa: PLC0415
+    from warehouse import db, units  # noqa: PLC0415
+    from connectors import commune_registers  # noqa: PLC0415
+
+    root = tmp_path_factory.mktemp("decisions")
+    src = root / "sources"
+    generate(src, seed=42, start=dt.date(2021, 7, 1), end=dt.date(2022, 6, 30), districts=["001"],
+             communes_per_district=3, workers=1)
+    eng = db.engine(f"sqlite:///{root / 'warehouse.sqlite'}")
+    units.load_dim_unit(eng)
+    commune_registers.ingest(eng, inbox=src / "commune_inbox")
+    district_db.ingest_district(eng, "001", f"sqlite:///{src / 'district_db' / '001.sqlite'}")
+    token = os.environ["TCD_CITY_API_TOKEN"]
+    url, stop = serve_in_thread(src / "city_service" / "city.sqlite", token, port=0)
+    try:
+        city_service.ingest(eng, base_url=url, token=token)
+    finally:
+        stop()
+    for kind in ("commune_register", "district_db", "city_service"):
+        consolidate(eng, kind)
+    return eng, src
+
+
+def test_processing_and_decisions_land_from_every_source_as_the_truth_holds(decisions_warehouse):
+    eng, src = decisions_warehouse
+    gt = sqlite3.connect(src / "ground_truth.sqlite")
+    gt.row_factory = sqlite3.Row
+    truth = {}
+    for r in gt.execute("SELECT * FROM gt_petition"):
+        truth[(r["source_kind"], r["record_id"])] = dict(r)
+    gt.close()
+    with eng.connect() as c:
+        facts = c.execute(sa.text(
+            "SELECT f.*, r.source_file, r.source_row FROM fact_petition f JOIN raw_record r ON r.raw_id = f.raw_id")
+        ).mappings().all()
+    by_source = {}
+    for f in facts:
+        rid = f"{f['source_file']}:{f['source_row']}" if f["source_kind"] == "commune_register" else f["record_id"]
+        t = truth.pop((f["source_kind"], rid))
+        got = [f[c] for c in PROGRESS] + [f["resolution_status"]]
+        want = [t[c] for c in PROGRESS] + [t["resolution"]]
+        got = [v.isoformat() if hasattr(v, "isoformat") else v for v in got]
+        got[PROGRESS.index("on_time")] = None if f["on_time"] is None else int(f["on_time"])
+        assert got == want, (f["source_kind"], rid)
+        s = by_source.setdefault(f["source_kind"], {"rows": 0, "processed": 0, "accepted": 0, "decided": 0,
+                                                     "amounts": 0})
+        s["rows"] += 1
+        s["processed"] += f["processed_date"] is not None
+        s["accepted"] += f["accepted_date"] is not None
+        s["decided"] += f["outcome"] is not None
+        s["amounts"] += any(f[c] for c in PROGRESS[6:])
+    assert truth == {}, "every petition of the truth is published"
+    assert set(by_source) == {"commune_register", "district_db", "city_service"}
+    for kind, s in by_source.items():
+        assert s["processed"] > s["rows"] / 2 and s["accepted"] and s["decided"], (kind, s)
+    assert by_source["district_db"]["amounts"] and by_source["city_service"]["amounts"]
+
+
+def test_a_database_without_the_new_columns_still_loads(warehouse, decisions_warehouse, tmp_path):
+    """The processing columns are optional: an older don_thu without them lands, and
+    its petitions have no processing or decision fields."""
+    from transforms.consolidate import consolidate  # noqa: PLC0415
+
+    _, src = decisions_warehouse
+    db = tmp_path / "001.sqlite"
+    shutil.copy(src / "district_db" / "001.sqlite", db)
+    con = sqlite3.connect(db)
+    for col in district_db.OPTIONAL["don_thu"]:
+        con.execute(f"ALTER TABLE don_thu DROP COLUMN {col}")
+    con.commit()
+    n = con.execute("SELECT COUNT(*) FROM don_thu").fetchone()[0]
+    con.close()
+    batches = {b["logical_key"]: b for b in district_db.ingest_district(warehouse, "001", f"sqlite:///{db}")}
+    assert batches["don_thu"]["status"] == "loaded" and batches["don_thu"]["rows"] == n
+    consolidate(warehouse, "district_db")
+    with warehouse.connect() as c:
+        counts = c.execute(sa.text("SELECT COUNT(*), COUNT(processed_date), COUNT(outcome), COUNT(resolved_date) "
+                                   "FROM fact_petition")).one()
+    assert counts[0] > 300 and tuple(counts[1:]) == (0, 0, 0)

@@ -204,3 +204,102 @@ def test_consolidating_a_source_kind_with_no_data_yet(warehouse):
     with warehouse.connect() as c:
         assert c.execute(sa.select(sa.func.count()).select_from(dq_validation)).scalar_one() == 0
         assert c.execute(sa.select(wh_partition_state.c.batches)).scalar_one() == 0
+
+
+# ------------------------------------------------------------------ processing and decisions
+@pytest.mark.parametrize("value, expected", [
+    ("1.250,5", 1250.5), ("1.250", 1250.0), ("12,5", 12.5), ("12.5", 12.5), ("1,250.5", 1250.5), ("0", 0.0),
+    (" 45 ", 45.0), ("1.234.567,8", 1234567.8), (3, 3.0), (2.5, 2.5), ("-25", -25.0), ("-1.250,5", -1250.5),
+])
+def test_parse_decimal_reads_numbers_as_vietnamese_write_them(value, expected):
+    assert normalise.parse_decimal(value) == expected
+
+
+@pytest.mark.parametrize("value, code", [("ba triệu", "NUMBER_INVALID"), ("1.2.3", "NUMBER_INVALID"),
+                                         ("=H12", "NUMBER_INVALID"), (True, "NUMBER_INVALID"),
+                                         ("", "REQUIRED_MISSING")])
+def test_parse_decimal_rejects_with_the_rule(value, code):
+    with pytest.raises(normalise.RuleViolation) as exc:
+        normalise.parse_decimal(value, field="Thu hồi tiền")
+    assert exc.value.rule == code
+
+
+def _register_petition(**kw):
+    p = {"ngay_nhan": "05/03/2024", "nguon_don": "Bưu chính", "loai": "Khiếu nại", "so_nguoi_dung_ten": 1,
+         "linh_vuc": "Đất đai, nhà cửa", "ma_vu_viec": "VV-2024-031", "du_dieu_kien": "Đủ", "tham_quyen": "Thuộc",
+         "xu_ly": "Thụ lý", "tinh_trang": "Đã giải quyết", "ngay_giai_quyet": "20/05/2024",
+         "ngay_xu_ly": "12/03/2024", "ngay_thu_ly": dt.datetime(2024, 3, 14), "lan_giai_quyet": "Lần 2",
+         "ket_qua": "Hủy, sửa", "dung_han": "Không", "thu_hoi_tien": "", "thu_hoi_dat": None,
+         "tra_ca_nhan_tien": "1.250,5", "tra_ca_nhan_dat": 85.5, "so_ca_nhan_duoc_tra": "2",
+         "xu_ly_hc_so_nguoi": 1, "xu_ly_hc_cbccvc": "1", "citizen_pseudonym": "abc"}
+    p.update(kw)
+    return p
+
+
+def test_register_petition_maps_processing_and_the_decision():
+    rec = canonical.register_petition(_register_petition(), "00004")
+    assert {k: rec[k] for k in canonical.PROGRESS_FIELDS} == {
+        "processed_date": dt.date(2024, 3, 12), "accepted_date": dt.date(2024, 3, 14), "resolution_round": "lan_2",
+        "outcome": "huy_sua", "on_time": False, "recover_money": 0.0, "recover_land": 0.0,
+        "return_org_money": 0.0, "return_org_land": 0.0, "return_person_money": 1250.5, "return_person_land": 85.5,
+        "orgs_restored": 0, "persons_restored": 2, "sanction_people": 1, "sanction_officials": 1,
+        "prosecuted_cases": 0, "prosecuted_people": 0, "prosecuted_officials": 0}
+    assert (rec["resolution_status"], rec["resolved_date"]) == ("da_giai_quyet", dt.date(2024, 5, 20))
+    # NFD text and other spellings of the same codes
+    nfd = canonical.register_petition(_register_petition(
+        lan_giai_quyet=unicodedata.normalize("NFD", "Đã có bản án"), ket_qua="Đúng một phần",
+        dung_han="Đúng hạn"), "00004")
+    assert (nfd["resolution_round"], nfd["outcome"], nfd["on_time"]) == ("ban_an", "dung_mot_phan", True)
+    # no decision: blank amounts stay NULL; a register without the columns reads as NULL
+    pending = canonical.register_petition(_register_petition(
+        tinh_trang="Đang giải quyết", ngay_giai_quyet=None, ket_qua=None, dung_han="", tra_ca_nhan_tien="",
+        tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None, xu_ly_hc_cbccvc=""), "00004")
+    assert pending["outcome"] is None and pending["on_time"] is None and pending["recover_money"] is None
+    assert pending["accepted_date"] == dt.date(2024, 3, 14)
+    old = canonical.register_petition({k: v for k, v in _register_petition().items()
+                                       if k in ("ngay_nhan", "nguon_don", "loai", "so_nguoi_dung_ten",
+                                                "ma_vu_viec")}, "00004")
+    assert all(old[k] is None for k in canonical.PROGRESS_FIELDS)
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"ket_qua": "Chưa rõ"}, "CODE_NOT_IN_DOMAIN"), ({"lan_giai_quyet": "Lần ba"}, "CODE_NOT_IN_DOMAIN"),
+    ({"dung_han": "Có lẽ"}, "CODE_NOT_IN_DOMAIN"), ({"ngay_xu_ly": "31/02/2024"}, "DATE_INVALID"),
+    ({"ngay_thu_ly": "hôm qua"}, "DATE_INVALID"), ({"thu_hoi_tien": "năm triệu"}, "NUMBER_INVALID"),
+    ({"xu_ly_hc_so_nguoi": "1,5"}, "NUMBER_INVALID"),
+])
+def test_register_petition_unreadable_values_name_their_rule(change, code):
+    with pytest.raises(normalise.RuleViolation) as exc:
+        canonical.register_petition(_register_petition(**change), "00004")
+    assert exc.value.rule == code
+
+
+def test_district_and_city_petitions_map_processing_and_the_decision():
+    district = canonical.district_petition({
+        "ma_don_vi": "001", "ngay_nhan": "2023-05-02", "nguon": "BUU_CHINH", "loai": "TC", "so_nguoi_dung_ten": 1,
+        "linh_vuc": "THAM_NHUNG", "vu_viec_id": 7, "du_dieu_kien": 1, "thuoc_tham_quyen": 1,
+        "hinh_thuc_xu_ly": "THU_LY", "co_van_ban_phuc_dap": None, "trang_thai": "CHINH_THUC",
+        "ngay_xu_ly": "2023-05-09", "ngay_thu_ly": "2023-05-10", "ngay_giai_quyet": "2023-07-01",
+        "lan_giai_quyet": "TIEP", "ket_qua": "DINH_CHI", "dung_han": 1, "thu_hoi_tien": 120.5, "thu_hoi_dat": 0.0,
+        "xu_ly_hc_so_nguoi": 3, "xu_ly_hc_cbccvc": 2, "chuyen_dieu_tra_so_vu": 1, "chuyen_dieu_tra_so_nguoi": 2,
+        "chuyen_dieu_tra_cbccvc": 2, "citizen_pseudonym": "x"}, "001")
+    assert (district["processed_date"], district["accepted_date"], district["resolved_date"]) == \
+        (dt.date(2023, 5, 9), dt.date(2023, 5, 10), dt.date(2023, 7, 1))
+    assert (district["resolution_round"], district["outcome"], district["on_time"]) == ("tiep", "dinh_chi", True)
+    assert (district["recover_money"], district["sanction_officials"], district["prosecuted_people"]) == (120.5, 2, 2)
+    assert district["return_person_money"] == 0.0 and district["resolution_status"] == "da_giai_quyet"
+    assert district["citizen_pseudonym"] is None                            # a denunciation
+    city = canonical.city_petition({
+        "unit_code": "01", "received_on": "2023-05-02", "channel": "online", "kind": "KN", "signers": 1,
+        "field": "land", "case_id": "VV-01-2023-0001", "eligible": True, "competent": True, "handling": "accept",
+        "reply_received": None, "status": "official", "processed_on": "2023-05-04", "accepted_on": "2023-05-08",
+        "resolved_on": None, "round": "second", "outcome": None, "on_time": None, "recover_money": None,
+        "citizen_pseudonym": "p"}, "city")
+    assert (city["processed_date"], city["accepted_date"], city["resolution_round"]) == \
+        (dt.date(2023, 5, 4), dt.date(2023, 5, 8), "lan_2")
+    assert city["resolution_status"] == "dang_giai_quyet" and city["outcome"] is None
+    assert city["recover_money"] is None and city["resolved_date"] is None
+    with pytest.raises(normalise.RuleViolation) as exc:
+        canonical.city_petition({**{"unit_code": "01", "received_on": "2023-05-02", "channel": "online",
+                                    "kind": "KN", "signers": 1, "status": "official"}, "outcome": "maybe"}, "city")
+    assert exc.value.rule == "CODE_NOT_IN_DOMAIN"

@@ -49,21 +49,106 @@ def _reception(unit_code, date, mode, receiver, sitting_key, people, kind, case_
 
 def _petition(unit_code, date, channel, kind, signers: int, field, case_key, *, eligible,
               competent, handling, reply_received, resolution=None, resolved=None, pseudo,
-              status) -> dict:
+              status, progress: dict | None = None) -> dict:
     """A canonical petition. Signers: 5 or more = đơn có nhiều người đứng tên; none =
-    đơn khác (unsigned, anonymous)."""
+    đơn khác (unsigned, anonymous). ``progress``: the processing and decision fields
+    (``_progress``); absent, they are all NULL."""
     return {
         "unit_code": unit_code, "received_date": date, "channel": channel, "petition_kind": kind,
         "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
         "field": field, "case_key": case_key, "eligible": eligible, "competent": competent,
         "handling": handling, "reply_received": reply_received, "resolution_status": resolution,
         "resolved_date": resolved, "citizen_pseudonym": None if kind == "TC" else pseudo,
-        "status": status,
+        "status": status, **(progress or dict.fromkeys(PROGRESS_FIELDS)),
     }
 
 
 def _optional(mapping, value, field):
     return n.lookup(mapping, value, field) if value not in (None, "") else None
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# The processing and decision fields of fact_petition (docs/report-set.md §1).
+AMOUNT_FIELDS = ("recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
+                 "return_person_land")
+COUNT_FIELDS = ("orgs_restored", "persons_restored", "sanction_people", "sanction_officials", "prosecuted_cases",
+                "prosecuted_people", "prosecuted_officials")
+PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolution_round", "outcome", "on_time", *AMOUNT_FIELDS,
+                   *COUNT_FIELDS)
+# Source names of the decision fields: registers and district databases share them.
+VN_DECISION_COLUMNS = dict(zip(AMOUNT_FIELDS + COUNT_FIELDS, (
+    "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien", "tra_ca_nhan_dat",
+    "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi", "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu",
+    "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")))
+
+
+def _progress(p: dict, names: dict[str, str]) -> dict:
+    """The processing and decision fields of a petition payload; ``names`` maps each
+    canonical field to the source's name (and ``<field>:label`` to the name a person
+    reads in a message). Blank values are NULL, except the amounts of a decision: an
+    outcome without them means nothing was recovered (0). A value that cannot be read
+    raises RuleViolation (DATE_INVALID, CODE_NOT_IN_DOMAIN, NUMBER_INVALID)."""
+    def label(f):
+        return names.get(f"{f}:label", names[f])
+
+    def date(f):
+        v = p.get(names[f])
+        return None if _blank(v) else n.parse_date(v)
+
+    out = {"processed_date": date("processed_date"), "accepted_date": date("accepted_date"),
+           "resolution_round": _optional(n.ROUND, p.get(names["resolution_round"]), label("resolution_round")),
+           "outcome": _optional(n.OUTCOME, p.get(names["outcome"]), label("outcome"))}
+    on_time = p.get(names["on_time"])
+    if _blank(on_time):
+        out["on_time"] = None
+    elif isinstance(on_time, (bool, int, float)):
+        out["on_time"] = bool(on_time)
+    else:
+        out["on_time"] = n.lookup(n.ON_TIME, on_time, label("on_time")) == "yes"
+    decided = out["outcome"] is not None
+    for f in AMOUNT_FIELDS:
+        v = p.get(names[f])
+        out[f] = (0.0 if decided else None) if _blank(v) else n.parse_decimal(v, field=label(f))
+    for f in COUNT_FIELDS:
+        v = p.get(names[f])
+        out[f] = (0 if decided else None) if _blank(v) else n.parse_int(v, field=label(f))
+    return out
+
+
+def _resolution_from_dates(handling, accepted, resolved) -> str | None:
+    """The resolution state at extraction of a petition whose source gives dates only
+    (district databases, the city service): as registers write it, for accepted
+    (thụ lý) petitions only."""
+    if resolved is not None:
+        return "da_giai_quyet"
+    if accepted is not None:
+        return "dang_giai_quyet"
+    return "chua_giai_quyet" if handling == "thu_ly" else None
+
+
+REGISTER_PROGRESS = {
+    "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
+    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS,
+    # what the unit reads in a quarantine message: the register's usual headers
+    **{f"{f}:label": label for f, label in zip(
+        ("resolution_round", "outcome", "on_time") + AMOUNT_FIELDS + COUNT_FIELDS,
+        ("Lần giải quyết", "Kết quả giải quyết", "Đúng hạn", "Thu hồi tiền (triệu đồng)", "Thu hồi đất (m2)",
+         "Trả tổ chức: tiền (triệu đồng)", "Trả tổ chức: đất (m2)", "Trả cá nhân: tiền (triệu đồng)",
+         "Trả cá nhân: đất (m2)", "Số tổ chức được trả quyền lợi", "Số cá nhân được trả quyền lợi",
+         "Xử lý hành chính: số người", "Xử lý hành chính: CBCCVC", "Chuyển điều tra: số vụ",
+         "Chuyển điều tra: số người", "Chuyển điều tra: CBCCVC"))},
+}
+DISTRICT_PROGRESS = {
+    "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
+    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS,
+}
+CITY_PROGRESS = {
+    "processed_date": "processed_on", "accepted_date": "accepted_on", "resolution_round": "round",
+    "outcome": "outcome", "on_time": "on_time", **{f: f for f in AMOUNT_FIELDS + COUNT_FIELDS},
+}
 
 
 # ------------------------------------------------------------------ commune registers
@@ -94,7 +179,7 @@ def register_petition(p: dict, unit_code: str) -> dict:
         reply_received=n.yes_no(p.get("van_ban_phuc_dap") or "", "Văn bản phúc đáp"),
         resolution=_optional(n.RESOLUTION, p.get("tinh_trang"), "Tình trạng giải quyết"),
         resolved=n.parse_date(p["ngay_giai_quyet"]) if p.get("ngay_giai_quyet") else None,
-        pseudo=p.get("citizen_pseudonym"), status="official")
+        pseudo=p.get("citizen_pseudonym"), status="official", progress=_progress(p, REGISTER_PROGRESS))
 
 
 # ------------------------------------------------------------------ district databases
@@ -114,6 +199,9 @@ def district_reception(p: dict, _source_name: str) -> dict:
 
 def district_petition(p: dict, _source_name: str) -> dict:
     unit = _unit(p.get("ma_don_vi"))
+    handling = _optional(n.HANDLING, p.get("hinh_thuc_xu_ly"), "hinh_thuc_xu_ly")
+    progress = _progress(p, DISTRICT_PROGRESS)
+    resolved = None if _blank(p.get("ngay_giai_quyet")) else n.parse_date(p["ngay_giai_quyet"])
     return _petition(
         unit, n.parse_date(p.get("ngay_nhan")), n.lookup(n.CHANNEL, p.get("nguon"), "nguon"),
         n.lookup(n.KIND, p.get("loai"), "loai"),
@@ -121,9 +209,11 @@ def district_petition(p: dict, _source_name: str) -> dict:
         _optional(n.FIELD, p.get("linh_vuc"), "linh_vuc"), _case_key(unit, p.get("vu_viec_id")),
         eligible=n.yes_no(p.get("du_dieu_kien"), "du_dieu_kien"),
         competent=n.yes_no(p.get("thuoc_tham_quyen"), "thuoc_tham_quyen"),
-        handling=_optional(n.HANDLING, p.get("hinh_thuc_xu_ly"), "hinh_thuc_xu_ly"),
+        handling=handling,
         reply_received=n.yes_no(p.get("co_van_ban_phuc_dap"), "co_van_ban_phuc_dap"),
-        pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"))
+        resolution=_resolution_from_dates(handling, progress["accepted_date"], resolved), resolved=resolved,
+        pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"),
+        progress=progress)
 
 
 def district_case(p: dict, _source_name: str) -> dict:
@@ -156,15 +246,19 @@ def city_reception(p: dict, _source_name: str) -> dict:
 
 def city_petition(p: dict, _source_name: str) -> dict:
     unit = _unit(p.get("unit_code"))
+    handling = _optional(n.HANDLING, p.get("handling"), "handling")
+    progress = _progress(p, CITY_PROGRESS)
+    resolved = None if _blank(p.get("resolved_on")) else n.parse_date(p["resolved_on"])
     return _petition(
         unit, n.parse_date(p.get("received_on")), n.lookup(n.CHANNEL, p.get("channel"), "channel"),
         n.lookup(n.KIND, p.get("kind"), "kind"),
         n.parse_int(p.get("signers"), minimum=0, field="signers"),
         _optional(n.FIELD, p.get("field"), "field"), _case_key(unit, p.get("case_id")),
-        eligible=p.get("eligible"), competent=p.get("competent"),
-        handling=_optional(n.HANDLING, p.get("handling"), "handling"),
+        eligible=p.get("eligible"), competent=p.get("competent"), handling=handling,
         reply_received=p.get("reply_received"),
-        pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("status"), "status"))
+        resolution=_resolution_from_dates(handling, progress["accepted_date"], resolved), resolved=resolved,
+        pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("status"), "status"),
+        progress=progress)
 
 
 def city_case(p: dict, _source_name: str) -> dict:

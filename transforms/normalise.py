@@ -95,6 +95,38 @@ def parse_int(value: object, *, minimum: int | None = None, maximum: int | None 
     return n
 
 
+_VN_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")       # 1.250 · 1.250,5
+_VN_DECIMAL = re.compile(r"^-?\d+,\d+$")                           # 1250,5
+_EN_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+\.\d+$")            # 1,250.5 (with decimals only)
+_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")                             # 1250 · 1250.5
+
+
+def parse_decimal(value: object, *, field: str = "số") -> float:
+    """A decimal number from a number cell or text as Vietnamese write it: "." between
+    thousands and "," before decimals ("1.250,5" = 1250.5, "1.250" = 1250, "12,5" =
+    12.5). A plain "12.5" (a number a program wrote as text) reads as 12.5; "1,250.5"
+    (English, with decimals) as 1250.5. A comma alone is always the decimal mark, as in
+    Vietnamese: "1,250" is 1.25. Negative numbers are read (a rule decides on them)."""
+    if isinstance(value, bool):
+        raise RuleViolation("NUMBER_INVALID", f"{field} không phải là số: {value!r}")
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise RuleViolation("NUMBER_INVALID", f"{field} không phải là số: {value!r}")
+        return float(value)
+    s = str(value or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not s:
+        raise RuleViolation("REQUIRED_MISSING", f"thiếu {field} (ô trống, hoặc công thức chưa được tính giá trị)")
+    if _VN_THOUSANDS.match(s):
+        s = s.replace(".", "").replace(",", ".")
+    elif _VN_DECIMAL.match(s):
+        s = s.replace(",", ".")
+    elif _EN_THOUSANDS.match(s):
+        s = s.replace(",", "")
+    elif not _PLAIN.match(s):
+        raise RuleViolation("NUMBER_INVALID", f"{field} không phải là số: {str(value)[:20]!r}")
+    return float(s)
+
+
 def lookup(mapping: dict[str, str], value: object, field: str) -> str:
     """Map a coded or free-text value to a canonical code via folded keys."""
     key = fold(value) if value is not None else ""
@@ -167,6 +199,24 @@ RESOLUTION = folded_map({
     "dang_giai_quyet": ["Đang giải quyết", "DANG_GIAI_QUYET", "in_progress"],
     "da_giai_quyet": ["Đã giải quyết", "DA_GIAI_QUYET", "resolved"],
 })
+ROUND = folded_map({
+    "lan_dau": ["Lần đầu", "Lần 1", "LAN_DAU", "first"],
+    "lan_2": ["Lần 2", "Lần hai", "Lần thứ hai", "LAN_2", "second"],
+    "ban_an": ["Đã có bản án", "Đã có bản án của tòa", "Có bản án", "BAN_AN", "court_judgment"],
+    "tiep": ["Tố cáo tiếp", "Tiếp", "TIEP", "continued"],
+})
+OUTCOME = folded_map({
+    "dung": ["Đúng", "Khiếu nại đúng", "Tố cáo đúng", "DUNG", "founded"],
+    "sai": ["Sai", "Khiếu nại sai", "Tố cáo sai", "SAI", "unfounded"],
+    "dung_mot_phan": ["Đúng một phần", "Đúng 1 phần", "Có đúng, có sai", "Có đúng có sai", "DUNG_MOT_PHAN",
+                      "partly_founded"],
+    "cong_nhan": ["Công nhận", "Công nhận quyết định lần đầu", "CONG_NHAN", "upheld"],
+    "huy_sua": ["Hủy, sửa", "Hủy sửa", "Hủy, sửa quyết định lần đầu", "HUY_SUA", "overturned"],
+    "rut_don": ["Rút đơn", "Rút đơn qua giải thích, thuyết phục", "Rút toàn bộ nội dung", "RUT_DON", "withdrawn"],
+    "dinh_chi": ["Đình chỉ", "Đình chỉ không do rút", "Đình chỉ giải quyết", "DINH_CHI", "discontinued"],
+})
+ON_TIME = folded_map({"yes": ["Có", "x", "Đúng hạn", "Đúng quy định", "Trong hạn", "1", "true"],
+                      "no": ["Không", "Quá hạn", "Không đúng quy định", "Trễ hạn", "0", "false"]})
 YES_NO = folded_map({"yes": ["x", "có", "đủ", "thuộc", "1", "true"],
                      "no": ["", "không", "không đủ", "không thuộc", "0", "false"]})
 

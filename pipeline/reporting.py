@@ -231,7 +231,10 @@ def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = N
 
     p = inputs.period
     form = form_definition(code, p.start)
-    records = form.select(_records(eng, inputs, form.source), p)
+    key = ("selected", code)
+    if key not in inputs.records:      # the form's population is the same for every scope
+        inputs.records[key] = form.select(_records(eng, inputs, form.source), p)
+    records = inputs.records[key]
     rows, placed = levels.build_rows(scope, p, records, inputs.units, date_column=form.date_column,
                                      preselected=True)
     status = levels.row_status_for(scope, rows, inputs.completeness, inputs.units, p, records=placed)

@@ -560,10 +560,31 @@ def lower_cases(cases: pd.DataFrame, petitions: pd.DataFrame,
             link, on="case_key", how="inner")
         parts.append(c[cols])
         case_keys = set(cases["case_key"].dropna())
+    # Cases with no case table (commune registers): a case is the records sharing its
+    # case_key — opened on its first reception or petition, resolved on the resolution
+    # date its petitions carry (open while none does).
+    own = []
     if len(petitions):
-        p = petitions[~petitions["case_key"].isin(case_keys)].dropna(subset=["citizen_pseudonym"])
-        p = p.assign(opened_date=p["received_date"])
-        parts.append(p[cols])
+        own.append(petitions[["case_key", "unit_key", "petition_kind", "received_date", "resolved_date",
+                              "citizen_pseudonym"]])
+    if receptions is not None and len(receptions):
+        own.append(receptions[["case_key", "unit_key", "petition_kind", "received_date",
+                               "citizen_pseudonym"]].assign(resolved_date=None))
+    if own:
+        recs = pd.concat(own, ignore_index=True)
+        recs = recs[recs["case_key"].notna() & ~recs["case_key"].isin(case_keys)]
+        recs = recs.assign(received_date=_ts(recs["received_date"]), resolved_date=_ts(recs["resolved_date"]))
+        g = recs.groupby("case_key", sort=False)
+        per_case = pd.DataFrame({
+            "unit_key": g["unit_key"].first(), "petition_kind": g["petition_kind"].first(),
+            "opened_date": g["received_date"].min(), "resolved_date": g["resolved_date"].min()})
+        people = recs.dropna(subset=["citizen_pseudonym"])[["case_key", "citizen_pseudonym"]].drop_duplicates()
+        per_case = per_case.reset_index().merge(people, on="case_key", how="inner")
+        parts.append(per_case[cols])
+        # a petition without a case key stands for its own case
+        if len(petitions):
+            lone = petitions[petitions["case_key"].isna()].dropna(subset=["citizen_pseudonym"])
+            parts.append(lone.assign(opened_date=lone["received_date"])[cols])
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)
@@ -577,7 +598,7 @@ def skipped_levels(receptions: pd.DataFrame, cases_or_petitions: pd.DataFrame,
     citizen (citizen_pseudonym) who on that date had an open case at a lower unit with
     the same petition_kind: for a district, a commune whose parent is that district;
     for the province, any district or commune. Open = opened on or before the date and
-    not resolved before it (resolved_date missing or on/after the date).
+    not resolved on or before it (resolved_date missing or after the date).
 
     `receptions`: unit_key, received_date, citizen_pseudonym, petition_kind (reception_key
     if any); `cases_or_petitions`: citizen_pseudonym, unit_key, petition_kind,
@@ -613,7 +634,8 @@ def skipped_levels(receptions: pd.DataFrame, cases_or_petitions: pd.DataFrame,
     day = _ts(m["received_date"])
     below = ((m["level"] == "tinh") & m["lower_level"].isin(["huyen", "xa"])) | (
         (m["level"] == "huyen") & (m["lower_level"] == "xa") & (m["lower_parent"] == m["unit_key"]))
-    is_open = (m["opened"] <= day) & (m["resolved"].isna() | (m["resolved"] >= day))
+    # open from the day it was opened until the day before it was resolved
+    is_open = (m["opened"] <= day) & (m["resolved"].isna() | (m["resolved"] > day))
     m = m[below & is_open].sort_values(["reception_key", "opened", "lower_unit_key"], kind="stable")
     if m.empty:
         return pd.DataFrame(columns=out_cols)

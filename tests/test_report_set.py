@@ -158,7 +158,7 @@ def test_every_workbook_opens_in_libreoffice_and_reads_back_the_warehouse_figure
             labels, cols = _read_table(None, {"s": [tuple(r) for r in lo.worksheets[0].iter_rows(values_only=True)]})
             table = fresh.table
             assert len(labels) == len(table), (e.path, labels)
-            read = pd.DataFrame({ms: cols[ms] for ms in prep.form.number_columns}, index=table.index)
+            read = {ms: cols[ms] for ms in prep.form.number_columns}
             for ms in prep.form.number_columns:
                 want = [None if pd.isna(v) else float(v) for v in table[ms]]
                 got = [None if v is None else float(v) for v in read[ms]]
@@ -219,3 +219,26 @@ def test_as_recorded_and_remapped_views_have_the_same_city_totals(report_set):
     wb = openpyxl.load_workbook(summary)
     assert "Nhận định" in wb.sheetnames
     assert sum(len(ws._charts) for ws in wb.worksheets) >= 2
+
+
+def test_vuot_cap_detector_finds_exactly_the_planted_receptions(report_set, small_sources):
+    """The generator planted citizens who went to the district or the city while their
+    case was still open at their commune (gt_skipped_level); the summary's detector,
+    reading only the warehouse, finds exactly those receptions."""
+    import sqlite3
+
+    import datetime as dt
+
+    from reports import summary
+
+    gt = sqlite3.connect(small_sources / "ground_truth.sqlite")
+    planted = {r[0] for r in gt.execute(
+        "SELECT record_id FROM gt_skipped_level WHERE record_type = 'reception'")}
+    gt.close()
+    assert planted, "the small set holds planted vượt cấp receptions"
+    data = summary.summary_frames(report_set["eng"], dt.date(2021, 7, 1), dt.date(2025, 10, 31))
+    found = summary.skipped_levels(data.receptions, summary.lower_cases(data.cases, data.petitions,
+                                                                        data.receptions), data.units)
+    with report_set["eng"].connect() as conn:
+        ids = dict(conn.exec_driver_sql("SELECT reception_key, record_id FROM fact_reception").all())
+    assert {ids[k] for k in found["reception_key"]} == planted

@@ -283,7 +283,7 @@ def test_skipped_levels_rule():
         case("C", X1, kind="KNPA"),                           # another kind
         case("E", X2),                                        # a commune of the other district
         case("F", X1, opened=D(2024, 3, 5)),                  # opened after the reception
-        case("G", X1, resolved=day),                          # resolved that very day: not before it
+        case("G", X1, resolved=day),                          # resolved that very day: no longer open
         case("H", D1),                                        # open at a district
     ])
     receptions = pd.DataFrame([
@@ -296,7 +296,7 @@ def test_skipped_levels_rule():
         rec("rN", CITY, day, kind="KN", citizen=None),        # no pseudonym (denouncers): no match
     ])
     out = skipped_levels(receptions, cases, UNITS).set_index("reception_key")
-    assert set(out.index) == {"rA", "rE2", "rG", "rH"}
+    assert set(out.index) == {"rA", "rE2", "rH"}
     assert out.loc["rA", "level"] == "huyen" and out.loc["rA", "lower_unit_key"] == X1
     assert out.loc["rE2", "level"] == "tinh" and out.loc["rE2", "lower_unit_key"] == X2
     assert out.loc["rH", "lower_unit_key"] == D1 and out.loc["rH", "lower_level"] == "huyen"

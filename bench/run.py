@@ -126,6 +126,16 @@ def main() -> None:
             h["result"] = dq.assess(period)
         with stage(f"report 01/TCD {label}", lambda r: r["records"]) as h:
             h["result"] = tasks.build_report_01_tcd(period)
+    from pipeline import reporting
+
+    # The whole report set of the latest quarter: every form × every scope of each level.
+    os.environ["TCD_PATH_REPORTS"] = str(work / "report_set")
+    period = reporting.resolve_periods("latest")[0]
+    for level in reporting.LEVELS:
+        with stage(f"report set {period['key']} {level}", lambda r: r["issued"]) as h:
+            h["result"] = reporting.build_reports(period, level)
+    with stage("summary 2021-07..last cut-off", lambda r: len(r["files"])) as h:
+        h["result"] = reporting.build_summary(reporting.summary_range())
     total = sum(r[1] for r in RESULTS)
     print(f"{'total':38} {total:8.1f} s {max(r[2] for r in RESULTS) / 2**20:8.0f} MiB (peak)")
     dag_import_times()

@@ -25,7 +25,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from reports.render import (INFO_SHEET, META_LABELS, TableWriter, _as_datetime, _meta_value, info_sheet,
+from reports.render import (INFO_SHEET, META_LABELS, TableWriter, as_datetime, _meta_value, info_sheet,
                             save_workbook)
 
 FIXED_STAMP = dt.datetime(2000, 1, 1)
@@ -104,5 +104,5 @@ def write_table_workbook(path: str | os.PathLike, title_lines: list[str],
     wb.properties.creator = "tcd-reporting"
     if title_lines:
         wb.properties.title = str(title_lines[0])
-    stamp = _as_datetime(meta.get("generated_at")) or _as_datetime(meta.get("data_cutoff")) or FIXED_STAMP
+    stamp = as_datetime(meta.get("generated_at")) or as_datetime(meta.get("data_cutoff")) or FIXED_STAMP
     return save_workbook(wb, path, stamp)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from reports.formdef import (ROUND_DIGITS, TOLERANCE, FormDef, ReportRow, contribution_column, lineage_kind,
                              load_form, source_columns)
-from reports.render import INFO_SHEET, _atomic_write
+from reports.render import INFO_SHEET, atomic_write
 
 LINEAGE_SUFFIX = ".nguon.csv"
 LINEAGE_COLUMNS = ["row_id", "unit_code", "source_kind", "source_name", "source_file", "source_row",
@@ -134,7 +134,7 @@ def write_lineage(path: str | Path, records: pd.DataFrame, contributions: pd.Dat
     frame = lineage_frame(records, contributions, form, rows)
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
-    _atomic_write(target, buf.getvalue().encode("utf-8-sig"))
+    atomic_write(target, buf.getvalue().encode("utf-8-sig"))
     return target
 
 

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import settings
+from reports.render import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -261,18 +262,8 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Write `data` to `path` atomically (temp file + rename): readers never see half a file."""
+    atomic_write(path, data)
 
 
 @contextlib.contextmanager

@@ -103,7 +103,7 @@ def _put(ws, row: int, col: int, value: Any, *, font: Font | None = None,
     return cell
 
 
-def _as_datetime(value: Any) -> dt.datetime | None:
+def as_datetime(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -111,7 +111,7 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
     try:
-        return _as_datetime(dt.datetime.fromisoformat(str(value)))
+        return as_datetime(dt.datetime.fromisoformat(str(value)))
     except ValueError:
         return None
 
@@ -136,7 +136,7 @@ def _meta_value(value: Any) -> Any:
 
 
 def _naive(value: dt.datetime) -> dt.datetime:
-    # Excel has no time zones: aware times are shown in UTC (as _as_datetime does).
+    # Excel has no time zones: aware times are shown in UTC (as as_datetime does).
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
@@ -546,7 +546,7 @@ def _deterministic_bytes(wb: Workbook, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -584,7 +584,7 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
         _check_quality(quality)
     wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block,
                         row_status=row_status, quality=quality)
-    stamp = _as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
+    stamp = as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
     return save_workbook(wb, path, stamp)
 
 
@@ -592,5 +592,5 @@ def save_workbook(wb: Workbook, path: str | os.PathLike, stamp: dt.datetime) -> 
     """Write `wb` atomically with deterministic bytes (timestamps fixed to `stamp`);
     return the sha256 (hex) of the file."""
     data = _deterministic_bytes(wb, stamp)
-    _atomic_write(Path(path), data)
+    atomic_write(Path(path), data)
     return hashlib.sha256(data).hexdigest()

@@ -46,7 +46,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from reports import narrative
 from reports.narrative import format_date, format_vn
-from reports.render import BORDER, FONT_NAME, NUMBER_FORMAT, info_sheet, save_workbook
+from reports.render import BORDER, FONT_NAME, NUMBER_FORMAT, as_datetime, info_sheet, save_workbook
 
 # ----------------------------------------------------------------------------- rules
 DEFAULT_START = dt.date(2021, 7, 1)
@@ -1201,20 +1201,6 @@ def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) ->
     return items
 
 
-def _stamp(value: Any) -> dt.datetime | None:
-    """`generated_at` as a naive UTC datetime (the workbook's fixed timestamps)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    try:
-        return _stamp(dt.datetime.fromisoformat(str(value)))
-    except ValueError:
-        return None
-
-
 def build_summary(data: SummaryData, path: str | Path, meta: Mapping[str, Any] | None = None) -> SummaryResult:
     """Compute and write the summary workbook (atomically, deterministic bytes: the
     package timestamps come from ``meta['generated_at']`` or the range end)."""
@@ -1230,7 +1216,7 @@ def build_summary(data: SummaryData, path: str | Path, meta: Mapping[str, Any] |
     info_sheet(wb, _info_items(t, data, meta), title="THÔNG TIN BÁO CÁO TỔNG HỢP", name=SHEET_INFO)
     wb.properties.creator = "tcd-reporting"
     wb.properties.title = f"{TITLE.capitalize()} – từ {format_date(t.date_from)} đến {format_date(t.date_to)}"
-    stamp = _stamp(meta.get("generated_at")) or dt.datetime.combine(t.date_to, dt.time())
+    stamp = as_datetime(meta.get("generated_at")) or dt.datetime.combine(t.date_to, dt.time())
     path = Path(path)
     digest = save_workbook(wb, path, stamp)
     return SummaryResult(path, digest, t)

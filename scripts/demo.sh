@@ -9,7 +9,7 @@ START_TS=$(date +%s)
 
 mkdir -p output/logs
 
-echo "== 1/4 simulated source systems (seed $SEED, 01/07/2021 – $END)"
+echo "== 1/5 simulated source systems (seed $SEED, 01/07/2021 – $END)"
 # Same seed and end give the same data: regenerate only when they change.
 if [ -f simulated_sources/manifest.json ] && python - "$SEED" "$END" <<'PY'; then echo "   up to date: simulated_sources"; else
 import json, sys
@@ -20,7 +20,7 @@ PY
   python -m simulators.generate --out simulated_sources --seed "$SEED" --end "$END"
 fi
 
-echo "== 2/4 Airflow metadata database ($AIRFLOW_HOME)"
+echo "== 2/5 Airflow metadata database ($AIRFLOW_HOME)"
 airflow db migrate >"$ROOT/output/logs/airflow_db_migrate.log" 2>&1 || {
   tail -20 "$ROOT/output/logs/airflow_db_migrate.log"; exit 1; }
 

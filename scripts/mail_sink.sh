@@ -8,7 +8,8 @@ PIDFILE="$ROOT/output/mail_sink.pid"
 case "${1:-start}" in
   start)
     if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then exit 0; fi
-    mkdir -p "$ROOT/output/logs" "$ROOT/output/mailbox"
+    # a Maildir: the handler needs its tmp/new/cur folders when the folder already exists
+    mkdir -p "$ROOT/output/logs" "$ROOT/output/mailbox/tmp" "$ROOT/output/mailbox/new" "$ROOT/output/mailbox/cur"
     nohup python -m aiosmtpd -n -l "127.0.0.1:$TCD_SMTP_PORT" -c aiosmtpd.handlers.Mailbox \
       "$ROOT/output/mailbox" >"$ROOT/output/logs/mail_sink.log" 2>&1 &
     echo $! > "$PIDFILE"

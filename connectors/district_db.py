@@ -56,12 +56,16 @@ TABLES = {
                          "ngay_giai_quyet", "trang_thai", "ngay_cap_nhat"]),
 }
 # Columns read when the table has them (added to the contract later; a database
-# without them still loads, the fields are empty): processing and resolution of petitions.
+# without them still loads, the fields are empty): processing, resolution and execution of petitions.
 OPTIONAL = {
     "don_thu": ["ngay_xu_ly", "ngay_thu_ly", "ngay_giai_quyet", "lan_giai_quyet", "ket_qua", "dung_han",
                 "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien",
                 "tra_ca_nhan_dat", "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi",
-                "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc"],
+                "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc",
+                # execution of the decision (02/KQGQ, 04/KQGQ)
+                "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
+                "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc",
+                "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc"],
 }
 MODIFIED = "ngay_cap_nhat"
 OVERLAP = dt.timedelta(minutes=10)

@@ -3,7 +3,7 @@
 
 Produces the official report set of Thông tư 02/2021/TT-TTCP (and the XLD forms of
 TT 01/2024/TT-TTCP from 20/01/2024; versions and switch dates in `config/pipeline.yaml`
-`forms:`): 01/TCD, 02/TCD, 01/XLD–04/XLD, 01/KQGQ, 03/KQGQ — for each unit in force in
+`forms:`): 01/TCD, 02/TCD, 01/XLD–04/XLD, 01/KQGQ–04/KQGQ — for each unit in force in
 the window at each level (its own records), each district with its communes and the city
 with its districts (to 30/06/2025) or communes (from 01/07/2025) as consolidated reports,
 units that did not report shown as "Chưa báo cáo", never 0.

@@ -48,13 +48,18 @@ RESOURCES = ("receptions", "petitions", "cases")
 DECISION_FIELDS = ("recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
                    "return_person_land", "orgs_restored", "persons_restored", "sanction_people",
                    "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
+# Execution of the decision (thi hành); executed_on: fully carried out.
+EXECUTION_FIELDS = ("collected_money", "collected_land", "returned_org_money", "returned_org_land",
+                    "returned_person_money", "returned_person_land", "sanctioned_people", "sanctioned_officials",
+                    "prosecuted_done_cases", "prosecuted_done_people", "prosecuted_done_officials")
 _COLUMNS = {
     "receptions": "id, version, updated_at, status, unit_code, received_on, mode, receiver, sitting_id, people, "
                   "kind, case_id, visit, citizen_full_name, citizen_id_number, citizen_address, citizen_phone, summary",
     "petitions": "id, version, updated_at, status, unit_code, received_on, channel, kind, signers, field, case_id, "
                  "reception_id, eligible, competent, handling, reply_received, citizen_full_name, "
                  "citizen_id_number, citizen_address, citizen_phone, summary, processed_on, accepted_on, "
-                 "resolved_on, round, outcome, on_time, " + ", ".join(DECISION_FIELDS),
+                 "resolved_on, round, outcome, on_time, " + ", ".join(DECISION_FIELDS)
+                 + ", executed_on, " + ", ".join(EXECUTION_FIELDS),
     "cases": "id, version, updated_at, status, unit_code, opened_on, kind, field, resolution, resolved_on",
 }
 _UNENCODED_PLUS = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
@@ -88,7 +93,8 @@ def _item(resource: str, r: sqlite3.Row) -> dict:
                 "reply_received": _bool(r["reply_received"]), "citizen": _citizen(r), "summary": r["summary"],
                 "processed_on": r["processed_on"], "accepted_on": r["accepted_on"], "resolved_on": r["resolved_on"],
                 "round": r["round"], "outcome": r["outcome"], "on_time": _bool(r["on_time"]),
-                **{f: r[f] for f in DECISION_FIELDS}}
+                **{f: r[f] for f in DECISION_FIELDS}, "executed_on": r["executed_on"],
+                **{f: r[f] for f in EXECUTION_FIELDS}}
     return {**head, "opened_on": r["opened_on"], "kind": r["kind"], "field": r["field"],
             "resolution": r["resolution"], "resolved_on": r["resolved_on"]}
 

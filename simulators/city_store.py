@@ -39,6 +39,9 @@ CREATE TABLE petitions (
   return_person_money REAL, return_person_land REAL, orgs_restored INTEGER, persons_restored INTEGER,
   sanction_people INTEGER, sanction_officials INTEGER, prosecuted_cases INTEGER, prosecuted_people INTEGER,
   prosecuted_officials INTEGER,
+  executed_on TEXT, collected_money REAL, collected_land REAL, returned_org_money REAL, returned_org_land REAL,
+  returned_person_money REAL, returned_person_land REAL, sanctioned_people INTEGER, sanctioned_officials INTEGER,
+  prosecuted_done_cases INTEGER, prosecuted_done_people INTEGER, prosecuted_done_officials INTEGER,
   PRIMARY KEY (id, version)
 );
 CREATE TABLE cases (

@@ -59,7 +59,13 @@ CREATE TABLE don_thu (                 -- one row per petition (đơn)
   tra_to_chuc_tien REAL, tra_to_chuc_dat REAL, tra_ca_nhan_tien REAL, tra_ca_nhan_dat REAL,
   so_to_chuc_duoc_tra INTEGER, so_ca_nhan_duoc_tra INTEGER,      -- trả lại quyền lợi
   xu_ly_hc_so_nguoi INTEGER, xu_ly_hc_cbccvc INTEGER,            -- kiến nghị xử lý hành chính
-  chuyen_dieu_tra_so_vu INTEGER, chuyen_dieu_tra_so_nguoi INTEGER, chuyen_dieu_tra_cbccvc INTEGER
+  chuyen_dieu_tra_so_vu INTEGER, chuyen_dieu_tra_so_nguoi INTEGER, chuyen_dieu_tra_cbccvc INTEGER,
+  -- thi hành quyết định / thực hiện kết luận (decisions that order something; NULL otherwise)
+  ngay_thi_hanh_xong DATE,             -- fully carried out
+  da_thu_tien REAL, da_thu_dat REAL,   -- đã thu cho Nhà nước
+  da_tra_to_chuc_tien REAL, da_tra_to_chuc_dat REAL, da_tra_ca_nhan_tien REAL, da_tra_ca_nhan_dat REAL,
+  da_xu_ly_hc_so_nguoi INTEGER, da_xu_ly_hc_cbccvc INTEGER,       -- đã xử lý hành chính
+  da_khoi_to_so_vu INTEGER, da_khoi_to_so_nguoi INTEGER, da_khoi_to_cbccvc INTEGER   -- đã khởi tố
 );
 CREATE TABLE vu_viec (                 -- one row per case (vụ việc)
   id INTEGER PRIMARY KEY, ma_don_vi TEXT NOT NULL, ngay_thu_ly DATE NOT NULL,
@@ -74,7 +80,10 @@ STATUS = {"official": "CHINH_THUC", "draft": "NHAP", "deleted": "DA_XOA"}
 PROGRESS_COLUMNS = ("ngay_xu_ly", "ngay_thu_ly", "ngay_giai_quyet", "lan_giai_quyet", "ket_qua", "dung_han",
                     "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien",
                     "tra_ca_nhan_dat", "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi",
-                    "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")
+                    "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc",
+                    "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
+                    "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc",
+                    "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc")
 # Canonical round and outcome → the database's codes (upper-case canonical names).
 CODES = {c: c.upper() for c in ("lan_dau", "lan_2", "ban_an", "tiep",
                                  "dung", "sai", "dung_mot_phan", "cong_nhan", "huy_sua", "rut_don", "dinh_chi")}

@@ -14,7 +14,8 @@ For each unit, month by month (one seeded stream per unit, month and purpose):
 
 Then, from streams of their own (so the draws above do not move): each case gets a
 round (lần giải quyết) and, if competent KN/TC, a decision; each petition a processing
-date (``UnitSim._annotate``). Vượt cấp (simulators.skip_level): planted commune cases
+date; each resolved decision that orders something its execution (``draw_execution``;
+``UnitSim._annotate``). Vượt cấp (simulators.skip_level): planted commune cases
 are walked in with the month's items, and at a district or the city a planted visit
 takes over the identity of a reception that opened a new case.
 
@@ -126,6 +127,7 @@ class Case:
     db_id: int | None = None
     round: str | None = None         # lần giải quyết: lan_dau | lan_2 | ban_an (KN), lan_dau | tiep (TC)
     decision: "Decision | None" = None   # competent KN/TC cases: the decision, visible once resolved
+    execution: "Execution | None" = None  # resolved cases whose decision orders something: its execution
     planted: object = None           # simulators.skip_level.Plant: a case of a vượt cấp citizen
 
     def status_at(self, cutoff: dt.datetime) -> tuple[str, dt.date | None]:
@@ -190,6 +192,8 @@ class Petition:
         out = [self.processed] if self.processed is not None else []
         if self.handling == "thu_ly":
             out += [t for t in (self.case.accepted, self.case.resolved) if t is not None]
+            if self.case.execution is not None:
+                out += self.case.execution.moments()
         return sorted(out)
 
     def progress(self, cutoff: dt.datetime, kind: str | None = None) -> dict:
@@ -219,6 +223,8 @@ class Petition:
             out["resolution"] = "da_giai_quyet"
             if case.decision is not None:
                 out.update(case.decision.values())
+                if case.execution is not None:
+                    out.update(case.execution.values(case.decision, cutoff))
         return out
 
     def reply_received_at(self, cutoff: dt.date) -> bool | None:
@@ -240,8 +246,17 @@ DECISION_AMOUNTS = ("recover_money", "recover_land", "return_org_money", "return
                     "return_person_money", "return_person_land")
 DECISION_COUNTS = ("orgs_restored", "persons_restored", "sanction_people", "sanction_officials",
                    "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
+# Execution of the decision (02/KQGQ, 04/KQGQ): what was done of what it ordered, and
+# when it was fully carried out. Each done field against the ordered field it is bounded by.
+EXECUTION_AMOUNTS = ("collected_money", "collected_land", "returned_org_money", "returned_org_land",
+                     "returned_person_money", "returned_person_land")
+EXECUTION_COUNTS = ("sanctioned_people", "sanctioned_officials", "prosecuted_done_cases", "prosecuted_done_people",
+                    "prosecuted_done_officials")
+EXECUTION_ORDERED = dict(zip(EXECUTION_AMOUNTS + EXECUTION_COUNTS, DECISION_AMOUNTS + (
+    "sanction_people", "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")))
+EXECUTION_FIELDS = ("executed_date", *EXECUTION_AMOUNTS, *EXECUTION_COUNTS)
 PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolved_date", "resolution_round", "outcome", "on_time",
-                   *DECISION_AMOUNTS, *DECISION_COUNTS)
+                   *DECISION_AMOUNTS, *DECISION_COUNTS, *EXECUTION_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +282,67 @@ class Decision:
 
     def values(self) -> dict:
         return {f: getattr(self, f) for f in ("outcome", "on_time", *DECISION_AMOUNTS, *DECISION_COUNTS)}
+
+
+def orders_something(decision: "Decision") -> bool:
+    """Whether a decision orders anything to carry out (money or land to recover or
+    return, people to sanction or prosecute): only those have an execution."""
+    return any(getattr(decision, f) for f in EXECUTION_ORDERED.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """How a decision was carried out. ``done_at``: fully executed (everything ordered
+    done); ``partial_at``: the moment the amounts in ``partial`` (done fields → value)
+    were recorded, before full execution or without it. Before either, nothing is done."""
+    done_at: dt.datetime | None = None
+    partial_at: dt.datetime | None = None
+    partial: tuple = ()            # ((done field, value), …)
+
+    def moments(self) -> list[dt.datetime]:
+        return [t for t in (self.partial_at, self.done_at) if t is not None]
+
+    def values(self, decision: "Decision", cutoff: dt.datetime) -> dict:
+        """EXECUTION_FIELDS as known at ``cutoff`` (0 for what is not done yet)."""
+        if self.done_at is not None and self.done_at <= cutoff:
+            return {"executed_date": self.done_at.date(),
+                    **{f: getattr(decision, o) for f, o in EXECUTION_ORDERED.items()}}
+        out = {"executed_date": None, **dict.fromkeys(EXECUTION_AMOUNTS, 0.0), **dict.fromkeys(EXECUTION_COUNTS, 0)}
+        if self.partial_at is not None and self.partial_at <= cutoff:
+            out.update(self.partial)
+        return out
+
+
+FULLY_EXECUTED = 0.8    # share of decisions carried out in full (the rest: part done, or nothing yet)
+
+
+def draw_execution(rng: Rng, decision: "Decision", resolved: dt.datetime) -> Execution:
+    """The execution of a decision that orders something, resolved at ``resolved``: most
+    are carried out in full two weeks to a few months later; some are carried out in
+    part (money paid in instalments, fewer people sanctioned so far), half of those
+    completed later; a few show nothing done yet. Done never exceeds ordered."""
+    def after(t: dt.datetime, mean_days: float) -> dt.datetime:
+        lag = 14 + min(300, int(rng.np.exponential(mean_days)))
+        return _at(next_working_day(t.date() + dt.timedelta(days=lag)), rng)
+
+    u = rng.u()
+    if u < FULLY_EXECUTED:
+        return Execution(done_at=after(resolved, 50))
+    if u < FULLY_EXECUTED + 0.12:
+        partial_at = after(resolved, 40)
+        part = {}
+        for f, o in EXECUTION_ORDERED.items():
+            ordered = getattr(decision, o)
+            if f in EXECUTION_AMOUNTS:
+                part[f] = round(ordered * rng.uniform(0.2, 0.9), 1) if ordered else 0.0
+            else:
+                part[f] = rng.randint(0, ordered) if ordered else 0
+        # A done official is a done person: officials never exceed people.
+        part["sanctioned_officials"] = min(part["sanctioned_officials"], part["sanctioned_people"])
+        part["prosecuted_done_officials"] = min(part["prosecuted_done_officials"], part["prosecuted_done_people"])
+        done_at = after(partial_at, 80) if rng.chance(0.5) else None
+        return Execution(done_at=done_at, partial_at=partial_at, partial=tuple(part.items()))
+    return Execution()
 
 
 def encode_progress(prog: dict, codes: dict[str, str]) -> tuple:
@@ -704,6 +780,16 @@ class UnitSim:
             rng = Rng(*key, "processing", y, m)
             for pet in pets:
                 pet.processed = self._processed_at(rng, pet)
+        # Execution of the decisions: a stream of its own (per case by the month it was
+        # opened), drawn after everything above, so no earlier draw changes.
+        by_month = {}
+        for case in self.cases:
+            if case.decision is not None and case.resolved is not None and orders_something(case.decision):
+                by_month.setdefault((case.opened.year, case.opened.month), []).append(case)
+        for (y, m), cases in by_month.items():
+            rng = Rng(*key, "execution", y, m)
+            for case in cases:
+                case.execution = draw_execution(rng, case.decision, case.resolved)
 
     @staticmethod
     def _processed_at(rng: Rng, pet: Petition) -> dt.datetime:

@@ -29,7 +29,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from simulators.citizens import format_phone
 from simulators.core import Rng, Unit, end_of_day, month_end
-from simulators.model import DECISION_AMOUNTS, DECISION_COUNTS, GROUP_MIN, Petition, Reception, UnitSim
+from simulators.model import (DECISION_AMOUNTS, DECISION_COUNTS, EXECUTION_AMOUNTS, EXECUTION_COUNTS, GROUP_MIN,
+                              Petition, Reception, UnitSim)
 
 RECEPTION_SHEET = "Tiếp công dân"
 PETITION_SHEET = "Đơn thư"
@@ -97,6 +98,23 @@ PETITION_COLUMNS = [
     ("chuyen_dieu_tra_cbccvc", ["Chuyển điều tra: CBCCVC", "Chuyển cơ quan điều tra (CBCCVC)"], [2, 1]),
     ("ghi_chu", ["Ghi chú"], [1]),
 ]
+# Execution of decisions (thi hành quyết định / thực hiện kết luận), added after the
+# decision's columns. Their header variants come from a stream of their own
+# (``habits_for``), so the layout drawn for the older columns is unchanged.
+EXECUTION_COLUMNS = [
+    ("ngay_thi_hanh_xong", ["Ngày thi hành xong", "Ngày thực hiện xong"], [3, 1]),
+    ("da_thu_tien", ["Đã thu tiền (triệu đồng)", "Đã thu hồi tiền (tr.đ)"], [3, 1]),
+    ("da_thu_dat", ["Đã thu đất (m2)", "Đã thu hồi đất (m²)"], [3, 1]),
+    ("da_tra_to_chuc_tien", ["Đã trả tổ chức: tiền (triệu đồng)"], [1]),
+    ("da_tra_to_chuc_dat", ["Đã trả tổ chức: đất (m2)"], [1]),
+    ("da_tra_ca_nhan_tien", ["Đã trả cá nhân: tiền (triệu đồng)"], [1]),
+    ("da_tra_ca_nhan_dat", ["Đã trả cá nhân: đất (m2)"], [1]),
+    ("da_xu_ly_hc_so_nguoi", ["Đã xử lý hành chính: số người"], [1]),
+    ("da_xu_ly_hc_cbccvc", ["Đã xử lý hành chính: CBCCVC"], [1]),
+    ("da_khoi_to_so_vu", ["Đã khởi tố: số vụ"], [1]),
+    ("da_khoi_to_so_nguoi", ["Đã khởi tố: số người"], [1]),
+    ("da_khoi_to_cbccvc", ["Đã khởi tố: CBCCVC"], [1]),
+]
 # Optional columns some registers leave out, with the chance they do.
 RECEPTION_OPTIONAL = {"dien_thoai": 0.25, "co_quan_da_giai_quyet": 0.2, "theo_doi_ket_qua": 0.2,
                       "ghi_chu": 0.1, "chuyen_don": 0.1}
@@ -122,6 +140,11 @@ AMOUNT_COLUMNS = ("thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chu
                   "tra_ca_nhan_dat")
 COUNT_COLUMNS = ("so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi", "xu_ly_hc_cbccvc",
                  "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")
+# Petition columns of the execution (model.EXECUTION_AMOUNTS / EXECUTION_COUNTS order).
+EXECUTED_AMOUNT_COLUMNS = ("da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
+                           "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat")
+EXECUTED_COUNT_COLUMNS = ("da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc", "da_khoi_to_so_vu", "da_khoi_to_so_nguoi",
+                          "da_khoi_to_cbccvc")
 
 
 def vn_number(x: float) -> str:
@@ -131,7 +154,7 @@ def vn_number(x: float) -> str:
     whole = whole.replace(",", ".")
     return whole if frac == "0" else f"{whole},{frac}"
 
-DATE_FIELDS = ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet", "ngay_xu_ly", "ngay_thu_ly")
+DATE_FIELDS = ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet", "ngay_xu_ly", "ngay_thu_ly", "ngay_thi_hanh_xong")
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -192,14 +215,24 @@ def _choose_columns(rng: Rng, spec: list, optional: dict) -> list[tuple[str, str
     return cols
 
 
+def _with_execution(cols: list[tuple[str, str]], rng: Rng) -> list[tuple[str, str]]:
+    """The drawn petition layout with the execution columns (header variants drawn,
+    kept in their order) inserted before "Ghi chú" (at the end without one)."""
+    order = [f for f, _, _ in EXECUTION_COLUMNS]
+    extra = sorted(_choose_columns(rng, EXECUTION_COLUMNS, {}), key=lambda c: order.index(c[0]))
+    at = next((i for i, (f, _) in enumerate(cols) if f == "ghi_chu"), len(cols))
+    return cols[:at] + extra + cols[at:]
+
+
 def habits_for(file_name: str, seed: int) -> Habits:
     r = Rng(seed, "book", file_name)
+    r_exec = Rng(seed, "book-execution", file_name)
     return Habits(
         nfd=r.chance(0.2), text_dates=r.chance(0.4), date_sep=r.pick(["/", "/", "/", "-", "."]),
         kind_words=r.chance(0.3), people_as_text=r.chance(0.15), phone_style=r.randint(0, 2),
         name_sep=r.pick([", ", ", ", " - ", "; "]), total_label=r.pick(["Tổng cộng", "Tổng cộng", "Cộng", "Tổng"]),
         reception_columns=_choose_columns(r, RECEPTION_COLUMNS, RECEPTION_OPTIONAL),
-        petition_columns=_choose_columns(r, PETITION_COLUMNS, PETITION_OPTIONAL),
+        petition_columns=_with_execution(_choose_columns(r, PETITION_COLUMNS, PETITION_OPTIONAL), r_exec),
         period_line=r.chance(0.5), blank_after_title=r.chance(0.5), zero_blank=r.chance(0.6),
         numbers_as_text=r.chance(0.4))
 
@@ -473,6 +506,12 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             out[col] = number_cell(prog[f], False)
         for col, f in zip(COUNT_COLUMNS, DECISION_COUNTS):
             out[col] = number_cell(prog[f], True)
+        if prog["collected_money"] is not None:        # a decision that orders something
+            out["ngay_thi_hanh_xong"] = date_cell(prog["executed_date"])
+            for col, f in zip(EXECUTED_AMOUNT_COLUMNS, EXECUTION_AMOUNTS):
+                out[col] = number_cell(prog[f], False)
+            for col, f in zip(EXECUTED_COUNT_COLUMNS, EXECUTION_COUNTS):
+                out[col] = number_cell(prog[f], True)
         return out
 
     def build_petition(pet: Petition, stt: int) -> dict:

@@ -18,7 +18,10 @@ RECEPTION_COLUMNS = ("source_kind", "unit_code", "received_date", "mode", "recei
 PROGRESS_COLUMNS = ("processed_date", "accepted_date", "resolution_round", "outcome", "on_time",
                     "recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
                     "return_person_land", "orgs_restored", "persons_restored", "sanction_people",
-                    "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
+                    "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials",
+                    "executed_date", "collected_money", "collected_land", "returned_org_money", "returned_org_land",
+                    "returned_person_money", "returned_person_land", "sanctioned_people", "sanctioned_officials",
+                    "prosecuted_done_cases", "prosecuted_done_people", "prosecuted_done_officials")
 PETITION_COLUMNS = ("source_kind", "unit_code", "received_date", "channel", "kind", "signers", "case_key",
                     "field", "eligible", "competent", "handling", "reply_received", "resolution",
                     "resolved_date", "unit_key", "record_id", *PROGRESS_COLUMNS)
@@ -68,7 +71,14 @@ CREATE TABLE gt_petition (
   recover_money REAL, recover_land REAL,            -- triệu đồng, m² (0 when nothing)
   return_org_money REAL, return_org_land REAL, return_person_money REAL, return_person_land REAL,
   orgs_restored INTEGER, persons_restored INTEGER, sanction_people INTEGER, sanction_officials INTEGER,
-  prosecuted_cases INTEGER, prosecuted_people INTEGER, prosecuted_officials INTEGER
+  prosecuted_cases INTEGER, prosecuted_people INTEGER, prosecuted_officials INTEGER,
+  -- execution (thi hành) of a decision that orders something; NULL otherwise. Done so far
+  -- (0 when nothing yet), never more than ordered; executed_date: fully carried out.
+  executed_date TEXT,
+  collected_money REAL, collected_land REAL,        -- đã thu cho Nhà nước
+  returned_org_money REAL, returned_org_land REAL, returned_person_money REAL, returned_person_land REAL,
+  sanctioned_people INTEGER, sanctioned_officials INTEGER,            -- đã xử lý hành chính
+  prosecuted_done_cases INTEGER, prosecuted_done_people INTEGER, prosecuted_done_officials INTEGER  -- đã khởi tố
 );
 CREATE TABLE gt_skipped_level (  -- vượt cấp: a higher-level record of a citizen whose commune case was open
   source_kind TEXT NOT NULL,     -- district_db | city_service (the higher level)

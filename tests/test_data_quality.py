@@ -199,7 +199,11 @@ def test_decision_rules_quarantine_or_flag_petitions(warehouse):
             petition("EARLY", ngay_xu_ly="01/03/2024"),                              # warning: PROCESSED_BEFORE_RECEIVED
             petition("OFFICIALS", xu_ly_hc_so_nguoi=1, xu_ly_hc_cbccvc=3),          # warning: OFFICIALS_EXCEED_PEOPLE
             petition("OK-2", ket_qua=None, dung_han=None, tra_ca_nhan_tien=None, xu_ly_hc_so_nguoi=None,
-                     xu_ly_hc_cbccvc=None, tinh_trang="Đang giải quyết", ngay_giai_quyet=None)]
+                     xu_ly_hc_cbccvc=None, tinh_trang="Đang giải quyết", ngay_giai_quyet=None),
+            # warning: EXECUTION_EXCEEDS_ORDER (returned more than the decision orders)
+            petition("OVER-DONE", ngay_thi_hanh_xong="10/07/2024", da_tra_ca_nhan_tien="200", da_xu_ly_hc_so_nguoi=2,
+                     da_xu_ly_hc_cbccvc=1),
+            petition("NEG-DONE", da_thu_tien="-5", da_xu_ly_hc_so_nguoi=1)]          # AMOUNT_NEGATIVE
     stem = "00004_truc-bach_2024"
     b = Batch("commune_register", "00004", stem, f"/inbox/{stem}.xlsx", checksum="sha-decisions")
     for i, r in enumerate(rows, start=6):
@@ -210,13 +214,18 @@ def test_decision_rules_quarantine_or_flag_petitions(warehouse):
     q = _q(warehouse, dq_quarantine)
     assert sorted(zip(q["source_row"], q["reason_code"])) == [
         (7, "DECISION_WITHOUT_RESOLUTION"), (8, "DECISION_WITHOUT_RESOLUTION"), (9, "AMOUNT_NEGATIVE"),
-        (10, "AMOUNT_NEGATIVE")]
+        (10, "AMOUNT_NEGATIVE"), (15, "AMOUNT_NEGATIVE")]
     assert set(q["severity"]) == {"error"} and q["reason"].str.len().gt(10).all()
     flags = _q(warehouse, dq_flag)
     assert sorted(zip(flags["source_row"], flags["rule"])) == [(11, "PROCESSED_BEFORE_RECEIVED"),
-                                                               (12, "OFFICIALS_EXCEED_PEOPLE")]
+                                                               (12, "OFFICIALS_EXCEED_PEOPLE"),
+                                                               (14, "EXECUTION_EXCEEDS_ORDER")]
     published = _q(warehouse, fact_petition).set_index("case_key")
-    assert sorted(published.index) == ["00004:EARLY", "00004:OFFICIALS", "00004:OK-1", "00004:OK-2"]
+    assert sorted(published.index) == ["00004:EARLY", "00004:OFFICIALS", "00004:OK-1", "00004:OK-2",
+                                       "00004:OVER-DONE"]
+    over = published.loc["00004:OVER-DONE"]
+    assert (over["returned_person_money"], over["collected_money"], over["sanctioned_people"]) == (200.0, 0.0, 2)
+    assert pd.isna(published.loc["00004:OK-1", "collected_money"])        # a register without the columns
     ok = published.loc["00004:OK-1"]
     assert (ok["outcome"], ok["return_person_money"], ok["recover_money"], ok["sanction_people"]) == \
         ("dung_mot_phan", 150.5, 0.0, 2)

@@ -64,6 +64,29 @@ MONEY = ["recover_money", "return_org_money", "return_person_money"]
 LAND = ["recover_land", "return_org_land", "return_person_land"]
 COUNTS = ["orgs_restored", "persons_restored", "sanction_people", "sanction_officials", "prosecuted_cases",
           "prosecuted_people", "prosecuted_officials"]
+# Execution of a decision: done field → the ordered field that bounds it (docs/report-set.md §1).
+EXECUTED = {"collected_money": "recover_money", "collected_land": "recover_land",
+            "returned_org_money": "return_org_money", "returned_org_land": "return_org_land",
+            "returned_person_money": "return_person_money", "returned_person_land": "return_person_land",
+            "sanctioned_people": "sanction_people", "sanctioned_officials": "sanction_officials",
+            "prosecuted_done_cases": "prosecuted_cases", "prosecuted_done_people": "prosecuted_people",
+            "prosecuted_done_officials": "prosecuted_officials"}
+EXECUTED_AMOUNTS = list(EXECUTED)[:6]
+
+
+def _execution(rec: dict, rnd: random.Random) -> None:
+    """Execution of a decision that orders something: most carried out (executed_date
+    10–150 days after the resolution; usually everything, sometimes less), the rest
+    partly done or nothing yet. Done never exceeds ordered; officials never people."""
+    if not any(rec[o] for o in EXECUTED.values()):
+        return
+    done = rnd.random() < 0.7
+    rec["executed_date"] = rec["resolved_date"] + dt.timedelta(days=rnd.randrange(10, 150)) if done else None
+    share = 1.0 if done and rnd.random() < 0.8 else rnd.uniform(0.0, 0.9)
+    for f, o in EXECUTED.items():
+        rec[f] = round(rec[o] * share, 2) if f in EXECUTED_AMOUNTS else int(rec[o] * share)
+    rec["sanctioned_officials"] = min(rec["sanctioned_officials"], rec["sanctioned_people"])
+    rec["prosecuted_done_officials"] = min(rec["prosecuted_done_officials"], rec["prosecuted_done_people"])
 
 
 def _outcome(rnd: random.Random, kind: str, rnd_round: str) -> str | None:
@@ -131,6 +154,9 @@ def synthetic_petitions(seed: int, n: int, first: dt.date, last: dt.date) -> pd.
                         rec[c] = rnd.randrange(0, 4) if rnd.random() < 0.3 else 0
                     rec["sanction_officials"] = min(rec["sanction_officials"], rec["sanction_people"])
                     rec["prosecuted_officials"] = min(rec["prosecuted_officials"], rec["prosecuted_people"])
+                    if rec["outcome"] in ("dung", "dung_mot_phan", "huy_sua", "sai", "cong_nhan"):
+                        # a stream of its own, so the records above are those of a model without it
+                        _execution(rec, random.Random(f"{seed}-{i}-execution"))
             else:
                 rec["handling"] = rnd.choice(["huong_dan", "chuyen_don", "don_doc"])
                 rec["resolution_status"] = "chua_giai_quyet"
@@ -186,6 +212,10 @@ def test_synthetic_data_is_what_the_tests_need():
     assert d["case_key"].isna().any() and d["case_key"].dropna().duplicated().sum() > 50
     assert set(d["unit_key"]) == set(ROW_OF) and set(d["signers"]) == {"nhieu", "mot", "khac"}
     assert {"lan_2", "ban_an", "tiep"} <= set(d["resolution_round"])
+    executes = d["collected_money"].notna()
+    assert executes.sum() > 50 and d.loc[executes, "executed_date"].isna().sum() > 10
+    for done, ordered in EXECUTED.items():
+        assert (d.loc[executes, done] <= d.loc[executes, ordered]).all()
 
 
 # ------------------------------------------------------------------ configuration
@@ -193,7 +223,8 @@ def test_synthetic_data_is_what_the_tests_need():
 def test_every_form_and_version_is_configured():
     got = {(code, version, frm) for code, version, frm in configured()}
     expected = {("01/TCD", "TT02_2021", "2021-05-10"), ("02/TCD", "TT02_2021", "2021-05-10"),
-                ("01/KQGQ", "TT02_2021", "2021-05-10"), ("03/KQGQ", "TT02_2021", "2021-05-10")}
+                ("01/KQGQ", "TT02_2021", "2021-05-10"), ("02/KQGQ", "TT02_2021", "2021-05-10"),
+                ("03/KQGQ", "TT02_2021", "2021-05-10"), ("04/KQGQ", "TT02_2021", "2021-05-10")}
     for n in range(1, 5):
         expected |= {(f"0{n}/XLD", "TT02_2021", "2021-05-10"), (f"0{n}/XLD", "TT01_2024", "2024-01-20")}
     assert got == expected
@@ -206,13 +237,16 @@ TITLES = {
     "03/XLD": "TỔNG HỢP KẾT QUẢ XỬ LÝ ĐƠN TỐ CÁO",
     "04/XLD": "TỔNG HỢP KẾT QUẢ XỬ LÝ ĐƠN KIẾN NGHỊ, PHẢN ÁNH",
     "01/KQGQ": "TỔNG HỢP KẾT QUẢ GIẢI QUYẾT KHIẾU NẠI THUỘC THẨM QUYỀN",
+    "02/KQGQ": "TỔNG HỢP KẾT QUẢ THI HÀNH QUYẾT ĐỊNH GIẢI QUYẾT KHIẾU NẠI",
     "03/KQGQ": "TỔNG HỢP KẾT QUẢ GIẢI QUYẾT TỐ CÁO THUỘC THẨM QUYỀN",
+    "04/KQGQ": "TỔNG HỢP KẾT QUẢ THỰC HIỆN KẾT LUẬN NỘI DUNG TỐ CÁO",
 }
 # MS numbers of each new definition (shared/domain/forms.md; Ghi chú last).
 LAST_MS = {("02/TCD", "TT02_2021"): 17, ("01/XLD", "TT02_2021"): 27, ("01/XLD", "TT01_2024"): 23,
            ("02/XLD", "TT02_2021"): 31, ("02/XLD", "TT01_2024"): 28, ("03/XLD", "TT02_2021"): 34,
            ("03/XLD", "TT01_2024"): 28, ("04/XLD", "TT02_2021"): 25, ("04/XLD", "TT01_2024"): 21,
-           ("01/KQGQ", "TT02_2021"): 27, ("03/KQGQ", "TT02_2021"): 32}
+           ("01/KQGQ", "TT02_2021"): 27, ("03/KQGQ", "TT02_2021"): 32, ("02/KQGQ", "TT02_2021"): 20,
+           ("04/KQGQ", "TT02_2021"): 20}
 
 
 @pytest.mark.parametrize("code,version", sorted(LAST_MS))
@@ -255,6 +289,14 @@ def test_header_trees_follow_the_forms():
     assert k3.column(6).ms_text == "6=7+..+10=24+26+28=30+31" and k3.column(8).ms_text == "8=25+27+29"
     assert k3.column(16).path == ("Trả lại cho tổ chức, cá nhân", "Cá nhân") and k3.column(17).path == ()
     assert k3.column(31).path == ("Phân tích kết quả giải quyết (vụ việc)", "Chấp hành thời hạn giải quyết")
+    for code in ("02/KQGQ", "04/KQGQ"):
+        k = definition(code, "TT02_2021")
+        assert k.column(5).path == ("Thu hồi cho Nhà nước", "Đã thu") and k.column(5).text == "Tiền (triệu đồng)"
+        assert k.column(10).path == ("Trả lại cho tổ chức, cá nhân", "Phải trả", "Cá nhân")
+        assert k.column(12).path == ("Trả lại cho tổ chức, cá nhân", "Đã trả", "Tổ chức")
+        assert k.column(16).path == ("Đã xử lý hành chính",) and k.column(19).path == ("Đã khởi tố",)
+        assert k.decimal_columns == list(range(3, 15)) and not k.column(15).decimal
+    assert definition("04/KQGQ", "TT02_2021").column(18).text == "Số đối tượng"
 
 
 @pytest.mark.parametrize("code", ["01/XLD", "02/XLD", "03/XLD", "04/XLD"])
@@ -269,7 +311,7 @@ def test_version_switch_of_the_xld_forms(code):
         form_definition(code, D(2021, 5, 9))
 
 
-@pytest.mark.parametrize("code", ["01/TCD", "02/TCD", "01/KQGQ", "03/KQGQ"])
+@pytest.mark.parametrize("code", ["01/TCD", "02/TCD", "01/KQGQ", "02/KQGQ", "03/KQGQ", "04/KQGQ"])
 def test_forms_unchanged_by_tt01_2024_keep_their_version(code):
     assert form_definition(code, D(2025, 3, 15)).version == "TT02_2021"
     assert form_definition(code, D(2021, 6, 1)).version == "TT02_2021"
@@ -388,12 +430,19 @@ def pet(key, unit, kind, signers, received, *, processed=None, eligible=None, co
     return rec
 
 
+def ex(executed=None, **done) -> dict:
+    """The execution fields of a decision that orders something: 0 unless given."""
+    return {"executed_date": executed, **{f: (0.0 if f in EXECUTED_AMOUNTS else 0) for f in EXECUTED}, **done}
+
+
 A, B, CITY = "2025:00004", "2025:00008", "province:01"
 HAND = [
     # A: carried over (received before S, processed inside), competent, resolved in the window
     pet("p01", A, "KN", "mot", D(2024, 2, 1), processed=D(2024, 3, 20), eligible=True, competent=True,
         handling="thu_ly", accepted=D(2024, 3, 20), resolved=D(2024, 5, 1), outcome="dung", on_time=True,
-        case="K1", field="dat_dai", recover_money=12.5, recover_land=100.25),
+        case="K1", field="dat_dai", recover_money=12.5, recover_land=100.25,
+        # carried out inside the window: counted as done
+        **ex(D(2024, 6, 10), collected_money=12.5, collected_land=100.25)),
     # A: processed before S: not in the XLD forms; accepted before S and open: KQGQ carried over
     pet("p02", A, "KN", "nhieu", D(2024, 1, 10), processed=D(2024, 1, 15), eligible=True, competent=True,
         handling="thu_ly", accepted=D(2024, 1, 15), rnd="lan_2", case="K2", field="che_do_chinh_sach"),
@@ -415,7 +464,8 @@ HAND = [
     # B: received on S, resolved on E (lần 2); p10 same case, received later, withdrawn
     pet("p09", B, "KN", "mot", D(2024, 3, 15), processed=D(2024, 3, 16), eligible=True, competent=True,
         handling="thu_ly", accepted=D(2024, 3, 18), resolved=D(2024, 6, 14), rnd="lan_2", outcome="cong_nhan",
-        on_time=False, case="K6", field="dat_dai", channel="tiep_cong_dan", return_person_money=3.25),
+        on_time=False, case="K6", field="dat_dai", channel="tiep_cong_dan", return_person_money=3.25,
+        **ex()),                                             # not carried out yet
     pet("p10", B, "KN", "mot", D(2024, 4, 1), processed=D(2024, 4, 1), eligible=True, competent=True,
         handling="thu_ly", accepted=D(2024, 4, 2), resolved=D(2024, 4, 30), outcome="rut_don", on_time=True,
         case="K6", field="dat_dai"),
@@ -427,7 +477,9 @@ HAND = [
     # B: tố cáo tiếp resolved (sai) with sanctions and land
     pet("p13", B, "TC", "mot", D(2024, 4, 20), processed=D(2024, 4, 21), eligible=True, competent=True,
         handling="thu_ly", accepted=D(2024, 4, 21), resolved=D(2024, 5, 30), rnd="tiep", outcome="sai",
-        on_time=True, case="K8", field="tham_nhung", sanction_people=2, sanction_officials=1, recover_land=50.5),
+        on_time=True, case="K8", field="tham_nhung", sanction_people=2, sanction_officials=1, recover_land=50.5,
+        # carried out after E: to carry out in the window, done not counted (1 person so far)
+        **ex(D(2024, 6, 30), sanctioned_people=1, sanctioned_officials=1)),
     # B: resolved before S: in no form of the window
     pet("p14", B, "TC", "mot", D(2024, 2, 20), processed=D(2024, 2, 25), eligible=True, competent=True,
         handling="thu_ly", accepted=D(2024, 2, 25), resolved=D(2024, 3, 10), outcome="dung", on_time=True,
@@ -435,6 +487,29 @@ HAND = [
     # the city: received at reception, not competent, no case, no field
     pet("p15", CITY, "KN", "mot", D(2024, 6, 1), processed=D(2024, 6, 1), eligible=True, competent=False,
         handling="huong_dan", channel="tiep_cong_dan"),
+    # Decisions resolved before S, processed before S (in no XLD or 01/03 KQGQ form):
+    # A: executed inside the window → carried over into 02/KQGQ and done
+    pet("p16", A, "KN", "mot", D(2023, 11, 1), processed=D(2023, 11, 2), eligible=True, competent=True,
+        handling="thu_ly", accepted=D(2023, 11, 2), resolved=D(2024, 1, 10), outcome="dung", on_time=True,
+        case="K10", field="dat_dai", return_org_money=40.0, sanction_people=3, sanction_officials=2,
+        **ex(D(2024, 4, 20), returned_org_money=40.0, sanctioned_people=3, sanctioned_officials=2)),
+    # A: executed before S → in no 02/KQGQ of the window
+    pet("p17", A, "KN", "mot", D(2023, 10, 1), processed=D(2023, 10, 2), eligible=True, competent=True,
+        handling="thu_ly", accepted=D(2023, 10, 2), resolved=D(2023, 12, 1), outcome="dung", on_time=True,
+        case="K11", field="dat_dai", recover_money=7.0, **ex(D(2024, 2, 1), collected_money=7.0)),
+    # B: a conclusion partly carried out, not finished: to carry out, nothing counted as done
+    pet("p18", B, "TC", "mot", D(2023, 12, 1), processed=D(2023, 12, 2), eligible=True, competent=True,
+        handling="thu_ly", accepted=D(2023, 12, 2), resolved=D(2024, 2, 10), outcome="dung", on_time=True,
+        case="K12", field="tham_nhung", recover_money=100.0, prosecuted_cases=1, prosecuted_people=2,
+        prosecuted_officials=1,
+        **ex(collected_money=30.0, prosecuted_done_cases=1, prosecuted_done_people=1)),
+    # A: a conclusion of 01/03/2024 carried out inside the window
+    pet("p19", A, "TC", "mot", D(2024, 1, 5), processed=D(2024, 1, 6), eligible=True, competent=True,
+        handling="thu_ly", accepted=D(2024, 1, 6), resolved=D(2024, 3, 1), outcome="dung_mot_phan",
+        on_time=False, case="K13", field="tham_nhung", return_person_land=20.0, prosecuted_cases=1,
+        prosecuted_people=1, prosecuted_officials=1,
+        **ex(D(2024, 5, 15), returned_person_land=20.0, prosecuted_done_cases=1, prosecuted_done_people=1,
+             prosecuted_done_officials=1)),
 ]
 HAND_ROWS = [ReportRow("A", "Phường Ba Đình", "00004"), ReportRow("B", "Phường Ngọc Hà", "00008"),
              ReportRow("CITY", "UBND Thành phố Hà Nội (cấp thành phố)", "01", "own"),
@@ -490,6 +565,19 @@ HAND_EXPECTED = {
         "B": {1: 2, 2: 0, 3: 2, 4: 1, 5: 0, 6: 1, 11: 3.25, 23: 0, 25: 1, 26: 0},
         "total": {1: 4, 7: 12.5, 8: 100.25, 11: 3.25},
     },
+    # p01, p16 executed in the window, p09 not yet; p17 executed before S
+    ("02/KQGQ", "TT02_2021"): {
+        "A": {1: 2, 2: 2, 3: 12.5, 4: 100.25, 5: 12.5, 6: 100.25, 7: 40.0, 9: 0, 11: 40.0, 15: 3, 16: 2, 17: 0},
+        "B": {1: 1, 2: 0, 3: 0, 9: 3.25, 13: 0},
+        "CITY": {1: 0, 2: 0},
+        "total": {1: 3, 2: 2, 3: 12.5, 7: 40.0, 9: 3.25, 11: 40.0, 13: 0, 15: 3},
+    },
+    # p19 executed in the window; p13 after E and p18 unfinished: to carry out, not done
+    ("04/KQGQ", "TT02_2021"): {
+        "A": {1: 1, 2: 1, 10: 20.0, 14: 20.0, 17: 1, 18: 1, 19: 1},
+        "B": {1: 2, 2: 0, 3: 100.0, 4: 50.5, 5: 0, 6: 0, 15: 0, 16: 0, 17: 0, 18: 0},
+        "total": {1: 3, 2: 1, 3: 100.0, 4: 50.5, 5: 0, 10: 20.0, 14: 20.0, 17: 1},
+    },
     ("03/KQGQ", "TT02_2021"): {
         "A": {1: 1, 3: 1, 4: 1, 5: 1, 6: 0},
         "B": {1: 1, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 0, 8: 1, 12: 50.5, 19: 2, 20: 1, 26: 1, 27: 1, 30: 1},
@@ -520,6 +608,8 @@ def test_hand_populations():
                                            "p13", "p15"]
     assert keys("01/KQGQ", "TT02_2021") == ["p01", "p02", "p09", "p10"]
     assert keys("03/KQGQ", "TT02_2021") == ["p07", "p13"]
+    assert keys("02/KQGQ", "TT02_2021") == ["p01", "p09", "p16"]
+    assert keys("04/KQGQ", "TT02_2021") == ["p13", "p18", "p19"]
     assert keys("02/TCD", "TT02_2021") == ["p04", "p07", "p09", "p15"]
 
 
@@ -576,6 +666,32 @@ def test_carried_over_equals_previous_period_open(seed):
 
 
 # ------------------------------------------------------------------ the generic machinery
+
+@pytest.mark.parametrize("code", ["02/KQGQ", "04/KQGQ"])
+def test_decisions_to_carry_out_are_the_previous_period_unfinished_plus_new(code):
+    """Column 1 of a quarter: the previous quarter's decisions not finished by its end
+    (its column-1 records outside column 2) plus the decisions of the quarter; column 2
+    adds up over contiguous quarters to the decisions finished in the whole span."""
+    data = synthetic_petitions(13, 900, D(2023, 9, 1), D(2024, 10, 31))
+    form = definition(code, "TT02_2021")
+    q1, q2 = period("Q1", 2024), period("Q2", 2024)
+    prev, nxt = placed(form, data, q1), placed(form, data, q2)
+    prev_end = pd.Timestamp(q1.end)
+    unfinished = prev[~(pd.to_datetime(prev["executed_date"]) <= prev_end)]
+    new = nxt[pd.to_datetime(nxt["resolved_date"]) > prev_end]
+    assert len(unfinished) > 5 and len(new) > 5
+    assert sorted(nxt["petition_key"]) == sorted(list(unfinished["petition_key"]) + list(new["petition_key"]))
+    done = lambda p: compute(form, placed(form, data, p), ROWS, period=p).loc["total", 2]  # noqa: E731
+    both = custom(q1.start, q2.end)
+    whole = placed(form, data, both)
+    assert done(q1) + done(q2) > 0
+    # per petition (each case once per window): the finished ones of the span are those of Q1 and Q2
+    finished = whole[pd.to_datetime(whole["executed_date"]).between(pd.Timestamp(both.start), pd.Timestamp(both.end))]
+    in_q = lambda recs, p: recs[pd.to_datetime(recs["executed_date"]).between(  # noqa: E731
+        pd.Timestamp(p.start), pd.Timestamp(p.end))]
+    assert sorted(finished["petition_key"]) == sorted(list(in_q(prev, q1)["petition_key"])
+                                                       + list(in_q(nxt, q2)["petition_key"]))
+
 
 def test_window_relative_forms_need_the_period():
     form = definition("01/XLD", "TT01_2024")

@@ -788,6 +788,13 @@ AMOUNTS = ("recover_money", "recover_land", "return_org_money", "return_org_land
            "return_person_land")
 COUNTS = ("orgs_restored", "persons_restored", "sanction_people", "sanction_officials", "prosecuted_cases",
           "prosecuted_people", "prosecuted_officials")
+# Execution of a decision: done field → the ordered field that bounds it.
+EXECUTED = {"collected_money": "recover_money", "collected_land": "recover_land",
+            "returned_org_money": "return_org_money", "returned_org_land": "return_org_land",
+            "returned_person_money": "return_person_money", "returned_person_land": "return_person_land",
+            "sanctioned_people": "sanction_people", "sanctioned_officials": "sanction_officials",
+            "prosecuted_done_cases": "prosecuted_cases", "prosecuted_done_people": "prosecuted_people",
+            "prosecuted_done_officials": "prosecuted_officials"}
 
 
 def _petitions(root: Path) -> list[dict]:
@@ -835,7 +842,22 @@ def test_decisions_and_processing_dates_are_consistent(fixture, request):
         values = [p[f] for f in ("on_time", *AMOUNTS, *COUNTS)]
         if not has_decision:
             assert values == [None] * len(values), p
+            assert all(p[f] is None for f in ("executed_date", *EXECUTED)), p
             continue
+        # execution: exactly for decisions that order something; done <= ordered;
+        # carried out two weeks or more after the resolution, by the end of the run
+        orders = any(p[o] for o in EXECUTED.values())
+        assert all((p[f] is not None) == orders for f in EXECUTED), p
+        if orders:
+            assert all(0 <= p[f] <= p[o] for f, o in EXECUTED.items()), p
+            assert p["sanctioned_officials"] <= p["sanctioned_people"], p
+            assert p["prosecuted_done_officials"] <= p["prosecuted_done_people"], p
+            if p["executed_date"] is not None:
+                lag = (dt.date.fromisoformat(p["executed_date"]) - dt.date.fromisoformat(p["resolved_date"])).days
+                assert 14 <= lag <= 330 and p["executed_date"] <= end.isoformat(), p
+                assert all(p[f] == p[o] for f, o in EXECUTED.items()), p      # fully carried out
+        else:
+            assert p["executed_date"] is None, p
         assert p["competent"] == 1 and p["outcome"] in OUTCOMES_OF[(p["kind"], p["resolution_round"])], p
         assert p["on_time"] in (0, 1) and all(v is not None and v >= 0 for v in values[1:]), p
         assert p["sanction_officials"] <= p["sanction_people"] and p["prosecuted_officials"] <= p["prosecuted_people"]
@@ -849,6 +871,15 @@ def test_decisions_and_processing_dates_are_consistent(fixture, request):
     assert money and all(1 <= v <= 10_000 for v in money)
     assert all(p[f] <= 10 for p in decided for f in COUNTS)
     assert sum(p["on_time"] for p in decided) / len(decided) > 0.75
+    # most decisions that order something are carried out; some in part, some not yet
+    executes = [p for p in decided if p["collected_money"] is not None]
+    assert len(executes) > 20
+    # (decisions of the last months are mostly not carried out yet: judged on older ones)
+    older = [p for p in executes if (end - dt.date.fromisoformat(p["resolved_date"])).days > 120]
+    assert len(older) > 5
+    assert 0.55 <= sum(p["executed_date"] is not None for p in older) / len(older) <= 0.97
+    assert any(p["executed_date"] is None and any(p[f] for f in EXECUTED) for p in executes)   # in part
+    assert any(p["executed_date"] is None and not any(p[f] for f in EXECUTED) for p in executes)  # not yet
     if fixture == "city_full":
         assert {p["outcome"] for p in decided} == {"dung", "sai", "dung_mot_phan", "cong_nhan", "huy_sua", "rut_don",
                                                    "dinh_chi"}
@@ -874,7 +905,7 @@ def test_petitions_and_their_cases_agree(small):
             assert p["resolved_date"] == cases[p["case_key"]], p
             checked += 1
         by_case[p["case_key"]].add(tuple(p[f] for f in ("accepted_date", "resolved_date", "resolution_round", "outcome",
-                                                        "on_time", *AMOUNTS, *COUNTS)))
+                                                        "on_time", *AMOUNTS, *COUNTS, "executed_date", *EXECUTED)))
     assert checked > 100
     assert all(len(v) == 1 for v in by_case.values())
     assert sum(len(v) for v in by_case.values()) < sum(1 for p in _petitions(small) if p["handling"] == "thu_ly")
@@ -891,6 +922,7 @@ def test_sources_hold_the_processing_and_decisions_of_the_truth(small):
     con.row_factory = sqlite3.Row
     rows = {str(r["id"]): dict(r) for r in con.execute("SELECT * FROM don_thu WHERE trang_thai = 'CHINH_THUC'")}
     con.close()
+    executed = 0
     rounds = {"LAN_DAU": "lan_dau", "LAN_2": "lan_2", "BAN_AN": "ban_an", "TIEP": "tiep"}
     n = 0
     for (kind, rid), p in truth.items():
@@ -903,11 +935,15 @@ def test_sources_hold_the_processing_and_decisions_of_the_truth(small):
         assert (r["ket_qua"] or "").lower() == (p["outcome"] or "") and r["dung_han"] == p["on_time"]
         assert (r["thu_hoi_tien"], r["tra_ca_nhan_dat"], r["xu_ly_hc_cbccvc"], r["chuyen_dieu_tra_so_nguoi"]) == \
             (p["recover_money"], p["return_person_land"], p["sanction_officials"], p["prosecuted_people"])
+        assert (r["ngay_thi_hanh_xong"], r["da_thu_tien"], r["da_tra_ca_nhan_dat"], r["da_xu_ly_hc_cbccvc"],
+                r["da_khoi_to_so_nguoi"]) == (p["executed_date"], p["collected_money"], p["returned_person_land"],
+                                              p["sanctioned_officials"], p["prosecuted_done_people"])
+        executed += r["ngay_thi_hanh_xong"] is not None
         # the row's last change is no earlier than the last processing step it shows
         shown = [d for d in (r["ngay_xu_ly"], r["ngay_thu_ly"], r["ngay_giai_quyet"]) if d]
         assert not shown or r["ngay_cap_nhat"][:10] >= max(shown) or r["ngay_thu_ly"] < r["ngay_nhan"]
         n += 1
-    assert n > 300
+    assert n > 300 and executed > 5
     city = small / "city_service" / "city.sqlite"
     con = sqlite3.connect(city)
     con.row_factory = sqlite3.Row
@@ -917,7 +953,7 @@ def test_sources_hold_the_processing_and_decisions_of_the_truth(small):
     con.close()
     outcomes = {"founded": "dung", "unfounded": "sai", "partly_founded": "dung_mot_phan", "upheld": "cong_nhan",
                 "overturned": "huy_sua", "withdrawn": "rut_don", "discontinued": "dinh_chi"}
-    grew = 0
+    grew = executed_versions = 0
     for (kind, rid), p in truth.items():
         if kind != "city_service":
             continue
@@ -926,14 +962,23 @@ def test_sources_hold_the_processing_and_decisions_of_the_truth(small):
         assert (last["processed_on"], last["accepted_on"], last["resolved_on"], outcomes.get(last["outcome"])) == \
             (p["processed_date"], p["accepted_date"], p["resolved_date"], p["outcome"])
         assert (last["recover_money"], last["sanction_people"]) == (p["recover_money"], p["sanction_people"])
+        assert (last["executed_on"], last["collected_money"], last["returned_org_money"],
+                last["prosecuted_done_cases"]) == (p["executed_date"], p["collected_money"], p["returned_org_money"],
+                                                   p["prosecuted_done_cases"])
         for a, b in zip(vs, vs[1:]):                      # states only move forward
             assert a["updated_ts"] <= b["updated_ts"]
-            for col in ("processed_on", "accepted_on", "resolved_on", "outcome"):
+            for col in ("processed_on", "accepted_on", "resolved_on", "outcome", "executed_on"):
                 assert a[col] is None or a[col] == b[col]
+            for col in EXECUTED:                          # done so far never shrinks
+                assert a[col] is None or b[col] >= a[col]
             if a["resolved_on"] is None and b["resolved_on"] is not None:
                 assert b["updated_at"][:10] >= b["resolved_on"]
                 grew += 1
+            if a["executed_on"] is None and b["executed_on"] is not None:
+                assert b["updated_at"][:10] >= b["executed_on"]
+                executed_versions += 1
     assert grew > 50, "resolutions arrive as new versions of the petition"
+    assert executed_versions > 5, "executions arrive as new versions of the petition"
     assert _rows(gt, "SELECT COUNT(*) FROM gt_petition WHERE source_kind = 'city_service' AND outcome IS NOT NULL")[0][0]
 
 

@@ -230,7 +230,13 @@ def test_district_impossible_date_lands_as_stored(warehouse, small_sources, tmp_
 PROGRESS = ("processed_date", "accepted_date", "resolved_date", "resolution_round", "outcome", "on_time",
             "recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
             "return_person_land", "orgs_restored", "persons_restored", "sanction_people", "sanction_officials",
-            "prosecuted_cases", "prosecuted_people", "prosecuted_officials")
+            "prosecuted_cases", "prosecuted_people", "prosecuted_officials",
+            # execution of the decision (02/KQGQ, 04/KQGQ)
+            "executed_date", "collected_money", "collected_land", "returned_org_money", "returned_org_land",
+            "returned_person_money", "returned_person_land", "sanctioned_people", "sanctioned_officials",
+            "prosecuted_done_cases", "prosecuted_done_people", "prosecuted_done_officials")
+DECISION_NUMBERS = PROGRESS[6:19]
+EXECUTED = dict(zip(PROGRESS[20:], PROGRESS[6:12] + PROGRESS[14:19]))   # done field → ordered field
 
 
 @pytest.fixture(scope="module")
@@ -287,17 +293,24 @@ def test_processing_and_decisions_land_from_every_source_as_the_truth_holds(deci
         got[PROGRESS.index("on_time")] = None if f["on_time"] is None else int(f["on_time"])
         assert got == want, (f["source_kind"], rid)
         s = by_source.setdefault(f["source_kind"], {"rows": 0, "processed": 0, "accepted": 0, "decided": 0,
-                                                     "amounts": 0})
+                                                     "amounts": 0, "to_execute": 0, "executed": 0})
         s["rows"] += 1
         s["processed"] += f["processed_date"] is not None
         s["accepted"] += f["accepted_date"] is not None
         s["decided"] += f["outcome"] is not None
-        s["amounts"] += any(f[c] for c in PROGRESS[6:])
+        s["amounts"] += any(f[c] for c in DECISION_NUMBERS)
+        if f["collected_money"] is not None:            # a decision that orders something
+            assert all(0 <= f[d] <= f[o] for d, o in EXECUTED.items()), (f["source_kind"], rid)
+            s["to_execute"] += 1
+            s["executed"] += f["executed_date"] is not None
     assert truth == {}, "every petition of the truth is published"
     assert set(by_source) == {"commune_register", "district_db", "city_service"}
     for kind, s in by_source.items():
         assert s["processed"] > s["rows"] / 2 and s["accepted"] and s["decided"], (kind, s)
     assert by_source["district_db"]["amounts"] and by_source["city_service"]["amounts"]
+    for kind in ("district_db", "city_service"):
+        s = by_source[kind]
+        assert s["to_execute"] > s["executed"] > 0, (kind, s)
 
 
 def test_a_database_without_the_new_columns_still_loads(warehouse, decisions_warehouse, tmp_path):
@@ -318,6 +331,6 @@ def test_a_database_without_the_new_columns_still_loads(warehouse, decisions_war
     assert batches["don_thu"]["status"] == "loaded" and batches["don_thu"]["rows"] == n
     consolidate(warehouse, "district_db")
     with warehouse.connect() as c:
-        counts = c.execute(sa.text("SELECT COUNT(*), COUNT(processed_date), COUNT(outcome), COUNT(resolved_date) "
-                                   "FROM fact_petition")).one()
-    assert counts[0] > 300 and tuple(counts[1:]) == (0, 0, 0)
+        counts = c.execute(sa.text("SELECT COUNT(*), COUNT(processed_date), COUNT(outcome), COUNT(resolved_date), "
+                                   "COUNT(executed_date), COUNT(collected_money) FROM fact_petition")).one()
+    assert counts[0] > 300 and tuple(counts[1:]) == (0, 0, 0, 0, 0)

@@ -231,7 +231,10 @@ def _register_petition(**kw):
          "ngay_xu_ly": "12/03/2024", "ngay_thu_ly": dt.datetime(2024, 3, 14), "lan_giai_quyet": "Lần 2",
          "ket_qua": "Hủy, sửa", "dung_han": "Không", "thu_hoi_tien": "", "thu_hoi_dat": None,
          "tra_ca_nhan_tien": "1.250,5", "tra_ca_nhan_dat": 85.5, "so_ca_nhan_duoc_tra": "2",
-         "xu_ly_hc_so_nguoi": 1, "xu_ly_hc_cbccvc": "1", "citizen_pseudonym": "abc"}
+         "xu_ly_hc_so_nguoi": 1, "xu_ly_hc_cbccvc": "1", "citizen_pseudonym": "abc",
+         # execution: returned in part of the money, the person sanctioned (blank: 0)
+         "ngay_thi_hanh_xong": "15/07/2024", "da_tra_ca_nhan_tien": "1.000,5", "da_tra_ca_nhan_dat": 85.5,
+         "da_xu_ly_hc_so_nguoi": 1, "da_xu_ly_hc_cbccvc": ""}
     p.update(kw)
     return p
 
@@ -243,8 +246,19 @@ def test_register_petition_maps_processing_and_the_decision():
         "outcome": "huy_sua", "on_time": False, "recover_money": 0.0, "recover_land": 0.0,
         "return_org_money": 0.0, "return_org_land": 0.0, "return_person_money": 1250.5, "return_person_land": 85.5,
         "orgs_restored": 0, "persons_restored": 2, "sanction_people": 1, "sanction_officials": 1,
-        "prosecuted_cases": 0, "prosecuted_people": 0, "prosecuted_officials": 0}
+        "prosecuted_cases": 0, "prosecuted_people": 0, "prosecuted_officials": 0,
+        "executed_date": dt.date(2024, 7, 15), "collected_money": 0.0, "collected_land": 0.0,
+        "returned_org_money": 0.0, "returned_org_land": 0.0, "returned_person_money": 1000.5,
+        "returned_person_land": 85.5, "sanctioned_people": 1, "sanctioned_officials": 0, "prosecuted_done_cases": 0,
+        "prosecuted_done_people": 0, "prosecuted_done_officials": 0}
     assert (rec["resolution_status"], rec["resolved_date"]) == ("da_giai_quyet", dt.date(2024, 5, 20))
+    # a decision that orders nothing has no execution: its blank execution cells stay NULL
+    dismissed = canonical.register_petition(_register_petition(
+        ket_qua="Sai", tra_ca_nhan_tien="", tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None,
+        xu_ly_hc_cbccvc=None, ngay_thi_hanh_xong=None, da_tra_ca_nhan_tien=None, da_tra_ca_nhan_dat=None,
+        da_xu_ly_hc_so_nguoi=None), "00004")
+    assert dismissed["outcome"] == "sai" and dismissed["recover_money"] == 0.0
+    assert all(dismissed[k] is None for k in canonical.EXECUTION_FIELDS)
     # NFD text and other spellings of the same codes
     nfd = canonical.register_petition(_register_petition(
         lan_giai_quyet=unicodedata.normalize("NFD", "Đã có bản án"), ket_qua="Đúng một phần",
@@ -266,7 +280,8 @@ def test_register_petition_maps_processing_and_the_decision():
     ({"ket_qua": "Chưa rõ"}, "CODE_NOT_IN_DOMAIN"), ({"lan_giai_quyet": "Lần ba"}, "CODE_NOT_IN_DOMAIN"),
     ({"dung_han": "Có lẽ"}, "CODE_NOT_IN_DOMAIN"), ({"ngay_xu_ly": "31/02/2024"}, "DATE_INVALID"),
     ({"ngay_thu_ly": "hôm qua"}, "DATE_INVALID"), ({"thu_hoi_tien": "năm triệu"}, "NUMBER_INVALID"),
-    ({"xu_ly_hc_so_nguoi": "1,5"}, "NUMBER_INVALID"),
+    ({"xu_ly_hc_so_nguoi": "1,5"}, "NUMBER_INVALID"), ({"ngay_thi_hanh_xong": "31/02/2024"}, "DATE_INVALID"),
+    ({"da_tra_ca_nhan_tien": "một nửa"}, "NUMBER_INVALID"), ({"da_xu_ly_hc_so_nguoi": "1,5"}, "NUMBER_INVALID"),
 ])
 def test_register_petition_unreadable_values_name_their_rule(change, code):
     with pytest.raises(normalise.RuleViolation) as exc:
@@ -282,13 +297,19 @@ def test_district_and_city_petitions_map_processing_and_the_decision():
         "ngay_xu_ly": "2023-05-09", "ngay_thu_ly": "2023-05-10", "ngay_giai_quyet": "2023-07-01",
         "lan_giai_quyet": "TIEP", "ket_qua": "DINH_CHI", "dung_han": 1, "thu_hoi_tien": 120.5, "thu_hoi_dat": 0.0,
         "xu_ly_hc_so_nguoi": 3, "xu_ly_hc_cbccvc": 2, "chuyen_dieu_tra_so_vu": 1, "chuyen_dieu_tra_so_nguoi": 2,
-        "chuyen_dieu_tra_cbccvc": 2, "citizen_pseudonym": "x"}, "001")
+        "chuyen_dieu_tra_cbccvc": 2, "citizen_pseudonym": "x", "ngay_thi_hanh_xong": None, "da_thu_tien": 60.0,
+        "da_thu_dat": None, "da_xu_ly_hc_so_nguoi": 3, "da_xu_ly_hc_cbccvc": 2, "da_khoi_to_so_vu": 1,
+        "da_khoi_to_so_nguoi": 1, "da_khoi_to_cbccvc": 1}, "001")
     assert (district["processed_date"], district["accepted_date"], district["resolved_date"]) == \
         (dt.date(2023, 5, 9), dt.date(2023, 5, 10), dt.date(2023, 7, 1))
     assert (district["resolution_round"], district["outcome"], district["on_time"]) == ("tiep", "dinh_chi", True)
     assert (district["recover_money"], district["sanction_officials"], district["prosecuted_people"]) == (120.5, 2, 2)
     assert district["return_person_money"] == 0.0 and district["resolution_status"] == "da_giai_quyet"
     assert district["citizen_pseudonym"] is None                            # a denunciation
+    # partly carried out: not finished, what was done so far, 0 where blank
+    assert (district["executed_date"], district["collected_money"], district["collected_land"],
+            district["sanctioned_officials"], district["prosecuted_done_people"], district["returned_org_money"]) == \
+        (None, 60.0, 0.0, 2, 1, 0.0)
     city = canonical.city_petition({
         "unit_code": "01", "received_on": "2023-05-02", "channel": "online", "kind": "KN", "signers": 1,
         "field": "land", "case_id": "VV-01-2023-0001", "eligible": True, "competent": True, "handling": "accept",
@@ -303,3 +324,12 @@ def test_district_and_city_petitions_map_processing_and_the_decision():
         canonical.city_petition({**{"unit_code": "01", "received_on": "2023-05-02", "channel": "online",
                                     "kind": "KN", "signers": 1, "status": "official"}, "outcome": "maybe"}, "city")
     assert exc.value.rule == "CODE_NOT_IN_DOMAIN"
+    executed = canonical.city_petition({
+        "unit_code": "01", "received_on": "2023-05-02", "channel": "online", "kind": "KN", "signers": 1,
+        "field": "land", "case_id": "VV-01-2023-0002", "eligible": True, "competent": True, "handling": "accept",
+        "status": "official", "accepted_on": "2023-05-08", "resolved_on": "2023-06-01", "outcome": "founded",
+        "on_time": True, "recover_money": 15.5, "executed_on": "2023-08-01", "collected_money": 15.5,
+        "sanctioned_people": 0}, "city")
+    assert (executed["executed_date"], executed["collected_money"], executed["sanctioned_people"]) == \
+        (dt.date(2023, 8, 1), 15.5, 0)
+    assert city["executed_date"] is None and city["collected_money"] is None

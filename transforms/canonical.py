@@ -76,13 +76,26 @@ AMOUNT_FIELDS = ("recover_money", "recover_land", "return_org_money", "return_or
                  "return_person_land")
 COUNT_FIELDS = ("orgs_restored", "persons_restored", "sanction_people", "sanction_officials", "prosecuted_cases",
                 "prosecuted_people", "prosecuted_officials")
+# Execution of the decision (02/KQGQ, 04/KQGQ): done so far, each against the ordered
+# field that bounds it, and the day it was fully carried out.
+EXECUTED_AMOUNT_FIELDS = ("collected_money", "collected_land", "returned_org_money", "returned_org_land",
+                          "returned_person_money", "returned_person_land")
+EXECUTED_COUNT_FIELDS = ("sanctioned_people", "sanctioned_officials", "prosecuted_done_cases",
+                         "prosecuted_done_people", "prosecuted_done_officials")
+EXECUTION_ORDERED = dict(zip(EXECUTED_AMOUNT_FIELDS + EXECUTED_COUNT_FIELDS, AMOUNT_FIELDS + (
+    "sanction_people", "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")))
+EXECUTION_FIELDS = ("executed_date", *EXECUTED_AMOUNT_FIELDS, *EXECUTED_COUNT_FIELDS)
 PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolution_round", "outcome", "on_time", *AMOUNT_FIELDS,
-                   *COUNT_FIELDS)
+                   *COUNT_FIELDS, *EXECUTION_FIELDS)
 # Source names of the decision fields: registers and district databases share them.
 VN_DECISION_COLUMNS = dict(zip(AMOUNT_FIELDS + COUNT_FIELDS, (
     "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien", "tra_ca_nhan_dat",
     "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi", "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu",
     "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")))
+VN_EXECUTION_COLUMNS = dict(zip(EXECUTION_FIELDS, (
+    "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
+    "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc", "da_khoi_to_so_vu",
+    "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc")))
 
 
 def _progress(p: dict, names: dict[str, str]) -> dict:
@@ -115,6 +128,19 @@ def _progress(p: dict, names: dict[str, str]) -> dict:
     for f in COUNT_FIELDS:
         v = p.get(names[f])
         out[f] = (0 if decided else None) if _blank(v) else n.parse_int(v, field=label(f))
+    # Execution: only a decision that orders something has one; then a blank done
+    # figure is 0 (nothing done yet), as with the decision's amounts. A source without
+    # the execution columns leaves them all NULL.
+    executes = decided and any(out[o] for o in EXECUTION_ORDERED.values())
+    has_columns = any(names.get(f) in p for f in EXECUTION_FIELDS)
+    out["executed_date"] = date("executed_date") if names.get("executed_date") in p else None
+    for f in EXECUTED_AMOUNT_FIELDS + EXECUTED_COUNT_FIELDS:
+        v = p.get(names[f])
+        if not _blank(v):
+            parse = n.parse_decimal if f in EXECUTED_AMOUNT_FIELDS else n.parse_int
+            out[f] = parse(v, field=label(f))
+        else:
+            out[f] = (0.0 if f in EXECUTED_AMOUNT_FIELDS else 0) if executes and has_columns else None
     return out
 
 
@@ -140,14 +166,21 @@ REGISTER_PROGRESS = {
          "Trả cá nhân: đất (m2)", "Số tổ chức được trả quyền lợi", "Số cá nhân được trả quyền lợi",
          "Xử lý hành chính: số người", "Xử lý hành chính: CBCCVC", "Chuyển điều tra: số vụ",
          "Chuyển điều tra: số người", "Chuyển điều tra: CBCCVC"))},
+    **VN_EXECUTION_COLUMNS,
+    **{f"{f}:label": label for f, label in zip(EXECUTION_FIELDS, (
+        "Ngày thi hành xong", "Đã thu tiền (triệu đồng)", "Đã thu đất (m2)", "Đã trả tổ chức: tiền (triệu đồng)",
+        "Đã trả tổ chức: đất (m2)", "Đã trả cá nhân: tiền (triệu đồng)", "Đã trả cá nhân: đất (m2)",
+        "Đã xử lý hành chính: số người", "Đã xử lý hành chính: CBCCVC", "Đã khởi tố: số vụ", "Đã khởi tố: số người",
+        "Đã khởi tố: CBCCVC"))},
 }
 DISTRICT_PROGRESS = {
     "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
-    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS,
+    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS, **VN_EXECUTION_COLUMNS,
 }
 CITY_PROGRESS = {
     "processed_date": "processed_on", "accepted_date": "accepted_on", "resolution_round": "round",
     "outcome": "outcome", "on_time": "on_time", **{f: f for f in AMOUNT_FIELDS + COUNT_FIELDS},
+    "executed_date": "executed_on", **{f: f for f in EXECUTED_AMOUNT_FIELDS + EXECUTED_COUNT_FIELDS},
 }
 
 

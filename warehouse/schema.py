@@ -181,6 +181,20 @@ fact_petition = Table(
     Column("prosecuted_cases", Integer),                  # chuyển cơ quan điều tra: số vụ
     Column("prosecuted_people", Integer),
     Column("prosecuted_officials", Integer),
+    # Execution of the decision (02/KQGQ, 04/KQGQ): only for a decision that orders
+    # something (NULL otherwise); done so far (0 = nothing yet), never more than ordered.
+    Column("executed_date", Date),                        # thi hành xong; NULL = chưa xong
+    Column("collected_money", Float),                     # đã thu cho Nhà nước: tiền (triệu đồng)
+    Column("collected_land", Float),                      # … đất (m²)
+    Column("returned_org_money", Float),                  # đã trả cho tổ chức
+    Column("returned_org_land", Float),
+    Column("returned_person_money", Float),               # đã trả cho cá nhân
+    Column("returned_person_land", Float),
+    Column("sanctioned_people", Integer),                 # đã xử lý hành chính: số người
+    Column("sanctioned_officials", Integer),              # … trong đó CBCCVC
+    Column("prosecuted_done_cases", Integer),             # đã khởi tố: số vụ
+    Column("prosecuted_done_people", Integer),
+    Column("prosecuted_done_officials", Integer),
     *_lineage(),
 )
 

@@ -138,6 +138,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from graphlib import CycleError, TopologicalSorter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -407,21 +408,18 @@ def _check_refs(node: Filter, filters: Mapping[str, Filter], where: str) -> None
         raise FormDefinitionError(f"{where}: unknown filter {unknown[0]!r}")
 
 
+def _dependency_order(deps: Mapping[Any, Iterable[Any]], cycle_message: str) -> list:
+    """The nodes of `deps` (node → the nodes it depends on) ordered so that each comes
+    after its dependencies; a cycle is a FormDefinitionError naming it."""
+    try:
+        return list(TopologicalSorter({k: sorted(v) for k, v in deps.items()}).static_order())
+    except CycleError as exc:
+        raise FormDefinitionError(f"{cycle_message}: {' → '.join(map(str, exc.args[1]))}") from None
+
+
 def _check_filter_cycles(filters: Mapping[str, Filter]) -> None:
-    state: dict[str, int] = {}
-
-    def visit(name: str, chain: tuple[str, ...]):
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            raise FormDefinitionError(f"named filters refer to each other in a cycle: {' → '.join(chain + (name,))}")
-        state[name] = 1
-        for ref in sorted(_refs(filters[name])):
-            visit(ref, chain + (name,))
-        state[name] = 2
-
-    for n in filters:
-        visit(n, ())
+    _dependency_order({name: _refs(node) for name, node in filters.items()},
+                      "named filters refer to each other in a cycle")
 
 
 def window_relative(node: Filter, filters: Mapping[str, Filter]) -> bool:
@@ -797,23 +795,9 @@ def _settle_sum_of_formats(columns: list[FormColumn], explicit: set[int]) -> lis
 def _topo_order(columns: Iterable[FormColumn]) -> list[FormColumn]:
     """Columns ordered so that every `sum_of` comes after the columns it adds up."""
     by_ms = {c.ms: c for c in columns}
-    order: list[FormColumn] = []
-    state: dict[int, int] = {}
-
-    def visit(ms: int, chain: tuple[int, ...]):
-        if state.get(ms) == 2:
-            return
-        if state.get(ms) == 1:
-            raise FormDefinitionError(f"sum_of cycle through columns {chain + (ms,)}")
-        state[ms] = 1
-        for dep in by_ms[ms].compute.get("sum_of", []):
-            visit(int(dep), chain + (ms,))
-        state[ms] = 2
-        order.append(by_ms[ms])
-
-    for ms in by_ms:
-        visit(ms, ())
-    return order
+    order = _dependency_order({ms: [int(d) for d in c.compute.get("sum_of", [])] for ms, c in by_ms.items()},
+                              "sum_of cycle through columns")
+    return [by_ms[ms] for ms in order]
 
 
 def load_form(path: str | Path) -> FormDef:

@@ -72,15 +72,15 @@ META_LABELS = {
 }
 
 
-def _font(size: float = 12, bold: bool = False, italic: bool = False, underline: str | None = None) -> Font:
+def cell_font(size: float = 12, bold: bool = False, italic: bool = False, underline: str | None = None) -> Font:
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, underline=underline)
 
 
-def _put(ws, row: int, col: int, value: Any, *, font: Font | None = None,
+def put_cell(ws, row: int, col: int, value: Any, *, font: Font | None = None,
          align: Alignment | None = None, border: bool = False, number_format: str | None = None,
          merge_to: tuple[int, int] | None = None):
     cell = ws.cell(row=row, column=col, value=value)
-    font = font or _font()
+    font = font or cell_font()
     cell.font = font
     if align:
         cell.alignment = align
@@ -195,13 +195,13 @@ class TableWriter:
 
     def title(self, row: int, text: str, *, size: float = 12, col: int = 1) -> int:
         """A bold line of text (not counted in column widths); returns the next row."""
-        _put(self.ws, row, col, text, font=_font(size, bold=True))
+        put_cell(self.ws, row, col, text, font=cell_font(size, bold=True))
         return row + 1
 
     def header(self, row: int, labels: list[str], *, col: int = 1) -> int:
-        hfont = _font(self.font_size, bold=True)
+        hfont = cell_font(self.font_size, bold=True)
         for j, label in enumerate(labels):
-            _put(self.ws, row, col + j, label, font=hfont, align=CENTER, border=True)
+            put_cell(self.ws, row, col + j, label, font=hfont, align=CENTER, border=True)
             # Headers may wrap onto two lines; no word is split.
             text = str(label)
             longest = max((len(w) for w in text.split()), default=0)
@@ -215,13 +215,13 @@ class TableWriter:
             dated = fmt in (DATE_FORMAT, DATETIME_FORMAT)
             align = Alignment(horizontal="right" if numeric else ("center" if dated else "left"),
                               vertical="top", wrap_text=not (numeric or dated))
-            _put(self.ws, row, col + j, value, font=_font(self.font_size, bold=bold), align=align, border=True,
+            put_cell(self.ws, row, col + j, value, font=cell_font(self.font_size, bold=bold), align=align, border=True,
                  number_format=fmt)
             self._note_width(col + j, _display_width(value, fmt) + 2)
         return row + 1
 
     def empty_row(self, row: int, ncols: int, *, col: int = 1, text: str = EMPTY_TABLE_TEXT) -> int:
-        _put(self.ws, row, col, text, font=_font(self.font_size, italic=True), align=CENTER, border=True,
+        put_cell(self.ws, row, col, text, font=cell_font(self.font_size, italic=True), align=CENTER, border=True,
              merge_to=(row, col + max(ncols, 1) - 1))
         return row + 1
 
@@ -318,35 +318,35 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     r = 1
     # Form code, top right (the forms carry it above the title).
     code_from = max(2, last - 3)
-    _put(ws, r, code_from, form.code_label, font=_font(12, bold=True),
+    put_cell(ws, r, code_from, form.code_label, font=cell_font(12, bold=True),
          align=Alignment(horizontal="right", vertical="center"), merge_to=(r, last))
     r += 1
     if header_block:
         left_to = min(3, last)
         right_from = max(left_to + 1, last - 13)
-        _put(ws, r, 1, unit_name.upper(), font=_font(12, bold=True), align=CENTER, merge_to=(r, left_to))
-        _put(ws, r, right_from, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=_font(12, bold=True),
+        put_cell(ws, r, 1, unit_name.upper(), font=cell_font(12, bold=True), align=CENTER, merge_to=(r, left_to))
+        put_cell(ws, r, right_from, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=cell_font(12, bold=True),
              align=CENTER, merge_to=(r, last))
         r += 1
-        _put(ws, r, right_from, "Độc lập - Tự do - Hạnh phúc", font=_font(12, bold=True, underline="single"),
+        put_cell(ws, r, right_from, "Độc lập - Tự do - Hạnh phúc", font=cell_font(12, bold=True, underline="single"),
              align=CENTER, merge_to=(r, last))
         r += 2
-    _put(ws, r, 1, form.title, font=_font(14, bold=True), align=CENTER, merge_to=(r, last))
+    put_cell(ws, r, 1, form.title, font=cell_font(14, bold=True), align=CENTER, merge_to=(r, last))
     ws.row_dimensions[r].height = 24
     r += 1
-    _put(ws, r, 1, form.format_date_line(period.start, period.end), font=_font(12, italic=True),
+    put_cell(ws, r, 1, form.format_date_line(period.start, period.end), font=cell_font(12, italic=True),
          align=CENTER, merge_to=(r, last))
     r += 2
 
     # Header tree.
     depth = form.header_depth
     h0 = r
-    hfont = _font(11, bold=True)
-    _put(ws, h0, 1, form.unit_header, font=hfont, align=CENTER, border=True, merge_to=(h0 + depth - 1, 1))
+    hfont = cell_font(11, bold=True)
+    put_cell(ws, h0, 1, form.unit_header, font=hfont, align=CENTER, border=True, merge_to=(h0 + depth - 1, 1))
     lines_per_row = [1] * depth
     for node, level, span, c0, c1 in _header_layout(form):
         top, left, right = h0 + level, 2 + c0, 2 + c1
-        _put(ws, top, left, node.text, font=hfont, align=CENTER, border=True,
+        put_cell(ws, top, left, node.text, font=hfont, align=CENTER, border=True,
              merge_to=(top + span - 1, right))
         width = sum(widths[i] for i in range(left, right + 1))
         need = _estimate_lines(node.text, width)
@@ -359,10 +359,10 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     r = h0 + depth
 
     # MS row: column numbers, with the identities the form prints.
-    _put(ws, r, 1, form.ms_label, font=_font(11, bold=True), align=CENTER, border=True)
+    put_cell(ws, r, 1, form.ms_label, font=cell_font(11, bold=True), align=CENTER, border=True)
     for i, c in enumerate(form.columns, start=2):
         value = c.ms if c.ms_text == str(c.ms) else c.ms_text
-        _put(ws, r, i, value, font=_font(10, bold=True, italic=True), align=CENTER, border=True)
+        put_cell(ws, r, i, value, font=cell_font(10, bold=True, italic=True), align=CENTER, border=True)
     ms_row = r
     ws.row_dimensions[r].height = max(18, 13 * max(_estimate_lines(c.ms_text, widths[i])
                                                   for i, c in enumerate(form.columns, start=2)) + 3)
@@ -378,7 +378,7 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
                     + [_estimate_lines(str(line[ms] or ""), widths[i]) for i, ms in text_cols])
         if lines > 1:
             ws.row_dimensions[r].height = 15 * lines + 3
-        _put(ws, r, 1, str(line["label"]), font=_font(12, bold=bold),
+        put_cell(ws, r, 1, str(line["label"]), font=cell_font(12, bold=bold),
              align=Alignment(horizontal="center" if bold else "left", vertical="center", wrap_text=True),
              border=True)
         for i, c in enumerate(form.columns, start=2):
@@ -386,11 +386,11 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
             if c.kind == "number":
                 # A unit that did not report: the cell stays empty, never 0. Decimal
                 # columns (money, land) keep their value and show the column's format.
-                _put(ws, r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
-                     font=_font(12, bold=bold), border=True, number_format=c.number_format,
+                put_cell(ws, r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
+                     font=cell_font(12, bold=bold), border=True, number_format=c.number_format,
                      align=Alignment(horizontal="center", vertical="center"))
             else:
-                _put(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=_font(11, bold=bold),
+                put_cell(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=cell_font(11, bold=bold),
                      border=True, align=Alignment(horizontal="left", vertical="center", wrap_text=True))
         r += 1
 
@@ -442,11 +442,11 @@ def info_sheet(wb: Workbook, items: list[tuple[str, Any]], *, title: str = "THÔ
     ws = wb.create_sheet(name)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 90
-    _put(ws, 1, 1, title, font=_font(13, bold=True), merge_to=(1, 2))
+    put_cell(ws, 1, 1, title, font=cell_font(13, bold=True), merge_to=(1, 2))
     top = Alignment(vertical="top", wrap_text=True)
     for i, (k, v) in enumerate(items, start=3):
-        _put(ws, i, 1, k, font=_font(12, bold=True), align=top, border=True)
-        _put(ws, i, 2, v, font=_font(12), align=Alignment(horizontal="left", vertical="top", wrap_text=True),
+        put_cell(ws, i, 1, k, font=cell_font(12, bold=True), align=top, border=True)
+        put_cell(ws, i, 2, v, font=cell_font(12), align=Alignment(horizontal="left", vertical="top", wrap_text=True),
              border=True)
         if isinstance(v, str) and len(v) > 85:
             ws.row_dimensions[i].height = 16 * math.ceil(len(v) / 85) + 2
@@ -497,9 +497,9 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
     if summary:
         top = Alignment(vertical="top", wrap_text=True)
         for label, value in summary:
-            _put(ws, r, 1, str(label), font=_font(12, bold=True), align=top, border=True)
+            put_cell(ws, r, 1, str(label), font=cell_font(12, bold=True), align=top, border=True)
             cell_value, fmt = table_cell(value)
-            _put(ws, r, 2, cell_value, font=_font(12), border=True, number_format=fmt,
+            put_cell(ws, r, 2, cell_value, font=cell_font(12), border=True, number_format=fmt,
                  align=Alignment(horizontal="left", vertical="top", wrap_text=True))
             tw._note_width(1, len(str(label)) + 2)
             r += 1

@@ -41,12 +41,12 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.series import SeriesLabel
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from reports import narrative
 from reports.narrative import format_date, format_vn
-from reports.render import BORDER, FONT_NAME, NUMBER_FORMAT, as_datetime, info_sheet, save_workbook
+from reports.render import NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
 
 # ----------------------------------------------------------------------------- rules
 DEFAULT_START = dt.date(2021, 7, 1)
@@ -784,10 +784,6 @@ class SummaryResult:
     tables: SummaryTables
 
 
-def _font(size: float = 12, bold: bool = False, italic: bool = False, underline: str | None = None) -> Font:
-    return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, underline=underline)
-
-
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _RIGHT = Alignment(horizontal="right", vertical="center")
@@ -796,25 +792,9 @@ _RIGHT = Alignment(horizontal="right", vertical="center")
 def _put(ws, row: int, col: int, value: Any, *, size: float = 12, bold: bool = False, italic: bool = False,
          align: Alignment | None = None, border: bool = False, fmt: str | None = None,
          merge_to: tuple[int, int] | None = None, underline: str | None = None):
-    font = _font(size, bold, italic, underline)
-    cell = ws.cell(row=row, column=col, value=value)
-    cell.font = font
-    if align is not None:
-        cell.alignment = align
-    if fmt:
-        cell.number_format = fmt
-    if border:
-        cell.border = BORDER
-    if merge_to and merge_to != (row, col):
-        for rr in range(row, merge_to[0] + 1):
-            for cc in range(col, merge_to[1] + 1):
-                if (rr, cc) != (row, col):
-                    member = ws.cell(row=rr, column=cc)
-                    member.font = font
-                    if border:
-                        member.border = BORDER
-        ws.merge_cells(start_row=row, start_column=col, end_row=merge_to[0], end_column=merge_to[1])
-    return cell
+    """reports.render.put_cell with the font given by its parts."""
+    return put_cell(ws, row, col, value, font=cell_font(size, bold, italic, underline), align=align,
+                    border=border, number_format=fmt, merge_to=merge_to)
 
 
 def _number(value: Any) -> Any:

@@ -42,6 +42,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
 from pipeline import settings
+from transforms import pii
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "city_service"
@@ -249,7 +250,8 @@ def _read_resource(client: httpx.Client, resource: str, since: str | None, page_
             if any(item.get(f) in (None, "") for f in REQUIRED_ITEM_FIELDS):
                 r.missing_fields += 1
             batch.add(record_type, resource, item, key=key, record_id=rid, record_version=version,
-                      kind=item.get("kind"))
+                      kind=item.get("kind"),
+                      case_scope=pii.case_scope(item.get("unit_code"), item.get("case_id"), item.get("received_on")))
     distinct = len(seen) + r.unversioned
     if announced is not None and distinct < announced:
         raise CityServiceError(

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from connectors.raw import Batch, utcnow
 from pipeline import settings
-from transforms import legacy_encoding, normalise
+from transforms import legacy_encoding, normalise, pii
 from warehouse.schema import raw_file_manifest
 
 log = logging.getLogger(__name__)
@@ -374,7 +374,9 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
                 for row_no, values in rows:
                     sheet = values.pop("_sheet")
                     batch.add(record_type, f"{path.name}#{sheet}", values, key=key,
-                              source_row=row_no, kind=values.get("loai"))
+                              source_row=row_no, kind=values.get("loai"),
+                              case_scope=pii.case_scope(reg.unit_code, values.get("ma_vu_viec"),
+                                                        values.get("ngay_tiep", values.get("ngay_nhan"))))
             message = " ".join(content.notes) or None
         except RegisterError as exc:
             status, code, batch.rows = "rejected", exc.code, []

@@ -38,6 +38,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
 from pipeline import settings
+from transforms import pii
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "district_db"
@@ -272,7 +273,9 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
                     continue
                 known.add((str(row["id"]), version))
                 batch.add(record_type, table_name, row, key=key, record_id=str(row["id"]),
-                          record_version=version, kind=row.get("loai"))
+                          record_version=version, kind=row.get("loai"),
+                          case_scope=pii.case_scope(row.get("ma_don_vi"), row.get("vu_viec_id"),
+                                                    row.get("ngay_tiep", row.get("ngay_nhan"))))
             message = None
             if unversioned:
                 message = (f"Bảng '{table_name}' của cơ sở dữ liệu {db_label}: {unversioned} dòng thiếu "

@@ -56,8 +56,12 @@ class Batch:
 
     def add(self, record_type: str, source_file: str, payload: dict, *, key: bytes,
             source_row: int | None = None, record_id: str | None = None,
-            record_version: str | None = None, kind: object = None) -> None:
-        clean = pii.scrub(payload, key, is_denunciation=is_denunciation(kind))
+            record_version: str | None = None, kind: object = None,
+            case_scope: str | None = None) -> None:
+        """Scrub and add one source row. `kind` decides whether it is a denunciation
+        (when in doubt, it is); `case_scope` (pii.case_scope: unit, case reference, day)
+        scopes a denouncer's pseudonym to the case."""
+        clean = pii.scrub(payload, key, is_denunciation=is_denunciation(kind), case_scope=case_scope)
         self.rows.append({
             "batch_id": self.batch_id, "source_kind": self.source_kind,
             "source_name": self.source_name, "record_type": record_type,

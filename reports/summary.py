@@ -258,6 +258,10 @@ def summary_frames(engine, date_from: dt.date | str, date_to: dt.date | str,
             df = pd.read_sql(q, conn)
             total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             df = df[df["unit_key"].isin(keys)].reset_index(drop=True)
+            if "citizen_pseudonym" in df:
+                # A denouncer's pseudonym is scoped to one case (ADR 0005): it serves
+                # de-duplication only and must never be used to follow a person.
+                df.loc[df["petition_kind"] == "TC", "citizen_pseudonym"] = None
             frames[name] = df
             counts[name] = {"warehouse": int(total), "read": len(df)}
     counts["dim_unit"] = {"warehouse": len(unit_df), "read": len(unit_df)}

@@ -208,6 +208,13 @@ def _count_store(path: Path, counter: collections.Counter) -> None:
                 counter[f"{table}_ids"] += con.execute(f"SELECT COUNT(DISTINCT id) FROM {table}").fetchone()[0]
 
 
+def co_denouncer_cases(gt_rec: list) -> dict[str, int]:
+    """Per source kind: tố cáo cases received from two or more citizens on one day at
+    one unit (co-denouncers, docs/simulated-sources.md), from the ground truth."""
+    days = collections.Counter((r[0], r[8], r[2]) for r in gt_rec if r[7] == "TC")
+    return dict(sorted(collections.Counter(src for (src, _, _), n in days.items() if n > 1).items()))
+
+
 # --------------------------------------------------------------------------- run
 def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end: dt.date | None = None,
              districts: list[str] | None = None, communes_per_district: int | None = None,
@@ -272,6 +279,7 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
                                  [row for r in results for row in r["skip_lower"]])
     manifest = _manifest(seed, start, end, sel, districts, communes_per_district, only, results, gt_rec, gt_pet,
                          gt_case, pii)
+    manifest["ground_truth"]["co_denouncer_cases"] = co_denouncer_cases(gt_rec)
     manifest["ground_truth"]["gt_skipped_level"] = dict(sorted(collections.Counter(
         f"{r[0]}/{r[3]}" for r in skipped).items()))
     manifest["defects"] = _defect_summary(defects, found, results, submissions, outliers)

@@ -24,9 +24,13 @@ carries different (wrong) values and the last version the true ones. Sources and
 ground truth are then read "as of" the end of the run (``state_at``).
 
 Uniqueness that keeps de-duplication by content unambiguous (contract §1, §3): at a
-unit, a citizen is received at most once a day, and a case at most once a day (so even
-a tố cáo record, whose citizen pseudonym the pipeline drops, has a unique content key).
-The same holds for petitions.
+unit, a citizen is received at most once a day, and a case at most once a day — except
+for *co-denouncers* (``_co_denouncer``): a share of tố cáo receptions that open a case
+are followed the same day by a second citizen denouncing the same case, each lodging a
+petition if the first did. Only the case-scoped pseudonym of a denouncer (ADR 0005)
+tells the two records apart. The same holds for petitions. Co-denouncers come from a
+stream of their own, and at the city only after the calibration window, so the
+published figures stay reproduced.
 """
 from __future__ import annotations
 
@@ -49,6 +53,9 @@ STAFF, HEAD, DEPUTY = "can_bo", "thu_truong", "uy_quyen"
 FIRST, REPEAT = "lan_dau", "nhieu_lan"
 OFFICIAL, DRAFT, DELETED = "official", "draft", "deleted"
 GROUP_MIN = 5   # đoàn đông người (config counting.group_min_people)
+# Share of tố cáo receptions that open a case and are followed the same day by a
+# co-denouncer of that case (docs/simulated-sources.md "Co-denouncers").
+P_CO_DENOUNCER = 0.2
 
 # (kind, field, summary, weight within kind). Summaries never contain personal data.
 TEMPLATES = [
@@ -836,6 +843,7 @@ class UnitSim:
             visits = list(plants)            # sorted by visit day
         items.sort(key=lambda t: (t[0], t[1], t[2]))
         month_recs, month_pets = [], []
+        co_rng = Rng(*key, "co_denouncers", y, m)
         for d, typ, _, payload in items:
             if d < self.first or d > self.last:
                 continue
@@ -846,6 +854,11 @@ class UnitSim:
                     self._skip_level(rec, visits)
                 if item_rng.chance(self.profile.p_pet_from_rec):
                     month_pets.append(self._petition_from_reception(item_rng, rec))
+                co = self._co_denouncer(co_rng, rec, bool(month_pets) and month_pets[-1].reception is rec)
+                if co is not None:
+                    month_recs.append(co[0])
+                    if co[1] is not None:
+                        month_pets.append(co[1])
             elif typ == 2:
                 rec, pet = self._planted_case(payload)
                 month_recs.append(rec)
@@ -881,6 +894,27 @@ class UnitSim:
             sitting = None        # registers carry no sitting id (key = unit, date, receiver)
         return Reception(self._next_seq(), s.date, s.mode, s.receiver, sitting, s.people, case.kind,
                          case, visit, citizen)
+
+    def _co_denouncer(self, rng: Rng, rec: Reception, lodged: bool) -> tuple[Reception, Petition | None] | None:
+        """Sometimes, a second citizen denounces the same case on the same day: after a
+        tố cáo reception that opened its case, a new citizen is received alone
+        in the same way about that case (lần đầu), and lodges a petition too if the
+        first denouncer did (`lodged`). Draws come from `rng` only (a stream of its
+        own); at the city, only after the calibration window."""
+        case = rec.case
+        if rec.kind != "TC" or case.planted is not None or case.opened != rec.date \
+                or case.receptions != 1 or rec.citizen is None:
+            return None
+        if self.profile.level == "city" and rec.date <= CAL_END:
+            return None
+        if not rng.chance(P_CO_DENOUNCER):
+            return None
+        citizen = self.citizens.new(rng, rec.date)
+        self._take("rec", rec.date, citizen, case)
+        case.receptions += 1
+        co = Reception(self._next_seq(), rec.date, rec.mode, rec.receiver, rec.sitting, 1, "TC", case, FIRST,
+                       citizen)
+        return co, (self._petition_from_reception(rng, co) if lodged else None)
 
     def _planted_case(self, plant) -> tuple[Reception, Petition]:
         """A commune case of a vượt cấp citizen (simulators.skip_level): the citizen comes

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import commune_registers
+from transforms import pii as pii_mod
 from warehouse.schema import raw_batch, raw_file_manifest, raw_record
 
 RECEPTION_HEADERS = ["STT", "Ngày tiếp", "Họ tên và địa chỉ", "Số CCCD/Hộ chiếu", "Phân loại",
@@ -80,7 +81,12 @@ def test_lands_rows_without_personal_data(warehouse, inbox):
     for pii in ("Nguyễn", "001085012345", "001190000002", "Phạm Văn Cường", "thôn 2"):
         assert pii not in unicodedata.normalize("NFC", blob)
     payloads = {r["source_row"]: json.loads(r["payload"]) for r in rows if r["record_type"] == "reception"}
-    assert payloads[5]["citizen_pseudonym"] and payloads[6]["citizen_pseudonym"] is None   # TC: no identity
+    # TC: a pseudonym scoped to the case (ADR 0005), never the citizen-wide one
+    key = pii_mod.pseudonym_key()
+    assert payloads[5]["citizen_pseudonym"] == pii_mod.pseudonymise("001085012345", key)
+    assert payloads[6]["citizen_pseudonym"] == pii_mod.denouncer_pseudonym(
+        "001190000002", key, pii_mod.case_scope("00004", "VV-2"))
+    assert payloads[6]["citizen_pseudonym"] != pii_mod.pseudonymise("001190000002", key)
 
 
 def test_second_run_adds_nothing_and_changed_file_is_a_new_batch(warehouse, inbox):

@@ -245,6 +245,23 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         assert (city[13] + city[22], city[14] + city[23], city[17] + city[26]) == (702, 1754, 47)
 
 
+def test_the_compared_windows_hold_co_denouncers_of_every_source_kind(small_sources):
+    """Issue 10: two citizens denouncing one case at one unit on one day are two
+    receptions. The windows compared cell by cell above hold such pairs from every kind
+    of source, so a pipeline that merged them would fail that comparison."""
+    from reports import periods
+
+    con = sqlite3.connect(small_sources / "ground_truth.sqlite")
+    pairs = con.execute("select source_kind, received_date from gt_reception where kind = 'TC' "
+                        "group by source_kind, case_key, received_date having count(*) > 1").fetchall()
+    covered = set()
+    for spec in REPORTS.values():
+        p = (periods.custom(spec["date_from"], spec["date_to"]) if "date_from" in spec
+             else periods.parse(spec["period"]))
+        covered |= {kind for kind, day in pairs if p.start <= dt.date.fromisoformat(day) <= p.end}
+    assert covered == {"commune_register", "district_db", "city_service"}, pairs
+
+
 def _snapshot(home: Path):
     eng = sa.create_engine(f"sqlite:///{home / 'output' / 'warehouse' / 'warehouse.sqlite'}")
     with eng.connect() as c:

@@ -70,8 +70,31 @@ def test_scrub_drops_personal_fields_and_denouncer_identity():
     assert set(clean) == {"loai", "so_nguoi", "citizen_pseudonym"}
     assert clean["citizen_pseudonym"]
     clean_tc = pii.scrub({**record, "loai": "TC"}, b"k" * 32, is_denunciation=True)
-    assert clean_tc["citizen_pseudonym"] is None
-    assert "001085012345" not in json.dumps(clean) + json.dumps(clean_tc)
+    assert clean_tc["citizen_pseudonym"] is None                 # no case scope given: no identity
+    scoped = pii.scrub({**record, "loai": "TC"}, b"k" * 32, is_denunciation=True,
+                       case_scope=pii.case_scope("00004", "VV-1"))
+    assert scoped["citizen_pseudonym"] and scoped["citizen_pseudonym"] != clean["citizen_pseudonym"]
+    assert "001085012345" not in json.dumps(clean) + json.dumps(clean_tc) + json.dumps(scoped)
+
+
+def test_denouncer_pseudonym_tells_two_denouncers_of_one_case_apart_and_links_nothing():
+    key = b"k" * 32
+    case_a, case_b = pii.case_scope("00004", "VV-2024-001"), pii.case_scope("00004", "VV-2024-002")
+    a_in_a = pii.denouncer_pseudonym("001085012345", key, case_a)
+    # the same denouncer's row delivered twice, or written differently, is recognised
+    assert a_in_a == pii.denouncer_pseudonym("0010 8501 2345", key, pii.case_scope(" 00004 ", "VV-2024-001 "))
+    assert a_in_a == pii.denouncer_pseudonym("001085012345", key, pii.case_scope("00004.0", "VV-2024-001"))
+    # two denouncers of one case are told apart
+    assert a_in_a != pii.denouncer_pseudonym("001190000002", key, case_a)
+    # the same person in another case, at another unit, or as a KN/KNPA citizen: no link
+    assert a_in_a != pii.denouncer_pseudonym("001085012345", key, case_b)
+    assert a_in_a != pii.denouncer_pseudonym("001085012345", key, pii.case_scope("00007", "VV-2024-001"))
+    assert a_in_a != pii.pseudonymise("001085012345", key)
+    assert a_in_a != pii.denouncer_pseudonym("001085012345", b"j" * 32, case_a)      # keyed
+    assert pii.denouncer_pseudonym("", key, case_a) is None
+    # a record without a case reference is scoped to its unit and day
+    assert pii.case_scope("00004", None, "2024-03-05") != pii.case_scope("00004", None, "2024-03-06")
+    assert pii.case_scope("00004", "", "2024-03-05") == pii.case_scope("00004", None, "2024-03-05 00:00:00")
 
 
 def test_scrub_handles_nested_citizen():
@@ -110,9 +133,11 @@ def test_parsers_name_the_rule_they_enforce():
 def test_city_reception_statuses_and_denouncer():
     base = {"unit_code": "01", "received_on": "2022-01-04", "mode": "periodic", "receiver": "deputy",
             "sitting_id": "KT-2022-01", "people": 2, "kind": "TC", "case_id": "VV-1", "visit": "first",
-            "status": "draft", "citizen_pseudonym": "should-not-survive"}
+            "status": "draft", "citizen_pseudonym": "case-scoped-at-ingestion"}
     rec = canonical.city_reception(base, "city")
-    assert rec["status"] == "draft" and rec["citizen_pseudonym"] is None
+    # a denouncer's pseudonym was scoped to the case at ingestion (pii.case_scope): kept
+    # for de-duplication within the case
+    assert rec["status"] == "draft" and rec["citizen_pseudonym"] == "case-scoped-at-ingestion"
     assert rec["sitting_key"] == "01:KT-2022-01" and rec["receiver"] == "uy_quyen"
 
 
@@ -305,7 +330,7 @@ def test_district_and_city_petitions_map_processing_and_the_decision():
     assert (district["resolution_round"], district["outcome"], district["on_time"]) == ("tiep", "dinh_chi", True)
     assert (district["recover_money"], district["sanction_officials"], district["prosecuted_people"]) == (120.5, 2, 2)
     assert district["return_person_money"] == 0.0 and district["resolution_status"] == "da_giai_quyet"
-    assert district["citizen_pseudonym"] is None                            # a denunciation
+    assert district["citizen_pseudonym"] == "x"      # a denunciation: case-scoped at ingestion, kept
     # partly carried out: not finished, what was done so far, 0 where blank
     assert (district["executed_date"], district["collected_money"], district["collected_land"],
             district["sanctioned_officials"], district["prosecuted_done_people"], district["returned_org_money"]) == \

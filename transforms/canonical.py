@@ -18,18 +18,12 @@ RuleViolation = n.RuleViolation
 
 
 def _case_key(unit_code: str, ref) -> str | None:
-    if ref is None or str(ref).strip() == "":
-        return None
-    ref = str(ref).strip()
-    if ref.endswith(".0") and ref[:-2].isdigit():      # numeric ids read from spreadsheets
-        ref = ref[:-2]
-    return f"{unit_code}:{n.nfc(ref)}"
+    ref = n.case_ref(ref)
+    return None if ref is None else f"{unit_code}:{ref}"
 
 
 def _unit(code, field: str = "mã đơn vị") -> str:
-    s = str(code or "").strip()
-    if s.endswith(".0"):
-        s = s[:-2]
+    s = n.unit_code_text(code)
     if not s.isdigit() or len(s) not in (2, 3, 5):
         if not s:
             raise RuleViolation("REQUIRED_MISSING", f"thiếu {field}")
@@ -43,7 +37,7 @@ def _reception(unit_code, date, mode, receiver, sitting_key, people, kind, case_
     return {"unit_code": unit_code, "received_date": date, "mode": mode, "receiver": receiver,
             "sitting_key": sitting_key if mode != "thuong_xuyen" else None, "people": people,
             "is_group": people >= GROUP_MIN_PEOPLE, "petition_kind": kind, "case_key": case_key,
-            "visit": visit, "citizen_pseudonym": None if kind == "TC" else pseudo,
+            "visit": visit, "citizen_pseudonym": pseudo,
             "status": status}
 
 
@@ -58,7 +52,7 @@ def _petition(unit_code, date, channel, kind, signers: int, field, case_key, *, 
         "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
         "field": field, "case_key": case_key, "eligible": eligible, "competent": competent,
         "handling": handling, "reply_received": reply_received, "resolution_status": resolution,
-        "resolved_date": resolved, "citizen_pseudonym": None if kind == "TC" else pseudo,
+        "resolved_date": resolved, "citizen_pseudonym": pseudo,
         "status": status, **(progress or dict.fromkeys(PROGRESS_FIELDS)),
     }
 

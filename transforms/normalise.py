@@ -27,6 +27,24 @@ def nfc(value: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+def unit_code_text(code: object) -> str:
+    """A unit code as text, as spreadsheets and databases may hand it over ('00004',
+    ' 00004 ', 4.0 read as '4.0' → the digits)."""
+    s = str(code if code is not None else "").strip()
+    return s[:-2] if s.endswith(".0") else s
+
+
+def case_ref(ref: object) -> str | None:
+    """A case reference (mã vụ việc, vu_viec_id, case_id) as text: None when blank;
+    numeric ids read from spreadsheets lose their '.0'; NFC."""
+    if ref is None or str(ref).strip() == "":
+        return None
+    s = str(ref).strip()
+    if s.endswith(".0") and s[:-2].isdigit():
+        s = s[:-2]
+    return nfc(s)
+
+
 def fold(value: object) -> str:
     """A matching key: no diacritics, lower case, đ→d, single spaces, no punctuation
     at the ends. "Số CCCD/Hộ chiếu" and "so cccd/ho chieu" fold to the same key."""

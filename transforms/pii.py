@@ -2,9 +2,15 @@
 
 Names, addresses, phone numbers and free-text summaries are dropped; an ID number is
 replaced by a keyed pseudonym (HMAC-SHA256 over the digits) so the same citizen can be
-recognised without being identified. For a denunciation (tố cáo) even the pseudonym is
-dropped: Luật Tố cáo 2018 Điều 8 protects the denouncer's identity, and a pseudonym is
-re-identifiable by whoever holds the key.
+recognised without being identified.
+
+A denouncer (tố cáo) gets no such pseudonym: Luật Tố cáo 2018 Điều 8 protects the
+denouncer's identity, and a person-wide pseudonym would link their petitions across
+cases and to their other records. They get a *case-scoped* one instead (ADR 0005):
+HMAC-SHA256 under a key derived for this purpose only, over the case (unit and case
+reference) and the ID number. Within one case it tells two denouncers apart, so that
+de-duplication does not merge them; across cases, and against the citizen-wide
+pseudonym of the same ID number, it matches nothing.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import hmac
 import re
 
 from pipeline import settings
+from transforms import normalise
 
 # Source field names that carry personal data or free text that may contain it.
 DROP_FIELDS = frozenset({
@@ -38,18 +45,55 @@ def pseudonymise(id_number: object, key: bytes) -> str | None:
     return hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32]
 
 
-def scrub(record: dict, key: bytes, *, is_denunciation: bool) -> dict:
-    """A copy of a source record without personal data (nested `citizen` dicts too)."""
+# Domain separation: the denouncer key is derived from the pseudonym key and never used
+# for anything else, so no denouncer pseudonym can equal a citizen-wide one.
+_DENOUNCER_KEY_LABEL = b"tcd/to-cao/case-scoped-pseudonym/v1"
+DENOUNCER_PREFIX = "tc-"
+
+
+def case_scope(unit_code: object, case_ref: object, day: object = None) -> str:
+    """The scope of a denouncer's pseudonym: the case, named by its unit and the unit's
+    case reference (mã vụ việc). A record with no case reference is scoped to its unit
+    and day — still useless for linking a person across days or cases."""
+    unit = normalise.unit_code_text(unit_code)
+    ref = normalise.case_ref(case_ref)
+    if ref is not None:
+        return f"case\x1f{unit}\x1f{ref}"
+    return f"day\x1f{unit}\x1f{str(day if day is not None else '').strip()[:10]}"
+
+
+def denouncer_pseudonym(id_number: object, key: bytes, scope: str) -> str | None:
+    """The case-scoped pseudonym of a denouncer (see the module docstring)."""
+    digits = re.sub(r"\D", "", str(id_number or ""))
+    if not digits:
+        return None
+    case_key = hmac.new(key, _DENOUNCER_KEY_LABEL, hashlib.sha256).digest()
+    message = scope.encode("utf-8") + b"\x1f" + digits.encode("ascii")
+    # The "tc-" prefix lets the canonical suite check that no denunciation carries a
+    # citizen-wide pseudonym (rule DENOUNCER_IDENTITY).
+    return DENOUNCER_PREFIX + hmac.new(case_key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def scrub(record: dict, key: bytes, *, is_denunciation: bool, case_scope: str | None = None) -> dict:
+    """A copy of a source record without personal data (nested `citizen` dicts too).
+
+    The ID number becomes ``citizen_pseudonym``: citizen-wide for KN and KNPA records;
+    for a denunciation, scoped to ``case_scope`` (:func:`case_scope`), or none at all
+    when no scope is given."""
     out: dict = {}
     pseudo = None
+
+    def pseudonym(id_number):
+        if not is_denunciation:
+            return pseudonymise(id_number, key)
+        return denouncer_pseudonym(id_number, key, case_scope) if case_scope is not None else None
+
     for name, value in record.items():
         if name == "citizen" and isinstance(value, dict):
-            if not is_denunciation:
-                pseudo = pseudonymise(value.get("id_number"), key)
+            pseudo = pseudonym(value.get("id_number"))
             continue
         if name in ID_FIELDS:
-            if not is_denunciation:
-                pseudo = pseudonymise(value, key)
+            pseudo = pseudonym(value)
             continue
         if name in DROP_FIELDS:
             continue

@@ -137,7 +137,7 @@ fact_reception = Table(
     Column("petition_kind", String(8)),                   # KN | TC | KNPA
     Column("case_key", String(200)),
     Column("visit", String(12)),                          # lan_dau | nhieu_lan
-    Column("citizen_pseudonym", String(64)),              # HMAC; NULL for denouncers (TC)
+    Column("citizen_pseudonym", String(64)),              # HMAC; for denouncers (TC) case-scoped (ADR 0005)
     *_lineage(),
 )
 Index("ix_fact_reception_unit_date", fact_reception.c.unit_key, fact_reception.c.received_date)

@@ -346,6 +346,9 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     if not inbox.is_dir():
         raise FileNotFoundError(f"commune inbox {inbox} does not exist")
     files = sorted(inbox.glob(settings.config()["sources"]["commune_registers"]["file_glob"]))
+    # Biểu 06/QLKNTC workbooks share the inbox; they are another source's (connectors.qlkntc_workbooks).
+    from connectors.qlkntc_workbooks import is_qlkntc_file  # noqa: PLC0415
+    files = [p for p in files if not is_qlkntc_file(p)]
     with engine.connect() as conn:
         seen = {(r[0], r[1]) for r in conn.execute(
             sa.select(raw_file_manifest.c.logical_key, raw_file_manifest.c.checksum))}

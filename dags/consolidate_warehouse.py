@@ -1,8 +1,10 @@
 """
 ### Consolidate the warehouse (hợp nhất dữ liệu)
 
-Triggered whenever any raw source asset is updated. For each kind of source, a
-write–audit–publish rebuild of the canonical `fact_*` tables from the raw layer:
+Triggered whenever any raw source asset is updated. For each kind of source (the
+commune registers, the district databases, the city service, the 06/QLKNTC input
+workbooks → `fact_qlkntc`), a write–audit–publish rebuild of the canonical `fact_*`
+tables from the raw layer:
 
 1. audit new batches with the batch suite (critical rules reject a batch whole:
    `dq_batch_audit`);
@@ -28,14 +30,16 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from pipeline.dag_defaults import (DEFAULT_ARGS, RAW_CITY_SERVICE, RAW_COMMUNE_REGISTERS,
-                                   RAW_DISTRICT_DATABASES, TIMEZONE, WAREHOUSE_PUBLISHED)
+                                   RAW_DISTRICT_DATABASES, RAW_QLKNTC_WORKBOOKS, TIMEZONE,
+                                   WAREHOUSE_PUBLISHED)
 
-SOURCE_KINDS = ["commune_register", "district_db", "city_service"]
+SOURCE_KINDS = ["commune_register", "district_db", "city_service", "qlkntc_workbook"]
 
 
 @dag(
     dag_id="consolidate_warehouse",
-    schedule=(Asset(RAW_COMMUNE_REGISTERS) | Asset(RAW_DISTRICT_DATABASES) | Asset(RAW_CITY_SERVICE)),
+    schedule=(Asset(RAW_COMMUNE_REGISTERS) | Asset(RAW_DISTRICT_DATABASES) | Asset(RAW_CITY_SERVICE)
+              | Asset(RAW_QLKNTC_WORKBOOKS)),
     start_date=pendulum.datetime(2021, 7, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,

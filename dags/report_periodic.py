@@ -1,12 +1,22 @@
 """
 ### Periodic reports (báo cáo định kỳ): every form, every unit, every level
 
-Produces the official report set of Thông tư 02/2021/TT-TTCP (and the XLD forms of
-TT 01/2024/TT-TTCP from 20/01/2024; versions and switch dates in `config/pipeline.yaml`
-`forms:`): 01/TCD, 02/TCD, 01/XLD–04/XLD, 01/KQGQ–04/KQGQ — for each unit in force in
-the window at each level (its own records), each district with its communes and the city
-with its districts (to 30/06/2025) or communes (from 01/07/2025) as consolidated reports,
-units that did not report shown as "Chưa báo cáo", never 0.
+Produces the report set of the reporting regime (chế độ báo cáo) that governs the
+window — the circular in force on the window's last day (`config/pipeline.yaml`
+`regimes:`): Thông tư 02/2021/TT-TTCP (01/TCD, 02/TCD, 01/XLD–04/XLD, 01/KQGQ–04/KQGQ),
+with the XLD forms of TT 01/2024/TT-TTCP for windows ending from 20/01/2024, and
+Thông tư 06/2025/TT-TTCP (01/TCD, 02/XLD, 03/GQKN, 04/GQTC, 05/KQTH) for windows
+ending from 30/09/2025 — for each unit in force in the window at each level (its own
+records), each district with its communes and the city with its districts (to
+30/06/2025) or communes (from 01/07/2025) as consolidated reports, units that did not
+report shown as "Chưa báo cáo", never 0.
+
+**Preliminary and official issues**: a run before the units' deadline of the regime
+(TT 06/2025 Điều 7.2: the 17th of the period's last month) issues *preliminary*
+reports (bản sơ bộ, marked so in the workbook, sent only to recipients who check
+them); `report_periodic_official` triggers this DAG after the deadline with
+`issue=official`: a new version of every report, delivered to the province's
+recipients.
 
 **Schedule**: `CronDataIntervalTimetable("0 0 15 3,6,9,12 *")` in Asia/Ho_Chi_Minh:
 the data interval *is* the reporting window (15th to 14th), and the run starts on the
@@ -16,16 +26,22 @@ the last complete window.
 
 **Params** (on demand): `period` (`2026-Q3`, `2026-H1`, `2026-M9`, `2026-Y`, `latest`)
 or `date_from`/`date_to` for a custom range; `levels` (subset of tinh, huyen, xa);
-`forms` (subset of form codes); `units` (subset of unit codes); `deliver` (send e-mails, default true).
+`forms` (subset of form codes); `units` (subset of unit codes); `deliver` (send e-mails, default true);
+`issue` (`auto` — preliminary before the units' deadline, else official —, `preliminary`, `official`).
 
 **Tasks**: `resolve_periods` → `assess_data_quality` (per period: completeness,
 timeliness, outliers, data-quality workbook) → `build_reports` (mapped per period ×
 level: compute, check identities, write, publish to the folder tree with a manifest;
 a re-issue with changed numbers becomes `_v2`, the old file stays) →
+`build_narratives` (mapped likewise: for the periods whose regime asks for it — TT 06/2025:
+Quý I, 6 tháng, 9 tháng, năm — the Mẫu số 02 narrative of every official report as a Word
+document, every figure from the same tables, compared with the previous quarter and the
+same period of the previous year) →
 `deliver_reports` (per period: e-mail to the recipients of `config/recipients.yaml`
 through the SMTP connection; each version is sent once).
 
-**Output**: `output/reports/<period>/<level>/<unit>/<form>_<unit>_<from>-<to>.xlsx`, each
+**Output**: `output/reports/<period>/<level>/<unit>/[<regime tag>_]<form>_<unit>_<from>-<to>.xlsx`
+(regime tag `TT06-2025` for the TT 06/2025 forms), each
 with a `.nguon.csv` lineage file; `output/reports/<period>/manifest.json|csv`.
 """
 from __future__ import annotations
@@ -61,6 +77,8 @@ LEVELS = ["tinh", "huyen", "xa"]
         "units": Param(None, type=["null", "array"],
                        description="unit codes to report (empty = every unit in force in the window)"),
         "deliver": Param(True, type="boolean", description="e-mail the reports to their recipients"),
+        "issue": Param("auto", type="string", enum=["auto", "preliminary", "official"],
+                       description="auto = preliminary before the units' deadline, official after it"),
     },
 )
 def report_periodic():
@@ -93,8 +111,25 @@ def report_periodic():
         params = context["params"]
         if level not in (params.get("levels") or LEVELS):
             return {"period": period["key"], "level": level, "skipped": "not requested"}
+        issue = params.get("issue") or "auto"
         return reporting.build_reports(period, level, run_id=context["run_id"], forms=params.get("forms"),
-                                       units=params.get("units"))
+                                       units=params.get("units"), issue_kind=None if issue == "auto" else issue)
+
+    @task(map_index_template="{{ report_batch }}")
+    def build_narratives(period: dict, level: str, **context) -> dict:
+        from airflow.sdk import get_current_context
+
+        from pipeline import reporting
+
+        get_current_context()["report_batch"] = f"{period['key']} {level}"
+        params = context["params"]
+        if level not in (params.get("levels") or LEVELS):
+            return {"period": period["key"], "level": level, "skipped": "not requested"}
+        if params.get("forms"):
+            return {"period": period["key"], "level": level, "skipped": "a subset of forms was requested"}
+        issue = params.get("issue") or "auto"
+        return reporting.build_narratives(period, level, run_id=context["run_id"], units=params.get("units"),
+                                          issue_kind=None if issue == "auto" else issue)
 
     @task
     def deliver_reports(period: dict, **context) -> dict:
@@ -107,8 +142,9 @@ def report_periodic():
     periods = resolve_periods()
     assessed = assess_data_quality.expand(period=periods)
     built = build_reports.expand(period=assessed, level=LEVELS)
+    narratives = build_narratives.expand(period=assessed, level=LEVELS)
     delivered = deliver_reports.expand(period=periods)
-    built >> delivered
+    [built, narratives] >> delivered
 
 
 report_periodic()

@@ -23,4 +23,5 @@ DEFAULT_ARGS = {
 RAW_COMMUNE_REGISTERS = "tcd_raw_commune_registers"
 RAW_DISTRICT_DATABASES = "tcd_raw_district_databases"
 RAW_CITY_SERVICE = "tcd_raw_city_service"
+RAW_QLKNTC_WORKBOOKS = "tcd_raw_qlkntc_workbooks"
 WAREHOUSE_PUBLISHED = "tcd_warehouse_published"

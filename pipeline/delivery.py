@@ -96,6 +96,9 @@ class Recipient(BaseModel):
     forms: list[str] = ["*"]
     periods: list[Literal["Q", "Q1", "Q2", "Q3", "Q4", "H1", "M9", "Y", "custom", "summary", "*"]] = ["*"]
     views: list[str] = ["*"]
+    # Preliminary issues (bản sơ bộ, before the units' deadline) go only to those who
+    # check them; the province's recipients get the official issue.
+    preliminary: bool = False
 
     @field_validator("units", mode="before")
     @classmethod
@@ -150,6 +153,8 @@ class Recipient(BaseModel):
             return "*" in values or value in values
 
         if not (ok(self.units, entry.unit_code) and ok(self.levels, entry.level) and ok(self.views, entry.view)):
+            return False
+        if entry.issue_kind == "preliminary" and not self.preliminary:
             return False
         if "*" not in self.forms and _norm_form(entry.form) not in {_norm_form(f) for f in self.forms}:
             return False
@@ -300,7 +305,12 @@ def _file_info(entry: publish.ManifestEntry) -> dict[str, Any]:
 def subject_for(manifest: publish.Manifest, entries: Sequence[publish.ManifestEntry], prefix: str) -> str:
     label = manifest.period_label or manifest.period
     updated = " (có bản cập nhật)" if any(e.version > 1 for e in entries) else ""
-    return f"{prefix} Báo cáo thống kê tiếp công dân, xử lý đơn – {label}: {len(entries)} tệp{updated}".strip()
+    # Form codes repeat across circulars (02/XLD of TT 01/2024 and of TT 06/2025): the
+    # subject names the circular the files follow.
+    circulars = sorted({e.circular for e in entries if e.circular})
+    basis = f" theo {', '.join(circulars)}" if circulars else ""
+    return (f"{prefix} Báo cáo thống kê tiếp công dân, xử lý đơn – {label}{basis}: "
+            f"{len(entries)} tệp{updated}").strip()
 
 
 def body_for(recipient: Recipient, manifest: publish.Manifest, entries: Sequence[publish.ManifestEntry]) -> str:

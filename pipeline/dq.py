@@ -21,7 +21,7 @@ from reports.periods import Period
 log = logging.getLogger(__name__)
 
 SOURCE_LABELS = {"commune_register": "Sổ của xã (Excel)", "district_db": "CSDL cấp huyện",
-                 "city_service": "Hệ thống thành phố"}
+                 "city_service": "Hệ thống thành phố", "qlkntc_workbook": "Tệp nhập liệu biểu 06/QLKNTC"}
 STATUS_LABELS = {"dung_han": "Đúng hạn", "muon": "Muộn", "thieu": "Thiếu",
                  "chua_bao_cao": "Chưa báo cáo", "bi_tu_choi": "Bị từ chối"}
 SEVERITY_LABELS = {"critical": "Nghiêm trọng (loại cả lô)", "error": "Lỗi (cách ly dòng)",
@@ -118,12 +118,16 @@ def _counts_by_rule(df: pd.DataFrame, rule_col: str) -> str:
 def assess(period: dict, run_id: str | None = None) -> dict:
     """Compute completeness and outliers for the window, store them, write the
     data-quality workbook and rebuild Data Docs. Returns paths and headline counts."""
-    from transforms import completeness, outliers, quality  # noqa: PLC0415
+    from transforms import completeness, outliers, qlkntc, quality  # noqa: PLC0415
     from warehouse import db  # noqa: PLC0415
 
     p = period_from_dict(period)
     eng = db.engine()
     comp = completeness.compute(eng, p)
+    # The 06/QLKNTC input workbooks: one per unit and window (none before TT 06/2025).
+    own_inputs = qlkntc.completeness(eng, p)
+    if len(own_inputs):
+        comp = pd.concat([comp, own_inputs.astype(comp.dtypes.to_dict(), errors="ignore")], ignore_index=True)
     completeness.store(eng, p, comp)
     outl = outliers.compute(eng, p)
     outliers.store(eng, p, outl)

@@ -70,6 +70,23 @@ def resolve_periods(period: str | None = None, date_from: str | None = None,
     return [_period_dict(periods.latest_complete(day))]
 
 
+def official_issue_confs(period: str | None = None, *, run_after=None, today: str | None = None,
+                         deliver: bool = True) -> list[dict]:
+    """The `report_periodic` runs an official issue triggers: one per window that ended
+    on the 14th of the run's month (or the given `period`), each with issue=official."""
+    from reports import periods  # noqa: PLC0415
+
+    day = dt.date.fromisoformat(today) if today else \
+        (_local_date(run_after) if run_after is not None else dt.date.today())
+    if period:
+        keys = [periods.parse(period, day).key]
+    else:
+        keys = [p.key for p in periods.periods_ending_on(day.replace(day=15))]
+        if not keys:
+            raise ValueError(f"no reporting window ended on 14/{day:%m/%Y}: give a period")
+    return [{"period": k, "issue": "official", "deliver": bool(deliver)} for k in keys]
+
+
 def summary_range(date_from: str | None = None, date_to: str | None = None, *, run_after=None,
                   today: str | None = None) -> dict:
     """The multi-year range: 01/07/2021 (or `date_from`) to the last cut-off (or `date_to`)."""
@@ -92,6 +109,7 @@ class _PeriodInputs:
     quality: dict
     records: dict = field(default_factory=dict)     # source table → frame with lineage
     reused_codes: set = field(default_factory=set)  # codes of two units in the window
+    issue_kind: str = "official"                    # preliminary | official (issue_kind_for)
 
 
 # Folder suffix of a pre-reform unit whose code the 2025 reform gave to another unit, in
@@ -144,30 +162,51 @@ def _records(eng, inputs: _PeriodInputs, table_name: str):
     if table_name not in inputs.records:
         table = getattr(schema, table_name)
         date_col = {"fact_reception": "received_date", "fact_petition": "received_date",
-                    "fact_case": "opened_date"}[table_name]
-        q = (sa.select(table, schema.raw_record.c.source_file, schema.raw_record.c.source_row)
-             .join(schema.raw_record, schema.raw_record.c.raw_id == table.c.raw_id)
-             .where(table.c[date_col] <= inputs.period.end))
+                    "fact_case": "opened_date", "fact_qlkntc": "window_end"}[table_name]
+        if "source_file" in table.c:        # a table that keeps its own lineage columns
+            q = sa.select(table).where(table.c[date_col] <= inputs.period.end)
+        else:
+            q = (sa.select(table, schema.raw_record.c.source_file, schema.raw_record.c.source_row)
+                 .join(schema.raw_record, schema.raw_record.c.raw_id == table.c.raw_id)
+                 .where(table.c[date_col] <= inputs.period.end))
         with eng.connect() as conn:
             inputs.records[table_name] = pd.read_sql(q, conn)
     return inputs.records[table_name]
 
 
-def configured_forms() -> list[str]:
-    from pipeline import settings  # noqa: PLC0415
+def configured_forms(period) -> list[str]:
+    """The forms of the regime that governs `period` (reports.regimes)."""
+    from reports import regimes  # noqa: PLC0415
 
-    return list(settings.config()["forms"])
+    return regimes.regime_for(period).form_codes
 
 
 # ----------------------------------------------------------------------------- report set
-def build_reports(period: dict, level: str, run_id: str | None = None,
-                  forms: list[str] | None = None, units: list[str] | None = None, scope_kinds: tuple[str, ...] = ("own", "consolidated")
-                  ) -> dict:
-    """Every form of `forms` (default: all configured) for every report scope of
-    `level` in the window: compute, check identities, write, issue into the tree.
+def issue_kind_for(period, now: dt.datetime | None = None) -> str:
+    """"preliminary" (bản sơ bộ) while the units' deadline of the period's reporting
+    regime has not passed (Hà Nội time), else "official" (bản chính thức). The run on
+    the 15th, the day after the cut-off, is preliminary under TT 06/2025 (units have
+    until the 17th); the run after the deadline issues the official reports."""
+    from reports import regimes  # noqa: PLC0415
 
-    A report that breaks an identity is not issued (dq_validation records why); the
-    other reports go on, and the task fails at the end naming the withheld ones.
+    due = regimes.regime_for(period).deadline(period, "units")
+    if due is None:
+        return "official"
+    today = _local_date(now or dt.datetime.now(dt.UTC))
+    return "preliminary" if today <= due else "official"
+
+
+def build_reports(period: dict, level: str, run_id: str | None = None,
+                  forms: list[str] | None = None, units: list[str] | None = None,
+                  scope_kinds: tuple[str, ...] = ("own", "consolidated"), issue_kind: str | None = None) -> dict:
+    """Every form of `forms` (default: the forms of the reporting regime that governs
+    the window, reports.regimes) for every report scope of `level` in the window:
+    compute, check identities, write, issue into the tree.
+
+    `issue_kind`: "preliminary" or "official"; by default :func:`issue_kind_for` (before
+    the units' deadline, preliminary). A report that breaks an identity is not issued
+    (dq_validation records why); the other reports go on, and the task fails at the end
+    naming the withheld ones.
     """
     from pipeline import dq  # noqa: PLC0415
     from reports import levels  # noqa: PLC0415
@@ -182,7 +221,8 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     inputs.reused_codes = _reused_codes(all_scopes)
     scopes = [s for s in all_scopes if s.level == level and s.kind in scope_kinds
               and (not units or s.unit_code in set(map(str, units)))]
-    codes = forms or configured_forms()
+    codes = forms or configured_forms(p)
+    inputs.issue_kind = issue_kind or issue_kind_for(p)
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-reports-"))
     try:
@@ -195,7 +235,8 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
                     withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    summary = {"period": p.key, "level": level, "scopes": len(scopes), "forms": len(codes),
+    summary = {"period": p.key, "level": level, "issue_kind": inputs.issue_kind, "scopes": len(scopes),
+               "forms": len(codes),
                "issued": len(issued), "new_versions": sum(1 for e in issued if e.get("new")),
                "withheld": withheld}
     log.info("report set %s %s: %d issued (%d new), %d withheld", p.key, level, len(issued),
@@ -223,21 +264,32 @@ def report_inputs(eng, period) -> _PeriodInputs:
     return _load_inputs(eng, period)
 
 
-def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = None) -> PreparedReport:
-    """The inputs of form `code` for `scope` over the window, from the published warehouse."""
-    from pipeline import dq  # noqa: PLC0415
+def _placed(eng, inputs: _PeriodInputs, code: str, scope):
+    """(form, rows, placed records, row status) of form `code` for `scope` over the window."""
     from reports import levels  # noqa: PLC0415
     from reports.city import form_definition  # noqa: PLC0415
 
     p = inputs.period
-    form = form_definition(code, p.start)
+    form = form_definition(code, p)
     key = ("selected", code)
     if key not in inputs.records:      # the form's population is the same for every scope
         inputs.records[key] = form.select(_records(eng, inputs, form.source), p)
     records = inputs.records[key]
     rows, placed = levels.build_rows(scope, p, records, inputs.units, date_column=form.date_column,
                                      preselected=True)
-    status = levels.row_status_for(scope, rows, inputs.completeness, inputs.units, p, records=placed)
+    comp = completeness_for(inputs.completeness, form.source)
+    status = levels.row_status_for(scope, rows, comp, inputs.units, p, records=placed) if len(comp) else None
+    return form, rows, placed, status
+
+
+def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = None) -> PreparedReport:
+    """The inputs of form `code` for `scope` over the window, from the published warehouse."""
+    from pipeline import dq  # noqa: PLC0415
+
+    p = inputs.period
+    form, rows, placed, status = _placed(eng, inputs, code, scope)
+    if status is None:
+        raise ValueError(f"no completeness rows for {p.key}: run the data-quality assessment first")
     unit_codes = set(placed["unit_code"].astype(str)) if len(placed) else set()
     quality = dq.report_quality(None, p, placed, {k: {"reported": s.reported, "missing": s.missing}
                                                   for k, s in status.items()},
@@ -250,7 +302,7 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
                 view: str | None = None) -> dict:
     import sqlalchemy as sa  # noqa: PLC0415
 
-    from reports import levels, publish  # noqa: PLC0415
+    from reports import levels, publish, regimes  # noqa: PLC0415
     from reports.formdef import IdentityError  # noqa: PLC0415
     from warehouse.schema import dq_validation, rpt_report  # noqa: PLC0415
 
@@ -258,7 +310,7 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
     prep = prepare(eng, inputs, code, scope, run_id)
     form, rows, placed, status, quality = prep.form, prep.rows, prep.records, prep.status, prep.quality
     staged = staging / f"{code.replace('/', '-')}_{scope.slug}.xlsx"
-    meta = {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text}
+    meta = {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text, **_issue_meta(inputs)}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     check = {"run_id": run_id, "suite": "report_identities",
              "partition": f"{code} {scope.slug} {p.key}", "evaluated": 1, "validated_at": now}
@@ -274,7 +326,8 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
     entry = publish.issue(staged, period=p, level=scope.level, unit_code=_unit_folder(scope, inputs.reused_codes),
                           form_code=code,
                           form_version=form.version, view=view or _view(scope), run_id=run_id,
-                          data_cutoff=inputs.cutoff_text)
+                          data_cutoff=inputs.cutoff_text, regime=regimes.regime_for(p),
+                          issue_kind=inputs.issue_kind)
     lineage_src = staged.with_name(staged.stem + ".nguon.csv")
     entry_path = entry.absolute_path()
     if lineage_src.exists() and entry.outcome == "issued":
@@ -296,6 +349,133 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
     return {"form": code, "scope": scope.slug, "path": str(entry_path), "new": entry.outcome == "issued"}
 
 
+# ----------------------------------------------------------------------------- Mẫu số 02
+NARRATIVE_FORM = "BC-MAU02"        # the narrative report (Mẫu số 02) in the manifest and file names
+# Comparison periods whose tables the narrative can read: the 2025 forms, and the
+# TT 01/2024 set whose columns reports.mau02.OLD_EQUIVALENTS maps (an older window has
+# no equivalent the outline could cite).
+COMPARABLE_REGIMES = ("TT01_2024", "TT06_2025")
+
+
+def comparison_periods(p) -> dict:
+    """The periods a narrative of `p` compares with (Mẫu số 02, closing note: "kỳ trước
+    (hoặc cùng kỳ của năm trước)"): the previous quarter for a quarter; the same period
+    of the previous year for every kind. A cumulative report (6 tháng, 9 tháng, năm) has
+    no previous period of its own kind inside the year, so only the year before."""
+    from reports import periods  # noqa: PLC0415
+
+    out = {"previous": None, "last_year": None}
+    if p.kind == "custom":
+        return out
+    if p.kind in periods.QUARTERS:
+        i = periods.QUARTERS.index(p.kind)
+        out["previous"] = periods.period(periods.QUARTERS[i - 1], p.year - (1 if i == 0 else 0))
+    out["last_year"] = periods.period(p.kind, p.year - 1)
+    return out
+
+
+def _totals_of_forms(eng, inputs: _PeriodInputs, codes, scope) -> dict:
+    """{form code: computed table} of `codes` for `scope` (the narrative reads totals)."""
+    from reports import formdef, levels  # noqa: PLC0415
+
+    out = {}
+    for code in codes:
+        form, rows, placed, status = _placed(eng, inputs, code, scope)
+        out[code] = formdef.compute(form, levels.count_per_unit(form, placed), rows, status, period=inputs.period)
+    return out
+
+
+def build_narratives(period: dict, level: str, run_id: str | None = None, units: list[str] | None = None,
+                     issue_kind: str | None = None) -> dict:
+    """The narrative report (Mẫu số 02, a Word document) of every official report of
+    `level` in the window, when the governing regime asks for one for this kind of
+    period (TT 06/2025: Quý I, 6 tháng, 9 tháng, năm): every figure the outline cites
+    from the same tables as the forms, compared with the previous quarter and the same
+    period of the previous year (reports.mau02); issued into the tree beside the forms
+    (``<tag>_BC-MAU02_<unit>_<from>-<to>.docx`` and its ``.so-lieu.json`` figure record)."""
+    from pipeline import dq  # noqa: PLC0415
+    from reports import formdef, levels, mau02, publish, regimes  # noqa: PLC0415
+    from warehouse import db  # noqa: PLC0415
+
+    p = dq.period_from_dict(period)
+    regime = regimes.regime_for(p)
+    if not regime.has_narrative(p) or level not in regime.narrative.get("levels", LEVELS):
+        return {"period": p.key, "level": level, "issued": 0,
+                "skipped": f"{regime.circular}: no narrative report for {p.label} at level {level}"}
+    eng = db.engine()
+    inputs = _load_inputs(eng, p)
+    inputs.issue_kind = issue_kind or issue_kind_for(p)
+    all_scopes = levels.report_scopes(p, inputs.units)
+    inputs.reused_codes = _reused_codes(all_scopes)
+    scopes = [s for s in all_scopes if s.level == level and _view(s) == "as_recorded"
+              and (not units or s.unit_code in set(map(str, units)))]
+    others = {}
+    for name, q in comparison_periods(p).items():
+        if q is not None and regimes.regime_for(q).id in COMPARABLE_REGIMES:
+            q_inputs = _load_inputs(eng, q)
+            others[name] = (q_inputs, {(s.level, s.unit_key, s.kind): s
+                                       for s in levels.report_scopes(q, q_inputs.units)}, regimes.regime_for(q))
+    notes = mau02.na_reasons(formdef.load_form(regimes.definition_path(regime, c)) for c in regime.form_codes)
+    place = str(settings_province_name()).removeprefix("Thành phố ").removeprefix("Tỉnh ")
+    issued, withheld = [], []
+    staging = Path(tempfile.mkdtemp(prefix="tcd-narrative-"))
+    try:
+        for scope in scopes:
+            try:
+                tables = _totals_of_forms(eng, inputs, regime.form_codes, scope)
+                compared = {}
+                for name in ("previous", "last_year"):
+                    if name not in others:
+                        compared[name] = None
+                        continue
+                    q_inputs, q_scopes, q_regime = others[name]
+                    match = q_scopes.get((scope.level, scope.unit_key, scope.kind))
+                    codes = [c for c in q_regime.form_codes if c in mau02.comparison_codes(q_regime.id)]
+                    compared[name] = _totals_of_forms(eng, q_inputs, codes, match) if match else None
+                staged = staging / f"{NARRATIVE_FORM}_{scope.slug}.docx"
+                result = mau02.build_mau02(staged, issuer_name=scope.issuer, place=place, period=p, tables=tables,
+                                           previous=compared["previous"], last_year=compared["last_year"],
+                                           notes=notes)
+                entry = publish.issue(staged, period=p, level=scope.level,
+                                      unit_code=_unit_folder(scope, inputs.reused_codes), form_code=NARRATIVE_FORM,
+                                      form_version=regime.id, view="as_recorded", run_id=run_id,
+                                      data_cutoff=inputs.cutoff_text, regime=regime, issue_kind=inputs.issue_kind)
+                if entry.outcome == "issued":
+                    dest = entry.absolute_path()
+                    shutil.copyfile(result.figures_path, mau02.figures_path(dest))
+                issued.append({"scope": scope.slug, "path": str(entry.absolute_path()),
+                               "new": entry.outcome == "issued", "figures": len(result.figures)})
+            except Exception as exc:  # noqa: BLE001 - one unit's document must not stop the others
+                log.error("narrative %s %s withheld: %s", scope.slug, p.key, exc)
+                withheld.append({"scope": scope.slug, "reason": str(exc)[:500]})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary = {"period": p.key, "level": level, "issue_kind": inputs.issue_kind, "issued": len(issued),
+               "new_versions": sum(1 for e in issued if e["new"]), "withheld": withheld}
+    if withheld:
+        raise RuntimeError(f"{len(withheld)} narrative report(s) withheld for {p.key} {level}: "
+                           + "; ".join(f"{w['scope']}: {w['reason'][:200]}" for w in withheld[:10]))
+    return summary
+
+
+def settings_province_name() -> str:
+    from pipeline import settings  # noqa: PLC0415
+
+    return settings.config()["province"]["name"]
+
+
+def _issue_meta(inputs: _PeriodInputs) -> dict:
+    """What the workbook says about its issue: official, or preliminary with the units'
+    deadline after which the official issue follows (reports.render prints it)."""
+    from reports import regimes  # noqa: PLC0415
+
+    if inputs.issue_kind != "preliminary":
+        return {"issue_kind": "official"}
+    p = inputs.period
+    due = regimes.regime_for(p).deadline(p, "units")
+    return {"issue_kind": "preliminary", "units_deadline": f"{due:%d/%m/%Y}"}
+
+
 def _view(scope) -> str:
     """The manifest view of a scope. The official report of a unit is "as_recorded"
     (no suffix in the file name): a district's or the city's consolidated report, a
@@ -307,7 +487,22 @@ def _view(scope) -> str:
 
 
 def _record_type(source: str) -> str:
-    return {"fact_reception": "reception", "fact_petition": "petition", "fact_case": "case"}.get(source, source)
+    return {"fact_reception": "reception", "fact_petition": "petition", "fact_case": "case",
+            "fact_qlkntc": "qlkntc"}.get(source, source)
+
+
+# Which source kinds deliver the records of a canonical table: a row of 06/QLKNTC is
+# "Chưa báo cáo" when the unit sent no 06/QLKNTC workbook, whatever registers it sent,
+# and a missing workbook never makes a unit "not reported" on the other forms.
+SOURCE_KINDS_OF_TABLE = {"fact_qlkntc": ("qlkntc_workbook",)}
+OWN_INPUT_KINDS = frozenset(k for kinds in SOURCE_KINDS_OF_TABLE.values() for k in kinds)
+
+
+def completeness_for(completeness_frame, source_table: str):
+    """The completeness rows that decide which rows of a form on `source_table` reported."""
+    kinds = SOURCE_KINDS_OF_TABLE.get(source_table)
+    col = completeness_frame["source_kind"]
+    return completeness_frame[col.isin(kinds) if kinds else ~col.isin(OWN_INPUT_KINDS)]
 
 
 # ----------------------------------------------------------------------------- summary

@@ -172,3 +172,18 @@ def build_city_report(form_code: str, period: dict, run_id: str | None = None) -
     log.info("wrote %s (%s, %d records, %d rows not reported)", path, p, rep.record_count, not_reported)
     return {"path": str(path), "sha256": rep.sha256, "period": p.label, "records": rep.record_count,
             "lineage": str(rep.lineage_path) if rep.lineage_path else None, "rows_not_reported": not_reported}
+
+
+def ingest_qlkntc_workbooks(run_id: str | None = None) -> dict:
+    """Land the biểu 06/QLKNTC workbooks of the commune inbox (connectors.qlkntc_workbooks);
+    then ``consolidate("qlkntc_workbook")`` publishes fact_qlkntc. Besides the rejected
+    workbooks, the summary lists the landed ones whose figures the consolidation will
+    quarantine (``findings``: file, rule code, reason), for the units to correct."""
+    from connectors import qlkntc_workbooks  # noqa: PLC0415
+    from warehouse import db  # noqa: PLC0415
+
+    batches = qlkntc_workbooks.ingest(db.engine(), run_id=run_id)
+    out = _summary(batches, "ingest_qlkntc_workbooks", run_id)
+    out["findings"] = [{"file": b["logical_key"], "reason_code": f["rule"], "reason": f["reason"]}
+                       for b in batches for f in b.get("findings") or []]
+    return out

@@ -67,23 +67,14 @@ def _province_key(units_df: pd.DataFrame, province_code: str) -> str:
     return str(prov["unit_key"].iloc[0])
 
 
-def form_definition(form_code: str, on: dt.date) -> FormDef:
-    """The definition of `form_code` in force on `on` (config `forms:`): the entry with
-    the latest `from` not after `on`. A period is reported with the version in force at
-    its start."""
-    entries = settings.config()["forms"].get(form_code)
-    if not entries:
-        raise KeyError(f"form {form_code!r} is not configured")
-    usable = [e for e in entries if dt.date.fromisoformat(str(e["from"])) <= on]
-    if not usable:
-        raise ValueError(f"no version of form {form_code} in force on {on}")
-    entry = max(usable, key=lambda e: dt.date.fromisoformat(str(e["from"])))
-    rel = Path(entry["definition"])
-    # A definition under TCD_HOME overrides the one shipped with the code.
-    for candidate in (settings.resolve(rel), settings.PROJECT_ROOT / rel):
-        if candidate.exists():
-            return load_form(candidate)
-    raise FileNotFoundError(f"definition {rel} of form {form_code} not found")
+def form_definition(form_code: str, period_or_end) -> FormDef:
+    """The definition of `form_code` in the reporting regime that governs a report over
+    `period_or_end` — a Period or its window's last day (reports.regimes: the regime in
+    force on the window's end)."""
+    from reports import regimes  # noqa: PLC0415
+
+    regime = regimes.regime_for(period_or_end)
+    return load_form(regimes.definition_path(regime, form_code))
 
 
 def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df: pd.DataFrame,

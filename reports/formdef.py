@@ -14,6 +14,9 @@ YAML schema (``schema: 1``)::
     code_label: "Biểu số 01/TCD"   # printed at the top right
     title: "TỔNG HỢP ..."          # title row
     date_line: "Số liệu tính từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"
+    annex_line: "(Kèm theo Báo cáo số:…)"   # optional, printed under the date line
+    note_line: "22. Ghi chú:"      # optional: the numbered note line under the table
+    guide: ["Hướng dẫn cách ghi biểu:", "- …"]   # optional: lines printed under it
     source: fact_reception         # table the records come from
     date_column: received_date     # the record's date (default population, case order)
     population: <filter>           # records the form reads for a window (see below)
@@ -25,7 +28,7 @@ YAML schema (``schema: 1``)::
     header:                        # tree; groups have `children`, leaves have `ms`
       - {ms: 1, text: ..., ms_text: "1=4+13+22", width: 8, number_format: "#,##0",
          compute: {...}}
-      - {text: ..., children: [...]}
+      - {text: ..., children: [...], row_span: 1}   # header rows the group text takes
     cases: {case_column, visit_column, first_value, order_by, record_key}
     checks: ["1 = 4 + 13 + 22", "10 + 11 <= 6 + 7", "9 = 11..13 = 14..17",
              {rule: "8 <= 4", instruction: "..."}]
@@ -95,7 +98,23 @@ Column computations (``compute``), each with an optional ``filter``:
   otherwise "repeat"; so first + repeat = distinct cases of the set, and a subset's
   cases never exceed its superset's;
 - ``{measure: note}`` — the row's note (a text column);
+- ``{measure: unavailable, reason: "…"}`` — a column the form prints but whose data
+  the sources do not carry yet: every cell (unit rows and total) is None, never 0; the
+  reason (Vietnamese) is printed under the table and on the info sheet. Such a column is
+  neither a number nor a text column (:attr:`FormDef.unavailable_columns`); a check that
+  involves it is not verified (:attr:`FormDef.unchecked_checks`, the info sheet says
+  which and why) and a ``sum_of`` cannot add it up;
 - ``{sum_of: [a, b, …]}`` — the sum of other columns of the same row.
+
+Layout keys of the 2025 forms (TT 06/2025/TT-TTCP; all optional, absent on the older
+forms, which render as before): ``annex_line`` (printed verbatim under the date line),
+``note_line`` ("22. Ghi chú:", the numbered note line the form prints under the table
+instead of a "Ghi chú" column) and ``guide`` (the lines printed under it, verbatim;
+U+00A0 is read as a space). A group's ``row_span`` says how many header rows its text
+takes (default 1; its children start below it). On a form without a note column the
+row notes are kept in the table's ``note`` column and printed on the Ghi chú line as
+"<row label>: <note>" (:func:`row_notes`), with the reasons of the unavailable columns
+("Cột (10), (16): <reason>", :func:`unavailable_notes`).
 
 Counting semantics of each form are written out in its YAML (``semantics``). The total
 row is the sum of the unit rows (the forms are additive; a case received at two units
@@ -125,7 +144,8 @@ column computed from records, so that any cell can be traced to its source rows:
   count), else empty; the per-row number of distinct keys equals the cell;
 - ``sum_of`` columns have no contribution column of their own: their lineage is the
   union of the columns they add up (:func:`source_columns`), and their value the sum
-  of those columns' accounted values.
+  of those columns' accounted values;
+- ``unavailable`` columns have no contribution (no record is behind an empty cell).
 
 The total row is additive, so its lineage is every record, and a distinct column of
 the total accounts for distinct (row, key) pairs, not distinct keys.
@@ -523,13 +543,16 @@ class HeaderNode:
     text: str
     ms: int | None = None                  # None for a group
     children: tuple["HeaderNode", ...] = ()
+    # Header rows a group's text takes (its children start below); 02/XLD of TT 06/2025
+    # prints "Số đơn không thuộc thẩm quyền" over two rows. A leaf spans down to the MS row.
+    row_span: int = 1
 
     @property
     def is_leaf(self) -> bool:
         return self.ms is not None
 
     def depth(self) -> int:
-        return 1 + max((c.depth() for c in self.children), default=0)
+        return self.row_span + max((c.depth() for c in self.children), default=0)
 
     def leaves(self) -> list["HeaderNode"]:
         return [self] if self.is_leaf else [x for c in self.children for x in c.leaves()]
@@ -558,6 +581,11 @@ class FormColumn:
     def decimal(self) -> bool:
         """A column of decimal values (money, land): floats, printed with decimals."""
         return self.kind == "number" and format_decimals(self.number_format) > 0
+
+    @property
+    def reason(self) -> str:
+        """Why an ``unavailable`` column has no figures (empty for other columns)."""
+        return str(self.compute.get("reason") or "") if self.kind == UNAVAILABLE else ""
 
 
 @dataclass(frozen=True)
@@ -591,10 +619,41 @@ class FormDef:
     total_is_sum_of_rows: bool = True
     path: str | None = None
     population: Filter | None = None       # None: `date_column` within the window
+    annex_line: str = ""                   # "(Kèm theo Báo cáo số:…)" (TT 06/2025)
+    note_line: str = ""                    # "22. Ghi chú:" under the table (TT 06/2025)
+    guide: tuple[str, ...] = ()            # "Hướng dẫn cách ghi biểu" lines under it
 
     @property
     def header_depth(self) -> int:
         return max(n.depth() for n in self.header)
+
+    @property
+    def unavailable_columns(self) -> list[int]:
+        """Columns the form prints but the sources cannot fill yet (always empty)."""
+        return [c.ms for c in self.columns if c.kind == UNAVAILABLE]
+
+    @property
+    def has_note_column(self) -> bool:
+        """Whether a column carries the row notes (the older forms' "Ghi chú")."""
+        return any(c.compute.get("measure") == "note" for c in self.columns)
+
+    @property
+    def unchecked_checks(self) -> list[tuple[Check, list[int]]]:
+        """Checks that cannot be verified, each with the unavailable columns it involves:
+        an identity over an empty column would hold or fail by accident."""
+        missing = set(self.unavailable_columns)
+        out = []
+        for chk in self.checks:
+            cols = sorted({m for side in chk.sides for m in side} & missing)
+            if cols:
+                out.append((chk, cols))
+        return out
+
+    @property
+    def verified_checks(self) -> list[Check]:
+        """The checks :func:`check_identities` verifies."""
+        skipped = {id(chk) for chk, _ in self.unchecked_checks}
+        return [chk for chk in self.checks if id(chk) not in skipped]
 
     @property
     def ms_numbers(self) -> list[int]:
@@ -674,6 +733,8 @@ _CASE_DEFAULTS = {
     "record_key": "reception_key",
 }
 _TEXT_MEASURES = {"note"}
+# Kind (and measure name) of a column whose data the sources do not carry yet.
+UNAVAILABLE = "unavailable"
 _COUNT_MEASURES = {"count_records", "count_distinct", "count_cases", "count_cases_first", "count_cases_repeat"}
 _CHECK_OPS = ("<=", ">=", "=")
 _PICKS = ("last", "first")
@@ -724,10 +785,16 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
         kids = raw["children"] or []
         if not kids:
             raise FormDefinitionError(f"header group {text!r} has no children")
+        row_span = raw.get("row_span", 1)
+        if not isinstance(row_span, int) or isinstance(row_span, bool) or row_span < 1:
+            raise FormDefinitionError(f"header group {text!r}: row_span is a whole number ≥ 1, not {row_span!r}")
         children = tuple(_build_node(k, path + (text,), out, filters) for k in kids)
-        return HeaderNode(text, None, children)
+        return HeaderNode(text, None, children, row_span)
     if "ms" not in raw:
         raise FormDefinitionError(f"header leaf {text!r} has no ms number")
+    if "row_span" in raw:
+        raise FormDefinitionError(f"header leaf {text!r}: a column spans down to the MS row; row_span "
+                                  "belongs to groups")
     ms = int(raw["ms"])
     compute = dict(raw.get("compute") or {})
     if not compute:
@@ -736,12 +803,30 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
     flt: Filter = MATCH_ALL
     if "sum_of" in compute:
         kind = "number"
+    elif compute.get("measure") == UNAVAILABLE:
+        kind = UNAVAILABLE
+        # Nothing is counted, so anything that would say how to count is a mistake.
+        extra = sorted(set(compute) - {"measure", "reason"})
+        if extra:
+            raise FormDefinitionError(f"column {ms}: measure unavailable takes only `reason`, not {extra}")
+        if not str(compute.get("reason") or "").strip():
+            raise FormDefinitionError(f"column {ms}: measure unavailable needs a `reason` (why the sources "
+                                      "cannot fill it), printed under the table")
+        if raw.get("number_format") is not None:
+            raise FormDefinitionError(f"column {ms}: an unavailable column has no number_format")
     else:
         measure = compute.get("measure")
         if measure not in MEASURES and measure not in _TEXT_MEASURES:
             raise FormDefinitionError(f"column {ms}: unknown measure {measure!r}")
         kind = "text" if measure in _TEXT_MEASURES else "number"
-        if measure in ("sum", "count_distinct") and not compute.get("column"):
+        if measure == "sum":
+            cols = compute.get("columns")
+            if bool(compute.get("column")) == bool(cols):
+                raise FormDefinitionError(f"column {ms}: measure sum needs `column` or `columns` (one of them)")
+            if cols is not None and (not isinstance(cols, list) or not cols
+                                     or not all(isinstance(c, str) and c for c in cols)):
+                raise FormDefinitionError(f"column {ms}: `columns` is a list of column names")
+        elif measure == "count_distinct" and not compute.get("column"):
             raise FormDefinitionError(f"column {ms}: measure {measure} needs `column`")
         flt = compile_filter(compute.get("filter"), f"column {ms} filter")
         _check_refs(flt, filters, f"column {ms}")
@@ -835,8 +920,12 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
         raise FormDefinitionError(f"duplicate MS numbers {dup}")
     known = set(ms)
     numeric = {c.ms for c in columns if c.kind == "number"}
+    unavailable = {c.ms for c in columns if c.kind == UNAVAILABLE}
     for c in columns:
         for dep in c.compute.get("sum_of", []):
+            if int(dep) in unavailable:
+                raise FormDefinitionError(f"column {c.ms}: sum_of refers to {dep}, a column without data "
+                                          "(measure unavailable); make this column unavailable too")
             if int(dep) not in numeric:
                 raise FormDefinitionError(f"column {c.ms}: sum_of refers to {dep}, not a numeric column")
     _topo_order(columns)  # raises on cycles
@@ -845,11 +934,16 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
     checks = tuple(parse_check(t if isinstance(t, dict) else str(t)) for t in raw.get("checks") or [])
     for chk in checks:
         for side in chk.sides:
-            bad = [m for m in side if m not in known or m not in numeric]
+            # A check over an unavailable column is kept (the form prints it) and skipped
+            # when checking (FormDef.unchecked_checks).
+            bad = [m for m in side if m not in known or m not in numeric | unavailable]
             if bad:
                 raise FormDefinitionError(f"check {chk.text!r} refers to unknown or text columns {bad}")
     cases = {**_CASE_DEFAULTS, **(raw.get("cases") or {})}
     code = str(raw["form"])
+    guide = raw.get("guide") or []
+    if not isinstance(guide, list) or not all(isinstance(g, str) for g in guide):
+        raise FormDefinitionError("`guide` is a list of lines (text)")
     return FormDef(
         code=code, version=str(raw["version"]), title=str(raw["title"]),
         code_label=str(raw.get("code_label") or f"Biểu số {code}"),
@@ -865,7 +959,15 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
         filters=filters, cases=cases,
         total_is_sum_of_rows=bool(raw.get("total_is_sum_of_rows", True)),
         path=path, population=population,
+        annex_line=_printed(raw.get("annex_line")), note_line=_printed(raw.get("note_line")),
+        guide=tuple(_printed(g) for g in guide),
     )
+
+
+def _printed(text: Any) -> str:
+    """A line printed verbatim from the circular, with its no-break spaces (U+00A0, as
+    typed in the circular) read as spaces, so that it wraps and compares as text."""
+    return str(text or "").replace("\u00a0", " ").strip()
 
 
 def _leaves_raw(nodes: list) -> Iterable[dict]:
@@ -892,8 +994,23 @@ def _numeric(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.to_numeric(df[name]).astype("float64").fillna(0.0)
 
 
+def sum_columns(compute: Mapping[str, Any]) -> list[str]:
+    """The record columns a `sum` adds: ``column: c`` or ``columns: [a, b]`` (a record's
+    addend is then a + b, NULL counting as 0 — e.g. money returned to organisations and
+    to individuals, which TT 06/2025 no longer splits)."""
+    return list(compute["columns"]) if compute.get("columns") else [compute["column"]]
+
+
+def _sum_addend(df: pd.DataFrame, compute: Mapping[str, Any]) -> pd.Series:
+    total = None
+    for name in sum_columns(compute):
+        v = _numeric(df, name)
+        total = v if total is None else total + v
+    return total
+
+
 def _m_sum(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
-    return _per_row(_numeric(df, col.compute["column"]), df["row_id"], "sum")
+    return _per_row(_sum_addend(df, col.compute), df["row_id"], "sum")
 
 
 _NULL_TOKEN = "\x00record:"
@@ -1101,6 +1218,10 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
     completeness and its data contradict each other); its number cells are ``pd.NA``
     (number columns become ``Int64`` / ``Float64``) and its note starts with "Chưa báo
     cáo". The total is the sum of the rows that reported.
+
+    Columns of measure ``unavailable`` are None on every row, total included. A form
+    without a note column (TT 06/2025: the notes go on the "Ghi chú" line under the
+    table) gets a last column ``note`` with each row's note instead (:func:`row_notes`).
     """
     rows = _complete_rows(form, rows)
     data_rows = [r for r in rows if r.kind != "total"]
@@ -1133,6 +1254,10 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         if measure == "note":
             values[col.ms] = pd.Series([note_of(r) for r in data_rows], index=data_ids, dtype=object)
             continue
+        if measure == UNAVAILABLE:
+            # No source carries it: an empty cell, never a 0 that would read as "none".
+            values[col.ms] = pd.Series([None] * len(data_ids), index=data_ids, dtype=object)
+            continue
         sub = df[ctx.mask(col.filter)]
         result = MEASURES[measure](sub, col, form, ctx) if len(sub) else pd.Series(dtype="float64")
         values[col.ms] = _as_column_values(result, col, data_ids)
@@ -1152,7 +1277,9 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         # The forms are additive: the total row is the sum of the rows, never a
         # recount over the union of records (which would hide cross-unit duplicates).
         # Rows that did not report add nothing (their cells are empty, not zero).
-        if c.kind != "number":
+        if c.kind == UNAVAILABLE:
+            total[c.ms] = None
+        elif c.kind != "number":
             total[c.ms] = total_note
         elif c.decimal:
             total[c.ms] = round(float(table[c.ms].sum()), ROUND_DIGITS)
@@ -1163,8 +1290,44 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         table[c.ms] = table[c.ms].astype(dtypes[c.ms]) if c.kind == "number" else table[c.ms].astype(object)
     table.insert(0, "kind", [r.kind for r in rows])
     table.insert(0, "label", [r.label for r in rows])
+    if not form.has_note_column:
+        # The form has no column for them, yet a unit that did not report, a row short
+        # of units or a total that leaves some out must still say so (under the table).
+        table[NOTE_COLUMN] = pd.Series([note_of(r) for r in data_rows] + [total_note],
+                                       index=table.index, dtype=object)
     table.index.name = "row_id"
     return table
+
+
+NOTE_COLUMN = "note"
+
+
+def row_notes(form: FormDef, table: pd.DataFrame) -> list[tuple[str, str]]:
+    """(row label, note) of every row of `table` (from :func:`compute`) that has a
+    note, in row order: from the form's note column, or from the table's ``note``
+    column on a form without one."""
+    if form.has_note_column:
+        ms = next(c.ms for c in form.columns if c.compute.get("measure") == "note")
+        notes = table[ms]
+    elif NOTE_COLUMN in table.columns:
+        notes = table[NOTE_COLUMN]
+    else:
+        return []
+    out = []
+    for rid, note in notes.items():
+        if note is not None and not (pd.api.types.is_scalar(note) and pd.isna(note)) and str(note).strip():
+            out.append((str(table.at[rid, "label"]) if "label" in table.columns else str(rid), str(note)))
+    return out
+
+
+def unavailable_notes(form: FormDef) -> list[str]:
+    """One line per reason of the unavailable columns, naming the columns it applies to
+    as the guides of the forms do: "Cột (10), (16): <reason>"."""
+    by_reason: dict[str, list[int]] = {}
+    for c in form.columns:
+        if c.kind == UNAVAILABLE:
+            by_reason.setdefault(" ".join(c.reason.split()), []).append(c.ms)
+    return [f"Cột {', '.join(f'({m})' for m in cols)}: {reason}" for reason, cols in by_reason.items()]
 
 
 # ------------------------------------------------------------------ lineage
@@ -1181,10 +1344,13 @@ def contribution_column(ms: int) -> str:
 def lineage_kind(form: FormDef, ms: int) -> str:
     """How column `ms` is traced to records: ``additive`` (its cell is the sum of the
     records' contributions), ``distinct`` (the number of distinct keys the records
-    contribute), ``sum_of`` (the sum of other columns) or ``text``."""
+    contribute), ``sum_of`` (the sum of other columns), ``text``, or ``unavailable``
+    (an empty cell: no record is behind it)."""
     col = form.column(ms)
     if col.kind == "text":
         return "text"
+    if col.kind == UNAVAILABLE:
+        return UNAVAILABLE
     if "sum_of" in col.compute:
         return "sum_of"
     measure = col.compute["measure"]
@@ -1218,7 +1384,7 @@ def _c_count_records(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: F
 
 
 def _c_sum(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
-    v = _numeric(df, col.compute["column"]).where(mask, 0.0)
+    v = _sum_addend(df, col.compute).where(mask, 0.0)
     if not col.decimal and (v == v.round()).all():
         return v.astype("int64")
     return v
@@ -1400,9 +1566,12 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     numbers; sides of a check are compared within :data:`TOLERANCE`. Rows that did not
     report (every number cell empty) are not checked, and the total must be the sum of
     the rows that reported. With `row_status`, the empty rows must be exactly those it
-    marks ``reported=False``.
+    marks ``reported=False``. Unavailable columns must be empty on every row; the
+    checks that involve them are not verified (:attr:`FormDef.unchecked_checks`).
     """
-    missing = [ms for ms in form.ms_numbers if ms not in table.columns]
+    # An unavailable column holds nothing to check: a table read back from a sheet may
+    # leave it out (reports.verify reads the number and text columns).
+    missing = [ms for ms in form.ms_numbers if ms not in table.columns and ms not in form.unavailable_columns]
     if missing:
         return [f"bảng thiếu cột {missing}"]
     out: list[str] = []
@@ -1427,9 +1596,16 @@ def check_identities(form: FormDef, table: pd.DataFrame,
         for rid in table.index[bad]:
             out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} {what}")
         nums[ms] = col.fillna(0)
+    for ms in (m for m in form.unavailable_columns if m in table.columns):
+        # A figure here came from somewhere the form definition does not know of.
+        filled = [rid for rid, v in table[ms].items()
+                  if v is not None and not (pd.api.types.is_scalar(v) and pd.isna(v))]
+        for rid in filled:
+            out.append(f"{_row_name(table, rid)}: cột {ms} chưa có nguồn số liệu nhưng có giá trị "
+                       f"{table.at[rid, ms]!r}")
     if out:
         return out
-    for chk in form.checks:
+    for chk in form.verified_checks:
         sums = [sum((nums[m] for m in side), pd.Series(0.0, index=table.index)) for side in chk.sides]
         for i, op in enumerate(chk.ops):
             left, right = sums[i], sums[i + 1]

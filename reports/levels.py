@@ -721,7 +721,7 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
     from reports.city import form_definition  # noqa: PLC0415 - city imports this module
     from reports.render import write_xlsx  # noqa: PLC0415 - openpyxl only when writing
 
-    form = form or form_definition(form_code, period.start)
+    form = form or form_definition(form_code, period)
     if rows is None:
         if preselected:
             selected, pre = records, True

@@ -40,7 +40,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from reports.formdef import (ROUND_DIGITS, TOLERANCE, FormDef, ReportRow, contribution_column, lineage_kind,
+from reports.formdef import (ROUND_DIGITS, TOLERANCE, FormDef, ReportRow, contribution_column, lineage_kind, sum_columns,
                              load_form, source_columns)
 from reports.render import INFO_SHEET, atomic_write
 
@@ -257,6 +257,9 @@ def _sources(sel: pd.DataFrame, form: FormDef, ms: int, label: str) -> pd.DataFr
     kind = lineage_kind(form, ms)
     if kind == "text":
         raise ValueError(f"column {ms} is a text column; it has no source records")
+    if kind == "unavailable":
+        # The cell is empty on purpose: say why rather than list no records.
+        raise ValueError(f"cột {ms} chưa có nguồn số liệu, ô để trống: {form.column(ms).reason}")
     leaves = source_columns(form, ms)
     unique = list(dict.fromkeys(leaves))
     accounted = 0
@@ -336,7 +339,7 @@ def summary_line(value: Any, sources: pd.DataFrame, form: FormDef) -> tuple[str,
     elif col.compute["measure"] == "count_records":
         what = f"{acc} bản ghi nguồn"
     elif col.compute["measure"] == "sum":
-        what = f"{acc} (tổng «{col.compute['column']}» của {n} bản ghi nguồn)"
+        what = f"{acc} (tổng «{' + '.join(sum_columns(col.compute))}» của {n} bản ghi nguồn)"
     elif col.compute["measure"] == "count_distinct":
         what = f"{acc} giá trị «{col.compute['column']}» khác nhau{per_row} từ {n} bản ghi nguồn"
     else:

@@ -115,18 +115,31 @@ def _check_parts(level: str, unit_code: str, view: str) -> None:
         raise ValueError(f"view {view!r}: lower-case letters, digits and _ only")
 
 
+ISSUE_KINDS = ("preliminary", "official")
+# Workbooks (the forms), and the Word document of the narrative report (Mẫu số 02).
+ISSUED_SUFFIXES = (".xlsx", ".docx")
+
+
 def target_path(period, level: str, unit_code: str, form_code: str, root: str | os.PathLike | None = None,
-                *, view: str = DEFAULT_VIEW) -> Path:
+                *, view: str = DEFAULT_VIEW, file_tag: str = "", suffix: str = ".xlsx") -> Path:
     """Where the first issue of a report goes (later issues add ``_vN`` to the stem).
 
     `period` is a :class:`reports.periods.Period`. `view` other than ``as_recorded`` is
-    added to the file name (``…_20250914_remapped.xlsx``).
+    added to the file name (``…_20250914_remapped.xlsx``). `file_tag` is the reporting
+    regime's tag (reports.regimes), put first so that two forms with the same code in
+    two regimes never share a name (``TT06-2025_02-XLD_01_…``).
     """
     _check_parts(level, unit_code, view)
+    if file_tag and not _SAFE_CODE.match(file_tag):
+        raise ValueError(f"file tag {file_tag!r}: letters, digits and . _ - only")
     name = f"{form_slug(form_code)}_{unit_code}_{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    if file_tag:
+        name = f"{file_tag}_{name}"
     if view != DEFAULT_VIEW:
         name += f"_{view}"
-    return period_dir(period.key, root) / level / str(unit_code) / f"{name}.xlsx"
+    if suffix not in ISSUED_SUFFIXES:
+        raise ValueError(f"suffix {suffix!r}: issued files are {', '.join(ISSUED_SUFFIXES)}")
+    return period_dir(period.key, root) / level / str(unit_code) / f"{name}{suffix}"
 
 
 def versioned_path(first: Path, version: int) -> Path:
@@ -166,6 +179,13 @@ class ManifestEntry:
     changes: list[dict[str, Any]] = field(default_factory=list)
     changes_total: int = 0
     confirmations: list[dict[str, Any]] = field(default_factory=list)
+    # The reporting regime the form belongs to (reports.regimes): form codes are unique
+    # only within a regime. None in manifests written before regimes existed.
+    regime: str | None = None
+    circular: str | None = None
+    # "preliminary" (bản sơ bộ: issued before the units' deadline, for units to check;
+    # never delivered to the province's recipients) or "official" (bản chính thức).
+    issue_kind: str = "official"
     # What the call to issue() did: "issued" (a new file) or "reconfirmed" (same values
     # as the latest issue; no file added). Not stored in the manifest.
     outcome: str = field(default="issued", compare=False)
@@ -427,7 +447,7 @@ def _write_manifest(folder: Path, manifest: Manifest) -> None:
     atomic_write_bytes(folder / MANIFEST_CSV_NAME, manifest_csv(manifest).encode("utf-8-sig"))
 
 
-CSV_COLUMNS = ["period", "form", "form_version", "level", "unit_code", "view", "version", "latest", "path",
+CSV_COLUMNS = ["period", "regime", "form", "form_version", "issue_kind", "level", "unit_code", "view", "version", "latest", "path",
                "sha256", "size", "run_id", "data_cutoff", "issued_at", "supersedes", "superseded_by",
                "changes_total", "changes", "reconfirmed_by_runs"]
 
@@ -449,7 +469,7 @@ def manifest_csv(manifest: Manifest, *, changes_shown: int = 10) -> str:
         shown = "; ".join(change_text(ch) for ch in e.changes[:changes_shown])
         if e.changes_total > min(changes_shown, len(e.changes)):
             shown += f"; … ({e.changes_total} ô thay đổi)"
-        w.writerow([e.period, e.form, e.form_version, e.level, e.unit_code, e.view, e.version,
+        w.writerow([e.period, e.regime or "", e.form, e.form_version, e.issue_kind, e.level, e.unit_code, e.view, e.version,
                     "có" if id(e) in latest else "không", e.path, e.sha256, e.size, e.run_id or "",
                     e.data_cutoff or "", e.issued_at, e.supersedes or "", e.superseded_by or "", e.changes_total,
                     shown, ", ".join(str(c.get("run_id")) for c in e.confirmations)])
@@ -458,7 +478,7 @@ def manifest_csv(manifest: Manifest, *, changes_shown: int = 10) -> str:
 
 def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str, form_code: str,
           form_version: str, view: str = DEFAULT_VIEW, run_id: str | None, data_cutoff: Any,
-          root: str | os.PathLike | None = None) -> ManifestEntry:
+          root: str | os.PathLike | None = None, regime=None, issue_kind: str = "official") -> ManifestEntry:
     """Move a freshly written workbook into the tree and record it in the manifest.
 
     - no earlier issue of (period, level, unit, form, view) → version 1 at
@@ -471,15 +491,24 @@ def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str,
       entry lists the changed cells (first :data:`MAX_CHANGES`, and ``changes_total``).
 
     `period` is a :class:`reports.periods.Period`; `data_cutoff` a date, datetime or
-    ISO text. Returns the manifest entry of the file that now stands for the report.
+    ISO text. `regime` (a reports.regimes.Regime) tags the file name and the entry.
+    `issue_kind` is "preliminary" or "official"; an official issue after a preliminary
+    one is a new version even when no number changed (the workbook no longer says
+    "bản sơ bộ"), so the file an officer sends on is never marked preliminary.
+    Returns the manifest entry of the file that now stands for the report.
     """
     staged = Path(staged_path).resolve()
     if not staged.is_file():
         raise FileNotFoundError(f"staged workbook {staged} does not exist")
-    first = target_path(period, level, unit_code, form_code, root, view=view)
+    first = target_path(period, level, unit_code, form_code, root, view=view,
+                        file_tag=regime.file_tag if regime is not None else "", suffix=staged.suffix.lower())
     folder = period_dir(period.key, root)
-    new_values = workbook_values(staged)
-    new_hash = content_hash(new_values)
+    if staged.suffix.lower() == ".xlsx":
+        new_values = workbook_values(staged)
+        new_hash = content_hash(new_values)
+    else:
+        # A document written deterministically (reports.mau02): same content, same bytes.
+        new_values, new_hash = None, sha256_file(staged)
     cutoff = _iso(data_cutoff)
 
     with locked(folder / _LOCK_NAME):
@@ -494,8 +523,10 @@ def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str,
         history = manifest.history(key)
         previous = history[-1] if history else None
 
+        if issue_kind not in ISSUE_KINDS:
+            raise ValueError(f"issue kind {issue_kind!r}: expected one of {', '.join(ISSUE_KINDS)}")
         if (previous and previous.content_sha256 == new_hash and previous.form_version == form_version
-                and _intact(folder / previous.path, previous.sha256)):
+                and previous.issue_kind == issue_kind and _intact(folder / previous.path, previous.sha256)):
             seen = [(previous.run_id, previous.data_cutoff),
                     *((c.get("run_id"), c.get("data_cutoff")) for c in previous.confirmations)]
             if (run_id, cutoff) not in seen:  # a retried task is not recorded twice
@@ -515,7 +546,7 @@ def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str,
             # issued file (issued ones are never overwritten, see the check above).
             log.warning("replacing %s, which no manifest entry lists", dest)
         changes: list[dict[str, Any]] = []
-        if previous is not None:
+        if previous is not None and new_values is not None:
             old_file = folder / previous.path
             if old_file.exists():
                 changes = changed_cells(workbook_values(old_file), new_values)
@@ -528,7 +559,9 @@ def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str,
             view=view, path=dest.relative_to(folder).as_posix(), sha256=sha256_file(dest),
             size=dest.stat().st_size, content_sha256=new_hash, run_id=run_id, data_cutoff=cutoff,
             version=version, issued_at=utc_now_iso(), supersedes=previous.path if previous else None,
-            changes=changes[:MAX_CHANGES], changes_total=len(changes))
+            changes=changes[:MAX_CHANGES], changes_total=len(changes),
+            regime=regime.id if regime is not None else None,
+            circular=regime.circular if regime is not None else None, issue_kind=issue_kind)
         if previous is not None:
             previous.superseded_by = entry.path
         manifest.files.append(entry)

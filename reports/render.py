@@ -12,6 +12,13 @@ empty number cells, never zeros; its note says "Chưa báo cáo". Each number co
 written with its definition's ``number_format`` ("#,##0" for counts; e.g. "#,##0.0"
 for money in triệu đồng and land in m²).
 
+The 2025 forms (TT 06/2025/TT-TTCP) add, when their definition has the keys: the annex
+line under the date line (``annex_line``); instead of a "Ghi chú" column, the numbered
+note line under the table (``note_line``, "22. Ghi chú:") followed by the notes — one
+line per reason of the columns without data ("Cột (10), (16): …", left empty in the
+table) and, when the form has no note column, one line "<row label>: <note>" per row
+note — and then the guide printed under the form (``guide``).
+
 Guarantees:
 - a table that breaks a check identity is refused (IdentityError) and nothing is
   written;
@@ -42,8 +49,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from reports.formdef import (FormDef, HeaderNode, ReportRow, RowStatus, TOTAL_ROW_ID, assert_identities,
-                             not_reported_rows)
+from reports.formdef import (UNAVAILABLE, FormDef, HeaderNode, ReportRow, RowStatus, TOTAL_ROW_ID,
+                             assert_identities, not_reported_rows, row_notes, unavailable_notes)
 
 FONT_NAME = "Times New Roman"
 NUMBER_FORMAT = "#,##0"
@@ -69,6 +76,8 @@ META_LABELS = {
     "record_count": "Số bản ghi được tính",
     "form_version": "Phiên bản biểu mẫu",
     "pipeline_version": "Phiên bản phần mềm",
+    "issue_kind": "Loại bản phát hành",
+    "units_deadline": "Hạn các đơn vị gửi báo cáo",
 }
 
 
@@ -275,10 +284,10 @@ def _header_layout(form: FormDef) -> list[tuple[HeaderNode, int, int, int, int]]
             return c, c
         first = last = None
         for ch in node.children:
-            a, b = walk(ch, level + 1)
+            a, b = walk(ch, level + node.row_span)
             first = a if first is None else first
             last = b
-        out.append((node, level, 1, first, last))
+        out.append((node, level, node.row_span, first, last))
         return first, last
 
     for n in form.header:
@@ -336,7 +345,19 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     r += 1
     put_cell(ws, r, 1, form.format_date_line(period.start, period.end), font=cell_font(12, italic=True),
          align=CENTER, merge_to=(r, last))
-    r += 2
+    r += 1
+    if form.annex_line:
+        # TT 06/2025: each table is an annex of a numbered report; the blanks stay for
+        # whoever signs the report to fill in.
+        put_cell(ws, r, 1, form.annex_line, font=cell_font(12, italic=True), align=CENTER, merge_to=(r, last))
+        r += 1
+    if meta.get("issue_kind") == "preliminary":
+        # On the form itself, not only on the info sheet: a preliminary table must never
+        # be sent on as the unit's report by mistake.
+        put_cell(ws, r, 1, preliminary_text(meta.get("units_deadline")), font=cell_font(12, bold=True),
+                 align=CENTER, merge_to=(r, last))
+        r += 1
+    r += 1
 
     # Header tree.
     depth = form.header_depth
@@ -383,7 +404,11 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
              border=True)
         for i, c in enumerate(form.columns, start=2):
             v = line[c.ms]
-            if c.kind == "number":
+            if c.kind == UNAVAILABLE:
+                # No source carries it yet: empty, never 0; the reason is under the table.
+                put_cell(ws, r, i, None, font=cell_font(12, bold=bold), border=True,
+                         align=Alignment(horizontal="center", vertical="center"))
+            elif c.kind == "number":
                 # A unit that did not report: the cell stays empty, never 0. Decimal
                 # columns (money, land) keep their value and show the column's format.
                 put_cell(ws, r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
@@ -393,6 +418,7 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
                 put_cell(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=cell_font(11, bold=bold),
                      border=True, align=Alignment(horizontal="left", vertical="center", wrap_text=True))
         r += 1
+    _notes_under_table(ws, form, table, r + 1, last, sum(widths.values()))
 
     ws.freeze_panes = ws.cell(row=first_data, column=2)
     ws.print_title_rows = f"{h0}:{ms_row}"
@@ -410,6 +436,47 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     return wb
 
 
+ISSUE_KIND_TEXT = {"preliminary": "Bản sơ bộ", "official": "Bản chính thức"}
+
+
+def preliminary_text(units_deadline: str | None) -> str:
+    """The line a preliminary issue (bản sơ bộ) carries under its title."""
+    due = f" (ngày {units_deadline})" if units_deadline else ""
+    return (f"BẢN SƠ BỘ – lập trước hạn các đơn vị gửi báo cáo{due}, số liệu có thể còn thay đổi; "
+            "bản chính thức được phát hành sau hạn này.")
+
+
+def note_lines(form: FormDef, table: pd.DataFrame) -> list[str]:
+    """What goes on the Ghi chú line(s) under the table: the reasons of the columns
+    without data, then — when the form has no note column — "<row label>: <note>" for
+    every row note (a unit that did not report, a row short of units, the total that
+    leaves some out)."""
+    lines = unavailable_notes(form)
+    if not form.has_note_column:
+        lines += [f"{label}: {note}" for label, note in row_notes(form, table)]
+    return lines
+
+
+def _notes_under_table(ws, form: FormDef, table: pd.DataFrame, r: int, last: int, width: float) -> int:
+    """The note line, its notes and the guide under the table, from row `r` (one row
+    left empty above it, so the table stays one block); returns the next free row."""
+    notes = note_lines(form, table)
+    if not (form.note_line or form.guide or notes):
+        return r
+    lines = [(form.note_line or "Ghi chú:", cell_font(12, bold=True))]
+    lines += [(n, cell_font(12)) for n in notes]
+    # The guide's heading ("Hướng dẫn cách ghi biểu") stands out from its dash lines.
+    lines += [(g, cell_font(11, italic=True, bold=not g.startswith("-"))) for g in form.guide]
+    left = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    for text, font in lines:
+        put_cell(ws, r, 1, text, font=font, align=left, merge_to=(r, last))
+        n = _estimate_lines(text, width)
+        if n > 1:
+            ws.row_dimensions[r].height = 16 * n + 2
+        r += 1
+    return r
+
+
 def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_name: str,
                 meta: dict[str, Any], row_status: Mapping[str, RowStatus] | None = None) -> None:
     n_rows = int((table["kind"] != "total").sum())
@@ -424,13 +491,22 @@ def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_n
         ("Đến ngày", period.end.strftime("%d/%m/%Y")),
         ("Số dòng đơn vị", n_rows),
         ("Số dòng đơn vị chưa báo cáo", len(not_reported)),
-        ("Kiểm tra đẳng thức", f"Đạt: {len(form.checks)} đẳng thức trên mọi dòng{scope}"
+        ("Kiểm tra đẳng thức", f"Đạt: {len(form.verified_checks)} đẳng thức trên mọi dòng{scope}"
                                + (f"; dòng tổng cộng = tổng các dòng{scope}" if form.total_is_sum_of_rows else "")),
     ]
+    # An identity over a column without data would pass or fail by accident: say which
+    # were left out, and why.
+    for chk, cols in form.unchecked_checks:
+        reasons = "; ".join(dict.fromkeys(" ".join(form.column(m).reason.split()) for m in cols))
+        items.append(("Đẳng thức không kiểm tra",
+                      f"«{chk.text}»: không kiểm tra vì cột {', '.join(map(str, cols))} chưa có nguồn số liệu "
+                      f"(để trống) — {reasons}"))
+    items += [("Cột chưa có số liệu", line) for line in unavailable_notes(form)]
     if row_status:
         missing_units = sum(st.units_missing for st in row_status.values() if st.units_missing)
         items.append(("Số đơn vị chưa báo cáo", missing_units))
-    items += [(META_LABELS.get(str(k), str(k)), _meta_value(v)) for k, v in meta.items()]
+    items += [(META_LABELS.get(str(k), str(k)),
+               ISSUE_KIND_TEXT.get(str(v), v) if k == "issue_kind" else _meta_value(v)) for k, v in meta.items()]
     if form.semantics:
         items.append(("Cách tính", " ".join(form.semantics.split())))
     info_sheet(wb, items)

@@ -44,7 +44,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-from reports import narrative
+from reports import narrative, regimes
 from reports.narrative import format_date, format_vn
 from reports.render import NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
 
@@ -939,7 +939,25 @@ def _window_note(t: SummaryTables) -> str:
                  + "), nên mức tăng, giảm so với năm trước của các năm này không so sánh được trọn năm.")
     text += (" Tình trạng giải quyết xác định tại ngày cuối của từng cột; tỷ lệ giải quyết = đã giải quyết ÷ "
              "phải giải quyết × 100; mức tăng, giảm của tỷ lệ tính bằng điểm phần trăm.")
+    crossed = regime_switch_text(t.date_from, t.date_to)
+    if crossed:
+        text += " " + crossed
     return text
+
+
+def regime_switch_text(date_from: dt.date, date_to: dt.date) -> str:
+    """Where the range crosses a change of reporting regime (chế độ báo cáo), in words;
+    "" when it does not. The summary's indicators are recomputed from the records with
+    one definition, so the series stays comparable across the switch — the official
+    forms on either side are not added together."""
+    switches = regimes.switches_within(date_from, date_to)
+    if not switches:
+        return ""
+    return ("Dãy số liệu đi qua ngày thay đổi chế độ báo cáo: "
+            + "; ".join(f"{r.circular} có hiệu lực từ {format_date(r.in_force_from)}" for r in switches)
+            + ". Các chỉ tiêu ở đây được tính lại từ hồ sơ theo cùng một định nghĩa cho cả khoảng thời gian, "
+              "không cộng các cột của các biểu mẫu khác nhau, nên so sánh được qua các năm; biểu mẫu chính thức "
+              "của mỗi kỳ theo chế độ báo cáo áp dụng cho kỳ đó (ngày cuối của kỳ).")
 
 
 def _levels_sheet(wb: Workbook, t: SummaryTables) -> None:
@@ -1180,6 +1198,10 @@ def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) ->
         f"{LEVEL_NAMES[lv]}: {rule.wording} ({rule.legal_basis})" for lv, rule in HEAD_DUTY.items())
         + ". Chỉ tính ngày Chủ tịch UBND trực tiếp tiếp (không tính ủy quyền)."))
     items.append(("Vượt cấp", SKIPPED_RULE))
+    switch_text = regime_switch_text(t.date_from, t.date_to)
+    items.append(("Chế độ báo cáo", "; ".join(
+        f"{r.circular}: kỳ có ngày cuối từ {format_date(r.in_force_from)}"
+        for r in regimes.overlapping(t.date_from, t.date_to)) + (f". {switch_text}" if switch_text else "")))
     items.append(("Dữ liệu cá nhân", "Báo cáo không chứa họ tên, số định danh, địa chỉ, số điện thoại hay mã giả "
                                      "danh của công dân."))
     return items

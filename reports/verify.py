@@ -24,13 +24,14 @@ from reports import formdef, libreoffice, publish
 
 
 def form_by_version(code: str, version: str) -> formdef.FormDef:
-    """The definition of version `version` of form `code` (config `forms:`)."""
-    for entry in settings.config()["forms"].get(code, []):
-        if str(entry["version"]) == str(version):
-            rel = Path(entry["definition"])
-            for candidate in (settings.resolve(rel), settings.PROJECT_ROOT / rel):
-                if candidate.exists():
-                    return formdef.load_form(candidate)
+    """The definition of version `version` of form `code`, in any configured regime."""
+    from reports import regimes  # noqa: PLC0415
+
+    for regime in regimes.all_regimes():
+        if code in regime.forms:
+            form = formdef.load_form(regimes.definition_path(regime, code))
+            if str(form.version) == str(version):
+                return form
     raise KeyError(f"form {code} version {version} is not configured")
 
 
@@ -42,7 +43,12 @@ def table_from_sheet(form: formdef.FormDef, rows: list[tuple]) -> pd.DataFrame:
         head = str(v).split("=")[0].strip() if j and v is not None else ""
         if head.isdigit():
             cols[int(head)] = j
-    body = [r for r in rows[ms_at + 1:] if r and r[0] not in (None, "")]
+    body = []
+    for r in rows[ms_at + 1:]:
+        if r and r[0] not in (None, ""):
+            body.append(r)
+            if r[0] == form.total_label:   # lines under the table (Ghi chú, guide) are not rows
+                break
     data = {}
     for ms in form.number_columns:
         values = [r[cols[ms]] if cols[ms] < len(r) else None for r in body]
@@ -66,10 +72,15 @@ def verify(period_keys: list[str], root=None, pdf_root=None, pdf_levels: set[str
     for key in period_keys:
         manifest = publish.load_manifest(key, root)
         entries = manifest.latest()
-        books = {e.absolute_path(root).resolve(): e for e in entries}
+        issued = {e.absolute_path(root).resolve(): e for e in entries}
+        # Word documents (the Mẫu số 02 narrative) are opened and converted to PDF; the
+        # workbooks are also re-saved and their identities re-checked.
+        books = {p: e for p, e in issued.items() if p.suffix == ".xlsx"}
+        documents = [p for p in issued if p.suffix == ".docx"]
         results["workbooks"] += len(books)
-        out_dir = pdf_root / Path(next(iter(books))).relative_to(reports_root).parts[0] if books else pdf_root
-        to_pdf = [b for b, e in books.items() if pdf_levels is None or e.level in pdf_levels]
+        results["documents"] = results.get("documents", 0) + len(documents)
+        out_dir = pdf_root / Path(next(iter(issued))).relative_to(reports_root).parts[0] if issued else pdf_root
+        to_pdf = [b for b, e in issued.items() if pdf_levels is None or e.level in pdf_levels]
         try:
             pdfs = libreoffice.convert(to_pdf, "pdf", out_dir) if to_pdf else {}
         except libreoffice.LibreOfficeError as exc:
@@ -103,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     r = verify(args.periods, pdf_levels=set(args.pdf_levels.split(",")) if args.pdf_levels else None)
-    print(f"LibreOffice opened {r['workbooks']} workbook(s): {r['pdf']} PDF written, identities re-checked "
+    print(f"LibreOffice opened {r['workbooks']} workbook(s) and {r.get('documents', 0)} document(s): "
+          f"{r['pdf']} PDF written, identities re-checked "
           f"on {r['identity_checked']} form(s) as LibreOffice read them; problems: {len(r['problems'])} "
           f"({time.monotonic() - t0:.0f} s, {dt.datetime.now():%H:%M:%S})")
     for p in r["problems"][:30]:

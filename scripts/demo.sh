@@ -33,7 +33,8 @@ trap 'scripts/city_service.sh stop; scripts/mail_sink.sh stop' EXIT
 # quarter with an outlier) for the city level. The multi-year summary with the city's
 # 01/TCD in both views, to the last cut-off and over the published range.
 python -m pipeline.run_dags \
-  ingest_commune_registers ingest_district_databases ingest_city_service consolidate_warehouse \
+  ingest_commune_registers ingest_district_databases ingest_city_service ingest_qlkntc_workbooks \
+  consolidate_warehouse \
   'report_periodic={"period": "latest"}' \
   'report_periodic={"period": "2023-Q1", "levels": ["tinh"]}' \
   'report_summary={}' \

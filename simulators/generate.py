@@ -287,6 +287,8 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     write_truth(out / "ground_truth.sqlite", gt_rec, gt_pet, gt_case, pii,
                 {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "defects": int(defects)},
                 defects=found, submissions=submissions, outliers=outliers, skipped_level=skipped)
+    from simulators.qlkntc import deliver as deliver_qlkntc  # noqa: PLC0415 - biểu 06/QLKNTC workbooks
+    deliver_qlkntc(out, seed, sel, start, end, defects, found=found, manifest=manifest)
     (out / "defects.csv").write_text(D.to_csv(found), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if verbose:

@@ -165,6 +165,7 @@ class Reception:
     rid: object = None           # id in the source system (set at the end)
     register: dict | None = None  # register-only columns (commune)
     dup_of: "Reception | None" = None
+    co_denouncer: bool = False   # a second denouncer of the case, received the same day (_co_denouncer)
 
     def values(self, overrides: dict) -> dict:
         v = {"mode": self.mode, "receiver": self.receiver, "sitting": self.sitting,
@@ -913,7 +914,7 @@ class UnitSim:
         self._take("rec", rec.date, citizen, case)
         case.receptions += 1
         co = Reception(self._next_seq(), rec.date, rec.mode, rec.receiver, rec.sitting, 1, "TC", case, FIRST,
-                       citizen)
+                       citizen, co_denouncer=True)
         return co, (self._petition_from_reception(rng, co) if lodged else None)
 
     def _planted_case(self, plant) -> tuple[Reception, Petition]:

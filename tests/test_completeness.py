@@ -134,6 +134,11 @@ def q1_2025(warehouse):
 def test_deadline_is_end_of_due_day_in_hanoi(q1_2025):
     p = period("Q1", 2025)
     assert C.deadline_for(p) == local(2025, 3, 19, 23, 59, 59) == DT(2025, 3, 19, 16, 59, 59)
+    # Under Thông tư 06/2025 (windows ending from 30/09/2025), Điều 7.2: communes → the
+    # province by the 17th of the period's last month.
+    assert C.deadline_for(period("Q4", 2025)) == local(2025, 12, 17, 23, 59, 59)
+    assert C.deadline_for(period("H1", 2026)) == local(2026, 6, 17, 23, 59, 59)
+    assert C.deadline_for(period("Q3", 2025)) == local(2025, 9, 19, 23, 59, 59)      # still TT 01/2024
 
 
 def test_registers_expected_received_status(q1_2025):

@@ -103,3 +103,40 @@ def test_periodic_report_timetable_data_interval_is_the_reporting_window(dagbag)
     assert [w["key"] for w in reporting.resolve_periods(
         "2024-H1", data_interval_start=info.data_interval.start,
         data_interval_end=info.data_interval.end)] == ["2024-H1"]
+
+
+def test_official_issue_runs_the_day_after_the_units_deadline(dagbag):
+    """report_periodic_official runs on the day after the units' deadline of the regime
+    in force (TT 06/2025: the 17th → the 18th) and triggers report_periodic once per
+    window that ended on the 14th, with issue=official; the run on the 15th is
+    preliminary, a run after the 17th official."""
+    import datetime as dt
+
+    import pendulum
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    from pipeline import reporting
+    from reports import periods, regimes
+
+    tz = "Asia/Ho_Chi_Minh"
+    timetable = decode_timetable(encode_timetable(dagbag.dags["report_periodic_official"].timetable))
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=pendulum.datetime(2026, 7, 1, tz=tz), latest=None, catchup=True))
+    run_day = pendulum.instance(info.run_after).in_timezone(tz).date()
+    q3 = periods.period("Q3", 2026)
+    assert run_day == regimes.regime_for(q3).deadline(q3, "units") + dt.timedelta(days=1) == dt.date(2026, 9, 18)
+    confs = reporting.official_issue_confs(run_after=info.run_after)
+    assert confs == [{"period": "2026-Q3", "issue": "official", "deliver": True},
+                     {"period": "2026-M9", "issue": "official", "deliver": True}]
+    assert reporting.official_issue_confs("2025-Y", today="2026-01-05", deliver=False) == \
+        [{"period": "2025-Y", "issue": "official", "deliver": False}]
+    trigger = dagbag.dags["report_periodic_official"].get_task("issue_official")
+    assert trigger.partial_kwargs["trigger_dag_id"] == "report_periodic"
+    assert dagbag.dags["report_periodic"].params["issue"] == "auto"
+    utc = dt.UTC
+    assert reporting.issue_kind_for(q3, dt.datetime(2026, 9, 15, 1, tzinfo=utc)) == "preliminary"
+    assert reporting.issue_kind_for(q3, dt.datetime(2026, 9, 17, 16, 59, tzinfo=utc)) == "preliminary"   # 23:59 Hà Nội
+    assert reporting.issue_kind_for(q3, dt.datetime(2026, 9, 17, 17, 0, tzinfo=utc)) == "official"      # 18/09 00:00

@@ -1,9 +1,10 @@
 """The report set on generated data, opened by a real spreadsheet program.
 
 The small generated data set (district 001 with two communes, their 2025 successors,
-the city service) goes through ingestion and consolidation; then every configured form
-is produced for every scope of every level for 2025-Q2 and 2025-Q3 (the quarter that
-spans the reform), plus the multi-year summary. Every workbook is opened by LibreOffice
+the city service) goes through ingestion and consolidation; then every form of the
+reporting regime in force is produced for every scope of every level for 2025-Q2 and
+2025-Q3 (the quarter that spans the reform; both on the TT 01/2024 set) and 2025-Q4
+(the first on Thông tư 06/2025), plus the multi-year summary. Every workbook is opened by LibreOffice
 headless and converted to PDF; the values LibreOffice reads back equal the tables
 recomputed from the warehouse; the check identities hold on those values; a second
 run issues nothing new; "kỳ trước chuyển sang" of Q3 equals Q2's unprocessed petitions;
@@ -20,7 +21,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-PERIODS = ("2025-Q2", "2025-Q3")
+PERIODS = ("2025-Q2", "2025-Q3", "2025-Q4")
 SUMMARY_RANGE = ("2021-07-01", "2025-10-14")
 NO_DATA_DISTRICT = "002"      # in force, sends nothing in the small set: "Chưa báo cáo"
 
@@ -82,7 +83,12 @@ def _read_table(path: Path, values_by_sheet: dict | None = None):
     ms_at = next(i for i, r in enumerate(rows) if r and r[0] == "MS")
     cols = {j: int(str(v).split("=")[0]) for j, v in enumerate(rows[ms_at]) if j and v not in (None, "")
             and str(v).split("=")[0].strip().isdigit()}
-    body = [r for r in rows[ms_at + 1:] if r and r[0] not in (None, "")]
+    body = []
+    for r in rows[ms_at + 1:]:
+        if r and r[0] not in (None, ""):
+            body.append(r)
+            if r[0] == "Tổng cộng":          # under it: the Ghi chú line and the guide (TT 06/2025)
+                break
     labels = [r[0] for r in body]
     return labels, {ms: [r[j] if j < len(r) else None for r in body] for j, ms in cols.items()}
 
@@ -92,10 +98,9 @@ def test_every_form_for_every_scope_is_issued(report_set):
     from reports import levels, periods
     from warehouse import units as wu
 
-    forms = reporting.configured_forms()
-    assert {"01/TCD", "02/TCD", "01/XLD", "02/XLD", "03/XLD", "04/XLD", "01/KQGQ", "03/KQGQ"} <= set(forms)
     for key in PERIODS:
         p = periods.parse(key)
+        forms = reporting.configured_forms(p)
         expected = {(s.level, s.unit_key, s.kind) for s in levels.report_scopes(p, wu.unit_frame())
                     if s.unit_code in report_set["units"] and s.kind in ("own", "consolidated")}
         issued = sum(r["issued"] for r in report_set["results"][key])
@@ -104,10 +109,19 @@ def test_every_form_for_every_scope_is_issued(report_set):
         m = _manifest(report_set, key)
         latest = m.latest()
         assert len(latest) == len(expected) * len(forms)
-        # The XLD forms of 2025 are the TT 01/2024 versions; 01/TCD stays TT 02/2021.
         versions = {(e.form, e.form_version) for e in latest}
-        assert ("01/XLD", "TT01_2024") in versions and ("01/TCD", "TT02_2021") in versions
-        assert not any(e.form == "01/XLD" and e.form_version == "TT02_2021" for e in latest)
+        if key == "2025-Q4":
+            # The first window on Thông tư 06/2025: its six forms, tagged in names and manifest.
+            assert forms == ["01/TCD", "02/XLD", "03/GQKN", "04/GQTC", "05/KQTH", "06/QLKNTC"]
+            assert versions == {(f, "TT06_2025") for f in forms}
+            assert all(e.regime == "TT06_2025" and e.circular == "Thông tư 06/2025/TT-TTCP"
+                       and Path(e.path).name.startswith("TT06-2025_") for e in latest)
+        else:
+            # The XLD forms of 2025-Q2/Q3 are the TT 01/2024 versions; 01/TCD stays TT 02/2021.
+            assert ("01/XLD", "TT01_2024") in versions and ("01/TCD", "TT02_2021") in versions
+            assert not any(e.form == "01/XLD" and e.form_version == "TT02_2021" for e in latest)
+            assert all(e.regime == "TT01_2024" and not Path(e.path).name.startswith("TT") for e in latest)
+        assert all(e.issue_kind == "official" for e in latest)     # long past the units' deadline
         for e in latest:
             path = e.absolute_path(report_set["reports"])
             assert path.exists() and path.with_name(path.stem + ".nguon.csv").exists()
@@ -245,3 +259,106 @@ def test_vuot_cap_detector_finds_exactly_the_planted_receptions(report_set, smal
     with report_set["eng"].connect() as conn:
         ids = dict(conn.exec_driver_sql("SELECT reception_key, record_id FROM fact_reception").all())
     assert {ids[k] for k in found["reception_key"]} == planted
+
+
+def test_preliminary_then_official_issue(report_set, tmp_path):
+    """Năm 2025 (TT 06/2025): a preliminary issue (before the units' deadline) says so on
+    the form and reaches only recipients who check preliminary issues; the official
+    issue after the deadline is a new version without the mark, for the province's
+    recipients (issue 11 §6)."""
+    from pipeline import delivery, dq, reporting
+    from reports import regimes
+
+    recipients = {"recipients": [
+        {"name": "Chuyên viên thống kê, Thanh tra", "email": "thongke@example.gov.vn", "units": ["01"],
+         "levels": ["tinh"]},
+        {"name": "Cán bộ kiểm tra số liệu sơ bộ", "email": "kiemtra@example.gov.vn", "units": ["01"],
+         "levels": ["tinh"], "preliminary": True}]}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TCD_PATH_REPORTS", str(report_set["reports"]))
+        mp.setenv("TCD_PATH_DATA_QUALITY", str(report_set["home"] / "dq"))
+        mp.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{report_set['home'] / 'wh.sqlite'}")
+        period = reporting.resolve_periods("2025-Y")[0]
+        p = dq.period_from_dict(period)
+        assert regimes.regime_for(p).id == "TT06_2025" and regimes.regime_for(p).has_narrative(p)
+        dq.assess(period, run_id="run-y")
+        pre = reporting.build_reports(period, "tinh", run_id="run-pre", units=["01"], issue_kind="preliminary")
+        assert pre["issue_kind"] == "preliminary" and pre["issued"] == 6 * 2 and not pre["withheld"]
+        m = _manifest(report_set, "2025-Y")
+        assert {e.issue_kind for e in m.latest()} == {"preliminary"}
+        book = next(e for e in m.latest() if e.form == "01/TCD" and e.view == "as_recorded")
+        path = book.absolute_path(report_set["reports"])
+        assert path.name == "TT06-2025_01-TCD_01_20241215-20251214.xlsx"
+        text = [str(c) for r in openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True)
+                for c in r if c]
+        assert any(t.startswith("BẢN SƠ BỘ") and "17/12/2025" in t for t in text)
+        sent = {r["email"]: r for r in delivery.deliver("2025-Y", recipients=recipients,
+                                                       root=report_set["reports"], dry_run=True)}
+        assert sent["thongke@example.gov.vn"]["status"] == "no_reports"
+        assert len(sent["kiemtra@example.gov.vn"]["files"]) == 12
+
+        off = reporting.build_reports(period, "tinh", run_id="run-off", units=["01"], issue_kind="official")
+        assert off["issue_kind"] == "official" and off["new_versions"] == 12
+        m = _manifest(report_set, "2025-Y")
+        latest = m.latest()
+        assert {(e.issue_kind, e.version) for e in latest} == {("official", 2)}
+        book = next(e for e in latest if e.form == "01/TCD" and e.view == "as_recorded")
+        path = book.absolute_path(report_set["reports"])
+        assert path.name == "TT06-2025_01-TCD_01_20241215-20251214_v2.xlsx"
+        text = [str(c) for r in openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True)
+                for c in r if c]
+        assert not any("SƠ BỘ" in t for t in text)
+        sent = {r["email"]: r for r in delivery.deliver("2025-Y", recipients=recipients,
+                                                       root=report_set["reports"], dry_run=True)}
+        assert sorted(f["version"] for f in sent["thongke@example.gov.vn"]["files"]) == [2] * 12
+        subject = delivery.subject_for(m, latest, "[Báo cáo]")
+        assert "theo Thông tư 06/2025/TT-TTCP" in subject
+        csv_text = (report_set["reports"] / "2025-Y" / "manifest.csv").read_text(encoding="utf-8-sig")
+        assert csv_text.splitlines()[0].startswith("period,regime,form,form_version,issue_kind,")
+
+
+def test_narrative_report_cites_the_issued_tables(report_set, tmp_path):
+    """Năm 2025 carries the Mẫu số 02 narrative (TT 06/2025 Điều 4.1): a Word document
+    issued beside the forms, every figure it writes equal to the total cell of the issued
+    workbook it cites, compared with Năm 2024 (on the TT 01/2024 forms); LibreOffice opens
+    it and writes a PDF. A quarter other than Quý I has none."""
+    import json
+
+    from pipeline import dq, reporting
+    from reports import libreoffice
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TCD_PATH_REPORTS", str(report_set["reports"]))
+        mp.setenv("TCD_PATH_DATA_QUALITY", str(report_set["home"] / "dq"))
+        mp.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{report_set['home'] / 'wh.sqlite'}")
+        period = reporting.resolve_periods("2025-Y")[0]
+        dq.assess(period, run_id="run-n")
+        reporting.build_reports(period, "tinh", run_id="run-n", units=["01"], issue_kind="official")
+        out = reporting.build_narratives(period, "tinh", run_id="run-n", units=["01"], issue_kind="official")
+        assert out["issued"] == 1 and not out["withheld"]
+        q4 = reporting.build_narratives(reporting.resolve_periods("2025-Q4")[0], "tinh", units=["01"])
+        assert q4["issued"] == 0 and "no narrative" in q4["skipped"]
+    latest = _manifest(report_set, "2025-Y").latest()
+    doc = next(e for e in latest if e.form == reporting.NARRATIVE_FORM)
+    path = doc.absolute_path(report_set["reports"])
+    assert path.name.startswith("TT06-2025_BC-MAU02_01_20241215-20251214") and path.suffix == ".docx"
+    figures = json.loads(path.with_name(path.stem + ".so-lieu.json").read_text(encoding="utf-8"))
+    figures = figures["figures"] if isinstance(figures, dict) else figures
+    totals = {}
+    for e in latest:
+        if e.form != reporting.NARRATIVE_FORM and e.view == "as_recorded":
+            labels, cols = _read_table(e.absolute_path(report_set["reports"]))
+            assert labels[-1] == "Tổng cộng"
+            totals[e.form] = {ms: values[-1] for ms, values in cols.items()}
+    checked = 0
+    for f in figures:
+        ms = f["ms"]
+        if f["value"] is None or not isinstance(ms, int):
+            continue                                    # sums and ratios: checked in tests/test_mau02.py
+        assert f["value"] == pytest.approx(totals[f["form"]][ms]), f
+        checked += 1
+    assert checked >= 40
+    compared = [f for f in figures if f.get("same_period_last_year") is not None]
+    assert compared, "Năm 2024 (TT 01/2024) gives comparisons where a column has an equivalent"
+    pdf = libreoffice.convert([path], "pdf", tmp_path)
+    assert next(iter(pdf.values())).read_bytes()[:5] == b"%PDF-"

@@ -50,7 +50,10 @@ def test_district_incremental_by_watermark(warehouse, small_sources, tmp_path):
 
 
 FAST_DB = district_db.AccessPolicy(lock_timeout_seconds=0.2, retry_attempts=2, retry_max_wait_seconds=0)
-FAST_CITY = city_service.AccessPolicy(timeout_seconds=0.5, retry_attempts=2, retry_max_wait_seconds=0)
+# The service runs in a thread of the test process, so a 1,000-record page can take most
+# of a second while the client works: the timeout must stay well above that, and the
+# "timeout" fault (FaultyCity.delay) well above the timeout.
+FAST_CITY = city_service.AccessPolicy(timeout_seconds=2.0, retry_attempts=2, retry_max_wait_seconds=0)
 
 
 def test_district_missing_database_or_table_is_recorded_not_raised(warehouse, tmp_path):
@@ -127,7 +130,7 @@ class FaultyCity:
     and the real page 2 never comes.
     """
 
-    def __init__(self, upstream: str, faults: dict[str, str], delay: float = 2.0):
+    def __init__(self, upstream: str, faults: dict[str, str], delay: float = 5.0):
         import http.server  # noqa: PLC0415
         import threading  # noqa: PLC0415
 

@@ -422,6 +422,13 @@ def test_workbook_sheets_and_cells(workbook):
     info = {r[0]: r[1] for r in wb["Thông tin"].iter_rows(values_only=True) if r[0]}
     assert info["Mã lần chạy (run id)"] == "run-test-1"
     assert "15 bản ghi" in info["Nguồn: fact_reception"]
+    # 01/07/2024 – 31/03/2026 crosses Thông tư 06/2025 (30/09/2025): said, with both regimes.
+    assert info["Chế độ báo cáo"].startswith("Thông tư 01/2024/TT-TTCP: kỳ có ngày cuối từ 20/01/2024; "
+                                             "Thông tư 06/2025/TT-TTCP: kỳ có ngày cuối từ 30/09/2025.")
+    assert "Thông tư 06/2025/TT-TTCP có hiệu lực từ 30/09/2025" in info["Chế độ báo cáo"]
+    note = [r[0] for r in wb["Tổng hợp"].iter_rows(values_only=True) if str(r[0]).startswith("Ghi chú")]
+    assert len(note) == 1 and "đi qua ngày thay đổi chế độ báo cáo: Thông tư 06/2025" in note[0]
+    assert summary.regime_switch_text(dt.date(2024, 7, 1), dt.date(2025, 9, 29)) == ""
 
 
 def test_workbook_has_native_charts_on_the_data(workbook):

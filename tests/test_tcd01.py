@@ -116,8 +116,9 @@ def test_form_definition_shape(form):
 
 
 def test_config_points_at_the_definition():
-    f = form_definition("01/TCD", D(2026, 6, 15))
+    f = form_definition("01/TCD", D(2025, 6, 15))
     assert f.version == "TT02_2021" and Path(f.path).name == FORM_PATH.name
+    assert form_definition("01/TCD", D(2026, 6, 14)).version == "TT06_2025"    # Thông tư 06/2025
     with pytest.raises(ValueError):
         form_definition("01/TCD", D(2020, 1, 1))  # before TT 02/2021 was in force
 

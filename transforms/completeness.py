@@ -36,8 +36,10 @@ it, one row per kind of source the unit is expected to deliver (config
     record in the window: the first accepted batch delivered on or after the window's
     last day, else the latest accepted batch (noted as before the end).
 ``deadline``
-    the end of the day ``due_days_after_cutoff`` days after the window's last day, in
-    Hà Nội time.
+    the end of the units' deadline day of the reporting regime that governs the window
+    (reports.regimes, config ``regimes:`` ``deadlines.units``: TT 06/2025 Điều 7.2, the
+    17th of the period's last month; the older regimes, 5 days after the window's last
+    day), in Hà Nội time.
 ``status`` (vocabulary)
     ``dung_han``      all expected submissions received, complete by the deadline;
     ``muon``          all received, complete after the deadline;
@@ -137,9 +139,14 @@ def _as_ts(v) -> dt.datetime | None:
 
 
 def deadline_for(period: Period) -> dt.datetime:
-    """End of the due day (Hà Nội time) as naive UTC."""
-    due = int(settings.config().get("completeness", {}).get("due_days_after_cutoff", 5))
-    local_end = dt.datetime.combine(period.end + dt.timedelta(days=due), dt.time(23, 59, 59))
+    """End of the units' due day (Hà Nội time) as naive UTC: the deadline of the regime
+    that governs the window (reports.regimes)."""
+    from reports import regimes  # noqa: PLC0415
+
+    due = regimes.regime_for(period).deadline(period, "units")
+    if due is None:
+        raise ValueError(f"the reporting regime of {period} sets no deadline for units (config regimes: deadlines)")
+    local_end = dt.datetime.combine(due, dt.time(23, 59, 59))
     return local_end - LOCAL_OFFSET
 
 

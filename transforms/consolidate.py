@@ -50,6 +50,9 @@ from warehouse.schema import (dq_batch_audit, dq_flag, dq_quarantine, dq_validat
 log = logging.getLogger(__name__)
 
 SOURCE_KINDS = ("commune_register", "district_db", "city_service")
+# Source kinds with a canonical table of their own, consolidated by their own module's
+# consolidate(engine, run_id=, force=) (kept out of SOURCE_KINDS, which the record facts map over).
+OWN_PARTITIONS = {"qlkntc_workbook": "transforms.qlkntc"}          # biểu 06/QLKNTC → fact_qlkntc
 FACTS = {"reception": (fact_reception, "reception_key", "received_date"),
          "petition": (fact_petition, "petition_key", "received_date"),
          "case": (fact_case, "case_key", "opened_date")}
@@ -328,6 +331,9 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
 
 def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = None,
                 force: bool = False) -> PartitionResult:
+    if source_kind in OWN_PARTITIONS:
+        import importlib  # noqa: PLC0415
+        return importlib.import_module(OWN_PARTITIONS[source_kind]).consolidate(engine, run_id=run_id, force=force)
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {source_kind!r}")
     with engine.connect() as conn:

@@ -342,3 +342,44 @@ wh_partition_state = Table(
     Column("run_id", String(250)),
     Column("consolidated_at", DateTime, nullable=False),
 )
+
+# ---------------------------------------------------------------- 06/QLKNTC (TT 06/2025)
+# Biểu 06/QLKNTC: state management of citizen reception and complaints/denunciations.
+# No source system holds these figures: each unit fills one input workbook per period
+# (connectors/qlkntc_template.py, connectors/qlkntc_workbooks.py), consolidated by
+# transforms/qlkntc.py. One row per unit and window; a corrected workbook replaces the
+# earlier one as a whole; a unit that sent none (or whose workbook is quarantined) has
+# no row. The value columns are the form's MS 1–17, in order (transforms.qlkntc.COLUMNS).
+fact_qlkntc = Table(
+    "fact_qlkntc", metadata,
+    Column("qlkntc_key", String(80), primary_key=True),   # "<unit code>:<period key>"
+    Column("unit_code", String(8), nullable=False),       # as in the workbook's identification area
+    Column("unit_key", String(32), nullable=False),       # unit version valid on window_end
+    Column("period_key", String(40), nullable=False),     # reports.periods key, e.g. 2025-Q4
+    Column("window_start", Date, nullable=False),         # inclusive
+    Column("window_end", Date, nullable=False),           # inclusive
+    Column("docs_issued", Integer, nullable=False),           # (1) văn bản ban hành mới
+    Column("docs_amended", Integer, nullable=False),          # (2) văn bản được sửa đổi, bổ sung
+    Column("docs_repealed", Integer, nullable=False),         # (3) văn bản hủy bỏ
+    Column("training_classes", Integer, nullable=False),      # (4) tập huấn, tuyên truyền: số lớp
+    Column("training_participants", Integer, nullable=False),  # (5) … số người
+    Column("inspections", Integer, nullable=False),           # (6) thanh tra trách nhiệm: số cuộc
+    Column("inspected_units", Integer, nullable=False),       # (7) … số đơn vị
+    Column("inspections_concluded", Integer, nullable=False),  # (8) số cuộc đã ban hành kết luận
+    Column("rec_admin_orgs", Integer, nullable=False),        # (9) kiến nghị xử lý hành chính: tổ chức
+    Column("rec_admin_persons", Integer, nullable=False),     # (10) … cá nhân
+    Column("rec_referred_orgs", Integer, nullable=False),     # (11) kiến nghị chuyển cơ quan điều tra: tổ chức
+    Column("rec_referred_persons", Integer, nullable=False),  # (12) … cá nhân
+    Column("conclusions_to_implement", Integer, nullable=False),  # (13) tổng số KLTT thực hiện
+    Column("handled_admin_orgs", Integer, nullable=False),    # (14) đã xử lý hành chính: tổ chức
+    Column("handled_admin_persons", Integer, nullable=False),  # (15) … cá nhân
+    Column("prosecuted_cases", Integer, nullable=False),      # (16) đã khởi tố: vụ
+    Column("prosecuted_persons", Integer, nullable=False),    # (17) … đối tượng
+    Column("template_version", String(40), nullable=False),
+    Column("delivered_at", DateTime),                     # the workbook's delivery time (file mtime, UTC)
+    Column("source_file", Text, nullable=False),          # "<file name>#<sheet>"
+    Column("source_row", Integer, nullable=False),        # worksheet row of the figures
+    Column("file_checksum", String(64)),                  # sha256 of the workbook
+    *_lineage(),
+    UniqueConstraint("unit_key", "window_start", "window_end", name="uq_fact_qlkntc_unit_window"),
+)

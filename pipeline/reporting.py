@@ -435,7 +435,7 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
                 staged = staging / f"{NARRATIVE_FORM}_{scope.slug}.docx"
                 result = mau02.build_mau02(staged, issuer_name=scope.issuer, place=place, period=p, tables=tables,
                                            previous=compared["previous"], last_year=compared["last_year"],
-                                           notes=notes)
+                                           notes=notes, comparison_note=_comparison_note(p, compared))
                 entry = publish.issue(staged, period=p, level=scope.level,
                                       unit_code=_unit_folder(scope, inputs.reused_codes), form_code=NARRATIVE_FORM,
                                       form_version=regime.id, view="as_recorded", run_id=run_id,
@@ -456,6 +456,25 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
         raise RuntimeError(f"{len(withheld)} narrative report(s) withheld for {p.key} {level}: "
                            + "; ".join(f"{w['scope']}: {w['reason'][:200]}" for w in withheld[:10]))
     return summary
+
+
+def _comparison_note(p, compared: dict) -> str:
+    """What the narrative compares with (Mẫu số 02, closing note), said once under its title."""
+    said = []
+    periods_of = comparison_periods(p)
+    for name, words in (("previous", "kỳ trước"), ("last_year", "cùng kỳ năm trước")):
+        q = periods_of[name]
+        if compared.get(name) is not None:
+            said.append(f"với {words} ({q.label}, {q.start:%d/%m/%Y} – {q.end:%d/%m/%Y})")
+    text = "Số liệu được so sánh " + "; ".join(said) + "." if said else "Không có số liệu kỳ so sánh."
+    if periods_of["previous"] is None and p.kind != "custom":
+        text += (" Báo cáo lũy kế (6 tháng, 9 tháng, năm) không có kỳ trước cùng loại trong năm, nên chỉ so sánh "
+                 "với cùng kỳ năm trước.")
+    for name, words in (("previous", "kỳ trước"), ("last_year", "cùng kỳ năm trước")):
+        q = periods_of[name]
+        if q is not None and compared.get(name) is None:
+            text += f" Chưa so sánh được với {words} ({q.label}): không có số liệu tương ứng của đơn vị."
+    return text
 
 
 def settings_province_name() -> str:

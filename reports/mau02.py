@@ -806,6 +806,8 @@ def _figure(spec: _Fig, heading: str, group: str, tables: Mapping[str, pd.DataFr
         shown = _format_share(value) if share else f"{format_value(value)} {spec.unit}"
         parts = [f"{spec.label}: {shown}"]
         for side, v, note in ((prev, pv, pnote), (last, lv, lnote)):
+            if side.tables is None:
+                continue            # no such comparison for this report (said once, under the title)
             if v is None:
                 parts.append(f"chưa so sánh được với {side.name} ({note})")
             else:
@@ -1090,7 +1092,7 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
                 tables: Mapping[str, pd.DataFrame],
                 previous: Mapping[str, pd.DataFrame] | None,
                 last_year: Mapping[str, pd.DataFrame] | None,
-                notes: Mapping[str, str] | None = None) -> Mau02Result:
+                notes: Mapping[str, str] | None = None, comparison_note: str | None = None) -> Mau02Result:
     """Write the Mẫu số 02 narrative of `period` to `path` (.docx) and its figure record
     to ``<stem>.so-lieu.json``.
 
@@ -1100,7 +1102,9 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
     tables of a period on the older forms are keyed by their old codes — "01/TCD",
     "01/XLD", "01/KQGQ" … — and compared where a column has an equivalent). `notes`
     gives the reason of empty cells: "<form>:<ms>" or "<form>" → reason
-    (:func:`na_reasons`).
+    (:func:`na_reasons`). A comparison given as None is left out of every figure (no
+    such comparison for this report); `comparison_note`, printed under the title, says
+    which comparisons the document makes and why one is missing.
     """
     path = Path(path)
     tables = dict(tables or {})
@@ -1130,6 +1134,11 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
     _set_core_properties(doc, period, issuer_name)
     _write_heading_block(doc, issuer_name, place, period)
 
+    if comparison_note:
+        # Which periods the figures are compared with, and why one is missing (e.g. a
+        # cumulative report has no previous period of its own kind): said once here
+        # rather than on every line.
+        _para(doc, comparison_note, italic=True)
     if prev.has_old_forms() or last.has_old_forms():
         _para(doc, "Ghi chú: số liệu của kỳ so sánh báo cáo theo các biểu trước Thông tư số "
                    "06/2025/TT-TTCP chỉ được so sánh với những chỉ tiêu có cùng nội dung; chỉ tiêu "

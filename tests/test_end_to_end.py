@@ -24,8 +24,12 @@ pytestmark = pytest.mark.slow
 
 REPORTS = {
     "2025-Q3": {"period": "2025-Q3"},                                   # spans the reform
+    "2025-Q4": {"period": "2025-Q4"},                                   # the first on TT 06/2025
     "custom": {"date_from": "2021-07-01", "date_to": "2025-02-28"},
 }
+# The window's regime decides the layout of 01/TCD (reports.regimes): 29 number columns
+# under TT 02/2021, 21 under TT 06/2025 (10 and 16 without source data: empty).
+TT06 = {"2025-Q4"}
 # The city's 01/TCD is what the ground truth is compared with; the other forms, levels
 # and e-mail delivery are covered by test_report_set.py and test_delivery.py.
 ONLY_CITY_TCD = {"levels": ["tinh"], "forms": ["01/TCD"], "deliver": False}
@@ -74,10 +78,19 @@ def read_report(path: Path) -> dict[str, dict[int, object]]:
     ms_idx = next(i for i, r in enumerate(rows) if r[0] == "MS")
     cols = {j: int(str(v).split("=")[0]) for j, v in enumerate(rows[ms_idx]) if j and v is not None}
     out = {}
-    for r in rows[ms_idx + 1:]:
+    body = iter(rows[ms_idx + 1:])
+    for r in body:
         if r[0]:
             out[r[0]] = {ms: r[j] for j, ms in cols.items()}
             out[r[0]]["text"] = " ".join(str(v) for v in r if isinstance(v, str))
+            if r[0] == "Tổng cộng":
+                break
+    # TT 06/2025 has no Ghi chú column: a row's note is a line "<label>: <note>" under
+    # the table (the numbered Ghi chú line).
+    for r in body:
+        label, _, note = str(r[0] or "").partition(": ")
+        if label in out and note:
+            out[label]["text"] += " " + note
     return out
 
 
@@ -146,7 +159,7 @@ def reporting_rows(sources: Path, start: dt.date, end: dt.date) -> set[str]:
     return {row_label(k) for k in delivered}
 
 
-def expected_table(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str, dict[int, int]]:
+def expected_table(ground_truth: Path, start: dt.date, end: dt.date, tt06: bool = False) -> dict[str, dict[int, int]]:
     """An independent count of Biểu 01/TCD from the generator's ground truth."""
     from warehouse.units import unit_frame
 
@@ -173,6 +186,24 @@ def expected_table(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str
         for r in sorted(rs, key=lambda r: r["received_date"]):
             first.setdefault(r["case_key"], r["visit"])
         return sum(v == "lan_dau" for v in first.values()), sum(v != "lan_dau" for v in first.values())
+
+    if tt06:
+        # 01/TCD of TT 06/2025: per channel lượt, người, vụ việc (distinct cases), đoàn,
+        # người of the đoàn; 4 = all đoàn; 10 and 16 (announced days) have no source data.
+        table = {}
+        for label, rs in by_row.items():
+            v = {1: len(rs), 2: sum(r["people"] for r in rs)}
+            blocks = {5: [r for r in rs if r["mode"] == "thuong_xuyen"],
+                      11: [r for r in rs if r["mode"] != "thuong_xuyen" and r["receiver"] == "thu_truong"],
+                      17: [r for r in rs if r["mode"] != "thuong_xuyen" and r["receiver"] == "uy_quyen"]}
+            for c, g in blocks.items():
+                groups = [r for r in g if r["people"] >= 5]
+                v[c], v[c + 1], v[c + 2] = len(g), sum(r["people"] for r in g), len({r["case_key"] for r in g})
+                v[c + 3], v[c + 4] = len(groups), sum(r["people"] for r in groups)
+            v[3] = v[7] + v[13] + v[19]
+            v[4] = v[8] + v[14] + v[20]
+            table[label] = v
+        return table
 
     table = {}
     for label, rs in by_row.items():
@@ -204,10 +235,12 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     spec = REPORTS[key]
     p = (periods.custom(spec["date_from"], spec["date_to"]) if "date_from" in spec
          else periods.parse(spec["period"]))
+    tag = "TT06-2025_" if key in TT06 else ""
     path = home / "output" / "reports" / p.key.replace("..", "_") / "tinh" / "01" / \
-        f"01-TCD_01_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
+        f"{tag}01-TCD_01_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
     got = read_report(path)
-    want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end)
+    want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end, tt06=key in TT06)
+    columns = [ms for ms in range(1, 22) if ms not in (10, 16)] if key in TT06 else list(range(1, 30))
     reported = reporting_rows(small_sources, p.start, p.end)
     assert want, "the window holds records"
     assert set(want) <= reported, "records of a unit that delivered nothing?"
@@ -217,27 +250,29 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         if label == "Tổng cộng":
             continue
         expected = want.pop(label, {})
+        if key in TT06:
+            assert cells[10] is None and cells[16] is None, label     # no source data yet: empty
         if label not in reported:
             # did not report: empty cells and a note, never zeros
-            assert all(cells[ms] is None for ms in range(1, 30)), label
+            assert all(cells[ms] is None for ms in columns), label
             assert "Chưa báo cáo" in cells["text"], label
             not_reported += 1
             continue
-        for ms in range(1, 30):
+        for ms in columns:
             assert cells[ms] == expected.get(ms, 0), f"{label}, cột {ms}"
             total[ms] += cells[ms]
     assert want == {}, f"rows missing from the report: {list(want)}"
     assert not_reported > 0, "the small set leaves most units without data"
-    assert all(got["Tổng cộng"][ms] == total[ms] for ms in range(1, 30))
+    assert all(got["Tổng cộng"][ms] == total[ms] for ms in columns)
     assert "Chưa gồm số liệu" in got["Tổng cộng"]["text"]
     # lineage: the companion file lists source rows that account for every total cell
     from reports.lineage import cell_sources
 
     companion = path.with_name(path.stem + ".nguon.csv")
-    for ms in range(1, 30):
+    for ms in columns:
         rows = cell_sources(companion, "total", ms)
         assert rows.attrs["accounted"] == got["Tổng cộng"][ms], f"lineage of cột {ms}"
-        if ms in (1, 4):      # count columns: one listed source row per counted record
+        if ms in (1, 5 if key in TT06 else 4):      # count columns: one listed source row per counted record
             assert len(rows) == got["Tổng cộng"][ms] and rows["source_file"].notna().all()
     if key == "custom":
         city = got["UBND Thành phố Hà Nội (cấp thành phố)"]
@@ -268,7 +303,7 @@ def _snapshot(home: Path):
         tables = [t for t in sa.inspect(c).get_table_names()]
         counts = {t: c.execute(sa.text(f'select count(*) from "{t}"')).scalar_one() for t in tables}
     eng.dispose()
-    reports = {p.name: read_report(p) for p in (home / "output" / "reports").rglob("01-TCD_*.xlsx")}
+    reports = {p.name: read_report(p) for p in (home / "output" / "reports").rglob("*01-TCD_*.xlsx")}
     return counts, reports
 
 

@@ -405,8 +405,9 @@ def test_comparison_with_a_period_on_the_older_forms(tmp_path):
 def test_no_comparison_tables(tmp_path):
     result = _build(tmp_path / "none.docx", previous=None, last_year=None)
     fig = _by(result, "01/TCD", 1)
-    assert fig.text == ("- Tổng số lượt tiếp: 1.234 lượt; chưa so sánh được với kỳ trước (chưa có số liệu); "
-                        "chưa so sánh được với cùng kỳ năm trước (chưa có số liệu).")
+    # No comparison period given: no comparison clause at all (the caller's note under the
+    # title says why), never "chưa có số liệu" on every line.
+    assert fig.text == "- Tổng số lượt tiếp: 1.234 lượt."
     partial = _build(tmp_path / "partial.docx", previous={"01/TCD": _tables("prev")["01/TCD"]})
     assert _by(partial, "02/XLD", 4).previous_note == "chưa có biểu 02/XLD"
 

@@ -196,6 +196,27 @@ def computed(code):
 
 # ------------------------------------------------------------------ definitions
 
+def assert_header_as_printed(ws, spec: dict, h0: int) -> int:
+    """Every printed header cell of the form `spec` (tt06-2025-forms.json) at its rows and
+    columns — JSON row → sheet row h0 + row; JSON column j → sheet column j + 1, "Đơn vị"
+    being column A — merged exactly over the cells the circular merges, then the MS row
+    ("MS", every label exactly as printed). Returns the MS row."""
+    merged = {(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges}
+    header_merges = set()
+    for cell in spec["header_cells"]:
+        r1, c1 = h0 + cell["row"], cell["col_first"] + 1
+        r2, c2 = r1 + cell["row_span"] - 1, cell["col_last"] + 1
+        assert ws.cell(r1, c1).value == cell["text"], cell
+        if (r1, c1) != (r2, c2):
+            header_merges.add((r1, c1, r2, c2))
+    band = {m for m in merged if h0 <= m[0] < h0 + spec["header_rows"]}
+    assert band == header_merges
+    ms_row = h0 + spec["header_rows"]
+    assert [str(ws.cell(ms_row, j + 1).value) for j in range(len(spec["columns"]))] \
+        == [c["ms_label"] for c in spec["columns"]]
+    return ms_row
+
+
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_definition_follows_the_circular(code):
     file, _, _, last_ms, note_line = CASES[code]
@@ -312,24 +333,9 @@ def test_workbook_layout(code, tmp_path):
         assert ws.cell(r, 1).alignment.horizontal == "center" and (r, 1, r, last_col) in merged
     assert ws.cell(title_row, 1).font.name == "Times New Roman"
 
-    # Header: every printed header cell, at its rows and columns (JSON row → sheet row
-    # h0 + row; JSON column j → sheet column j + 1, "Đơn vị" being column A).
     h0 = row_of["Đơn vị"]
     assert h0 > annex_row
-    header_merges = set()
-    for cell in spec["header_cells"]:
-        r1, c1 = h0 + cell["row"], cell["col_first"] + 1
-        r2, c2 = r1 + cell["row_span"] - 1, cell["col_last"] + 1
-        assert ws.cell(r1, c1).value == cell["text"], cell
-        if (r1, c1) != (r2, c2):
-            header_merges.add((r1, c1, r2, c2))
-    band = {m for m in merged if h0 <= m[0] < h0 + spec["header_rows"]}
-    assert band == header_merges
-
-    # MS row: "MS", then every label exactly as printed.
-    ms_row = h0 + spec["header_rows"]
-    assert [str(ws.cell(ms_row, j + 1).value) for j in range(len(spec["columns"]))] \
-        == [c["ms_label"] for c in spec["columns"]]
+    ms_row = assert_header_as_printed(ws, spec, h0)
 
     # Rows: units, then the total; numbers as computed, the unavailable cells and the
     # unreported unit empty. No note column: the table ends at the last MS column.

@@ -20,6 +20,7 @@ from reports.formdef import (ReportRow, check_contributions, check_identities, c
                              unavailable_notes)
 from reports.periods import custom
 from reports.render import write_xlsx
+from tests.test_forms_tt06 import assert_header_as_printed
 from warehouse.schema import fact_petition
 
 D = dt.date
@@ -429,24 +430,8 @@ def test_workbook_layout(code, tmp_path):
     merged = {(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges}
     assert spec["heading_lines"][0] in grid.values() and spec["heading_lines"][3] in grid.values()
 
-    # Header: every printed header cell at its rows and columns (JSON row → sheet row
-    # h0 + row; JSON column j → sheet column j + 1, "Đơn vị" being column A), merged
-    # exactly over the cells the circular merges.
     h0 = next(r for (r, c), v in grid.items() if c == 1 and v == "Đơn vị")
-    header_merges = set()
-    for cell in spec["header_cells"]:
-        r1, c1 = h0 + cell["row"], cell["col_first"] + 1
-        r2, c2 = r1 + cell["row_span"] - 1, cell["col_last"] + 1
-        assert ws.cell(r1, c1).value == cell["text"], cell
-        if (r1, c1) != (r2, c2):
-            header_merges.add((r1, c1, r2, c2))
-    band = {m for m in merged if h0 <= m[0] < h0 + spec["header_rows"]}
-    assert band == header_merges
-
-    # MS row: "MS", then every label exactly as printed.
-    ms_row = h0 + spec["header_rows"]
-    assert [str(ws.cell(ms_row, j + 1).value) for j in range(len(spec["columns"]))] \
-        == [c["ms_label"] for c in spec["columns"]]
+    ms_row = assert_header_as_printed(ws, spec, h0)
 
     # Rows as computed; the unavailable cells empty; no column after the last MS.
     last_col = 1 + LAST_MS[code]

@@ -66,7 +66,9 @@ OPTIONAL = {
                 # execution of the decision (02/KQGQ, 04/KQGQ)
                 "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
                 "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc",
-                "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc"],
+                "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc",
+                # TT 06/2025: không thụ lý, organisations recommended for / subjected to handling
+                "ngay_khong_thu_ly", "xu_ly_hc_so_to_chuc", "da_xu_ly_hc_so_to_chuc"],
 }
 MODIFIED = "ngay_cap_nhat"
 OVERLAP = dt.timedelta(minutes=10)

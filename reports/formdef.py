@@ -106,6 +106,16 @@ Column computations (``compute``), each with an optional ``filter``:
   which and why) and a ``sum_of`` cannot add it up;
 - ``{sum_of: [a, b, …]}`` — the sum of other columns of the same row.
 
+A number column computed from records may add ``requires: <field>`` and ``reason:
+"…"``: the field the column needs, which sources may or may not carry (a NULL means
+the record's source does not record it — e.g. ``acceptance_recorded``,
+``sanction_orgs``). A row with a record in the column's set (its ``filter``) that
+lacks the field gets an empty cell (``pd.NA``), never a count of the records that
+happen to carry it, and the note "Cột (n) để trống: <reason>"; the total is then empty
+too (it cannot be the sum of the rows), a ``sum_of`` over such a cell is empty, the
+checks that involve it are skipped on that row (:attr:`FormDef.partial_columns`), and
+no record is listed behind it in the lineage.
+
 Layout keys of the 2025 forms (TT 06/2025/TT-TTCP; all optional, absent on the older
 forms, which render as before): ``annex_line`` (printed verbatim under the date line),
 ``note_line`` ("22. Ghi chú:", the numbered note line the form prints under the table
@@ -578,14 +588,21 @@ class FormColumn:
     where: Filter | None = None            # compiled compute.where (count_cases)
 
     @property
+    def requires(self) -> str | None:
+        """The record field a column needs (``compute.requires``): a row with a record
+        in the column's set that lacks it gets an empty cell, not a partial count."""
+        return self.compute.get("requires") if self.kind == "number" else None
+
+    @property
     def decimal(self) -> bool:
         """A column of decimal values (money, land): floats, printed with decimals."""
         return self.kind == "number" and format_decimals(self.number_format) > 0
 
     @property
     def reason(self) -> str:
-        """Why an ``unavailable`` column has no figures (empty for other columns)."""
-        return str(self.compute.get("reason") or "") if self.kind == UNAVAILABLE else ""
+        """Why an ``unavailable`` column has no figures, or why a ``requires`` column's
+        cell can be empty (empty for other columns)."""
+        return str(self.compute.get("reason") or "") if self.kind == UNAVAILABLE or self.requires else ""
 
 
 @dataclass(frozen=True)
@@ -631,6 +648,16 @@ class FormDef:
     def unavailable_columns(self) -> list[int]:
         """Columns the form prints but the sources cannot fill yet (always empty)."""
         return [c.ms for c in self.columns if c.kind == UNAVAILABLE]
+
+    @property
+    def partial_columns(self) -> list[int]:
+        """Number columns whose cell can be empty on a row that reported: the columns
+        with ``requires`` and the ``sum_of`` columns that add one of them up."""
+        out = {c.ms for c in self.columns if c.requires}
+        for c in _topo_order(self.columns):
+            if "sum_of" in c.compute and any(int(d) in out for d in c.compute["sum_of"]):
+                out.add(c.ms)
+        return sorted(out)
 
     @property
     def has_note_column(self) -> bool:
@@ -837,6 +864,14 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
             _check_refs(where_node, filters, f"column {ms}")
         if compute.get("pick", "last") not in _PICKS:
             raise FormDefinitionError(f"column {ms}: `pick` is one of {_PICKS}")
+        if "requires" in compute or "reason" in compute:
+            if kind != "number":
+                raise FormDefinitionError(f"column {ms}: `requires` belongs to number columns")
+            if not (isinstance(compute.get("requires"), str) and compute["requires"].strip()):
+                raise FormDefinitionError(f"column {ms}: `requires` names the record field the column needs")
+            if not str(compute.get("reason") or "").strip():
+                raise FormDefinitionError(f"column {ms}: a column with `requires` needs a `reason` (why a "
+                                          "cell can be empty), printed under the table")
     fmt = raw.get("number_format")
     if fmt is not None and kind != "number":
         raise FormDefinitionError(f"column {ms}: a text column has no number_format")
@@ -1184,6 +1219,26 @@ def _context(form: FormDef, df: pd.DataFrame, period: Any, what: str) -> FilterC
     return ctx
 
 
+def _lacking_rows(sub: pd.DataFrame, field: str) -> set:
+    """Rows of `sub` (a column's records) with a record whose `field` is NULL: the
+    source of that record does not carry what the column needs."""
+    if field not in sub.columns:
+        return set(sub["row_id"])
+    return set(sub.loc[sub[field].isna(), "row_id"])
+
+
+def lacking_note(form: FormDef, columns: Iterable[int]) -> str:
+    """"Cột (3), (4): <reason>" for the given ``requires`` columns (one clause per
+    reason), the note of a row whose cells are empty for want of source data."""
+    by_reason: dict[str, list[int]] = {}
+    for ms in sorted(columns):
+        col = form.column(ms)
+        if col.requires:
+            by_reason.setdefault(" ".join(col.reason.split()).rstrip("."), []).append(ms)
+    return "; ".join(f"Cột {', '.join(f'({m})' for m in cols)} để trống: {reason}"
+                     for reason, cols in by_reason.items())
+
+
 def _as_column_values(result: pd.Series, col: FormColumn, data_ids: list[str]) -> pd.Series:
     v = result.reindex(data_ids, fill_value=0).fillna(0).astype("float64")
     if col.decimal:
@@ -1237,11 +1292,18 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             raise ValueError(f"rows marked as not reported have records (row_id: count) {counts}: "
                              "a unit that sent data has reported")
 
+    # Columns with `requires`: the rows whose cell stays empty because a record of the
+    # column's set lacks the field (ms → row ids), and so the sum_of columns over them.
+    lacking: dict[int, set] = {}
+
     def note_of(r: ReportRow) -> str:
         st = status.get(r.row_id)
-        return _join_notes(st.headline, r.note or "", st.note) if st else (r.note or "")
+        gaps = lacking_note(form, [ms for ms, rids in lacking.items() if r.row_id in rids])
+        return (_join_notes(st.headline, r.note or "", st.note, gaps) if st
+                else _join_notes(r.note or "", gaps))
 
     values: dict[int, pd.Series] = {}
+    note_columns = []
     for col in _topo_order(form.columns):
         spec = col.compute
         if "sum_of" in spec:
@@ -1249,10 +1311,13 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             for dep in spec["sum_of"]:
                 s = s + values[int(dep)]
             values[col.ms] = s.round(ROUND_DIGITS) if col.decimal else s.astype("int64")
+            gaps = set().union(*(lacking.get(int(dep), set()) for dep in spec["sum_of"]))
+            if gaps:
+                lacking[col.ms] = gaps
             continue
         measure = spec["measure"]
         if measure == "note":
-            values[col.ms] = pd.Series([note_of(r) for r in data_rows], index=data_ids, dtype=object)
+            note_columns.append(col.ms)      # filled once every column's gaps are known
             continue
         if measure == UNAVAILABLE:
             # No source carries it: an empty cell, never a 0 that would read as "none".
@@ -1261,24 +1326,37 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         sub = df[ctx.mask(col.filter)]
         result = MEASURES[measure](sub, col, form, ctx) if len(sub) else pd.Series(dtype="float64")
         values[col.ms] = _as_column_values(result, col, data_ids)
+        if col.requires:
+            gaps = _lacking_rows(sub, col.requires) - set(not_reported)
+            if gaps:
+                lacking[col.ms] = gaps
+    for ms in note_columns:
+        values[ms] = pd.Series([note_of(r) for r in data_rows], index=data_ids, dtype=object)
 
     table = pd.DataFrame({ms: values[ms] for ms in form.ms_numbers}, index=data_ids)
     dtypes = {c.ms: ("float64" if c.decimal else "int64") for c in form.columns if c.kind == "number"}
+    for ms in (set(dtypes) if not_reported else set(lacking)):
+        dtypes[ms] = "Float64" if dtypes[ms] == "float64" else "Int64"
+        table[ms] = table[ms].astype(dtypes[ms])
     if not_reported:
-        dtypes = {ms: ("Float64" if t == "float64" else "Int64") for ms, t in dtypes.items()}
-        for ms, t in dtypes.items():
-            table[ms] = table[ms].astype(t)
+        for ms in dtypes:
             table.loc[not_reported, ms] = pd.NA
+    for ms, rids in lacking.items():
+        # An empty cell, not a count of the records that happen to carry the field.
+        table.loc[sorted(rids), ms] = pd.NA
     total_row = rows[-1]
     units_missing = sum(st.units_missing for rid, st in status.items() if st.units_missing)
-    total_note = _join_notes(total_row.note or "", total_missing_note(units_missing))
+    total_note = _join_notes(total_row.note or "", total_missing_note(units_missing),
+                             "" if not lacking else
+                             f"Cột {', '.join(f'({m})' for m in sorted(lacking))}: không cộng được vì có dòng "
+                             "để trống (xem ghi chú của dòng)")
     total = {}
     for c in form.columns:
         # The forms are additive: the total row is the sum of the rows, never a
         # recount over the union of records (which would hide cross-unit duplicates).
         # Rows that did not report add nothing (their cells are empty, not zero).
-        if c.kind == UNAVAILABLE:
-            total[c.ms] = None
+        if c.kind == UNAVAILABLE or c.ms in lacking:
+            total[c.ms] = None       # a sum over rows with empty cells would undercount
         elif c.kind != "number":
             total[c.ms] = total_note
         elif c.decimal:
@@ -1482,7 +1560,14 @@ def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         if measure not in CONTRIBUTIONS:
             raise NotImplementedError(f"column {col.ms}: measure {measure!r} has no lineage rule")
         mask = ctx.mask(col.filter)
-        out[contribution_column(col.ms)] = CONTRIBUTIONS[measure](df, mask, col, form, ctx)
+        contrib = CONTRIBUTIONS[measure](df, mask, col, form, ctx)
+        if col.requires:
+            # The cell is empty (compute), so no record is behind it.
+            gaps = df["row_id"].isin(_lacking_rows(df[mask], col.requires))
+            if gaps.any():
+                contrib = contrib.astype(object) if measure not in ADDITIVE_MEASURES else contrib
+                contrib[gaps] = 0 if measure in ADDITIVE_MEASURES else None
+        out[contribution_column(col.ms)] = contrib
     out.index = records.index
     return out
 
@@ -1533,6 +1618,8 @@ def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFram
             if (pd.isna(cell) and got != 0) or (not pd.isna(cell) and not _close(cell, got)):
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {_num_text(got)}")
         for rid in table.index[is_total]:
+            if ms in form.partial_columns and pd.isna(table.at[rid, ms]):
+                continue          # not added up (rows with empty cells): nothing to account for
             got = acc[ms].sum()
             if not _close(table.at[rid, ms], got):
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(got)}")
@@ -1584,14 +1671,18 @@ def check_identities(form: FormDef, table: pd.DataFrame,
             elif str(rid) in empty and str(rid) not in declared:
                 out.append(f"{_row_name(table, rid)}: dòng để trống nhưng đơn vị không được ghi là chưa báo cáo")
     reported = pd.Series([str(i) not in empty for i in table.index], index=table.index)
+    partial = set(form.partial_columns)
     nums = {}
+    gaps = {}             # partial columns: the reported rows whose cell is empty on purpose
     for ms in form.number_columns:
         col = pd.to_numeric(table[ms], errors="coerce").astype("float64")
+        missing = col.isna() & (ms not in partial)
+        gaps[ms] = col.isna() & reported if ms in partial else pd.Series(False, index=table.index)
         if form.column(ms).decimal:
-            bad = (col.isna() | ~np.isfinite(col.fillna(0)) | (col < -TOLERANCE)) & reported
+            bad = (missing | ~np.isfinite(col.fillna(0)) | (col < -TOLERANCE)) & reported
             what = "không phải số không âm"
         else:
-            bad = (col.isna() | (col < 0) | (col != col.round())) & reported
+            bad = (missing | (col < 0) | ((col != col.round()) & col.notna())) & reported
             what = "không phải số nguyên không âm"
         for rid in table.index[bad]:
             out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} {what}")
@@ -1607,11 +1698,13 @@ def check_identities(form: FormDef, table: pd.DataFrame,
         return out
     for chk in form.verified_checks:
         sums = [sum((nums[m] for m in side), pd.Series(0.0, index=table.index)) for side in chk.sides]
+        # A row with an empty cell in the check cannot be checked (it would fail or hold by accident).
+        checkable = reported & ~pd.concat([gaps[m] for side in chk.sides for m in side], axis=1).any(axis=1)
         for i, op in enumerate(chk.ops):
             left, right = sums[i], sums[i + 1]
             diff = left - right
             ok = (diff.abs() <= TOLERANCE) if op == "=" else (diff <= TOLERANCE if op == "<=" else diff >= -TOLERANCE)
-            for rid in table.index[~ok & reported]:
+            for rid in table.index[~ok & checkable]:
                 lt = "+".join(map(str, chk.sides[i]))
                 rt = "+".join(map(str, chk.sides[i + 1]))
                 out.append(f"{_row_name(table, rid)}: vi phạm «{chk.text}» — cột {lt} = "
@@ -1625,6 +1718,14 @@ def check_identities(form: FormDef, table: pd.DataFrame,
             return out + [f"bảng phải có đúng một dòng tổng cộng (có {int(is_total.sum())})"]
         rid = table.index[is_total][0]
         for ms in form.number_columns:
+            if gaps[ms][~is_total].any() or gaps[ms][rid]:
+                # Rows with empty cells: the total cannot be their sum and must be empty too.
+                if not gaps[ms][rid]:
+                    out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng có dòng "
+                               "để trống cột này (tổng không cộng được)")
+                elif not gaps[ms][~is_total].any():
+                    out.append(f"{_row_name(table, rid)}: cột {ms} để trống nhưng mọi dòng đơn vị đều có số liệu")
+                continue
             expected = float(nums[ms][~is_total & reported].sum())
             if not _close(nums[ms][rid], expected):
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng tổng "

@@ -59,7 +59,7 @@ _COLUMNS = {
                  "reception_id, eligible, competent, handling, reply_received, citizen_full_name, "
                  "citizen_id_number, citizen_address, citizen_phone, summary, processed_on, accepted_on, "
                  "resolved_on, round, outcome, on_time, " + ", ".join(DECISION_FIELDS)
-                 + ", executed_on, " + ", ".join(EXECUTION_FIELDS),
+                 + ", executed_on, " + ", ".join(EXECUTION_FIELDS) + ", not_accepted_on, sanction_orgs, sanctioned_orgs",
     "cases": "id, version, updated_at, status, unit_code, opened_on, kind, field, resolution, resolved_on",
 }
 _UNENCODED_PLUS = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
@@ -94,7 +94,10 @@ def _item(resource: str, r: sqlite3.Row) -> dict:
                 "processed_on": r["processed_on"], "accepted_on": r["accepted_on"], "resolved_on": r["resolved_on"],
                 "round": r["round"], "outcome": r["outcome"], "on_time": _bool(r["on_time"]),
                 **{f: r[f] for f in DECISION_FIELDS}, "executed_on": r["executed_on"],
-                **{f: r[f] for f in EXECUTION_FIELDS}}
+                **{f: r[f] for f in EXECUTION_FIELDS},
+                # TT 06/2025 fields (contract §3: optional for a client)
+                "not_accepted_on": r["not_accepted_on"], "sanction_orgs": r["sanction_orgs"],
+                "sanctioned_orgs": r["sanctioned_orgs"]}
     return {**head, "opened_on": r["opened_on"], "kind": r["kind"], "field": r["field"],
             "resolution": r["resolution"], "resolved_on": r["resolved_on"]}
 

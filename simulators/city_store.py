@@ -42,6 +42,7 @@ CREATE TABLE petitions (
   executed_on TEXT, collected_money REAL, collected_land REAL, returned_org_money REAL, returned_org_land REAL,
   returned_person_money REAL, returned_person_land REAL, sanctioned_people INTEGER, sanctioned_officials INTEGER,
   prosecuted_done_cases INTEGER, prosecuted_done_people INTEGER, prosecuted_done_officials INTEGER,
+  not_accepted_on TEXT, sanction_orgs INTEGER, sanctioned_orgs INTEGER,
   PRIMARY KEY (id, version)
 );
 CREATE TABLE cases (

@@ -65,7 +65,11 @@ CREATE TABLE don_thu (                 -- one row per petition (đơn)
   da_thu_tien REAL, da_thu_dat REAL,   -- đã thu cho Nhà nước
   da_tra_to_chuc_tien REAL, da_tra_to_chuc_dat REAL, da_tra_ca_nhan_tien REAL, da_tra_ca_nhan_dat REAL,
   da_xu_ly_hc_so_nguoi INTEGER, da_xu_ly_hc_cbccvc INTEGER,       -- đã xử lý hành chính
-  da_khoi_to_so_vu INTEGER, da_khoi_to_so_nguoi INTEGER, da_khoi_to_cbccvc INTEGER   -- đã khởi tố
+  da_khoi_to_so_vu INTEGER, da_khoi_to_so_nguoi INTEGER, da_khoi_to_cbccvc INTEGER,  -- đã khởi tố
+  -- TT 06/2025 (added for 03/GQKN, 04/GQTC, 05/KQTH)
+  ngay_khong_thu_ly DATE,              -- không thụ lý (notice of non-acceptance)
+  xu_ly_hc_so_to_chuc INTEGER,         -- kiến nghị xử lý hành chính: số tổ chức
+  da_xu_ly_hc_so_to_chuc INTEGER       -- đã xử lý hành chính: số tổ chức
 );
 CREATE TABLE vu_viec (                 -- one row per case (vụ việc)
   id INTEGER PRIMARY KEY, ma_don_vi TEXT NOT NULL, ngay_thu_ly DATE NOT NULL,
@@ -83,7 +87,8 @@ PROGRESS_COLUMNS = ("ngay_xu_ly", "ngay_thu_ly", "ngay_giai_quyet", "lan_giai_qu
                     "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc",
                     "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
                     "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc",
-                    "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc")
+                    "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc",
+                    "ngay_khong_thu_ly", "xu_ly_hc_so_to_chuc", "da_xu_ly_hc_so_to_chuc")
 # Canonical round and outcome → the database's codes (upper-case canonical names).
 CODES = {c: c.upper() for c in ("lan_dau", "lan_2", "ban_an", "tiep",
                                  "dung", "sai", "dung_mot_phan", "cong_nhan", "huy_sua", "rut_don", "dinh_chi")}

@@ -86,7 +86,7 @@ def _run_task(task: tuple) -> dict:
         res["files"] = 1
         _count_store(path, res["rows"])
     else:
-        from simulators.registers import book_parts, write_book  # noqa: PLC0415
+        from simulators.registers import book_parts, carries_tt06, write_book  # noqa: PLC0415
         from simulators.skip_level import lower_row  # noqa: PLC0415
         from simulators.truth import truth_progress  # noqa: PLC0415
         plan = D.file_plan(seed) if with_defects else D.FilePlan({}, {}, {})
@@ -140,7 +140,7 @@ def _run_task(task: tuple) -> dict:
                                       None if pet.competent is None else int(pet.competent), pet.handling,
                                       None if reply is None else int(reply), prog["resolution"],
                                       prog["resolved_date"].isoformat() if prog["resolved_date"] else None,
-                                      unit.key, ref, *truth_progress(prog)))
+                                      unit.key, ref, *truth_progress(prog, carries_tt06(name))))
             res["rows"]["register_reception_rows"] += len(recs)
             res["rows"]["register_petition_rows"] += len(pets)
     res["pii"] = sorted(pii)

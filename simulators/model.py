@@ -37,7 +37,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -56,6 +56,11 @@ GROUP_MIN = 5   # đoàn đông người (config counting.group_min_people)
 # Share of tố cáo receptions that open a case and are followed the same day by a
 # co-denouncer of that case (docs/simulated-sources.md "Co-denouncers").
 P_CO_DENOUNCER = 0.2
+# TT 06/2025 data (forms-2025.md §4.7), from a stream of its own drawn last, after the
+# calibration window only: competent KN/TC matters not accepted (không thụ lý), and
+# conclusions that sanction people also recommending organisations for handling.
+P_NOT_ACCEPTED = 0.07
+P_SANCTION_ORGS = 0.3
 
 # (kind, field, summary, weight within kind). Summaries never contain personal data.
 TEMPLATES = [
@@ -136,6 +141,7 @@ class Case:
     decision: "Decision | None" = None   # competent KN/TC cases: the decision, visible once resolved
     execution: "Execution | None" = None  # resolved cases whose decision orders something: its execution
     planted: object = None           # simulators.skip_level.Plant: a case of a vượt cấp citizen
+    not_accepted: dt.datetime | None = None   # không thụ lý (then never accepted nor resolved)
 
     def status_at(self, cutoff: dt.datetime) -> tuple[str, dt.date | None]:
         if self.resolved is not None and self.resolved <= cutoff:
@@ -199,7 +205,7 @@ class Petition:
         petition its case's acceptance and resolution (database versions follow them)."""
         out = [self.processed] if self.processed is not None else []
         if self.handling == "thu_ly":
-            out += [t for t in (self.case.accepted, self.case.resolved) if t is not None]
+            out += [t for t in (self.case.accepted, self.case.resolved, self.case.not_accepted) if t is not None]
             if self.case.execution is not None:
                 out += self.case.execution.moments()
         return sorted(out)
@@ -223,6 +229,8 @@ class Petition:
             return out
         case = self.case
         out["resolution"] = "chua_giai_quyet"
+        if case.not_accepted is not None and case.not_accepted <= cutoff:
+            out["not_accepted_date"] = case.not_accepted.date()
         if case.accepted is not None and case.accepted <= cutoff:
             out["accepted_date"] = case.accepted.date()
             out["resolution"] = "dang_giai_quyet"
@@ -263,8 +271,10 @@ EXECUTION_COUNTS = ("sanctioned_people", "sanctioned_officials", "prosecuted_don
 EXECUTION_ORDERED = dict(zip(EXECUTION_AMOUNTS + EXECUTION_COUNTS, DECISION_AMOUNTS + (
     "sanction_people", "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")))
 EXECUTION_FIELDS = ("executed_date", *EXECUTION_AMOUNTS, *EXECUTION_COUNTS)
+# TT 06/2025: không thụ lý, organisations recommended for / subjected to handling.
+TT06_FIELDS = ("not_accepted_date", "sanction_orgs", "sanctioned_orgs")
 PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolved_date", "resolution_round", "outcome", "on_time",
-                   *DECISION_AMOUNTS, *DECISION_COUNTS, *EXECUTION_FIELDS)
+                   *DECISION_AMOUNTS, *DECISION_COUNTS, *EXECUTION_FIELDS, *TT06_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,9 +297,11 @@ class Decision:
     prosecuted_cases: int = 0
     prosecuted_people: int = 0
     prosecuted_officials: int = 0
+    sanction_orgs: int = 0           # TT 06/2025: organisations recommended for administrative handling
 
     def values(self) -> dict:
-        return {f: getattr(self, f) for f in ("outcome", "on_time", *DECISION_AMOUNTS, *DECISION_COUNTS)}
+        return {f: getattr(self, f) for f in ("outcome", "on_time", *DECISION_AMOUNTS, *DECISION_COUNTS,
+                                              "sanction_orgs")}
 
 
 def orders_something(decision: "Decision") -> bool:
@@ -313,9 +325,11 @@ class Execution:
     def values(self, decision: "Decision", cutoff: dt.datetime) -> dict:
         """EXECUTION_FIELDS as known at ``cutoff`` (0 for what is not done yet)."""
         if self.done_at is not None and self.done_at <= cutoff:
-            return {"executed_date": self.done_at.date(),
+            return {"executed_date": self.done_at.date(), "sanctioned_orgs": decision.sanction_orgs,
                     **{f: getattr(decision, o) for f, o in EXECUTION_ORDERED.items()}}
-        out = {"executed_date": None, **dict.fromkeys(EXECUTION_AMOUNTS, 0.0), **dict.fromkeys(EXECUTION_COUNTS, 0)}
+        # Organisations are handled with the last of the people (no draw: earlier draws unchanged).
+        out = {"executed_date": None, "sanctioned_orgs": 0, **dict.fromkeys(EXECUTION_AMOUNTS, 0.0),
+               **dict.fromkeys(EXECUTION_COUNTS, 0)}
         if self.partial_at is not None and self.partial_at <= cutoff:
             out.update(self.partial)
         return out
@@ -798,6 +812,27 @@ class UnitSim:
             rng = Rng(*key, "execution", y, m)
             for case in cases:
                 case.execution = draw_execution(rng, case.decision, case.resolved)
+        self._annotate_tt06(key)
+
+    def _annotate_tt06(self, key: tuple) -> None:
+        """TT 06/2025 data, from a stream of its own (per case by the month it was opened)
+        drawn after everything else, for matters opened after the calibration window: a
+        competent KN/TC matter is not accepted (không thụ lý) on the day it would have
+        been accepted — it then has no acceptance, resolution or decision; a conclusion on
+        a tố cáo that sanctions people recommends one or two organisations as well."""
+        by_month: dict[tuple[int, int], list] = {}
+        for case in self.cases:
+            if case.opened > CAL_END and case.competent and case.kind in OUTCOMES_KINDS and case.planted is None:
+                by_month.setdefault((case.opened.year, case.opened.month), []).append(case)
+        for (y, m), cases in sorted(by_month.items()):
+            rng = Rng(*key, "tt06", y, m)
+            for case in cases:
+                if case.accepted is not None and rng.chance(P_NOT_ACCEPTED):
+                    case.not_accepted, case.accepted, case.resolved = case.accepted, None, None
+                    case.decision = case.execution = None
+                elif case.decision is not None and case.kind == "TC" and case.decision.sanction_people \
+                        and rng.chance(P_SANCTION_ORGS):
+                    case.decision = replace(case.decision, sanction_orgs=rng.randint(1, 2))
 
     @staticmethod
     def _processed_at(rng: Rng, pet: Petition) -> dt.datetime:

@@ -115,6 +115,23 @@ EXECUTION_COLUMNS = [
     ("da_khoi_to_so_nguoi", ["Đã khởi tố: số người"], [1]),
     ("da_khoi_to_cbccvc", ["Đã khởi tố: CBCCVC"], [1]),
 ]
+# TT 06/2025 columns (không thụ lý; organisations recommended for / subjected to
+# administrative handling), in the books from TT06_COLUMNS_FROM on: the template units
+# were given for the Năm 2025 report (its window opens 15/12/2024). Older books lack
+# them; their units' cells of 03/GQKN, 04/GQTC 3–6 and 20 and 05/KQTH 26 stay empty.
+TT06_COLUMNS = [
+    ("ngay_khong_thu_ly", ["Ngày không thụ lý", "Ngày thông báo không thụ lý"], [2, 1]),
+    ("xu_ly_hc_so_to_chuc", ["Xử lý hành chính: số tổ chức", "Kiến nghị xử lý hành chính (tổ chức)"], [2, 1]),
+    ("da_xu_ly_hc_so_to_chuc", ["Đã xử lý hành chính: số tổ chức"], [1]),
+]
+TT06_COLUMNS_FROM = 2024
+
+
+def carries_tt06(file_name: str) -> bool:
+    """Whether the book of that name has the TT 06/2025 columns (by its year)."""
+    return int(file_name.rsplit("_", 1)[1][:4]) >= TT06_COLUMNS_FROM
+
+
 # Optional columns some registers leave out, with the chance they do.
 RECEPTION_OPTIONAL = {"dien_thoai": 0.25, "co_quan_da_giai_quyet": 0.2, "theo_doi_ket_qua": 0.2,
                       "ghi_chu": 0.1, "chuyen_don": 0.1}
@@ -154,7 +171,8 @@ def vn_number(x: float) -> str:
     whole = whole.replace(",", ".")
     return whole if frac == "0" else f"{whole},{frac}"
 
-DATE_FIELDS = ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet", "ngay_xu_ly", "ngay_thu_ly", "ngay_thi_hanh_xong")
+DATE_FIELDS = ("ngay_tiep", "ngay_nhan", "ngay_giai_quyet", "ngay_xu_ly", "ngay_thu_ly", "ngay_thi_hanh_xong",
+               "ngay_khong_thu_ly")
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -224,15 +242,28 @@ def _with_execution(cols: list[tuple[str, str]], rng: Rng) -> list[tuple[str, st
     return cols[:at] + extra + cols[at:]
 
 
+def _with_tt06(cols: list[tuple[str, str]], rng: Rng) -> list[tuple[str, str]]:
+    """The layout with the TT 06/2025 columns (header variants from a stream of their
+    own) inserted before "Ghi chú", so the older columns' layout is unchanged."""
+    extra = _choose_columns(rng, TT06_COLUMNS, {})
+    order = [f for f, _, _ in TT06_COLUMNS]
+    extra = sorted(extra, key=lambda c: order.index(c[0]))
+    at = next((i for i, (f, _) in enumerate(cols) if f == "ghi_chu"), len(cols))
+    return cols[:at] + extra + cols[at:]
+
+
 def habits_for(file_name: str, seed: int) -> Habits:
     r = Rng(seed, "book", file_name)
     r_exec = Rng(seed, "book-execution", file_name)
+    petition_columns = _with_execution(_choose_columns(r, PETITION_COLUMNS, PETITION_OPTIONAL), r_exec)
+    if carries_tt06(file_name):
+        petition_columns = _with_tt06(petition_columns, Rng(seed, "book-tt06", file_name))
     return Habits(
         nfd=r.chance(0.2), text_dates=r.chance(0.4), date_sep=r.pick(["/", "/", "/", "-", "."]),
         kind_words=r.chance(0.3), people_as_text=r.chance(0.15), phone_style=r.randint(0, 2),
         name_sep=r.pick([", ", ", ", " - ", "; "]), total_label=r.pick(["Tổng cộng", "Tổng cộng", "Cộng", "Tổng"]),
         reception_columns=_choose_columns(r, RECEPTION_COLUMNS, RECEPTION_OPTIONAL),
-        petition_columns=_with_execution(_choose_columns(r, PETITION_COLUMNS, PETITION_OPTIONAL), r_exec),
+        petition_columns=petition_columns,
         period_line=r.chance(0.5), blank_after_title=r.chance(0.5), zero_blank=r.chance(0.6),
         numbers_as_text=r.chance(0.4))
 
@@ -506,12 +537,14 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             out[col] = number_cell(prog[f], False)
         for col, f in zip(COUNT_COLUMNS, DECISION_COUNTS):
             out[col] = number_cell(prog[f], True)
+        out["xu_ly_hc_so_to_chuc"] = number_cell(prog["sanction_orgs"], True)
         if prog["collected_money"] is not None:        # a decision that orders something
             out["ngay_thi_hanh_xong"] = date_cell(prog["executed_date"])
             for col, f in zip(EXECUTED_AMOUNT_COLUMNS, EXECUTION_AMOUNTS):
                 out[col] = number_cell(prog[f], False)
             for col, f in zip(EXECUTED_COUNT_COLUMNS, EXECUTION_COUNTS):
                 out[col] = number_cell(prog[f], True)
+            out["da_xu_ly_hc_so_to_chuc"] = number_cell(prog["sanctioned_orgs"], True)
         return out
 
     def build_petition(pet: Petition, stt: int) -> dict:
@@ -529,6 +562,7 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
             "xu_ly": HANDLING_TEXT.get(pet.handling), "van_ban_phuc_dap": "Có" if reply else None,
             "tinh_trang": RESOLUTION_TEXT.get(status), "ngay_giai_quyet": date_cell(resolved),
             "ngay_xu_ly": date_cell(prog["processed_date"]), "ngay_thu_ly": date_cell(prog["accepted_date"]),
+            "ngay_khong_thu_ly": date_cell(prog["not_accepted_date"]),
             "lan_giai_quyet": ROUND_TEXT.get(prog["resolution_round"]), **decision_cells(prog),
             "ghi_chu": None if pet.eligible else "Lưu đơn"}
 

@@ -21,7 +21,8 @@ PROGRESS_COLUMNS = ("processed_date", "accepted_date", "resolution_round", "outc
                     "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials",
                     "executed_date", "collected_money", "collected_land", "returned_org_money", "returned_org_land",
                     "returned_person_money", "returned_person_land", "sanctioned_people", "sanctioned_officials",
-                    "prosecuted_done_cases", "prosecuted_done_people", "prosecuted_done_officials")
+                    "prosecuted_done_cases", "prosecuted_done_people", "prosecuted_done_officials",
+                    "not_accepted_date", "acceptance_recorded", "sanction_orgs", "sanctioned_orgs")
 PETITION_COLUMNS = ("source_kind", "unit_code", "received_date", "channel", "kind", "signers", "case_key",
                     "field", "eligible", "competent", "handling", "reply_received", "resolution",
                     "resolved_date", "unit_key", "record_id", *PROGRESS_COLUMNS)
@@ -78,7 +79,13 @@ CREATE TABLE gt_petition (
   collected_money REAL, collected_land REAL,        -- đã thu cho Nhà nước
   returned_org_money REAL, returned_org_land REAL, returned_person_money REAL, returned_person_land REAL,
   sanctioned_people INTEGER, sanctioned_officials INTEGER,            -- đã xử lý hành chính
-  prosecuted_done_cases INTEGER, prosecuted_done_people INTEGER, prosecuted_done_officials INTEGER  -- đã khởi tố
+  prosecuted_done_cases INTEGER, prosecuted_done_people INTEGER, prosecuted_done_officials INTEGER,  -- đã khởi tố
+  -- TT 06/2025 fields; all NULL when the record's source does not carry them (register
+  -- books before simulators.registers.TT06_COLUMNS_FROM); acceptance_recorded 1/NULL.
+  not_accepted_date TEXT,        -- không thụ lý (the case's); then accepted_date and the decision are NULL
+  acceptance_recorded INTEGER,
+  sanction_orgs INTEGER,         -- decisions: organisations recommended for administrative handling (0 when none)
+  sanctioned_orgs INTEGER        -- decisions: organisations handled so far (0 when none or nothing to execute)
 );
 CREATE TABLE gt_skipped_level (  -- vượt cấp: a higher-level record of a citizen whose commune case was open
   source_kind TEXT NOT NULL,     -- district_db | city_service (the higher level)
@@ -132,8 +139,17 @@ CREATE TABLE gt_outlier (        -- units with a spike quarter (true records, co
 """
 
 
-def truth_progress(prog: dict) -> tuple:
-    """The PROGRESS_COLUMNS values of a petition's progress (model.Petition.progress)."""
+def truth_progress(prog: dict, tt06: bool = True) -> tuple:
+    """The PROGRESS_COLUMNS values of a petition's progress (model.Petition.progress);
+    ``tt06``: whether the record's source carries the TT 06/2025 fields."""
+    prog = dict(prog)
+    if tt06:
+        prog["acceptance_recorded"] = 1
+        if prog["outcome"] is not None:       # a blank on a decision is 0 (data contract)
+            prog["sanction_orgs"] = prog["sanction_orgs"] or 0
+            prog["sanctioned_orgs"] = prog["sanctioned_orgs"] or 0
+    else:
+        prog.update(dict.fromkeys(("not_accepted_date", "acceptance_recorded", "sanction_orgs", "sanctioned_orgs")))
     out = []
     for col in PROGRESS_COLUMNS:
         v = prog[col]

@@ -166,6 +166,17 @@ def synthetic_petitions(seed: int, n: int, first: dt.date, last: dt.date) -> pd.
                 rec["resolution_status"] = "chua_giai_quyet"
                 if rec["handling"] != "huong_dan":
                     rec["reply_received"] = rnd.random() < 0.5
+        # TT 06/2025 fields (a stream of their own): the source records acceptance; some
+        # competent matters not yet decided were not accepted (không thụ lý) instead;
+        # decisions recommend (and executions handle) organisations too.
+        tt06 = random.Random(f"{seed}-{i}-tt06")
+        rec["acceptance_recorded"] = True
+        if rec["competent"] and rec["outcome"] is None and tt06.random() < 0.3:
+            rec["not_accepted_date"], rec["accepted_date"] = rec["accepted_date"], None
+            rec["resolution_status"] = "chua_giai_quyet"
+        if rec["outcome"] is not None:
+            rec["sanction_orgs"] = tt06.randrange(1, 3) if tt06.random() < 0.3 else 0
+            rec["sanctioned_orgs"] = rec["sanction_orgs"] if rec["executed_date"] is not None else 0
         out.append(rec)
     return pd.DataFrame(out, columns=PETITION_COLUMNS)
 

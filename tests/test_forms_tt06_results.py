@@ -44,10 +44,9 @@ ROWS = [ReportRow("A", "Phường Ba Đình", "00004"),
 FILES = {"03/GQKN": "gqkn03_tt06_2025.yaml", "04/GQTC": "gqtc04_tt06_2025.yaml",
          "05/KQTH": "kqth05_tt06_2025.yaml"}
 LAST_MS = {"03/GQKN": 23, "04/GQTC": 25, "05/KQTH": 31}
-UNAVAILABLE = {"03/GQKN": [3, 4, 5, 6], "04/GQTC": [3, 4, 5, 6, 20], "05/KQTH": [26]}
-# Money and land returned: the tổ chức + cá nhân fields added up. Until formdef can add two
-# fields into one cell these columns are `unavailable` too (see the YAML); the tests hold
-# either way, and EXPECTED gives the figures they take once computed.
+# Columns that need a field older sources do not carry (`requires`): acceptance status
+# (3–6) and organisations (04/GQTC 20, 05/KQTH 26). Empty on a row whose source lacks it.
+PARTIAL = {"03/GQKN": [3, 4, 5, 6], "04/GQTC": [3, 4, 5, 6, 20], "05/KQTH": [26]}
 # Columns that add the tổ chức and cá nhân fields (sum over `columns:`).
 SUMMED_PAIRS = {"03/GQKN": [15, 16], "04/GQTC": [16, 17], "05/KQTH": [7, 8, 9, 10, 22, 23, 24, 25]}
 
@@ -55,7 +54,7 @@ SUMMED_PAIRS = {"03/GQKN": [15, 16], "04/GQTC": [16, 17], "05/KQTH": [7, 8, 9, 1
 DECISION_FIELDS = {"recover_money": 0.0, "recover_land": 0.0, "return_org_money": 0.0, "return_org_land": 0.0,
                    "return_person_money": 0.0, "return_person_land": 0.0, "orgs_restored": 0,
                    "persons_restored": 0, "sanction_people": 0, "sanction_officials": 0, "prosecuted_cases": 0,
-                   "prosecuted_people": 0, "prosecuted_officials": 0}
+                   "prosecuted_people": 0, "prosecuted_officials": 0, "sanction_orgs": 0, "sanctioned_orgs": 0}
 EXECUTION_FIELDS = {"collected_money": 0.0, "collected_land": 0.0, "returned_org_money": 0.0,
                     "returned_org_land": 0.0, "returned_person_money": 0.0, "returned_person_land": 0.0,
                     "sanctioned_people": 0, "sanctioned_officials": 0, "prosecuted_done_cases": 0,
@@ -72,7 +71,7 @@ def tt06_spec(code: str) -> dict:
 
 
 def pet(key, unit, kind, received, *, processed=None, eligible=None, competent=None, case=None, accepted=None,
-        resolved=None, rnd=None, outcome=None, execution=None, **ordered):
+        resolved=None, rnd=None, outcome=None, execution=None, not_accepted=None, **ordered):
     """One fact_petition record (docs/report-set.md §1). A decided petition (`outcome`)
     carries the decision's figures, 0 unless given in `ordered`; `execution` (a dict with
     executed_date and the done figures, 0 unless given) only for a decision that orders
@@ -82,6 +81,7 @@ def pet(key, unit, kind, received, *, processed=None, eligible=None, competent=N
               "channel": "buu_chinh", "petition_kind": kind, "signers": "mot", "field": "khac", "case_key": case,
               "processed_date": processed, "eligible": eligible, "competent": competent,
               "accepted_date": accepted, "resolved_date": resolved, "resolution_round": rnd, "outcome": outcome,
+              "not_accepted_date": not_accepted, "acceptance_recorded": True,
               "raw_id": RAW_IDS.setdefault(key, len(RAW_IDS) + 1), "batch_id": "b1", "source_kind": "city_service", "source_name": "thử", "record_id": key})
     if competent is True:
         r["handling"] = "thu_ly"
@@ -126,6 +126,10 @@ PETITIONS = pd.DataFrame([
                    "prosecuted_done_people": 2, "prosecuted_done_officials": 1}),
     # k-a5: received before the window, processed in it (carried over), no case key, in progress.
     pet("k-a5", A, KN, D(2025, 9, 1), processed=D(2025, 9, 20), **OK, accepted=D(2025, 9, 21)),
+    # k-a10: not accepted (không thụ lý) on 20/11: col 5. k-a11: processed on 02/12, its
+    # acceptance still under review at the window end: col 3.
+    pet("k-a10", A, KN, D(2025, 11, 15), processed=D(2025, 11, 16), **OK, case="A:K5", not_accepted=D(2025, 11, 20)),
+    pet("k-a11", A, KN, D(2025, 12, 1), processed=D(2025, 12, 2), **OK, case="A:K6"),
     # k-a6 not competent, k-a7 not eligible, k-a8 not processed: in no column.
     pet("k-a6", A, KN, D(2025, 11, 1), processed=D(2025, 11, 5), eligible=True, competent=False),
     pet("k-a7", A, KN, D(2025, 11, 10), processed=D(2025, 11, 12), eligible=False),
@@ -177,13 +181,14 @@ PETITIONS = pd.DataFrame([
         resolved=D(2025, 4, 4), rnd="lan_dau", outcome="dung", return_person_money=25.0, persons_restored=1),
     # ---- denunciations (TC), unit A
     # t-a10: conclusion "đúng" (first denunciation) on 15/11 ordering 500.0 Trđ and 1000.0 m²
-    # recovered, 3 people (2 officials) handled, 1 vụ / 2 people / 2 officials transferred;
-    # carried out in full on 12/12.
+    # recovered, 3 people (2 officials) and 1 organisation handled, 1 vụ / 2 people / 2
+    # officials transferred; carried out in full on 12/12.
     pet("t-a10", A, TC, D(2025, 10, 1), processed=D(2025, 10, 3), **OK, case="A:T1", accepted=D(2025, 10, 4),
         resolved=D(2025, 11, 15), rnd="lan_dau", outcome="dung", recover_money=500.0, recover_land=1000.0,
         sanction_people=3, sanction_officials=2, prosecuted_cases=1, prosecuted_people=2, prosecuted_officials=2,
+        sanction_orgs=1,
         execution={"executed_date": D(2025, 12, 12), "collected_money": 500.0, "collected_land": 1000.0,
-                   "sanctioned_people": 3, "sanctioned_officials": 2, "prosecuted_done_cases": 1,
+                   "sanctioned_people": 3, "sanctioned_officials": 2, "sanctioned_orgs": 1, "prosecuted_done_cases": 1,
                    "prosecuted_done_people": 2, "prosecuted_done_officials": 2}),
     # t-a11, t-a14: two petitions on case A:T2, a re-denunciation (tố cáo tiếp) concluded "sai"
     # on 01/12, ordering nothing.
@@ -238,34 +243,36 @@ PETITIONS = pd.DataFrame([
     pet("p-a30", A, "KNPA", D(2025, 10, 1), processed=D(2025, 10, 2), **OK, case="A:P1", accepted=D(2025, 10, 3)),
 ], columns=PETITION_COLUMNS)
 
-_ = None   # an unavailable column: empty, never 0
+_ = None   # an empty cell, never 0
 EXPECTED = {
     "03/GQKN": {
         #          1  2  3  4  5  6  7  8  9 10 11 12  13    14     15     16   17 18 19 20 21 22 23
-        "A":     [5, 4, _, _, _, _, 3, 1, 1, 0, 0, 1, 0.0, 0.0, 150.5, 250.0, 1, 2, 2, 1, 1, 2, 1],
-        "B":     [4, 4, _, _, _, _, 3, 1, 0, 1, 1, 0, 45.5, 300.0, 10.0, 0.0, 0, 1, 0, 0, 0, 0, 0],
-        "total": [9, 8, _, _, _, _, 6, 2, 1, 1, 1, 1, 45.5, 300.0, 160.5, 250.0, 1, 3, 2, 1, 1, 2, 1],
+        "A":     [7, 6, 1, 3, 1, 1, 3, 1, 1, 0, 0, 1, 0.0, 0.0, 150.5, 250.0, 1, 2, 2, 1, 1, 2, 1],
+        "B":     [4, 4, 0, 4, 0, 0, 3, 1, 0, 1, 1, 0, 45.5, 300.0, 10.0, 0.0, 0, 1, 0, 0, 0, 0, 0],
+        "total": [11, 10, 1, 7, 1, 1, 6, 2, 1, 1, 1, 1, 45.5, 300.0, 160.5, 250.0, 1, 3, 2, 1, 1, 2, 1],
     },
     "04/GQTC": {
         #          1  2  3  4  5  6  7  8  9 10 11 12 13   14      15     16     17  18 19 20 21 22 23 24 25
-        "A":     [5, 4, _, _, _, _, 4, 1, 1, 0, 0, 1, 1, 500.0, 1000.0, 15.0, 80.0, 1, 1, _, 3, 2, 1, 2, 2],
-        "B":     [3, 3, _, _, _, _, 2, 0, 0, 1, 1, 0, 0, 0.0, 0.0, 100.0, 25.5, 1, 2, _, 3, 2, 0, 0, 0],
-        "total": [8, 7, _, _, _, _, 6, 1, 1, 1, 1, 1, 1, 500.0, 1000.0, 115.0, 105.5, 2, 3, _, 6, 4, 1, 2, 2],
+        # A:T4 is suspended not by withdrawal (đình chỉ): đã thụ lý (col 4), the YAML's reading.
+        "A":     [5, 4, 0, 4, 0, 0, 4, 1, 1, 0, 0, 1, 1, 500.0, 1000.0, 15.0, 80.0, 1, 1, 1, 3, 2, 1, 2, 2],
+        "B":     [3, 3, 0, 2, 0, 1, 2, 0, 0, 1, 1, 0, 0, 0.0, 0.0, 100.0, 25.5, 1, 2, 0, 3, 2, 0, 0, 0],
+        "total": [8, 7, 0, 6, 0, 1, 6, 1, 1, 1, 1, 1, 1, 500.0, 1000.0, 115.0, 105.5, 2, 3, 1, 6, 4, 1, 2, 2],
     },
     "05/KQTH": {
         #          1  2    3      4     5     6      7      8      9     10   11 12 13 14 15
         "A":     [4, 4, 12.5, 40.0, 12.5, 40.0, 220.5, 250.0, 220.5, 250.0, 2, 1, 1, 2, 1,
                   # 16 17   18      19      20      21     22    23    24   25  26 27 28 29 30 31
-                  5, 4, 580.0, 1000.0, 580.0, 1000.0, 15.0, 80.0, 0.0, 0.0, _, 4, 2, 1, 2, 2],
+                  5, 4, 580.0, 1000.0, 580.0, 1000.0, 15.0, 80.0, 0.0, 0.0, 1, 4, 2, 1, 2, 2],
         "B":     [4, 2, 45.5, 300.0, 0.0, 0.0, 510.0, 120.0, 0.0, 0.0, 0, 0, 0, 0, 0,
-                  2, 1, 0.0, 0.0, 0.0, 0.0, 100.0, 25.5, 100.0, 25.5, _, 1, 0, 0, 0, 0],
+                  2, 1, 0.0, 0.0, 0.0, 0.0, 100.0, 25.5, 100.0, 25.5, 0, 1, 0, 0, 0, 0],
         "total": [8, 6, 58.0, 340.0, 12.5, 40.0, 730.5, 370.0, 220.5, 250.0, 2, 1, 1, 2, 1,
-                  7, 5, 580.0, 1000.0, 580.0, 1000.0, 115.0, 105.5, 100.0, 25.5, _, 5, 2, 1, 2, 2],
+                  7, 5, 580.0, 1000.0, 580.0, 1000.0, 115.0, 105.5, 100.0, 25.5, 1, 5, 2, 1, 2, 2],
     },
 }
 # The records each form reads for the window (its population).
 POPULATION = {
-    "03/GQKN": ["k-a1", "k-a2", "k-a3", "k-a4", "k-a5", "k-a9", "k-b1", "k-b2", "k-b3", "k-b5", "k-b6"],
+    "03/GQKN": ["k-a1", "k-a10", "k-a11", "k-a2", "k-a3", "k-a4", "k-a5", "k-a9", "k-b1", "k-b2", "k-b3", "k-b5",
+                "k-b6"],
     "04/GQTC": ["t-a10", "t-a11", "t-a12", "t-a13", "t-a14", "t-a16", "t-b10", "t-b11", "t-b12"],
     "05/KQTH": ["k-a1", "k-a2", "k-a20", "k-a3", "k-a4", "k-b1", "k-b20", "k-b3", "k-b6",
                 "t-a10", "t-a11", "t-a12", "t-a14", "t-a16", "t-a22", "t-b10", "t-b11"],
@@ -327,17 +334,15 @@ def test_definition_follows_the_circular(code):
 
 
 @pytest.mark.parametrize("code", sorted(FILES))
-def test_columns_without_data_are_unavailable(code):
+def test_columns_that_need_newer_source_fields(code):
+    """Every column is computed; those that need a field older sources lack say so
+    (`requires`, with the reason printed when a row is left empty), and every printed
+    check — 2 = 3 + 4 + 5 + 6 included — is verified."""
     form = definition(code)
-    assert form.unavailable_columns == sorted(UNAVAILABLE[code])
-    assert all(form.column(ms).reason for ms in form.unavailable_columns)
-    # The printed 2 = 3 + 4 + 5 + 6 is kept and not verified; every other check is.
-    unchecked = [(chk.text, cols) for chk, cols in form.unchecked_checks]
-    if code == "05/KQTH":
-        assert unchecked == []
-    else:
-        assert unchecked == [("2 = 3 + 4 + 5 + 6", [3, 4, 5, 6])]
-    assert len(form.verified_checks) == len(form.checks) - len(unchecked)
+    assert form.unavailable_columns == []
+    assert form.partial_columns == PARTIAL[code]
+    assert all(form.column(ms).reason and form.column(ms).requires for ms in PARTIAL[code])
+    assert form.unchecked_checks == [] and len(form.verified_checks) == len(form.checks)
 
 
 # ------------------------------------------------------------------ hand-computed cells
@@ -369,9 +374,9 @@ def test_checks_catch_broken_tables():
     broken = table.copy()
     broken.loc["A", 12] = 0                 # 7 = 8 + … + 12 no longer holds
     assert any("7 = 8 + 9 + 10 + 11 + 12" in v for v in check_identities(form, broken))
-    filled = table.copy()
-    filled.loc["A", 3] = 0                  # a 0 where no source exists is a figure made up
-    assert any("cột 3 chưa có nguồn số liệu" in v for v in check_identities(form, filled))
+    moved = table.copy()
+    moved.loc["A", 3] = 0                   # a matter lost from the acceptance split
+    assert any("2 = 3 + 4 + 5 + 6" in v for v in check_identities(form, moved))
     kqth, _, t = computed("05/KQTH")
     over = t.copy()
     over.loc["A", 5] = 13.0                 # collected more than ordered (3 = 12.5)
@@ -385,7 +390,7 @@ def test_comparisons_with_other_forms():
     rows = ["A", "B", "total"]
     xld_2024 = load_form(FORMS / "xld01_tt01_2024.yaml")
     x = compute(xld_2024, placed(xld_2024, PETITIONS), ROWS, period=WINDOW)
-    assert list(gqkn.loc[rows, 1]) == list(x.loc[rows, 15]) == [5, 4, 9]
+    assert list(gqkn.loc[rows, 1]) == list(x.loc[rows, 15]) == [7, 4, 11]
     assert list(gqtc.loc[rows, 1]) == list(x.loc[rows, 16]) == [5, 3, 8]
     xld_2025 = FORMS / "xld02_tt06_2025.yaml"
     if xld_2025.exists():
@@ -446,3 +451,51 @@ def test_workbook_layout(code, tmp_path):
     assert below == [form.note_line, *unavailable_notes(form), *form.guide]
     assert below[-1] == f"- Nội dung ghi chú viết vào dòng {LAST_MS[code] + 1} (nếu có)"
     wb.close()
+
+
+# ------------------------------------------------------------------ a source without the TT 06/2025 fields
+
+def test_rows_whose_source_lacks_a_field_are_empty_and_say_why(tmp_path):
+    """Unit B's records come from a source that does not record (không) thụ lý or
+    organisations (older register template): its cells 3–6 (and 04/GQTC 20, 05/KQTH 26)
+    are empty with the reason on the Ghi chú line, never a count of what happens to be
+    there; A's stay computed; the totals of those columns are empty (not A's alone); the
+    other columns and every check on the rows that can be checked hold; no record is
+    listed behind an empty cell."""
+    older = PETITIONS.astype({"acceptance_recorded": object, "sanction_orgs": object, "sanctioned_orgs": object})
+    b = older["unit_key"] == B
+    older.loc[b, ["acceptance_recorded", "not_accepted_date", "sanction_orgs", "sanctioned_orgs"]] = None
+    for code in FILES:
+        form = definition(code)
+        recs = placed(form, older)
+        table = compute(form, recs, ROWS, period=WINDOW)
+        for ms in form.ms_numbers:
+            a_want, b_want, t_want = (EXPECTED[code][r][ms - 1] for r in ("A", "B", "total"))
+            assert table.loc["A", ms] == a_want, (code, ms)
+            if ms in PARTIAL[code] and (code != "05/KQTH" or b_want is not None):
+                assert pd.isna(table.loc["B", ms]) and pd.isna(table.loc["total", ms]), (code, ms)
+            else:
+                assert table.loc["B", ms] == b_want and table.loc["total", ms] == t_want, (code, ms)
+        assert check_identities(form, table) == [], code
+        assert check_contributions(form, table, contributions(form, recs, ROWS, WINDOW)) == [], code
+        note_b = table.loc["B", "note"]
+        assert note_b.startswith("Cột (") and all(f"({m})" in note_b for m in PARTIAL[code]), note_b
+        assert "để trống: Nguồn dữ liệu của đơn vị" in note_b, note_b
+        assert "không cộng được" in table.loc["total", "note"] and not table.loc["A", "note"]
+        out = tmp_path / f"{code.replace('/', '-')}.xlsx"
+        write_xlsx(form, table, ROWS, WINDOW, UNIT_NAME, out, META)
+        ws = openpyxl.load_workbook(out).worksheets[0]
+        b_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Phường Ngọc Hà")
+        assert all(ws.cell(b_row, ms + 1).value is None for ms in PARTIAL[code])
+        assert ws.cell(b_row, 2).value == EXPECTED[code]["B"][0]
+        lines = [str(ws.cell(r, 1).value) for r in range(b_row, ws.max_row + 1) if ws.cell(r, 1).value]
+        assert any(line.startswith("Phường Ngọc Hà: Cột") and "để trống" in line for line in lines), lines
+    # The check that cannot fire on B still fires on A.
+    form = definition("03/GQKN")
+    table = compute(form, placed(form, older), ROWS, period=WINDOW)
+    table.loc["A", 4] = 0
+    assert any("Phường Ba Đình" in v and "2 = 3 + 4 + 5 + 6" in v for v in check_identities(form, table))
+    # A total filled in although a row is empty is refused.
+    table = compute(form, placed(form, older), ROWS, period=WINDOW)
+    table.loc["total", 3] = 1
+    assert any("có dòng để trống" in v for v in check_identities(form, table))

@@ -275,7 +275,9 @@ def test_register_petition_maps_processing_and_the_decision():
         "executed_date": dt.date(2024, 7, 15), "collected_money": 0.0, "collected_land": 0.0,
         "returned_org_money": 0.0, "returned_org_land": 0.0, "returned_person_money": 1000.5,
         "returned_person_land": 85.5, "sanctioned_people": 1, "sanctioned_officials": 0, "prosecuted_done_cases": 0,
-        "prosecuted_done_people": 0, "prosecuted_done_officials": 0}
+        "prosecuted_done_people": 0, "prosecuted_done_officials": 0,
+        # a register without the TT 06/2025 columns: NULL, never 0 (the forms leave the cells empty)
+        "not_accepted_date": None, "acceptance_recorded": None, "sanction_orgs": None, "sanctioned_orgs": None}
     assert (rec["resolution_status"], rec["resolved_date"]) == ("da_giai_quyet", dt.date(2024, 5, 20))
     # a decision that orders nothing has no execution: its blank execution cells stay NULL
     dismissed = canonical.register_petition(_register_petition(
@@ -299,6 +301,43 @@ def test_register_petition_maps_processing_and_the_decision():
                                        if k in ("ngay_nhan", "nguon_don", "loai", "so_nguoi_dung_ten",
                                                 "ma_vu_viec")}, "00004")
     assert all(old[k] is None for k in canonical.PROGRESS_FIELDS)
+
+
+def test_tt06_fields_are_read_when_the_source_has_them():
+    """TT 06/2025 fields (không thụ lý, organisations): read from a register with the
+    columns — a blank on a decision is 0, as for people — and NULL without them; the same
+    from a district row and a city record (acceptance_recorded True: the source records
+    (không) thụ lý, so a matter with neither date is under review)."""
+    rec = canonical.register_petition(_register_petition(
+        ngay_khong_thu_ly=None, xu_ly_hc_so_to_chuc="2", da_xu_ly_hc_so_to_chuc=""), "00004")
+    assert (rec["acceptance_recorded"], rec["not_accepted_date"], rec["sanction_orgs"], rec["sanctioned_orgs"]) == \
+        (True, None, 2, 0)
+    refused = canonical.register_petition(_register_petition(
+        tinh_trang="Chưa giải quyết", ngay_giai_quyet=None, ngay_thu_ly=None, ket_qua=None, dung_han=None,
+        tra_ca_nhan_tien=None, tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None,
+        xu_ly_hc_cbccvc=None, ngay_thi_hanh_xong=None, da_tra_ca_nhan_tien=None, da_tra_ca_nhan_dat=None,
+        da_xu_ly_hc_so_nguoi=None, ngay_khong_thu_ly="20/03/2024", xu_ly_hc_so_to_chuc=None,
+        da_xu_ly_hc_so_to_chuc=None), "00004")
+    assert (refused["acceptance_recorded"], refused["not_accepted_date"], refused["accepted_date"],
+            refused["sanction_orgs"]) == (True, dt.date(2024, 3, 20), None, None)
+    with pytest.raises(normalise.RuleViolation) as exc:
+        canonical.register_petition(_register_petition(xu_ly_hc_so_to_chuc="hai"), "00004")
+    assert exc.value.rule == "NUMBER_INVALID" and "số tổ chức" in str(exc.value)
+    with pytest.raises(normalise.RuleViolation) as exc:
+        canonical.register_petition(_register_petition(ngay_khong_thu_ly="31/02/2024"), "00004")
+    assert exc.value.rule == "DATE_INVALID"
+    city = canonical.city_petition({
+        "unit_code": "01", "received_on": "2025-10-01", "channel": "post", "kind": "TC", "signers": 1,
+        "field": "khac", "case_id": "VV-1", "eligible": True, "competent": True, "handling": "accept",
+        "status": "official", "accepted_on": None, "not_accepted_on": "2025-10-09", "sanction_orgs": None,
+        "sanctioned_orgs": None}, "city")
+    assert (city["acceptance_recorded"], city["not_accepted_date"], city["sanction_orgs"]) == \
+        (True, dt.date(2025, 10, 9), None)
+    older_city = canonical.city_petition({
+        "unit_code": "01", "received_on": "2025-10-01", "channel": "post", "kind": "TC", "signers": 1,
+        "field": "khac", "case_id": "VV-1", "eligible": True, "competent": True, "handling": "accept",
+        "status": "official"}, "city")
+    assert all(older_city[k] is None for k in canonical.TT06_FIELDS)
 
 
 @pytest.mark.parametrize("change, code", [

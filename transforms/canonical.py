@@ -79,8 +79,12 @@ EXECUTED_COUNT_FIELDS = ("sanctioned_people", "sanctioned_officials", "prosecute
 EXECUTION_ORDERED = dict(zip(EXECUTED_AMOUNT_FIELDS + EXECUTED_COUNT_FIELDS, AMOUNT_FIELDS + (
     "sanction_people", "sanction_officials", "prosecuted_cases", "prosecuted_people", "prosecuted_officials")))
 EXECUTION_FIELDS = ("executed_date", *EXECUTED_AMOUNT_FIELDS, *EXECUTED_COUNT_FIELDS)
+# Fields TT 06/2025 needs that older sources do not carry: each is read only when the
+# source has it (a column, a key), and is NULL otherwise — never a 0 that would read as
+# "none" (docs/data-contracts.md).
+TT06_FIELDS = ("not_accepted_date", "acceptance_recorded", "sanction_orgs", "sanctioned_orgs")
 PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolution_round", "outcome", "on_time", *AMOUNT_FIELDS,
-                   *COUNT_FIELDS, *EXECUTION_FIELDS)
+                   *COUNT_FIELDS, *EXECUTION_FIELDS, *TT06_FIELDS)
 # Source names of the decision fields: registers and district databases share them.
 VN_DECISION_COLUMNS = dict(zip(AMOUNT_FIELDS + COUNT_FIELDS, (
     "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien", "tra_ca_nhan_dat",
@@ -135,6 +139,19 @@ def _progress(p: dict, names: dict[str, str]) -> dict:
             out[f] = parse(v, field=label(f))
         else:
             out[f] = (0.0 if f in EXECUTED_AMOUNT_FIELDS else 0) if executes and has_columns else None
+    # Acceptance (thụ lý / không thụ lý): a source that has the not-accepted field records
+    # both decisions, so a matter with neither date is still under review (đang xem xét).
+    recorded = names.get("not_accepted_date") in p
+    out["not_accepted_date"] = date("not_accepted_date") if recorded else None
+    out["acceptance_recorded"] = True if recorded else None
+    # Organisations recommended for / subjected to administrative handling: like the
+    # people counts, a blank on a decision is 0 — when the source has the field at all.
+    for f in ("sanction_orgs", "sanctioned_orgs"):
+        v = p.get(names[f])
+        if names[f] not in p:
+            out[f] = None
+        else:
+            out[f] = (0 if decided else None) if _blank(v) else n.parse_int(v, field=label(f))
     return out
 
 
@@ -149,6 +166,8 @@ def _resolution_from_dates(handling, accepted, resolved) -> str | None:
     return "chua_giai_quyet" if handling == "thu_ly" else None
 
 
+VN_TT06_COLUMNS = {"not_accepted_date": "ngay_khong_thu_ly", "sanction_orgs": "xu_ly_hc_so_to_chuc",
+                   "sanctioned_orgs": "da_xu_ly_hc_so_to_chuc"}
 REGISTER_PROGRESS = {
     "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
     "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS,
@@ -166,15 +185,19 @@ REGISTER_PROGRESS = {
         "Đã trả tổ chức: đất (m2)", "Đã trả cá nhân: tiền (triệu đồng)", "Đã trả cá nhân: đất (m2)",
         "Đã xử lý hành chính: số người", "Đã xử lý hành chính: CBCCVC", "Đã khởi tố: số vụ", "Đã khởi tố: số người",
         "Đã khởi tố: CBCCVC"))},
+    **VN_TT06_COLUMNS,
+    "not_accepted_date:label": "Ngày không thụ lý", "sanction_orgs:label": "Xử lý hành chính: số tổ chức",
+    "sanctioned_orgs:label": "Đã xử lý hành chính: số tổ chức",
 }
 DISTRICT_PROGRESS = {
     "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
-    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS, **VN_EXECUTION_COLUMNS,
+    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS, **VN_EXECUTION_COLUMNS, **VN_TT06_COLUMNS,
 }
 CITY_PROGRESS = {
     "processed_date": "processed_on", "accepted_date": "accepted_on", "resolution_round": "round",
     "outcome": "outcome", "on_time": "on_time", **{f: f for f in AMOUNT_FIELDS + COUNT_FIELDS},
     "executed_date": "executed_on", **{f: f for f in EXECUTED_AMOUNT_FIELDS + EXECUTED_COUNT_FIELDS},
+    "not_accepted_date": "not_accepted_on", "sanction_orgs": "sanction_orgs", "sanctioned_orgs": "sanctioned_orgs",
 }
 
 

@@ -195,6 +195,15 @@ fact_petition = Table(
     Column("prosecuted_done_cases", Integer),             # đã khởi tố: số vụ
     Column("prosecuted_done_people", Integer),
     Column("prosecuted_done_officials", Integer),
+    # TT 06/2025 (03/GQKN, 04/GQTC 3–6 and 20; 05/KQTH 26), optional in every source
+    # contract: NULL = the record's source does not carry the field (the form's cell is
+    # then empty with a note, never 0). The acceptance status at a window's end is
+    # derived from the dates: rút/đình chỉ (outcome + resolved_date), không thụ lý
+    # (not_accepted_date), đã thụ lý (accepted_date), else đang xem xét.
+    Column("not_accepted_date", Date),                    # ngày thông báo không thụ lý
+    Column("acceptance_recorded", Boolean),               # True: the source records (không) thụ lý; NULL: it does not
+    Column("sanction_orgs", Integer),                     # kiến nghị xử lý hành chính: số tổ chức
+    Column("sanctioned_orgs", Integer),                   # đã xử lý hành chính: số tổ chức
     *_lineage(),
 )
 

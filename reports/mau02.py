@@ -233,13 +233,13 @@ _OLD_ONLY_CODES = {"02/TCD", "01/XLD", "03/XLD", "04/XLD", "01/KQGQ", "02/KQGQ",
 
 # Why a cell is empty, when the caller gives no reason: the data the sources do not
 # carry (forms-2025.md §4.7). The form definitions say the same at length (na_reasons).
-_NO_ACCEPTANCE = "nguồn dữ liệu chưa ghi tình trạng thụ lý của từng vụ việc"
+_NO_ACCEPTANCE = "có đơn vị mà nguồn dữ liệu chưa ghi việc thụ lý, không thụ lý từng vụ việc"
 KNOWN_GAPS: dict[str, str] = {
     "01/TCD:10": "nguồn dữ liệu chưa có số ngày tiếp công dân của Thủ trưởng được thông báo công khai",
     "01/TCD:16": "nguồn dữ liệu chưa có số ngày tiếp công dân của Thủ trưởng được thông báo công khai",
     **{f"{code}:{ms}": _NO_ACCEPTANCE for code in ("03/GQKN", "04/GQTC") for ms in (3, 4, 5, 6)},
-    "04/GQTC:20": "nguồn dữ liệu chưa ghi số tổ chức bị kiến nghị xử lý hành chính",
-    "05/KQTH:26": "nguồn dữ liệu chưa ghi số tổ chức đã bị xử lý hành chính",
+    "04/GQTC:20": "có đơn vị mà nguồn dữ liệu chưa ghi số tổ chức bị kiến nghị xử lý hành chính",
+    "05/KQTH:26": "có đơn vị mà nguồn dữ liệu chưa ghi số tổ chức đã bị xử lý hành chính",
     "06/QLKNTC": "nguồn dữ liệu tiếp công dân, xử lý đơn chưa có số liệu quản lý nhà nước (nhập thủ công)",
 }
 
@@ -310,12 +310,17 @@ def figures_path(docx_path: str | Path) -> Path:
 
 def na_reasons(forms: Iterable[Any]) -> dict[str, str]:
     """``notes`` entries ("<form>:<ms>" → reason) for the ``unavailable`` columns of
-    the given form definitions (reports.formdef.FormDef), with their own reasons."""
+    the given form definitions (reports.formdef.FormDef), with their own reasons, and for
+    the columns that need a field some sources lack (``requires``: their total is empty
+    when a row's source lacks it)."""
     out: dict[str, str] = {}
     for form in forms:
         for col in form.columns:
             if col.kind == "unavailable":
                 out[f"{form.code}:{col.ms}"] = " ".join(str(col.compute.get("reason", "")).split())
+            elif col.requires:
+                out[f"{form.code}:{col.ms}"] = ("có đơn vị chưa đủ số liệu — "
+                                                + " ".join(str(col.reason).split()).rstrip("."))
     return out
 
 

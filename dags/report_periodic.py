@@ -27,7 +27,10 @@ the last complete window.
 **Params** (on demand): `period` (`2026-Q3`, `2026-H1`, `2026-M9`, `2026-Y`, `latest`)
 or `date_from`/`date_to` for a custom range; `levels` (subset of tinh, huyen, xa);
 `forms` (subset of form codes); `units` (subset of unit codes); `deliver` (send e-mails, default true);
-`issue` (`auto` — preliminary before the units' deadline, else official —, `preliminary`, `official`).
+`issue` (`auto` — preliminary before the units' deadline, else official —, `preliminary`, `official`);
+`narrative` (null: Mẫu số 02 when the regime asks for it; true: also for this window — the
+annual chuyên đề over `date_from`/`date_to`, compared with the same range a year earlier;
+false: none).
 
 **Tasks**: `resolve_periods` → `assess_data_quality` (per period: completeness,
 timeliness, outliers, data-quality workbook) → `build_reports` (mapped per period ×
@@ -77,6 +80,10 @@ LEVELS = ["tinh", "huyen", "xa"]
         "units": Param(None, type=["null", "array"],
                        description="unit codes to report (empty = every unit in force in the window)"),
         "deliver": Param(True, type="boolean", description="e-mail the reports to their recipients"),
+        "narrative": Param(None, type=["null", "boolean"],
+                           description="Mẫu số 02: null = when the regime asks for it (Quý I, 6 tháng, 9 tháng, "
+                                       "năm); true = also for this window (a chuyên đề over date_from/date_to); "
+                                       "false = none"),
         "issue": Param("auto", type="string", enum=["auto", "preliminary", "official"],
                        description="auto = preliminary before the units' deadline, official after it"),
     },
@@ -127,9 +134,12 @@ def report_periodic():
             return {"period": period["key"], "level": level, "skipped": "not requested"}
         if params.get("forms"):
             return {"period": period["key"], "level": level, "skipped": "a subset of forms was requested"}
+        if params.get("narrative") is False:
+            return {"period": period["key"], "level": level, "skipped": "narrative: false"}
         issue = params.get("issue") or "auto"
         return reporting.build_narratives(period, level, run_id=context["run_id"], units=params.get("units"),
-                                          issue_kind=None if issue == "auto" else issue)
+                                          issue_kind=None if issue == "auto" else issue,
+                                          on_request=bool(params.get("narrative")))
 
     @task
     def deliver_reports(period: dict, **context) -> dict:

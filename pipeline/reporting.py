@@ -175,10 +175,16 @@ def _records(eng, inputs: _PeriodInputs, table_name: str):
 
 
 def configured_forms(period) -> list[str]:
-    """The forms of the regime that governs `period` (reports.regimes)."""
+    """The forms of the regime that governs `period` (reports.regimes), less those
+    filled in per reporting window (``periodic_only``: 06/QLKNTC, from the units' input
+    workbooks of a quarter, 6 tháng, 9 tháng or năm) when `period` is a custom range."""
     from reports import regimes  # noqa: PLC0415
+    from reports.city import form_definition  # noqa: PLC0415
 
-    return regimes.regime_for(period).form_codes
+    codes = regimes.regime_for(period).form_codes
+    if getattr(period, "kind", None) != "custom":
+        return codes
+    return [c for c in codes if not form_definition(c, period).periodic_only]
 
 
 # ----------------------------------------------------------------------------- report set
@@ -366,6 +372,11 @@ def comparison_periods(p) -> dict:
 
     out = {"previous": None, "last_year": None}
     if p.kind == "custom":
+        # A chuyên đề over any range: the same range one year earlier (29/02 → 28/02).
+        def year_before(d):
+            return d.replace(year=d.year - 1, day=min(d.day, 28 if d.month == 2 else d.day))
+
+        out["last_year"] = periods.custom(year_before(p.start), year_before(p.end))
         return out
     if p.kind in periods.QUARTERS:
         i = periods.QUARTERS.index(p.kind)
@@ -386,10 +397,11 @@ def _totals_of_forms(eng, inputs: _PeriodInputs, codes, scope) -> dict:
 
 
 def build_narratives(period: dict, level: str, run_id: str | None = None, units: list[str] | None = None,
-                     issue_kind: str | None = None) -> dict:
+                     issue_kind: str | None = None, on_request: bool = False) -> dict:
     """The narrative report (Mẫu số 02, a Word document) of every official report of
     `level` in the window, when the governing regime asks for one for this kind of
-    period (TT 06/2025: Quý I, 6 tháng, 9 tháng, năm): every figure the outline cites
+    period (TT 06/2025: Quý I, 6 tháng, 9 tháng, năm) or `on_request` (a chuyên đề over
+    any range, or any period, when the regime has a narrative): every figure the outline cites
     from the same tables as the forms, compared with the previous quarter and the same
     period of the previous year (reports.mau02); issued into the tree beside the forms
     (``<tag>_BC-MAU02_<unit>_<from>-<to>.docx`` and its ``.so-lieu.json`` figure record)."""
@@ -399,7 +411,8 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
 
     p = dq.period_from_dict(period)
     regime = regimes.regime_for(p)
-    if not regime.has_narrative(p) or level not in regime.narrative.get("levels", LEVELS):
+    asked = regime.has_narrative(p) or (on_request and bool(regime.narrative))
+    if not asked or level not in regime.narrative.get("levels", LEVELS):
         return {"period": p.key, "level": level, "issued": 0,
                 "skipped": f"{regime.circular}: no narrative report for {p.label} at level {level}"}
     eng = db.engine()
@@ -422,7 +435,7 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
     try:
         for scope in scopes:
             try:
-                tables = _totals_of_forms(eng, inputs, regime.form_codes, scope)
+                tables = _totals_of_forms(eng, inputs, configured_forms(p), scope)
                 compared = {}
                 for name in ("previous", "last_year"):
                     if name not in others:

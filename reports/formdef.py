@@ -639,6 +639,7 @@ class FormDef:
     annex_line: str = ""                   # "(Kèm theo Báo cáo số:…)" (TT 06/2025)
     note_line: str = ""                    # "22. Ghi chú:" under the table (TT 06/2025)
     guide: tuple[str, ...] = ()            # "Hướng dẫn cách ghi biểu" lines under it
+    periodic_only: bool = False            # filled in per reporting window (06/QLKNTC): no custom range
 
     @property
     def header_depth(self) -> int:
@@ -993,6 +994,7 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
         semantics=str(raw.get("semantics") or "").strip(),
         filters=filters, cases=cases,
         total_is_sum_of_rows=bool(raw.get("total_is_sum_of_rows", True)),
+        periodic_only=bool(raw.get("periodic_only", False)),
         path=path, population=population,
         annex_line=_printed(raw.get("annex_line")), note_line=_printed(raw.get("note_line")),
         guide=tuple(_printed(g) for g in guide),

@@ -364,3 +364,44 @@ def test_narrative_report_cites_the_issued_tables(report_set, tmp_path):
     assert compared, "Năm 2024 (TT 01/2024) gives comparisons where a column has an equivalent"
     pdf = libreoffice.convert([path], "pdf", tmp_path)
     assert next(iter(pdf.values())).read_bytes()[:5] == b"%PDF-"
+
+
+def test_chuyen_de_narrative_over_a_custom_range_on_request(report_set):
+    """The annual chuyên đề (TT 06/2025 Điều 5.1: Mẫu số 02 with the six tables, window
+    set by the request): a custom range carries the narrative only when asked for
+    (`narrative: true` in report_periodic); it is compared with the same range one year
+    earlier, and its figures equal the issued tables of that range."""
+    import json
+
+    from pipeline import dq, reporting
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TCD_PATH_REPORTS", str(report_set["reports"]))
+        mp.setenv("TCD_PATH_DATA_QUALITY", str(report_set["home"] / "dq"))
+        mp.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{report_set['home'] / 'wh.sqlite'}")
+        period = reporting.resolve_periods(None, "2025-01-01", "2025-10-31")[0]
+        dq.assess(period, run_id="run-cd")
+        reporting.build_reports(period, "tinh", run_id="run-cd", units=["01"], issue_kind="official")
+        plain = reporting.build_narratives(period, "tinh", run_id="run-cd", units=["01"], issue_kind="official")
+        assert plain["issued"] == 0 and "no narrative" in plain["skipped"]
+        out = reporting.build_narratives(period, "tinh", run_id="run-cd", units=["01"], issue_kind="official",
+                                         on_request=True)
+        assert out["issued"] == 1 and not out["withheld"]
+    assert reporting.comparison_periods(dq.period_from_dict(period))["last_year"].key == \
+        "2024-01-01..2024-10-31"
+    latest = _manifest(report_set, period["key"]).latest()
+    doc = next(e for e in latest if e.form == reporting.NARRATIVE_FORM)
+    path = doc.absolute_path(report_set["reports"])
+    assert path.name.startswith("TT06-2025_BC-MAU02_01_20250101-20251031") and path.suffix == ".docx"
+    figures = json.loads(path.with_name(path.stem + ".so-lieu.json").read_text(encoding="utf-8"))
+    figures = figures["figures"] if isinstance(figures, dict) else figures
+    totals = {}
+    for e in latest:
+        if e.form != reporting.NARRATIVE_FORM and e.view == "as_recorded":
+            labels, cols = _read_table(e.absolute_path(report_set["reports"]))
+            totals[e.form] = {ms: values[-1] for ms, values in cols.items()}
+    cited = [f for f in figures if f["value"] is not None and isinstance(f["ms"], int)]
+    assert len(cited) >= 40
+    for f in cited:
+        assert f["value"] == pytest.approx(totals[f["form"]][f["ms"]]), f
+    assert any(f.get("same_period_last_year") is not None for f in figures)

@@ -310,7 +310,6 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
                      "source_kind": SOURCE_KIND, "source_name": r.source_name, "record_id": r.record_id,
                      "raw_id": int(r.raw_id), "batch_id": r.batch_id})
     stats["mapped"] = len(rows)
-    stats["protection_reported"] = sum(row["protected_persons"] is not None for row in rows)
     if not rows:
         stats.update(quarantined=len({q["raw_id"] for q in quarantine}), published=0)
         return pd.DataFrame(columns=[c.name for c in fact_qlkntc.columns]), quarantine, flags, stats, outcomes
@@ -341,7 +340,7 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
                           "reason": _detail(rule, rows_by_raw.loc[rid]), "detected_at": now})
     df = df[~df["raw_id"].isin(set(errors))].sort_values("raw_id")
     stats.update(quarantined=len({q["raw_id"] for q in quarantine}), flagged=len(outcome.raw_ids("warning")),
-                 published=len(df))
+                 published=len(df), protection_reported=int(df["protected_persons"].notna().sum()))
     unit_keys = sorted(units.unit_frame()["unit_key"])
     outcomes.append(quality.run("qlkntc_warehouse", df, f"{SOURCE_KIND}.{RECORD_TYPE}",
                                 parameters={"unit_keys": unit_keys, "accepted_batches": sorted(accepted)},

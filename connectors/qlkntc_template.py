@@ -474,8 +474,8 @@ def _protection_sheet(ws, period: Period) -> None:
         prompt="Số người được bảo vệ: số nguyên từ 0 trở lên.", **common)
     part = DataValidation(
         type="whole", operator="between", formula1="0", formula2=f"${total[0]}${total[1:]}",
-        error=f"Số nguyên từ 0 trở lên và không lớn hơn dòng ({PROTECTION_TOTAL_ITEM}) (tổng số người được "
-              f"bảo vệ); nhập dòng ({PROTECTION_TOTAL_ITEM}) trước.",
+        error=f"Chỉ nhập số nguyên từ 0 trở lên và không lớn hơn dòng ({PROTECTION_TOTAL_ITEM}) (tổng số người "
+              f"được bảo vệ); nhập dòng ({PROTECTION_TOTAL_ITEM}) trước.",
         prompt=f"Số người, không lớn hơn dòng ({PROTECTION_TOTAL_ITEM}).", **common)
     whole.add(total)
     for item in range(2, N_PROTECTION + 1):

@@ -646,7 +646,8 @@ def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path
     plan = S.defect_plan(42)
     assert sorted(plan.values()) == sorted(S.DEFECTS)
     chosen = [all_units()["province:01"], *(all_units()[k] for k, _ in plan),
-              *(u for u in S.reporting_units()[1:6])]
+              *(u for u in S.reporting_units()[1:6]),
+              next(u for u in S.reporting_units() if S.old_template(42, u.key))]      # no protection sheet
     end = dt.date(2026, 1, 20)
     w = S.write(tmp_path / "sim", 42, chosen, dt.date(2021, 7, 1), end)
     again = S.write(tmp_path / "sim2", 42, chosen, dt.date(2021, 7, 1), end)
@@ -662,6 +663,12 @@ def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path
            for k, r in fact(warehouse).items()}
     want = {f"{t[0]}:{t[2]}": (t[1], t[3], t[4], *t[5:22]) for t in w.truth}
     assert got == want and len(want) > 20
+    # the protection columns too: the sibling truth, NULL where the unit kept the old template
+    prot = {f"{t[0]}:{t[2]}": (t[3], None if t[4] is None else tuple(t[4:])) for t in w.protection_truth}
+    assert set(prot) == set(want)
+    assert {k: (r["template_version"], protection_of(r)) for k, r in fact(warehouse).items()} == prot
+    assert any(v is None for _, v in prot.values()) and any(v and v[0] > 0 for _, v in prot.values())
+    assert all(S.old_template(42, t[1]) == (t[4] is None) for t in w.protection_truth)
     rejected = {(r["logical_key"], r["reason_code"]) for r in rows(warehouse, raw_batch).to_dict("records")
                 if r["status"] == "rejected"}
     q = {(r["record_id"], r["reason_code"]) for r in rows(warehouse, dq_quarantine).to_dict("records")}
@@ -704,6 +711,12 @@ def test_the_generator_delivers_the_workbooks(tmp_path):
         n_defects = con.execute("SELECT COUNT(*) FROM gt_defect WHERE source_kind = 'qlkntc_workbook'").fetchone()[0]
     finally:
         con.close()
+    with sqlite3.connect(tmp_path / "ground_truth.sqlite") as con:
+        prot = con.execute("SELECT unit_code, period_key, protected_persons, protected_denouncers, "
+                           "protected_relatives FROM gt_qlkntc_protection").fetchall()
+    con.close()
+    assert sorted((u, p) for u, p, *_ in prot) == sorted(truth)
+    assert all(t is None or t == d + r for _, _, t, d, r in prot)          # (1) = (2) + (3)
     assert truth and {pk for _, pk in truth} <= {"2025-Q4", "2025-Y"} and subs[2] == len(truth)
     info = manifest["sources"]["qlkntc_workbooks"]
     assert (info["files"], info["workbooks_owed"], info["published"]) == (len(files), subs[0], len(truth))

@@ -475,8 +475,8 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
     bad(u3, A, ("QLKNTC_WINDOW_MISMATCH", "ghi kỳ 2025-Y nhưng tệp là mẫu của kỳ 2025-Q4"), period=Y,
         template_period=Q4)
     bad(u4, A, ("QLKNTC_WINDOW_MISMATCH", "các ngày \"Số liệu tính từ ngày … đến ngày …\""), edit=_dates)
-    bad(u5, A, ("QLKNTC_SHEET_MISSING", "không có trang '06-QLKNTC' của mẫu (các trang hiện có: 'Sheet1', "
-                            "'Bảo vệ người tố cáo')"),
+    bad(u5, A, ("QLKNTC_SHEET_MISSING",
+                "không có trang '06-QLKNTC' của mẫu (các trang hiện có: 'Sheet1', 'Bảo vệ người tố cáo')"),
         edit=_rename)
     bad(u6, A, ("QLKNTC_TEMPLATE_ALTERED", "dòng mã số (MS)"), edit=_ms_label)
     bad(u7, A, ("QLKNTC_TEMPLATE_ALTERED", "thông tin định danh của mẫu (đơn vị, kỳ báo cáo) đã bị sửa"),

@@ -19,6 +19,14 @@ The workbook (``QLKNTC_<unit code>_<period key>.xlsx``):
   the workbook, each with data validation (whole number ≥ 0, Vietnamese error message;
   column 8 also ≤ column 6, the check printed in the guide), then the note line and the
   guide, verbatim;
+- sheet ``Bảo vệ người tố cáo`` (template version 2 on; optional to fill): the figures
+  Mẫu số 02 II.5 asks for and no form carries (forms-2025.md §4.6, §5) — people
+  protected (người tố cáo, thân nhân), of whom denouncers and relatives, and people
+  under each of the two kinds of measure the outline names — five unlocked cells with
+  the same data validation (whole number ≥ 0; the parts ≤ the total), then how to fill
+  it. All five left empty means the unit does not report these figures (stored NULL,
+  never 0); see :data:`PROTECTION_ITEMS` for the identities and why there is no
+  "sum of kinds ≤ total" check;
 - sheet ``_dinh_danh`` (very hidden, locked): the identification the connector trusts —
   form, template version, unit code and name, level, period key, window dates, the data
   sheet and row — with a checksum over them, so an edited identification is seen.
@@ -55,9 +63,13 @@ from reports.periods import Period
 FORM_CODE = "06/QLKNTC"
 # Bump when a cell address, a header text or the identification keys change: the
 # connector accepts the versions it knows (connectors.qlkntc_workbooks.KNOWN_VERSIONS).
-TEMPLATE_VERSION = "QLKNTC-TT06-2025-v1"
+TEMPLATE_VERSION = "QLKNTC-TT06-2025-v2"
+# v1 (the first template, still accepted): the 17 columns only, no protection block.
+# v2: the same data sheet and identification, plus the sheet PROTECTION_SHEET.
+TEMPLATE_VERSION_V1 = "QLKNTC-TT06-2025-v1"
 DATA_SHEET = "06-QLKNTC"            # Excel forbids "/" in sheet names
 ID_SHEET = "_dinh_danh"
+PROTECTION_SHEET = "Bảo vệ người tố cáo"
 
 # ---------------------------------------------------------------- the form as printed
 # Verbatim from shared/domain/tt06-2025-forms.json (form "06/QLKNTC"); no-break spaces
@@ -125,6 +137,44 @@ HEADER_CELLS: tuple[tuple[str, int, int, int, int], ...] = (
 N_COLUMNS = len(COLUMNS)
 CHECK_LHS, CHECK_RHS = 8, 6          # the printed check: Cột (8) <= Cột (6)
 
+# ---------------------------------------------------------------- protection of denouncers
+# Mẫu số 02 II.5 "Bảo vệ người tố cáo (nếu có)", verbatim: "Tổng số người được bảo vệ
+# (người tố cáo, thân nhân của người tố cáo); trong đó: số người được áp dụng biện pháp
+# bảo vệ vị trí công tác, việc làm; số người được áp dụng biện pháp bảo vệ tính mạng, sức
+# khỏe, tài sản, danh dự, nhân phẩm." Luật Tố cáo 2018 Điều 47: the people protected are
+# the denouncer and his or her relatives (thân nhân); the scope of protection is (a) the
+# secrecy of the denouncer's information, (b) position and job, (c) life, health,
+# property, honour and dignity. The block asks for the kinds the outline names, (b) and
+# (c), and splits the total into denouncers and relatives (the outline's parenthesis).
+# Readings (docs/data-contracts.md §5):
+# - (1) = (2) + (3): every person protected is a denouncer or a denouncer's relative; one
+#   who is both (a relative of another denouncer who also denounced) counts once, as a
+#   denouncer. A real identity, checked.
+# - (4) <= (1) and (5) <= (1): the people under a kind of measure are among the people
+#   protected. Checked.
+# - No (4) + (5) <= (1): one person can be under both kinds of measure (a denouncer kept
+#   in his or her job and protected in health), so the kinds overlap; and (1) may exceed
+#   (4) + (5): a person protected only by keeping the information secret (kind (a)) is
+#   in (1) and in neither kind.
+# (label as printed on the sheet, fact_qlkntc column) of the five rows, in order.
+PROTECTION_ITEMS: tuple[tuple[str, str], ...] = (
+    ("Tổng số người được bảo vệ (người tố cáo, thân nhân của người tố cáo)", "protected_persons"),
+    ("Trong đó: người tố cáo", "protected_denouncers"),
+    ("Trong đó: thân nhân của người tố cáo", "protected_relatives"),
+    ("Số người được áp dụng biện pháp bảo vệ vị trí công tác, việc làm", "protected_job"),
+    ("Số người được áp dụng biện pháp bảo vệ tính mạng, sức khỏe, tài sản, danh dự, nhân phẩm",
+     "protected_life"),
+)
+N_PROTECTION = len(PROTECTION_ITEMS)
+PROTECTION_TITLE = "BẢO VỆ NGƯỜI TỐ CÁO"
+PROTECTION_SUBTITLE = ("Số liệu cho mục II.5 \"Bảo vệ người tố cáo (nếu có)\" của Mẫu số 02 (Thông tư số "
+                       "06/2025/TT-TTCP); không thuộc biểu 06/QLKNTC, gửi kèm trong cùng tệp.")
+PROTECTION_HEADER = ("STT", "Chỉ tiêu", "Số người")
+PROTECTION_HEADER_ROW = 6
+PROTECTION_FIRST_ROW = 7              # rows 7–11: items (1)–(5); input cells C7:C11
+PROTECTION_VALUE_COL = 3
+PROTECTION_TOTAL_ITEM = 1             # (2)–(5) are each <= (1)
+
 # ---------------------------------------------------------------- cell addresses
 # Identification block (visible, locked): labels in A/D, values in B/E.
 UNIT_CODE_CELL, UNIT_NAME_CELL = "B1", "E1"
@@ -156,6 +206,18 @@ def data_cell(ms: int) -> str:
     if not 1 <= ms <= N_COLUMNS:
         raise ValueError(f"06/QLKNTC has columns 1–{N_COLUMNS}, not {ms}")
     return f"{get_column_letter(FIRST_DATA_COL + ms - 1)}{DATA_ROW}"
+
+
+def protection_cell(item: int) -> str:
+    """Address (on PROTECTION_SHEET) of the input cell of item `item` (1–5)."""
+    if not 1 <= item <= N_PROTECTION:
+        raise ValueError(f"the protection block has items 1–{N_PROTECTION}, not {item}")
+    return f"{get_column_letter(PROTECTION_VALUE_COL)}{PROTECTION_FIRST_ROW + item - 1}"
+
+
+def protection_label(item: int) -> str:
+    """"(4) «Số người được áp dụng …»": the item as the STT column prints it, then its text."""
+    return f"({item}) «{PROTECTION_ITEMS[item - 1][0]}»"
 
 
 def date_line(start: dt.date, end: dt.date) -> str:
@@ -193,8 +255,8 @@ def check_period(period: Period) -> None:
                          "(Thông tư 06/2025/TT-TTCP)")
 
 
-def identification(unit: TemplateUnit, period: Period) -> dict[str, str]:
-    values = {"mau": FORM_CODE, "phien_ban_mau": TEMPLATE_VERSION, "ma_don_vi": unit.code, "ten_don_vi": unit.name,
+def identification(unit: TemplateUnit, period: Period, version: str = TEMPLATE_VERSION) -> dict[str, str]:
+    values = {"mau": FORM_CODE, "phien_ban_mau": version, "ma_don_vi": unit.code, "ten_don_vi": unit.name,
               "cap": unit.level, "ky_bao_cao": period.key, "tu_ngay": period.start.isoformat(),
               "den_ngay": period.end.isoformat(), "trang_so_lieu": DATA_SHEET, "dong_so_lieu": str(DATA_ROW)}
     values["ma_kiem_tra"] = id_checksum(values)
@@ -206,9 +268,10 @@ def _font(bold=False, italic=False, size=11) -> Font:
     return Font(name=FONT, bold=bold, italic=italic, size=size)
 
 
-def build_workbook(unit: TemplateUnit, period: Period) -> Workbook:
-    """The empty template of `unit` for `period` (an openpyxl Workbook)."""
-    return set_unit(build_base(period), unit, period)
+def build_workbook(unit: TemplateUnit, period: Period, *, protection: bool = True) -> Workbook:
+    """The empty template of `unit` for `period` (an openpyxl Workbook); with
+    `protection` False, the first template (version 1, no protection block)."""
+    return set_unit(build_base(period, protection=protection), unit, period)
 
 
 def set_unit(wb: Workbook, unit: TemplateUnit, period: Period) -> Workbook:
@@ -222,14 +285,22 @@ def set_unit(wb: Workbook, unit: TemplateUnit, period: Period) -> Workbook:
     ws.cell(DATA_ROW, 1, unit.name)
     for ms in range(1, N_COLUMNS + 1):
         ws[data_cell(ms)] = None
+    version = TEMPLATE_VERSION_V1
+    if PROTECTION_SHEET in wb.sheetnames:
+        version = TEMPLATE_VERSION
+        bv = wb[PROTECTION_SHEET]
+        bv.cell(3, 1, f"Đơn vị báo cáo: {unit.name} (mã {unit.code})")
+        for item in range(1, N_PROTECTION + 1):
+            bv[protection_cell(item)] = None
     ids = wb[ID_SHEET]
-    for i, v in enumerate(identification(unit, period).values(), start=1):
+    for i, v in enumerate(identification(unit, period, version).values(), start=1):
         ids.cell(i, 2, v)
     return wb
 
 
-def build_base(period: Period) -> Workbook:
-    """The template of `period` without a unit (see :func:`set_unit`)."""
+def build_base(period: Period, *, protection: bool = True) -> Workbook:
+    """The template of `period` without a unit (see :func:`set_unit`); with
+    `protection` False, the first template (no protection block)."""
     check_period(period)
     wb = Workbook()
     ws = wb.active
@@ -318,7 +389,9 @@ def build_base(period: Period) -> Workbook:
             "và các ngày của kỳ.",
             "- Nội dung ghi chú (dòng 18) và lời giải thích ghi vào báo cáo bằng văn bản gửi kèm, không ghi "
             "vào tệp này.",
-            "- Gửi lại tệp đã sửa với cùng tên tệp: bản gửi sau thay thế toàn bộ bản gửi trước.")):
+            "- Gửi lại tệp đã sửa với cùng tên tệp: bản gửi sau thay thế toàn bộ bản gửi trước.",
+            *((f"- Trang \"{PROTECTION_SHEET}\" (không bắt buộc): số liệu bảo vệ người tố cáo cho Mẫu số 02, "
+               "mục II.5; cách nhập ghi trên trang đó.",) if protection else ()))):
         ws.cell(howto + i, 1, line).font = _font(bold=(i == 0), italic=True, size=10)
 
     ws.column_dimensions["A"].width = 30
@@ -333,6 +406,8 @@ def build_base(period: Period) -> Workbook:
     ws.sheet_view.selection[0].activeCell = data_cell(1)
     ws.sheet_view.selection[0].sqref = data_cell(1)
 
+    if protection:
+        _protection_sheet(wb.create_sheet(PROTECTION_SHEET), period)
     ids = wb.create_sheet(ID_SHEET)
     for i, k in enumerate(ID_KEYS, start=1):
         ids.cell(i, 1, k)
@@ -361,6 +436,78 @@ def _validations(ws) -> None:
         (check if ms == CHECK_LHS else whole).add(data_cell(ms))
     ws.add_data_validation(whole)
     ws.add_data_validation(check)
+
+
+def _protection_sheet(ws, period: Period) -> None:
+    """The optional block "Bảo vệ người tố cáo": five unlocked cells, the rest locked."""
+    for row, text, font in ((1, PROTECTION_TITLE, _font(bold=True, size=13)),
+                            (2, PROTECTION_SUBTITLE, _font(italic=True)),
+                            (4, date_line(period.start, period.end), _font(italic=True))):
+        c = ws.cell(row, 1, text)
+        c.font = font
+        c.alignment = Alignment(horizontal="center" if row != 2 else "left", vertical="center", wrap_text=True)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=PROTECTION_VALUE_COL)
+    ws.cell(3, 1).font = _font(bold=True)
+    ws.row_dimensions[2].height = 33
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for col, text in enumerate(PROTECTION_HEADER, start=1):
+        c = ws.cell(PROTECTION_HEADER_ROW, col, text)
+        c.font, c.alignment, c.border = _font(bold=True, size=10), centre, BORDER
+    for item, (label, _) in enumerate(PROTECTION_ITEMS, start=1):
+        r = PROTECTION_FIRST_ROW + item - 1
+        stt = ws.cell(r, 1, f"({item})")
+        stt.font, stt.alignment, stt.border = _font(), centre, BORDER
+        text = ws.cell(r, 2, label)
+        text.font, text.border = _font(bold=(item == PROTECTION_TOTAL_ITEM)), BORDER
+        text.alignment = Alignment(vertical="center", wrap_text=True, indent=0 if item == 1 else 1)
+        c = ws.cell(r, PROTECTION_VALUE_COL)
+        c.protection = Protection(locked=False)
+        c.fill, c.number_format, c.font, c.border = INPUT_FILL, "0", _font(), BORDER
+        c.alignment = Alignment(horizontal="right", vertical="center")
+        ws.row_dimensions[r].height = 30
+    total = protection_cell(PROTECTION_TOTAL_ITEM)
+    common = dict(allow_blank=True, showErrorMessage=True, errorStyle="stop", showInputMessage=True,
+                  errorTitle="Số liệu không hợp lệ", promptTitle="Bảo vệ người tố cáo")
+    whole = DataValidation(
+        type="whole", operator="greaterThanOrEqual", formula1="0",
+        error="Chỉ nhập số nguyên từ 0 trở lên (số người); không nhập chữ, số lẻ thập phân hay số âm.",
+        prompt="Số người được bảo vệ: số nguyên từ 0 trở lên.", **common)
+    part = DataValidation(
+        type="whole", operator="between", formula1="0", formula2=f"${total[0]}${total[1:]}",
+        error=f"Chỉ nhập số nguyên từ 0 trở lên và không lớn hơn dòng ({PROTECTION_TOTAL_ITEM}) (tổng số người "
+              f"được bảo vệ); nhập dòng ({PROTECTION_TOTAL_ITEM}) trước.",
+        prompt=f"Số người, không lớn hơn dòng ({PROTECTION_TOTAL_ITEM}).", **common)
+    whole.add(total)
+    for item in range(2, N_PROTECTION + 1):
+        part.add(protection_cell(item))
+    ws.add_data_validation(whole)
+    ws.add_data_validation(part)
+    howto = PROTECTION_FIRST_ROW + N_PROTECTION + 1
+    for i, line in enumerate((
+            "Cách nhập số liệu (không thuộc biểu mẫu):",
+            "- Phần này không bắt buộc. Đơn vị báo cáo số liệu bảo vệ người tố cáo thì nhập đủ 5 ô màu vàng, "
+            "mỗi ô một số nguyên từ 0 trở lên (không có thì ghi 0); để trống cả 5 ô nghĩa là đơn vị không báo "
+            "cáo số liệu này trong kỳ. Không để trống một vài ô.",
+            "- Dòng (1) = dòng (2) + dòng (3): mỗi người được bảo vệ là người tố cáo hoặc thân nhân của người tố "
+            "cáo (Luật Tố cáo năm 2018, Điều 47); người vừa tố cáo vừa là thân nhân của người tố cáo khác chỉ "
+            "tính một lần, ở dòng (2).",
+            "- Dòng (4) và dòng (5) mỗi dòng không lớn hơn dòng (1). Một người có thể được áp dụng cả hai biện "
+            "pháp nên dòng (4) + dòng (5) có thể lớn hơn dòng (1); người chỉ được bảo vệ bí mật thông tin được "
+            "tính ở dòng (1), không tính ở dòng (4), (5).",
+            "- Chỉ ghi số người; không ghi họ tên, địa chỉ hay thông tin cá nhân của người được bảo vệ.")):
+        c = ws.cell(howto + i, 1, line)
+        c.font = _font(bold=(i == 0), italic=True, size=10)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=howto + i, start_column=1, end_row=howto + i, end_column=PROTECTION_VALUE_COL)
+        ws.row_dimensions[howto + i].height = 15 if i == 0 else 45
+    ws.column_dimensions["A"].width = 8
+    ws.column_dimensions["B"].width = 70
+    ws.column_dimensions["C"].width = 14
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.protection.sheet = True
+    ws.sheet_view.selection[0].activeCell = protection_cell(1)
+    ws.sheet_view.selection[0].sqref = protection_cell(1)
 
 
 class _FixedTimeZip(zipfile.ZipFile):
@@ -394,10 +541,11 @@ def save(wb: Workbook, path: Path, stamp: dt.datetime) -> Path:
     return path
 
 
-def write_template(out_dir: Path, unit: TemplateUnit, period: Period) -> Path:
+def write_template(out_dir: Path, unit: TemplateUnit, period: Period, *, protection: bool = True) -> Path:
     """Write the template of `unit` for `period` into `out_dir`; returns its path."""
     stamp = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(7, 0))
-    return save(build_workbook(unit, period), Path(out_dir) / file_name(unit.code, period.key), stamp)
+    return save(build_workbook(unit, period, protection=protection), Path(out_dir) / file_name(unit.code, period.key),
+                stamp)
 
 
 def units_for(period: Period, level: str | None = None, codes: list[str] | None = None) -> list[TemplateUnit]:

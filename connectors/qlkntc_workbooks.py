@@ -7,16 +7,20 @@ extension too (``config/pipeline.yaml`` ``sources.qlkntc_workbooks``). Each work
 becomes one raw batch of source kind ``qlkntc_workbook``:
 
 - **landed** (``loaded``): one raw row, record type ``qlkntc``, with the
-  identification and the 17 cells as typed, and its lineage (file and sheet, worksheet
+  identification and the 17 cells as typed (and, from template version 2, the five
+  cells of the optional sheet "Bảo vệ người tố cáo" as typed, ``bv_01`` … ``bv_05``; a
+  version-1 workbook has no such keys and its 17 figures count all the same), and its lineage (file and sheet, worksheet
   row, the file's sha256 on the batch, its delivery time). Whether the figures are
   usable is decided by the consolidation (transforms.qlkntc), which quarantines a
   workbook with an empty, non-numeric, fractional or negative cell or one breaking the
-  printed check 8 ≤ 6; the connector already names such problems in the batch message
+  printed check 8 ≤ 6, or a protection block filled in part, with a bad cell or
+  breaking its identities; the connector already names such problems in the batch message
   and the summary (``findings``), so the unit hears of them at once;
 - **rejected**: nothing lands; ``raw_batch`` carries the rule code and a Vietnamese
   message naming the file and what to do — a name that is not the convention
   (QLKNTC_FILE_NAME), a file that is not a readable .xlsx (QLKNTC_FILE_NOT_READABLE),
-  the data sheet gone (QLKNTC_SHEET_MISSING), the template altered — identification
+  the data sheet gone, or the protection sheet of a version-2 template
+  (QLKNTC_SHEET_MISSING), the template altered (the protection sheet's labels too) — identification
   area, header or MS row (QLKNTC_TEMPLATE_ALTERED), a unit code in the name other than
   the template's (QLKNTC_UNIT_MISMATCH), a unit not in force on the window's last day
   (QLKNTC_UNIT_UNKNOWN), a period or window dates other than the template's, or a
@@ -52,8 +56,10 @@ log = logging.getLogger(__name__)
 
 SOURCE_KIND = "qlkntc_workbook"
 RECORD_TYPE = "qlkntc"
-KNOWN_VERSIONS = frozenset({T.TEMPLATE_VERSION})
+KNOWN_VERSIONS = frozenset({T.TEMPLATE_VERSION_V1, T.TEMPLATE_VERSION})
 VALUE_FIELDS = tuple(f"cot_{ms:02d}" for ms in range(1, T.N_COLUMNS + 1))   # payload keys of MS 1–17
+# payload keys of the protection block's items (1)–(5); absent from a version-1 workbook
+PROTECTION_FIELDS = tuple(f"bv_{i:02d}" for i in range(1, T.N_PROTECTION + 1))
 
 
 class WorkbookError(ValueError):
@@ -127,6 +133,7 @@ class WorkbookContent:
     values: dict[str, object]                    # cot_01 … cot_17, as typed
     unit_name: str
     period_label: str
+    protection: dict[str, object] | None = None  # bv_01 … bv_05 as typed; None: no block (version 1)
 
 
 def _text(v) -> str:
@@ -214,6 +221,24 @@ def _check_layout(ws: _Sheet, name: str) -> None:
             f"Tệp '{name}': tiêu đề cột hoặc dòng mã số (MS) của biểu đã bị sửa, hoặc có cột, dòng chèn thêm "
             f"(ô {where}); lấy lại tệp mẫu của đơn vị cho kỳ này, chỉ nhập số vào 17 ô màu vàng rồi gửi lại.",
             "QLKNTC_TEMPLATE_ALTERED")
+
+
+def _check_protection_layout(ws: _Sheet, name: str) -> None:
+    """The protection sheet's header, item numbers and labels where the template put
+    them: the unit typed its numbers against these texts."""
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    expected = {(T.PROTECTION_HEADER_ROW, col): text for col, text in enumerate(T.PROTECTION_HEADER, start=1)}
+    for item, (label, _) in enumerate(T.PROTECTION_ITEMS, start=1):
+        expected[(T.PROTECTION_FIRST_ROW + item - 1, 1)] = f"({item})"
+        expected[(T.PROTECTION_FIRST_ROW + item - 1, 2)] = label
+    changed = [f"{get_column_letter(c)}{r}" for (r, c), text in sorted(expected.items())
+               if _text(ws.cell(r, c)) != text]
+    if changed:
+        raise WorkbookError(
+            f"Tệp '{name}': trang '{T.PROTECTION_SHEET}' đã bị sửa tiêu đề, số thứ tự hoặc tên chỉ tiêu, hoặc có "
+            f"dòng chèn thêm (ô {', '.join(changed[:6])}{' …' if len(changed) > 6 else ''}); lấy lại tệp mẫu của "
+            "đơn vị cho kỳ này, chỉ nhập số vào các ô màu vàng rồi gửi lại.", "QLKNTC_TEMPLATE_ALTERED")
 
 
 def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, name: str):
@@ -307,14 +332,26 @@ def read_workbook(path: Path, wn: WorkbookName) -> WorkbookContent:
     period = _check_unit_and_window(ws, ident, wn, name)
     _check_unit_known(ident, period, name)
     values = {f: _as_typed(ws[T.data_cell(ms)]) for ms, f in enumerate(VALUE_FIELDS, start=1)}
-    return WorkbookContent(ident, values, ident["ten_don_vi"], period.label)
+    protection = None
+    if ident["phien_ban_mau"] != T.TEMPLATE_VERSION_V1:
+        # From version 2 the template has the protection sheet (filling it is optional;
+        # the workbook's structure is locked, so a missing sheet is a tampered file).
+        if T.PROTECTION_SHEET not in sheets:
+            raise WorkbookError(
+                f"Tệp '{name}' không còn trang '{T.PROTECTION_SHEET}' của mẫu; nhập số liệu vào đúng tệp mẫu đã "
+                "nhận, không đổi tên hay xóa trang (trang này không bắt buộc nhập, có thể để trống), rồi gửi lại.",
+                "QLKNTC_SHEET_MISSING")
+        bv = _Sheet(wb, path, T.PROTECTION_SHEET)
+        _check_protection_layout(bv, name)
+        protection = {f: _as_typed(bv[T.protection_cell(i)]) for i, f in enumerate(PROTECTION_FIELDS, start=1)}
+    return WorkbookContent(ident, values, ident["ten_don_vi"], period.label, protection)
 
 
 def _payload(content: WorkbookContent) -> dict:
     ident = content.identification
     return {"ma_don_vi": ident["ma_don_vi"], "ten_don_vi": ident["ten_don_vi"], "cap": ident["cap"],
             "ky_bao_cao": ident["ky_bao_cao"], "tu_ngay": ident["tu_ngay"], "den_ngay": ident["den_ngay"],
-            "phien_ban_mau": ident["phien_ban_mau"], **content.values}
+            "phien_ban_mau": ident["phien_ban_mau"], **content.values, **(content.protection or {})}
 
 
 def _earlier_versions(conn: sa.Connection, logical_key: str) -> list[dt.datetime]:

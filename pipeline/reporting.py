@@ -386,13 +386,17 @@ def comparison_periods(p) -> dict:
 
 
 def _totals_of_forms(eng, inputs: _PeriodInputs, codes, scope) -> dict:
-    """{form code: computed table} of `codes` for `scope` (the narrative reads totals)."""
-    from reports import formdef, levels  # noqa: PLC0415
+    """{form code: computed table} of `codes` for `scope` (the narrative reads totals);
+    with 06/QLKNTC, also the II.5 protection table (reports.mau02.PROTECTION_CODE) over
+    the same rows and records (the workbooks' protection block)."""
+    from reports import formdef, levels, mau02  # noqa: PLC0415
 
     out = {}
     for code in codes:
         form, rows, placed, status = _placed(eng, inputs, code, scope)
         out[code] = formdef.compute(form, levels.count_per_unit(form, placed), rows, status, period=inputs.period)
+        if code == "06/QLKNTC":
+            out[mau02.PROTECTION_CODE] = mau02.protection_table(rows, placed)
     return out
 
 

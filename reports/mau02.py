@@ -16,7 +16,15 @@ following the outline "Mẫu số 02" plus the six tables 01/TCD … 06/QLKNTC
 - placeholders — highlighted, bracketed "[Đơn vị soạn thảo: …]" paragraphs quoting the
   outline's own instruction — wherever only a person can write (causes, assessment,
   forecast, directions, recommendations, the "khái quát" prose) and for figures no table
-  carries (II.5, "số đơn vị có vi phạm", the targets of III.1). Nothing is invented;
+  carries ("số đơn vị có vi phạm", the targets of III.1). Nothing is invented;
+- II.5 "Bảo vệ người tố cáo": no form has these figures (forms-2025.md §4.6); they come
+  from the optional protection block of the units' 06/QLKNTC input workbooks
+  (fact_qlkntc ``protected_*``), passed as the table :data:`PROTECTION_CODE` built by
+  :func:`protection_table` over the same rows (units) and records as the scope's
+  06/QLKNTC table. The total adds up the units that reported the block; a note under
+  the figures names the units that did not (an older workbook without the block, a
+  block left empty, or no accepted 06/QLKNTC workbook at all), and a figure none of the
+  units reported reads "chưa có số liệu (… chưa báo cáo số liệu bảo vệ người tố cáo)";
 - the attached tables, "Nơi nhận" and the signature block.
 
 Every figure written is also returned as a :class:`Figure` (form, MS column(s), value,
@@ -74,7 +82,8 @@ from docx.shared import Cm, Mm, Pt, RGBColor
 from reports.formdef import TOTAL_ROW_ID
 from reports.narrative import format_date, format_vn
 
-__all__ = ["Figure", "Placeholder", "Mau02Result", "build_mau02", "na_reasons", "OUTLINE",
+__all__ = ["Figure", "Placeholder", "Mau02Result", "build_mau02", "na_reasons", "OUTLINE", "PROTECTION_CODE",
+           "PROTECTION_FIELDS", "protection_table",
            "HEADINGS", "FORM_CODES", "FORM_COLUMNS", "OLD_EQUIVALENTS", "KNOWN_GAPS",
            "PLACEHOLDER_PREFIX", "comparison_codes", "format_value", "figures_path"]
 
@@ -184,6 +193,16 @@ FORM_CODES = ("01/TCD", "02/XLD", "03/GQKN", "04/GQTC", "05/KQTH", "06/QLKNTC")
 FORM_COLUMNS = {"01/TCD": 21, "02/XLD": 25, "03/GQKN": 23, "04/GQTC": 25, "05/KQTH": 31,
                 "06/QLKNTC": 17}
 TT06_VERSION = "TT06_2025"
+# II.5 "Bảo vệ người tố cáo": not a printed form but the protection block of the 06/QLKNTC
+# input workbooks; its table (protection_table) has "columns" 1–5, the block's items, each
+# the fact_qlkntc column below (connectors/qlkntc_template.py PROTECTION_ITEMS).
+PROTECTION_CODE = "BVNTC"
+PROTECTION_FIELDS = {1: "protected_persons", 2: "protected_denouncers", 3: "protected_relatives",
+                     4: "protected_job", 5: "protected_life"}
+PROTECTION_SOURCE = "tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo»)"
+_NOT_REPORTED = "chưa báo cáo số liệu bảo vệ người tố cáo"
+_NO_PROTECTION_TABLE = "không có số liệu bảo vệ người tố cáo từ " + PROTECTION_SOURCE
+_TABLE_COLUMNS = {**FORM_COLUMNS, PROTECTION_CODE: len(PROTECTION_FIELDS)}
 
 PLACEHOLDER_PREFIX = "[Đơn vị soạn thảo: "
 NA_TEXT = "chưa có số liệu"
@@ -241,7 +260,12 @@ KNOWN_GAPS: dict[str, str] = {
     "04/GQTC:20": "có đơn vị mà nguồn dữ liệu chưa ghi số tổ chức bị kiến nghị xử lý hành chính",
     "05/KQTH:26": "có đơn vị mà nguồn dữ liệu chưa ghi số tổ chức đã bị xử lý hành chính",
     "06/QLKNTC": "nguồn dữ liệu tiếp công dân, xử lý đơn chưa có số liệu quản lý nhà nước (nhập thủ công)",
+    PROTECTION_CODE: "đơn vị " + _NOT_REPORTED,
 }
+
+
+def _no_table(code: str) -> str:
+    return _NO_PROTECTION_TABLE if code == PROTECTION_CODE else f"chưa có biểu {code}"
 
 
 # --------------------------------------------------------------------- public records
@@ -541,11 +565,14 @@ _CONTENT: tuple[Any, ...] = (
     _plus("05/KQTH", 30, "Đã khởi tố, số đối tượng", "đối tượng"),
     _plus("05/KQTH", 31, "Đã khởi tố, trong đó số cán bộ, công chức, viên chức", "người"),
     _Head(42),
-    # No table has these (forms-2025.md §4.6): the outline's own list, to be filled in.
-    _Hold("bổ sung số liệu (nếu có), các biểu số liệu không có chỉ tiêu này: Tổng số người được bảo vệ "
-          "(người tố cáo, thân nhân của người tố cáo): … người; trong đó: số người được áp dụng biện pháp "
-          "bảo vệ vị trí công tác, việc làm: … người; số người được áp dụng biện pháp bảo vệ tính mạng, "
-          "sức khỏe, tài sản, danh dự, nhân phẩm: … người."),
+    # No form has these (forms-2025.md §4.6): the protection block of the 06/QLKNTC input
+    # workbooks, in the outline's order and words.
+    _f(PROTECTION_CODE, 1, "Tổng số người được bảo vệ (người tố cáo, thân nhân của người tố cáo)", "người"),
+    _plus(PROTECTION_CODE, 2, "Người tố cáo", "người"),
+    _plus(PROTECTION_CODE, 3, "Thân nhân của người tố cáo", "người"),
+    _plus(PROTECTION_CODE, 4, "Trong đó, số người được áp dụng biện pháp bảo vệ vị trí công tác, việc làm", "người"),
+    _plus(PROTECTION_CODE, 5, "Trong đó, số người được áp dụng biện pháp bảo vệ tính mạng, sức khỏe, tài sản, "
+                              "danh dự, nhân phẩm", "người"),
     _Head(44),
     _Head(45),
     _Hold("viết nội dung mục này."),
@@ -673,7 +700,7 @@ def _is_tt06(code: str, table: pd.DataFrame) -> bool:
     tag = table.attrs.get("version") or table.attrs.get("regime")
     if tag:
         return str(tag) == TT06_VERSION
-    n = FORM_COLUMNS.get(code)
+    n = _TABLE_COLUMNS.get(code)
     return n is not None and _ms_columns(table) == set(range(1, n + 1))
 
 
@@ -728,7 +755,7 @@ class _Side:
                 return None, "mẫu số của tỷ lệ bằng 0", source
             return value, None, source
         if not self.has_old_forms():
-            return None, f"chưa có biểu {spec.form}", None
+            return None, _no_table(spec.form), None
         # The comparison period is on the older forms: only columns with the same meaning.
         mapping = OLD_EQUIVALENTS.get(spec.form, {})
         if not all(ms in mapping for ms in terms):
@@ -787,7 +814,7 @@ def _figure(spec: _Fig, heading: str, group: str, tables: Mapping[str, pd.DataFr
     na: str | None = None
     zero_den: str | None = None
     if table is None:
-        na = f"chưa có biểu {spec.form}"
+        na = _no_table(spec.form)
     else:
         cells = [_total(table, ms) for ms in terms]
         missing = [ms for ms, c in zip(terms, cells) if c is None]
@@ -823,6 +850,87 @@ def _figure(spec: _Fig, heading: str, group: str, tables: Mapping[str, pd.DataFr
                   kind=spec.kind, unit=spec.unit, group=group, text=f"{spec.bullet} {text}", na_reason=na,
                   previous_note=pnote, last_year_note=lnote, previous_source=psrc,
                   last_year_source=lsrc)
+
+
+# --------------------------------------------------------------------- II.5: protection table
+
+def _names(labels: list[str], most: int = 10) -> str:
+    shown = ", ".join(labels[:most])
+    return shown + (f" và {len(labels) - most} đơn vị khác" if len(labels) > most else "")
+
+
+def protection_table(rows: Iterable[Any], records: pd.DataFrame | None) -> pd.DataFrame:
+    """The II.5 table of a scope: one row per data row of its 06/QLKNTC report (`rows`,
+    reports.formdef.ReportRow, the total row last) and the total, columns label, kind,
+    1–5 (:data:`PROTECTION_FIELDS`, nullable integers), ``status`` and note.
+
+    `records` are the fact_qlkntc rows placed on those rows (``row_id``), as for the
+    06/QLKNTC table. A row is ``reported`` when it has records and every one of them
+    carries the block (its values: their sums); ``not_reported`` when a record lacks it
+    (NULL: a version-1 workbook or an empty block — the row's cells are NA, never 0);
+    ``no_workbook`` when no 06/QLKNTC figures of the row were published (not sent, or
+    quarantined). The total adds up the reported rows (NA when none); its note says from
+    how many units the figures come and names those that did not report them;
+    ``attrs["na_reason"]`` is the reason an NA total is written with."""
+    rows = list(rows)
+    data_rows = [r for r in rows if r.kind != "total"]
+    total_row = next((r for r in rows if r.kind == "total"), None)
+    recs = records if records is not None and len(records) else pd.DataFrame(
+        columns=["row_id", *PROTECTION_FIELDS.values()])
+    row_of = recs["row_id"].astype(str) if len(recs) else pd.Series(dtype=object)
+    out: dict[str, dict] = {}
+    for r in data_rows:
+        mine = recs[(row_of == str(r.row_id)).to_numpy()] if len(recs) else recs
+        entry = {"label": r.label, "kind": r.kind}
+        if mine.empty:
+            status, values = "no_workbook", [pd.NA] * len(PROTECTION_FIELDS)
+        elif mine[PROTECTION_FIELDS[1]].isna().any():
+            status, values = "not_reported", [pd.NA] * len(PROTECTION_FIELDS)
+        else:
+            status = "reported"
+            values = [int(pd.to_numeric(mine[col]).sum()) for col in PROTECTION_FIELDS.values()]
+        entry.update({ms: v for ms, v in zip(PROTECTION_FIELDS, values)})
+        entry["status"] = status
+        entry["note"] = "" if status == "reported" else ("Chưa báo cáo" if status == "no_workbook"
+                                                           else "Không báo cáo số liệu bảo vệ người tố cáo")
+        out[r.row_id] = entry
+    reported = [e for e in out.values() if e["status"] == "reported"]
+    no_block = [e["label"] for e in out.values() if e["status"] == "not_reported"]
+    no_book = [e["label"] for e in out.values() if e["status"] == "no_workbook"]
+    n, k = len(out), len(reported)
+    total = {"label": total_row.label if total_row else "Tổng cộng", "kind": "total", "status": ""}
+    for ms in PROTECTION_FIELDS:
+        total[ms] = sum(e[ms] for e in reported) if reported else pd.NA
+    single = n == 1
+    if single:
+        note = (f"từ {PROTECTION_SOURCE} của đơn vị" if k else
+                f"đơn vị {_NOT_REPORTED} ("
+                + ("đã gửi biểu 06/QLKNTC nhưng không kèm số liệu này" if no_block
+                   else "chưa có biểu 06/QLKNTC được chấp nhận") + ")")
+    else:
+        note = f"tổng hợp từ {PROTECTION_SOURCE} của {k}/{n} đơn vị"
+        if n - k:
+            parts = []
+            if no_block:
+                parts.append(f"{len(no_block)} đơn vị đã gửi biểu 06/QLKNTC nhưng không kèm số liệu này "
+                             f"({_names(no_block)})")
+            if no_book:
+                parts.append(f"{len(no_book)} đơn vị chưa có biểu 06/QLKNTC được chấp nhận ({_names(no_book)})")
+            note += f"; {n - k} đơn vị {_NOT_REPORTED}: " + "; ".join(parts)
+    total["note"] = note
+    index = [*out, total_row.row_id if total_row else TOTAL_ROW_ID]
+    table = pd.DataFrame([*out.values(), total], index=pd.Index(index, name="row_id"))
+    table = table[["label", "kind", *PROTECTION_FIELDS, "status", "note"]]
+    for ms in PROTECTION_FIELDS:
+        table[ms] = table[ms].astype("Int64")
+    if not n:
+        reason = "không có đơn vị báo cáo"
+    elif single:
+        reason = f"đơn vị {_NOT_REPORTED}"
+    else:
+        reason = f"các đơn vị {_NOT_REPORTED}"
+    table.attrs["na_reason"] = reason
+    return table
 
 
 # --------------------------------------------------------------------- the Word document
@@ -1102,7 +1210,8 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
     to ``<stem>.so-lieu.json``.
 
     `tables` maps form codes ("01/TCD" … "06/QLKNTC") to computed tables (index with the
-    "total" row, MS-number columns); `previous` / `last_year` are the same for the
+    "total" row, MS-number columns), and :data:`PROTECTION_CODE` to the table of
+    :func:`protection_table` (II.5; absent: its figures say there is no such data); `previous` / `last_year` are the same for the
     previous period and the same period of the previous year (None: not available; the
     tables of a period on the older forms are keyed by their old codes — "01/TCD",
     "01/XLD", "01/KQGQ" … — and compared where a column has an equivalent). `notes`
@@ -1113,7 +1222,7 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
     """
     path = Path(path)
     tables = dict(tables or {})
-    unknown = sorted(set(tables) - set(FORM_CODES))
+    unknown = sorted(set(tables) - set(FORM_CODES) - {PROTECTION_CODE})
     if unknown:
         raise ValueError(f"mau02: unknown form code(s) {unknown}; expected some of {FORM_CODES}")
     for code, table in tables.items():
@@ -1127,6 +1236,8 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
     prev = _Side("kỳ trước", previous)
     last = _Side("cùng kỳ năm trước", last_year)
     reasons = _Reasons(notes)
+    if PROTECTION_CODE in tables and tables[PROTECTION_CODE].attrs.get("na_reason"):
+        reasons.notes.setdefault(PROTECTION_CODE, tables[PROTECTION_CODE].attrs["na_reason"])
 
     doc = Document()
     section = doc.sections[0]
@@ -1163,7 +1274,8 @@ def build_mau02(path: str | Path, *, issuer_name: str, place: str, period,
             note = _total_note(tables.get(code))
             if note and code not in noted:
                 noted.add(code)
-                _para(doc, f"(Số liệu Biểu {code}: {note}.)", italic=True)
+                what = "bảo vệ người tố cáo" if code == PROTECTION_CODE else f"Biểu {code}"
+                _para(doc, f"(Số liệu {what}: {note}.)", italic=True)
         block_forms.clear()
 
     for item in _CONTENT:

@@ -9,6 +9,14 @@ conclusions and follow-up — so the figures of any window are consistent: a Nă
 workbook is not the sum of its quarters where the form says so (columns 6, 7 and 13
 count what was carried over from before the window).
 
+Workbooks are made from the current template (version 2), whose optional sheet "Bảo vệ
+người tố cáo" each unit fills from a small model of its own (people protected in the
+window: denouncers and relatives, under which kinds of measure; mostly 0; its own random
+stream, so the 17 figures are the same draws as before), except the units that kept the
+first template (version 1, no such sheet: ``OLD_TEMPLATE_SHARE`` of the 2025 communes,
+chosen by a seeded hash, never the city nor a commune with a planned defect) — their
+17 figures count, their protection figures are not reported.
+
 Everything is decided from the seed and the whole unit list (never from the selection
 or ``--end``), like simulators.defects: which workbooks are missing (``MISSING_SHARE``),
 late (``LATE_SHARE``), and where the one-of-each bad inputs sit (``DEFECTS``); a subset
@@ -18,7 +26,8 @@ delivery time); their modification time is their delivery time.
 
 :func:`deliver` is the generator's one call: it writes the workbooks under
 ``commune_inbox/qlkntc/<period key>/``, adds ``gt_qlkntc`` (what a correct pipeline
-publishes in fact_qlkntc) and ``gt_qlkntc_submission`` to the ground truth, and its
+publishes in fact_qlkntc), ``gt_qlkntc_protection`` (its protection columns) and
+``gt_qlkntc_submission`` to the ground truth, and its
 defects to ``gt_defect``, ``defects.csv`` (through the generator's list) and the manifest.
 """
 from __future__ import annotations
@@ -60,6 +69,8 @@ DEFECTS = {
     "duplicate_delivery": (SKIPPED, ""),                         # the same bytes again, another folder
     "correction": (SUPERSEDED, ""),                              # a typo, then the corrected workbook
     "name_case": (COUNTED, ""),                                  # qlkntc_….XLSX: read all the same
+    "protection_check": (QUARANTINED, "QLKNTC_PROTECTION_CHECK"),  # (1) ≠ (2) + (3) on the protection sheet
+    "protection_partial": (QUARANTINED, "QLKNTC_PROTECTION_MISSING"),  # one protection cell left empty
 }
 DEFECT_PERIOD = {"period_mismatch": "2025-Y"}
 DEFAULT_DEFECT_PERIOD = "2025-Q4"
@@ -74,6 +85,18 @@ RATES = {
     "tinh": dict(docs=5.0, amended=1.5, repealed=0.6, classes=4.0, people=(40, 250), inspections=3.0,
                  units=(2, 8)),
 }
+OLD_TEMPLATE_SHARE = 0.10      # 2025 communes that kept the first template (no protection sheet)
+# Protection of denouncers, per quarter: Poisson rate of denouncers newly protected, by
+# level; each brings Poisson(RELATIVES) relatives under protection too; protection lasts
+# PROTECTION_DAYS; each person gets the job measure (denouncers / relatives) and the
+# life-health measure with these chances — both, one, or neither (secrecy only).
+PROTECTION_RATES = {"xa": 0.04, "tinh": 0.6}
+RELATIVES = 0.4
+PROTECTION_DAYS = (30, 240)
+JOB_CHANCE = (0.5, 0.2)
+LIFE_CHANCE = 0.5
+PROTECTION_NAMES = ("protected_persons", "protected_denouncers", "protected_relatives", "protected_job",
+                    "protected_life")
 VALUE_NAMES = ("docs_issued", "docs_amended", "docs_repealed", "training_classes", "training_participants",
                "inspections", "inspected_units", "inspections_concluded", "rec_admin_orgs", "rec_admin_persons",
                "rec_referred_orgs", "rec_referred_persons", "conclusions_to_implement", "handled_admin_orgs",
@@ -85,6 +108,11 @@ CREATE TABLE gt_qlkntc (         -- biểu 06/QLKNTC: the rows a correct pipelin
   window_start TEXT NOT NULL, window_end TEXT NOT NULL,
   {", ".join(f"{n} INTEGER NOT NULL" for n in VALUE_NAMES)},
   file_name TEXT NOT NULL        -- the workbook in force (the latest accepted delivery)
+);
+CREATE TABLE gt_qlkntc_protection (  -- fact_qlkntc's protection columns of each gt_qlkntc row
+  unit_code TEXT NOT NULL, unit_key TEXT NOT NULL, period_key TEXT NOT NULL,
+  template_version TEXT NOT NULL,  -- QLKNTC-TT06-2025-v1 (no protection sheet) or -v2
+  {", ".join(f"{n} INTEGER" for n in PROTECTION_NAMES)}   -- NULL: not reported (old template)
 );
 CREATE TABLE gt_qlkntc_submission (  -- one row per workbook a unit owed by the end of the run
   unit_code TEXT NOT NULL, unit_key TEXT NOT NULL, period_key TEXT NOT NULL, file_name TEXT NOT NULL,
@@ -173,6 +201,42 @@ def figures(act: Activity, start: dt.date, end: dt.date) -> tuple[int, ...]:
             *(sum(i.results[j] for i in done) for j in range(4)))
 
 
+@dataclass(frozen=True)
+class Protected:
+    """One person under protection (counts only: no names, never any personal data)."""
+    start: dt.date
+    end: dt.date
+    denouncer: bool
+    job: bool
+    life: bool
+
+
+@functools.lru_cache(maxsize=None)
+def protection_activity(seed: int, unit_key: str, last: dt.date) -> tuple[Protected, ...]:
+    """The people the unit protects, quarter by quarter up to the one holding `last`;
+    a stream of its own per unit and quarter ("qlkntc-protection"), apart from
+    :func:`activity`'s, so adding it changed none of the 17 figures."""
+    unit = all_units()[unit_key]
+    out = []
+    for p in _quarters(last):
+        r = Rng(seed, unit_key, "qlkntc-protection", p.key)
+        for _ in range(r.poisson(PROTECTION_RATES[unit.level])):
+            start = _day(r, p.start, p.end)
+            end = start + dt.timedelta(days=r.randint(*PROTECTION_DAYS))
+            for i in range(1 + r.poisson(RELATIVES)):
+                out.append(Protected(start, end, i == 0, r.chance(JOB_CHANCE[i > 0]), r.chance(LIFE_CHANCE)))
+    return tuple(out)
+
+
+def protection_figures(people, start: dt.date, end: dt.date) -> tuple[int, int, int, int, int]:
+    """Items (1)–(5) of the protection sheet for a window: the people under protection
+    at some time in it (each counted once, so a year is not the sum of its quarters)."""
+    inside = [x for x in people if x.start <= end and x.end >= start]
+    denouncers = sum(x.denouncer for x in inside)
+    return (len(inside), denouncers, len(inside) - denouncers, sum(x.job for x in inside),
+            sum(x.life for x in inside))
+
+
 # --------------------------------------------------------------------------- plans
 def reporting_units() -> list[Unit]:
     """Every unit that fills in the form after the reform: the city and the 2025 communes."""
@@ -201,6 +265,15 @@ def defect_plan(seed: int) -> dict[tuple[str, str], str]:
         u = next(rest)
         plan[(u.key, DEFECT_PERIOD.get(kind, DEFAULT_DEFECT_PERIOD))] = kind
     return plan
+
+
+def old_template(seed: int, unit_key: str) -> bool:
+    """Whether the unit kept the first template (version 1, no protection sheet): a
+    seeded hash over ``OLD_TEMPLATE_SHARE`` of the 2025 communes; never the city, never
+    a commune with a planned defect (whatever the period)."""
+    if unit_key == "province:01" or unit_key in {k for k, _ in defect_plan(seed)}:
+        return False
+    return stable_int(seed, "qlkntc-old-template", unit_key) % 10_000 < OLD_TEMPLATE_SHARE * 10_000
 
 
 def missing(seed: int, unit_key: str, period_key: str) -> bool:
@@ -243,6 +316,7 @@ class Version:
     lands: bool                # False: rejected at landing, or a byte copy (adds nothing)
     valid: bool                # its figures pass every rule
     values: tuple | None
+    protection: tuple | None = None   # items (1)–(5) as published; None: not reported
 
 
 class _Writer:
@@ -253,22 +327,29 @@ class _Writer:
         self._bases: dict[str, object] = {}
         self.defects: list[tuple] = []
         self.truth: list[tuple] = []
+        self.protection_truth: list[tuple] = []
         self.submissions: list[tuple] = []
         self.files = 0
 
-    def base(self, period):
-        if period.key not in self._bases:
-            self._bases[period.key] = self.T.build_base(period)
-        return self._bases[period.key]
+    def base(self, period, protection: bool = True):
+        key = (period.key, protection)
+        if key not in self._bases:
+            self._bases[key] = self.T.build_base(period, protection=protection)
+        return self._bases[key]
 
-    def workbook(self, unit: Unit, period, values, template_unit: Unit | None = None, template_period=None):
+    def workbook(self, unit: Unit, period, values, template_unit: Unit | None = None, template_period=None,
+                 protection=None):
+        """`protection`: items (1)–(5) typed on the protection sheet; None: the unit
+        kept the first template (no such sheet)."""
         T = self.T
         tu = template_unit or unit
         tp = template_period or period
-        wb = T.set_unit(self.base(tp), T.TemplateUnit(tu.code, tu.name, tu.level), tp)
+        wb = T.set_unit(self.base(tp, protection is not None), T.TemplateUnit(tu.code, tu.name, tu.level), tp)
         ws = wb[T.DATA_SHEET]
         for ms, v in enumerate(values, start=1):
             ws[T.data_cell(ms)] = v
+        for item, v in enumerate(protection or (), start=1):
+            wb[T.PROTECTION_SHEET][T.protection_cell(item)] = v
         return wb
 
     def save(self, wb, rel: str, at: dt.datetime) -> Path:
@@ -279,8 +360,9 @@ class _Writer:
         return path
 
     def restore(self, period) -> None:
-        """Undo a defect's edits of the shared base workbook of `period`."""
-        self._bases.pop(period.key, None)
+        """Undo a defect's edits of the shared base workbooks of `period`."""
+        for protection in (True, False):
+            self._bases.pop((period.key, protection), None)
 
     def rel(self, period, name: str, sub: str = "") -> str:
         return "/".join(x for x in ("commune_inbox", FOLDER, period.key, sub, name) if x)
@@ -309,23 +391,25 @@ class _Writer:
         if kind is not None and after > limit:
             kind = None                       # the defect needs its second delivery: deliver plainly
         versions: list[Version] = []
-        good = lambda: self.workbook(unit, period, true)  # noqa: E731
+        prot = None if old_template(self.seed, unit.key) else \
+            protection_figures(protection_activity(self.seed, unit.key, self.end), period.start, period.end)
+        good = lambda: self.workbook(unit, period, true, protection=prot)  # noqa: E731
         if kind in ("unit_mismatch", "unit_unknown", "period_mismatch", "dates_altered", "sheet_missing",
                     "template_altered"):
             wb, detail, rel = None, "", self.rel(period, name)
             if kind == "unit_mismatch":
                 other = _neighbour(unit)
-                wb = self.workbook(unit, period, true, template_unit=other)
+                wb = self.workbook(unit, period, true, template_unit=other, protection=prot)
                 detail = f"figures of {unit.code} in the template of {other.code}"
             elif kind == "unit_unknown":
                 pred = _dissolved_predecessor(unit)
-                wb = self.workbook(unit, period, true, template_unit=pred)
+                wb = self.workbook(unit, period, true, template_unit=pred, protection=prot)
                 rel = self.rel(period, T.file_name(pred.code, period.key))
                 detail = f"template of {pred.code} ({pred.name}, dissolved 30/06/2025) used by {unit.code}"
             elif kind == "period_mismatch":
                 from reports import periods  # noqa: PLC0415
                 q4 = periods.period("Q4", period.year)
-                wb = self.workbook(unit, period, true, template_period=q4)
+                wb = self.workbook(unit, period, true, template_period=q4, protection=prot)
                 detail = f"file named {period.key}, template of {q4.key}"
             elif kind == "dates_altered":
                 wb = good()
@@ -349,7 +433,7 @@ class _Writer:
             versions.append(Version(self.out / rel, at, False, False, None))
             rel2 = self.rel(period, name, "" if kind == "unit_unknown" else "gui-lai")
             self.save(good(), rel2, after)
-            versions.append(Version(self.out / rel2, after, True, True, true))
+            versions.append(Version(self.out / rel2, after, True, True, true, prot))
         elif kind in ("value_text", "value_negative", "value_fractional", "value_missing", "check_8_gt_6"):
             values = list(true)
             if kind == "value_text":
@@ -364,8 +448,20 @@ class _Writer:
                 values[5], values[6], values[7] = 1, max(values[6], 1), 2
                 detail = "Cột (8) = 2 > Cột (6) = 1"
             rel = self.rel(period, name)
-            self.save(self.workbook(unit, period, values), rel, at)
+            self.save(self.workbook(unit, period, values, protection=prot), rel, at)
             self.log(kind, rel, unit, period, detail, row=True)
+            versions.append(Version(self.out / rel, at, True, False, None))
+        elif kind in ("protection_check", "protection_partial"):
+            bad = list(prot)
+            if kind == "protection_check":
+                bad[0] = bad[1] + bad[2] + 1
+                detail = f"protection (1) = {bad[0]}, (2) + (3) = {bad[1]} + {bad[2]}"
+            else:
+                bad[2] = None
+                detail = "protection (3) left empty, the other four filled"
+            rel = self.rel(period, name)
+            self.save(self.workbook(unit, period, true, protection=tuple(bad)), rel, at)
+            self.log(kind, rel, unit, period, detail)
             versions.append(Version(self.out / rel, at, True, False, None))
         elif kind == "duplicate_delivery":
             rel = self.rel(period, name)
@@ -376,26 +472,26 @@ class _Writer:
             os.utime(self.out / rel2, (after.timestamp(), after.timestamp()))
             self.files += 1
             self.log(kind, rel2, unit, period, f"byte copy of {rel}, delivered again")
-            versions += [Version(path, at, True, True, true), Version(self.out / rel2, after, False, False, None)]
+            versions += [Version(path, at, True, True, true, prot), Version(self.out / rel2, after, False, False, None)]
         elif kind == "correction":
             wrong = list(true)
             wrong[4] = true[4] * 10 + 5
             rel = self.rel(period, name)
-            self.save(self.workbook(unit, period, wrong), rel, at)
+            self.save(self.workbook(unit, period, wrong, protection=prot), rel, at)
             self.log(kind, rel, unit, period, f"Cột (5) = {wrong[4]}, corrected to {true[4]} 1–3 days later")
             rel2 = self.rel(period, name, "ban-sua")
             self.save(good(), rel2, after)
-            versions += [Version(self.out / rel, at, True, True, tuple(wrong)),
-                         Version(self.out / rel2, after, True, True, true)]
+            versions += [Version(self.out / rel, at, True, True, tuple(wrong), prot),
+                         Version(self.out / rel2, after, True, True, true, prot)]
         elif kind == "name_case":
             rel = self.rel(period, f"qlkntc_{unit.code}_{period.key}.XLSX")
             self.save(good(), rel, at)
             self.log(kind, rel, unit, period, "file name in lower case, extension .XLSX")
-            versions.append(Version(self.out / rel, at, True, True, true))
+            versions.append(Version(self.out / rel, at, True, True, true, prot))
         else:
             rel = self.rel(period, name)
             self.save(good(), rel, at)
-            versions.append(Version(self.out / rel, at, True, True, true))
+            versions.append(Version(self.out / rel, at, True, True, true, prot))
         self.record(unit, period, name, versions)
         return None
 
@@ -408,6 +504,9 @@ class _Writer:
         if published:
             self.truth.append((unit.code, unit.key, period.key, period.start.isoformat(), period.end.isoformat(),
                                *current.values, current.path.name))
+            version = self.T.TEMPLATE_VERSION if current.protection is not None else self.T.TEMPLATE_VERSION_V1
+            self.protection_truth.append((unit.code, unit.key, period.key, version,
+                                          *(current.protection or (None,) * len(PROTECTION_NAMES))))
         deadline = dt.date(period.end.year, period.end.month, DEADLINE_DAY)
         self.submissions.append((unit.code, unit.key, period.key, name,
                                  current.at.isoformat() if current else None,
@@ -453,6 +552,8 @@ def deliver(out: Path, seed: int, sel, start: dt.date, end: dt.date, with_defect
     try:
         con.executescript(TRUTH_SCHEMA)
         con.executemany(f"INSERT INTO gt_qlkntc VALUES ({','.join('?' * (6 + len(VALUE_NAMES)))})", w.truth)
+        con.executemany(f"INSERT INTO gt_qlkntc_protection VALUES ({','.join('?' * (4 + len(PROTECTION_NAMES)))})",
+                        w.protection_truth)
         con.executemany("INSERT INTO gt_qlkntc_submission VALUES (?, ?, ?, ?, ?, ?, ?, ?)", w.submissions)
         con.executemany(f"INSERT INTO gt_defect VALUES ({','.join('?' * 10)})", w.defects)
         con.commit()
@@ -466,6 +567,8 @@ def deliver(out: Path, seed: int, sel, start: dt.date, end: dt.date, with_defect
         "missing": sum(s[6] for s in subs), "late": sum(1 for s in subs if s[5]),
         "published": sum(s[7] for s in subs)}
     manifest["ground_truth"]["gt_qlkntc"] = len(w.truth)
+    manifest["ground_truth"]["gt_qlkntc_protection"] = len(w.protection_truth)
+    manifest["sources"]["qlkntc_workbooks"]["old_template"] = sum(1 for t in w.protection_truth if t[4] is None)
     d = manifest.get("defects")
     if d is not None and w.defects:
         by_kind = collections.Counter(f"{x[1]}/{x[0]}" for x in w.defects)

@@ -72,10 +72,18 @@ UNAVAILABLE = {"01/TCD": (10, 16), "03/GQKN": (3, 4, 5, 6), "04/GQTC": (3, 4, 5,
 MONEY_LAND = {"03/GQKN": (13, 14, 15, 16), "04/GQTC": (14, 15, 16, 17), "05/KQTH": tuple(range(3, 11)) + tuple(range(18, 26))}
 
 
+# II.5 (protection of denouncers, the 06/QLKNTC workbooks' block): (1) = (2) + (3); the two
+# kinds of measure overlap ((4) + (5) > (1) now). No such table a year earlier.
+PROTECTION = {"cur": {1: 7, 2: 5, 3: 2, 4: 3, 5: 6}, "prev": {1: 4, 2: 4, 3: 0, 4: 0, 5: 4}}
+PROTECTION_NOTE = ("tổng hợp từ tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo») của 2/3 đơn vị; "
+                   "1 đơn vị chưa báo cáo số liệu bảo vệ người tố cáo: 1 đơn vị đã gửi biểu 06/QLKNTC nhưng "
+                   "không kèm số liệu này (Đơn vị 3)")
+
+
 def _tables(kind: str) -> dict[str, pd.DataFrame]:
-    """The five computed tables (no 06/QLKNTC: its data comes from manual input) of the
-    current period ("cur"), the previous period ("prev") or the same period last year
-    ("last"). The cells the tests look at are set explicitly; the rest follow a
+    """The five computed tables (no 06/QLKNTC: its data comes from manual input) and the
+    II.5 protection table (now and the previous period) of the current period ("cur"),
+    the previous period ("prev") or the same period last year ("last"). The cells the tests look at are set explicitly; the rest follow a
     per-period rule so every comparison has numbers behind it."""
     shift = {"cur": 0, "prev": -5, "last": 3}[kind]
     tcd = {"cur": {1: 1234, 2: 1567, 3: 890, 4: 12, 9: 100, 15: 40, 21: 16},
@@ -99,7 +107,12 @@ def _tables(kind: str) -> dict[str, pd.DataFrame]:
     def default(ms):
         return ms + 20 + shift
 
+    protection = {}
+    if kind in PROTECTION:
+        protection[mau02.PROTECTION_CODE] = _table(5, PROTECTION[kind], not_reported=(kind == "cur"),
+                                                   total_note=PROTECTION_NOTE if kind == "cur" else "")
     return {
+        **protection,
         "01/TCD": _table(21, tcd, unavailable=UNAVAILABLE["01/TCD"], default=default),
         "02/XLD": _table(25, xld, default=default, not_reported=(kind == "cur"),
                          total_note="Chưa gồm số liệu của 1 đơn vị chưa báo cáo" if kind == "cur" else ""),
@@ -245,6 +258,7 @@ def test_every_figure_is_the_cell_it_cites(built):
     result, document = built
     cur, prev, last = _tables("cur"), _tables("prev"), _tables("last")
     assert len(result.figures) > 150
+    assert [f.ms for f in result.figures if f.form == mau02.PROTECTION_CODE] == [1, 2, 3, 4, 5]
     for fig in result.figures:
         for tables, got in ((cur, fig.value), (prev, fig.previous), (last, fig.same_period_last_year)):
             want = _expected_value(tables, fig)
@@ -412,6 +426,91 @@ def test_no_comparison_tables(tmp_path):
     assert _by(partial, "02/XLD", 4).previous_note == "chưa có biểu 02/XLD"
 
 
+# ----------------------------------------------------------------- II.5: protection of denouncers
+
+def test_protection_of_denouncers_section(built, tmp_path):
+    result, document = built
+    section = _section(document, "5. Bảo vệ người tố cáo (nếu có)")
+    # 7 people now, 4 the previous period; none a year earlier (no such data then).
+    assert section == [
+        "- Tổng số người được bảo vệ (người tố cáo, thân nhân của người tố cáo): 7 người; tăng 3 người (+75,0%) "
+        "so với kỳ trước; chưa so sánh được với cùng kỳ năm trước (không có số liệu bảo vệ người tố cáo từ tệp "
+        "nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo»)).",
+        "+ Người tố cáo: 5 người; tăng 1 người (+25,0%) so với kỳ trước; chưa so sánh được với cùng kỳ năm trước "
+        "(không có số liệu bảo vệ người tố cáo từ tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo»)).",
+        "+ Thân nhân của người tố cáo: 2 người; tăng 2 người so với kỳ trước (kỳ trước bằng 0); chưa so sánh được "
+        "với cùng kỳ năm trước (không có số liệu bảo vệ người tố cáo từ tệp nhập số liệu biểu 06/QLKNTC (trang "
+        "«Bảo vệ người tố cáo»)).",
+        "+ Trong đó, số người được áp dụng biện pháp bảo vệ vị trí công tác, việc làm: 3 người; tăng 3 người so "
+        "với kỳ trước (kỳ trước bằng 0); chưa so sánh được với cùng kỳ năm trước (không có số liệu bảo vệ người "
+        "tố cáo từ tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo»)).",
+        "+ Trong đó, số người được áp dụng biện pháp bảo vệ tính mạng, sức khỏe, tài sản, danh dự, nhân phẩm: "
+        "6 người; tăng 2 người (+50,0%) so với kỳ trước; chưa so sánh được với cùng kỳ năm trước (không có số "
+        "liệu bảo vệ người tố cáo từ tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo»)).",
+        f"(Số liệu bảo vệ người tố cáo: {PROTECTION_NOTE}.)"]
+    # No protection table at all: every figure says so, none is 0.
+    tables = _tables("cur")
+    del tables[mau02.PROTECTION_CODE]
+    bare = _build(tmp_path / "bare.docx", tables=tables, previous=None, last_year=None)
+    figs = [f for f in bare.figures if f.form == mau02.PROTECTION_CODE]
+    assert len(figs) == 5 and all(f.value is None for f in figs)
+    assert figs[0].text == ("- Tổng số người được bảo vệ (người tố cáo, thân nhân của người tố cáo): chưa có số liệu "
+                            "(không có số liệu bảo vệ người tố cáo từ tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ "
+                            "người tố cáo»)).")
+
+
+def _protection_records(rows: dict[str, tuple | None]) -> pd.DataFrame:
+    """fact_qlkntc-like records: row id → the five values (None: block not reported)."""
+    out = []
+    for rid, values in rows.items():
+        values = values or (None,) * 5
+        out.append({"row_id": rid, **dict(zip(mau02.PROTECTION_FIELDS.values(), values))})
+    return pd.DataFrame(out)
+
+
+def test_protection_table_adds_up_the_units_that_reported():
+    from reports.formdef import ReportRow
+
+    rows = [ReportRow("province:01", "Thành phố Hà Nội", "01", kind="own"),
+            ReportRow("2025:00004", "Phường Ba Đình", "00004"), ReportRow("2025:00008", "Phường Ngọc Hà", "00008"),
+            ReportRow("2025:00025", "Phường Giảng Võ", "00025"), ReportRow("2025:00070", "Phường Hoàn Kiếm", "00070"),
+            ReportRow(TOTAL_ROW_ID, "Tổng cộng", None, kind="total")]
+    # the city 3 = 2 + 1 (both kinds on one person: 2 + 2 > 3); 00004 all 0; 00008 an old
+    # workbook (NULL); 00025 nothing published; 00070 1 = 1 + 0
+    recs = _protection_records({"province:01": (3, 2, 1, 2, 2), "2025:00004": (0, 0, 0, 0, 0),
+                                "2025:00008": None, "2025:00070": (1, 1, 0, 0, 1)})
+    table = mau02.protection_table(rows, recs)
+    assert list(table.index) == ["province:01", "2025:00004", "2025:00008", "2025:00025", "2025:00070", TOTAL_ROW_ID]
+    assert table.loc[TOTAL_ROW_ID, [1, 2, 3, 4, 5]].tolist() == [4, 3, 1, 2, 3]
+    assert table["status"].tolist() == ["reported", "reported", "not_reported", "no_workbook", "reported", ""]
+    assert table.loc["2025:00004", 1] == 0                                   # reported 0 stays 0
+    assert all(pd.isna(table.loc[r, ms]) for r in ("2025:00008", "2025:00025") for ms in range(1, 6))
+    assert table.loc[TOTAL_ROW_ID, "note"] == (
+        "tổng hợp từ tệp nhập số liệu biểu 06/QLKNTC (trang «Bảo vệ người tố cáo») của 3/5 đơn vị; 2 đơn vị chưa "
+        "báo cáo số liệu bảo vệ người tố cáo: 1 đơn vị đã gửi biểu 06/QLKNTC nhưng không kèm số liệu này "
+        "(Phường Ngọc Hà); 1 đơn vị chưa có biểu 06/QLKNTC được chấp nhận (Phường Giảng Võ)")
+    # a commune whose one workbook is on the old template: NA total, said so
+    own = mau02.protection_table([rows[2], rows[-1]], _protection_records({"2025:00008": None}))
+    assert pd.isna(own.loc[TOTAL_ROW_ID, 1]) and own.attrs["na_reason"] == "đơn vị chưa báo cáo số liệu bảo vệ người tố cáo"
+    assert own.loc[TOTAL_ROW_ID, "note"] == ("đơn vị chưa báo cáo số liệu bảo vệ người tố cáo (đã gửi biểu 06/QLKNTC "
+                                             "nhưng không kèm số liệu này)")
+
+
+def test_protection_section_when_no_unit_reported(tmp_path):
+    from reports.formdef import ReportRow
+
+    rows = [ReportRow("2025:00008", "Phường Ngọc Hà", "00008"), ReportRow(TOTAL_ROW_ID, "Tổng cộng", None, kind="total")]
+    tables = {**_tables("cur"),
+              mau02.PROTECTION_CODE: mau02.protection_table(rows, _protection_records({"2025:00008": None}))}
+    result = _build(tmp_path / "old.docx", tables=tables, previous=None, last_year=None)
+    section = _section(docx.Document(str(result.path)), "5. Bảo vệ người tố cáo (nếu có)")
+    assert section[0] == ("- Tổng số người được bảo vệ (người tố cáo, thân nhân của người tố cáo): chưa có số liệu "
+                          "(đơn vị chưa báo cáo số liệu bảo vệ người tố cáo).")
+    assert section[-1] == ("(Số liệu bảo vệ người tố cáo: đơn vị chưa báo cáo số liệu bảo vệ người tố cáo (đã gửi "
+                           "biểu 06/QLKNTC nhưng không kèm số liệu này).)")
+    assert all("chưa có số liệu" in t and not re.search(r": 0\b", t) for t in section[:5])
+
+
 # ----------------------------------------------------------------- placeholders, no invented prose
 
 def _is_highlighted(paragraph) -> bool:
@@ -441,11 +540,10 @@ def test_placeholders_are_marked(built):
                              f"[Đơn vị soạn thảo: {mau02.OUTLINE[64][2:]}]",
                              f"[Đơn vị soạn thảo: {mau02.OUTLINE[65][2:]}]",
                              f"[Đơn vị soạn thảo: {mau02.OUTLINE[66][2:]}]"]
-    # Khái quát chung (trend prose) is a placeholder, II.5 and the targets of III.1 too.
+    # Khái quát chung (trend prose) is a placeholder, the targets of III.1 too; II.5 has
+    # figures now (the protection block of the 06/QLKNTC workbooks), no placeholder.
     assert _section(document, "1. Tình hình khiếu nại, tố cáo") == [f"[Đơn vị soạn thảo: {mau02.OUTLINE[6]}]"]
-    bao_ve = _section(document, "5. Bảo vệ người tố cáo (nếu có)")
-    assert len(bao_ve) == 1 and bao_ve[0].startswith("[Đơn vị soạn thảo: bổ sung số liệu (nếu có)")
-    assert "… người" in bao_ve[0]
+    assert not any(t.startswith(mau02.PLACEHOLDER_PREFIX) for t in _section(document, "5. Bảo vệ người tố cáo (nếu có)"))
     uu_diem = _section(document, "1. Ưu điểm, kết quả")
     assert any(t.startswith("[Đơn vị soạn thảo: tỷ lệ giải quyết khiếu nại, tố cáo thuộc thẩm quyền so với mục tiêu: …%")
                for t in uu_diem)
@@ -467,7 +565,8 @@ def test_no_invented_prose(built):
         t = p.text
         ok = (p.style.name.startswith("Heading") or t in figure_texts or t in leads
               or (t.startswith(mau02.PLACEHOLDER_PREFIX) and _is_highlighted(p))
-              or re.fullmatch(r"\(Số liệu Biểu \d\d/[A-Z]+: .+\.\)", t))
+              or re.fullmatch(r"\(Số liệu Biểu \d\d/[A-Z]+: .+\.\)", t)
+              or re.fullmatch(r"\(Số liệu bảo vệ người tố cáo: .+\.\)", t))
         assert ok, t
 
 

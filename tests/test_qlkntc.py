@@ -49,13 +49,17 @@ def template(folder: Path, code: str, period=Q4) -> Path:
     return path
 
 
-def fill(path: Path, values, *, dest: Path | None = None, delivered: dt.datetime | None = None, edit=None) -> Path:
-    """Type `values` (MS 1–17) into the yellow cells and save, as a unit does; `edit`
-    changes the workbook further (the bad inputs); `delivered` becomes the mtime."""
+def fill(path: Path, values, *, dest: Path | None = None, delivered: dt.datetime | None = None, edit=None,
+         protection=None) -> Path:
+    """Type `values` (MS 1–17) into the yellow cells and save, as a unit does;
+    `protection` (items 1–5) into the protection sheet's cells; `edit` changes the
+    workbook further (the bad inputs); `delivered` becomes the mtime."""
     wb = openpyxl.load_workbook(path)
     ws = wb[T.DATA_SHEET]
     for ms, v in enumerate(values, start=1):
         ws[T.data_cell(ms)] = v
+    for item, v in enumerate(protection or (), start=1):
+        wb[T.PROTECTION_SHEET][T.protection_cell(item)] = v
     if edit:
         edit(wb)
     dest = dest or path
@@ -93,7 +97,7 @@ def test_the_template_locks_everything_but_the_17_input_cells(tmp_path):
     path = template(tmp_path, "00004")
     assert path.name == "QLKNTC_00004_2025-Q4.xlsx"
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [T.DATA_SHEET, T.ID_SHEET]
+    assert wb.sheetnames == [T.DATA_SHEET, T.PROTECTION_SHEET, T.ID_SHEET]
     assert wb.security.lockStructure
     ws = wb[T.DATA_SHEET]
     assert ws.protection.sheet
@@ -138,6 +142,31 @@ def test_the_template_locks_everything_but_the_17_input_cells(tmp_path):
     col8 = covered[T.data_cell(8)]
     assert (col8.operator, col8.formula2) == ("between", "$G$15")
     assert covered[T.data_cell(1)].operator == "greaterThanOrEqual"
+    # the optional protection block: five unlocked cells, whole numbers >= 0, the parts <= (1)
+    bv = wb[T.PROTECTION_SHEET]
+    assert bv.protection.sheet
+    cells = {T.protection_cell(i) for i in range(1, 6)}
+    assert cells == {f"C{r}" for r in range(7, 12)}
+    assert {c.coordinate for row in bv.iter_rows(min_row=1, max_row=bv.max_row, max_col=bv.max_column + 2)
+            for c in row if not c.protection.locked} == cells
+    assert [bv.cell(r, 2).value for r in range(7, 12)] == [label for label, _ in T.PROTECTION_ITEMS]
+    assert bv.cell(3, 1).value == "Đơn vị báo cáo: Phường Ba Đình (mã 00004)"
+    rules = {}
+    for dv in bv.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            for row in bv[rng.coord] if ":" in rng.coord else ((bv[rng.coord],),):
+                for cell in row:
+                    rules[cell.coordinate] = dv
+    assert set(rules) == cells
+    assert (rules["C7"].type, rules["C7"].operator, rules["C7"].formula1) == ("whole", "greaterThanOrEqual", "0")
+    for a in ("C8", "C9", "C10", "C11"):
+        assert (rules[a].type, rules[a].operator, rules[a].formula1, rules[a].formula2) == ("whole", "between", "0",
+                                                                                             "$C$7")
+    assert all(dv.errorStyle == "stop" and "số nguyên từ 0 trở lên" in dv.error for dv in rules.values())
+    # the first template (version 1) had no such sheet; it can still be made, for tests
+    old = T.build_workbook(T.TemplateUnit("00004", "Phường Ba Đình", "xa"), Q4, protection=False)
+    assert old.sheetnames == [T.DATA_SHEET, T.ID_SHEET]
+    assert old[T.ID_SHEET].cell(2, 2).value == T.TEMPLATE_VERSION_V1
     # the hidden identification area the connector reads back
     ids = wb[T.ID_SHEET]
     assert ids.sheet_state == "veryHidden" and ids.protection.sheet
@@ -159,6 +188,8 @@ def test_the_template_is_the_printed_form(tmp_path):
     assert form.guide == T.GUIDE
     assert [c.compute for c in form.columns] == [{"measure": "sum", "column": c} for c in qlkntc.COLUMNS]
     assert qlkntc.COLUMNS == tuple(c.name for c in fact_qlkntc.columns)[6:23]
+    assert qlkntc.PROTECTION_COLUMNS == tuple(c.name for c in fact_qlkntc.columns)[23:28]
+    assert all(fact_qlkntc.c[c].nullable for c in qlkntc.PROTECTION_COLUMNS)
 
 
 def test_templates_for_a_level_and_the_periods_without_the_form(tmp_path):
@@ -262,6 +293,152 @@ def test_the_form_computes_on_the_consolidated_table(warehouse, tmp_path):
     assert [int(year.loc["total", ms]) for ms in range(1, 18)] == [9] * 17
 
 
+# ------------------------------------------------------------------ protection of denouncers (Mẫu số 02 II.5)
+def protection_of(row: dict):
+    v = [row[c] for c in qlkntc.PROTECTION_COLUMNS]
+    return None if all(x is None or pd.isna(x) for x in v) else tuple(int(x) for x in v)
+
+
+def test_protection_block_round_trip_to_mau02(warehouse, tmp_path):
+    """Template → filled (with the block, an empty block, the old template without it) →
+    landed → fact_qlkntc → the city's Mẫu số 02 II.5, through the narrative's own code
+    (pipeline.reporting._totals_of_forms, reports.mau02)."""
+    from pipeline import reporting
+    from reports import levels, mau02
+
+    inbox, blank = tmp_path / "inbox", tmp_path / "blank"
+    # the city: 3 = 2 + 1, both kinds on the same person (2 + 2 > 3); 00004: 1 = 1 + 0;
+    # 00008: the old template; 00025: the block left empty; 00070: all 0.
+    fill(template(blank, "01"), CITY, protection=(3, 2, 1, 2, 2), dest=inbox / "QLKNTC_01_2025-Q4.xlsx",
+         delivered=at(15))
+    fill(template(blank, "00004"), A, protection=(1, 1, 0, 0, 1), dest=inbox / "QLKNTC_00004_2025-Q4.xlsx",
+         delivered=at(15))
+    old = T.write_template(blank / "old", T.TemplateUnit("00008", "Phường Ngọc Hà", "xa"), Q4, protection=False)
+    fill(old, B, dest=inbox / "QLKNTC_00008_2025-Q4.xlsx", delivered=at(15))
+    fill(template(blank, "00025"), B, dest=inbox / "QLKNTC_00025_2025-Q4.xlsx", delivered=at(15))
+    fill(template(blank, "00070"), A, protection=(0, 0, 0, 0, 0), dest=inbox / "QLKNTC_00070_2025-Q4.xlsx",
+         delivered=at(15))
+    summaries = W.ingest(warehouse, inbox=inbox)
+    assert [(s["status"], s["findings"]) for s in summaries] == [("loaded", [])] * 5
+    payloads = {json.loads(p)["ma_don_vi"]: json.loads(p) for p in rows(warehouse, raw_record)["payload"]}
+    assert [payloads["01"][f] for f in W.PROTECTION_FIELDS] == [3, 2, 1, 2, 2]
+    assert not any(f in payloads["00008"] for f in W.PROTECTION_FIELDS)            # version 1: no keys
+    assert [payloads["00025"][f] for f in W.PROTECTION_FIELDS] == [None] * 5
+    r = consolidate(warehouse, "qlkntc_workbook")
+    assert (r.stats["published"], r.stats["protection_reported"]) == (5, 3)
+    got = fact(warehouse)
+    assert {k: protection_of(v) for k, v in got.items()} == {
+        "01:2025-Q4": (3, 2, 1, 2, 2), "00004:2025-Q4": (1, 1, 0, 0, 1), "00008:2025-Q4": None,
+        "00025:2025-Q4": None, "00070:2025-Q4": (0, 0, 0, 0, 0)}
+    # the old workbook's 17 figures count all the same
+    assert values_of(got["00008:2025-Q4"]) == B and got["00008:2025-Q4"]["template_version"] == T.TEMPLATE_VERSION_V1
+    with warehouse.connect() as c:                  # NULL, not 0, for "not reported"
+        nulls = c.execute(sa.select(sa.func.count()).where(fact_qlkntc.c.protected_persons.is_(None))).scalar_one()
+    assert nulls == 2
+
+    # Mẫu số 02 of the city, Quý IV 2025 (the narrative's code path, on this warehouse)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TCD_WAREHOUSE_URL", str(warehouse.url))
+        inputs = reporting.report_inputs(warehouse, Q4)
+        scope = next(s for s in levels.report_scopes(Q4, inputs.units) if s.level == "tinh" and s.kind == "consolidated")
+        tables = reporting._totals_of_forms(warehouse, inputs, ["06/QLKNTC"], scope)
+    prot = tables[mau02.PROTECTION_CODE]
+    # recomputed from fact_qlkntc: the units that reported the block, column by column
+    reported = [v for v in map(protection_of, got.values()) if v is not None]
+    want = [sum(v[i] for v in reported) for i in range(5)]
+    assert want == [4, 3, 1, 2, 3]
+    assert prot.loc["total", [1, 2, 3, 4, 5]].tolist() == want
+    status = prot["status"].value_counts().to_dict()
+    assert status["reported"] == 3 and status["not_reported"] == 2
+    assert status["no_workbook"] == len(prot) - 1 - 5                  # every other commune sent nothing
+    result = mau02.build_mau02(tmp_path / "mau02.docx", issuer_name="Ủy ban nhân dân\nThành phố Hà Nội",
+                               place="Hà Nội", period=Q4, tables=tables, previous=None, last_year=None)
+    figs = {f.ms: f for f in result.figures if f.form == mau02.PROTECTION_CODE}
+    assert [figs[ms].value for ms in range(1, 6)] == want
+    assert figs[1].text == "- Tổng số người được bảo vệ (người tố cáo, thân nhân của người tố cáo): 4 người."
+    import docx
+
+    texts = [p.text for p in docx.Document(str(result.path)).paragraphs]
+    note = next(t for t in texts if t.startswith("(Số liệu bảo vệ người tố cáo: "))
+    assert "của 3/127 đơn vị; 124 đơn vị chưa báo cáo số liệu bảo vệ người tố cáo: 2 đơn vị đã gửi biểu " \
+           "06/QLKNTC nhưng không kèm số liệu này (Phường Ngọc Hà, Phường Giảng Võ); 122 đơn vị chưa có biểu " \
+           "06/QLKNTC được chấp nhận (" in note
+    # a commune's own report on the old template: II.5 says it did not report
+    own_scope = next(s for s in levels.report_scopes(Q4, inputs.units) if s.unit_code == "00008")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TCD_WAREHOUSE_URL", str(warehouse.url))
+        own = reporting._totals_of_forms(warehouse, inputs, ["06/QLKNTC"], own_scope)
+    res = mau02.build_mau02(tmp_path / "own.docx", issuer_name="Ủy ban nhân dân\nPhường Ngọc Hà", place="Hà Nội",
+                            period=Q4, tables=own, previous=None, last_year=None)
+    first = next(f for f in res.figures if f.form == mau02.PROTECTION_CODE)
+    assert first.value is None
+    assert first.text.endswith("chưa có số liệu (đơn vị chưa báo cáo số liệu bảo vệ người tố cáo).")
+
+
+def _drop_protection_sheet(wb):
+    wb.security.lockStructure = False
+    del wb[T.PROTECTION_SHEET]
+
+
+def _protection_label(wb):
+    wb[T.PROTECTION_SHEET]["B10"] = "Số người được bảo vệ việc làm"
+
+
+def test_each_bad_protection_value_is_quarantined(warehouse, tmp_path, communes):
+    inbox, blank = tmp_path / "inbox", tmp_path / "blank"
+    c = iter(communes)
+    label = qlkntc.protection_label
+    cases = (
+        (("khoảng 3", 2, 1, 0, 1), "QLKNTC_VALUE_NOT_NUMBER",
+         f"Ô số liệu của biểu 06/QLKNTC không phải là số: {label(1)}"),
+        ((3, 2, 1, -1, 0), "QLKNTC_VALUE_NEGATIVE", f"Ô số liệu của biểu 06/QLKNTC bị âm: {label(4)} = -1"),
+        ((3, 2, 1, 0, 1.5), "QLKNTC_VALUE_FRACTIONAL",
+         f"Ô số liệu của biểu 06/QLKNTC có số lẻ thập phân: {label(5)} = 1,5"),
+        ((3, 2, None, 0, None), "QLKNTC_PROTECTION_MISSING",
+         f"Phần bảo vệ người tố cáo của tệp biểu 06/QLKNTC nhập thiếu: {label(3)}, {label(5)}"),
+        ((3, 1, 1, 0, 0), "QLKNTC_PROTECTION_CHECK",
+         "Số liệu bảo vệ người tố cáo không khớp: dòng (1) = 3 khác dòng (2) + dòng (3) = 1 + 1 "
+         "(phải có dòng (1) = dòng (2) + dòng (3))"),
+        ((2, 1, 1, 3, 0), "QLKNTC_PROTECTION_CHECK",
+         "Số liệu bảo vệ người tố cáo không khớp: dòng (4) = 3 lớn hơn dòng (1) = 2 (phải có dòng (4) <= dòng (1))"),
+        ((2, 1, 1, 0, 4), "QLKNTC_PROTECTION_CHECK",
+         "Số liệu bảo vệ người tố cáo không khớp: dòng (5) = 4 lớn hơn dòng (1) = 2 (phải có dòng (5) <= dòng (1))"),
+    )
+    quarantined = {}
+    for values, rule, reason in cases:
+        code = next(c)
+        fill(template(blank / code, code), A, protection=values, dest=inbox / T.file_name(code, "2025-Q4"),
+             delivered=at(16))
+        quarantined[code] = (rule, reason)
+    overlap = next(c)            # both kinds on every person: (4) + (5) = 4 > (1) = 2, accepted
+    fill(template(blank / overlap, overlap), A, protection=(2, 2, 0, 2, 2), dest=inbox / T.file_name(overlap, "2025-Q4"),
+         delivered=at(16))
+    rejected = {}
+    for edit, rule, words in ((_drop_protection_sheet, "QLKNTC_SHEET_MISSING", "không còn trang 'Bảo vệ người tố cáo'"),
+                              (_protection_label, "QLKNTC_TEMPLATE_ALTERED", "ô B10")):
+        code = next(c)
+        fill(template(blank / code, code), A, edit=edit, dest=inbox / T.file_name(code, "2025-Q4"), delivered=at(16))
+        rejected[T.file_name(code, "2025-Q4")] = (rule, words)
+
+    summaries = {Path(s["file"]).name: s for s in W.ingest(warehouse, inbox=inbox)}
+    for code, (rule, reason) in quarantined.items():
+        s = summaries[T.file_name(code, "2025-Q4")]
+        assert (s["status"], s["findings"]) == ("loaded", [{"rule": rule, "reason": reason}]), code
+        assert "khoảng" not in s["message"]
+    for name, (rule, words) in rejected.items():
+        s = summaries[name]
+        assert (s["status"], s["reason_code"], s["rows"]) == ("rejected", rule, 0) and words in s["message"], s
+    r = consolidate(warehouse, "qlkntc_workbook")
+    assert (r.stats["published"], r.stats["quarantined"]) == (1, len(quarantined))
+    assert {k: protection_of(v) for k, v in fact(warehouse).items()} == {f"{overlap}:2025-Q4": (2, 2, 0, 2, 2)}
+    q = rows(warehouse, dq_quarantine, dq_quarantine.c.source_kind == "qlkntc_workbook")
+    got = {rid.split(":")[0]: (rc, reason) for rid, rc, reason in q[["record_id", "reason_code", "reason"]].values}
+    assert got == quarantined and len(q) == len(quarantined)            # one line per workbook and rule
+    assert set(q["severity"]) == {"error"}
+    comp = qlkntc.completeness(warehouse, Q4).set_index("unit_key")
+    assert all(comp.loc[f"2025:{code}", "status"] == "bi_tu_choi" for code in quarantined)
+
+
 # ------------------------------------------------------------------ bad inputs
 def _ms_label(wb):
     wb[T.DATA_SHEET].cell(T.MS_ROW, T.FIRST_DATA_COL + 4, "5=4")
@@ -298,7 +475,8 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
     bad(u3, A, ("QLKNTC_WINDOW_MISMATCH", "ghi kỳ 2025-Y nhưng tệp là mẫu của kỳ 2025-Q4"), period=Y,
         template_period=Q4)
     bad(u4, A, ("QLKNTC_WINDOW_MISMATCH", "các ngày \"Số liệu tính từ ngày … đến ngày …\""), edit=_dates)
-    bad(u5, A, ("QLKNTC_SHEET_MISSING", "không có trang '06-QLKNTC' của mẫu (các trang hiện có: 'Sheet1')"),
+    bad(u5, A, ("QLKNTC_SHEET_MISSING",
+                "không có trang '06-QLKNTC' của mẫu (các trang hiện có: 'Sheet1', 'Bảo vệ người tố cáo')"),
         edit=_rename)
     bad(u6, A, ("QLKNTC_TEMPLATE_ALTERED", "dòng mã số (MS)"), edit=_ms_label)
     bad(u7, A, ("QLKNTC_TEMPLATE_ALTERED", "thông tin định danh của mẫu (đơn vị, kỳ báo cáo) đã bị sửa"),
@@ -469,7 +647,8 @@ def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path
     plan = S.defect_plan(42)
     assert sorted(plan.values()) == sorted(S.DEFECTS)
     chosen = [all_units()["province:01"], *(all_units()[k] for k, _ in plan),
-              *(u for u in S.reporting_units()[1:6])]
+              *(u for u in S.reporting_units()[1:6]),
+              next(u for u in S.reporting_units() if S.old_template(42, u.key))]      # no protection sheet
     end = dt.date(2026, 1, 20)
     w = S.write(tmp_path / "sim", 42, chosen, dt.date(2021, 7, 1), end)
     again = S.write(tmp_path / "sim2", 42, chosen, dt.date(2021, 7, 1), end)
@@ -485,6 +664,12 @@ def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path
            for k, r in fact(warehouse).items()}
     want = {f"{t[0]}:{t[2]}": (t[1], t[3], t[4], *t[5:22]) for t in w.truth}
     assert got == want and len(want) > 20
+    # the protection columns too: the sibling truth, NULL where the unit kept the old template
+    prot = {f"{t[0]}:{t[2]}": (t[3], None if t[4] is None else tuple(t[4:])) for t in w.protection_truth}
+    assert set(prot) == set(want)
+    assert {k: (r["template_version"], protection_of(r)) for k, r in fact(warehouse).items()} == prot
+    assert any(v is None for _, v in prot.values()) and any(v and v[0] > 0 for _, v in prot.values())
+    assert all(S.old_template(42, t[1]) == (t[4] is None) for t in w.protection_truth)
     rejected = {(r["logical_key"], r["reason_code"]) for r in rows(warehouse, raw_batch).to_dict("records")
                 if r["status"] == "rejected"}
     q = {(r["record_id"], r["reason_code"]) for r in rows(warehouse, dq_quarantine).to_dict("records")}
@@ -527,6 +712,12 @@ def test_the_generator_delivers_the_workbooks(tmp_path):
         n_defects = con.execute("SELECT COUNT(*) FROM gt_defect WHERE source_kind = 'qlkntc_workbook'").fetchone()[0]
     finally:
         con.close()
+    with sqlite3.connect(tmp_path / "ground_truth.sqlite") as con:
+        prot = con.execute("SELECT unit_code, period_key, protected_persons, protected_denouncers, "
+                           "protected_relatives FROM gt_qlkntc_protection").fetchall()
+    con.close()
+    assert sorted((u, p) for u, p, *_ in prot) == sorted(truth)
+    assert all(t is None or t == d + r for _, _, t, d, r in prot)          # (1) = (2) + (3)
     assert truth and {pk for _, pk in truth} <= {"2025-Q4", "2025-Y"} and subs[2] == len(truth)
     info = manifest["sources"]["qlkntc_workbooks"]
     assert (info["files"], info["workbooks_owed"], info["published"]) == (len(files), subs[0], len(truth))

@@ -353,9 +353,21 @@ def test_narrative_report_cites_the_issued_tables(report_set, tmp_path):
             assert labels[-1] == "Tổng cộng"
             totals[e.form] = {ms: values[-1] for ms, values in cols.items()}
     checked = 0
+    # II.5 cites no printed form but the protection columns of fact_qlkntc: the city's
+    # figures are the sums over the units that reported them (NULL: not reported).
+    import sqlalchemy as sa
+
+    from reports import mau02
+    from warehouse.schema import fact_qlkntc
+
+    with sa.create_engine(f"sqlite:///{report_set['home'] / 'wh.sqlite'}").connect() as conn:
+        sums = conn.execute(sa.select(*(sa.func.sum(fact_qlkntc.c[c]) for c in mau02.PROTECTION_FIELDS.values()))
+                            .where(fact_qlkntc.c.period_key == "2025-Y")).one()
+    protection = {f["ms"]: f["value"] for f in figures if f["form"] == mau02.PROTECTION_CODE}
+    assert protection == {ms: (None if v is None else int(v)) for ms, v in zip(mau02.PROTECTION_FIELDS, sums)}
     for f in figures:
         ms = f["ms"]
-        if f["value"] is None or not isinstance(ms, int):
+        if f["value"] is None or not isinstance(ms, int) or f["form"] == mau02.PROTECTION_CODE:
             continue                                    # sums and ratios: checked in tests/test_mau02.py
         assert f["value"] == pytest.approx(totals[f["form"]][ms]), f
         checked += 1

@@ -15,11 +15,19 @@ engine, "qlkntc_workbook")``):
    never landed, so the earlier version stays in force;
 3. read the 17 cells: empty (QLKNTC_VALUE_MISSING), not a number (QLKNTC_VALUE_NOT_NUMBER)
    or not a whole number (QLKNTC_VALUE_FRACTIONAL) quarantines the workbook's row,
-   one quarantine line per rule naming every column concerned;
+   one quarantine line per rule naming every column concerned; then the five cells of
+   the optional protection block (sheet "Bảo vệ người tố cáo", template version 2): a
+   version-1 workbook, or a block left wholly empty, gives NULL protection figures (not
+   reported, never 0); a block filled in part (QLKNTC_PROTECTION_MISSING) or with a cell
+   that is not a whole number (the same two rules as the 17 cells) quarantines the row
+   like a bad column — the unit sends a corrected workbook, or empties the block;
 4. resolve the unit with the window's last day (a 2025 commune's Năm 2025 figures
    belong to the commune in force on 14/12/2025);
-5. validate with ``qlkntc_canonical``: a negative value (QLKNTC_VALUE_NEGATIVE), the
-   printed check Cột (8) <= Cột (6) (QLKNTC_FORM_CHECK) and a unit not in force
+5. validate with ``qlkntc_canonical``: a negative value (QLKNTC_VALUE_NEGATIVE, the
+   protection cells too), the printed check Cột (8) <= Cột (6) (QLKNTC_FORM_CHECK), the
+   protection block's identities (1) = (2) + (3), (4) <= (1), (5) <= (1)
+   (QLKNTC_PROTECTION_CHECK; connectors/qlkntc_template.py PROTECTION_ITEMS says why
+   there is no check on (4) + (5)) and a unit not in force
    (UNIT_NOT_VALID_ON_DATE) quarantine the row; Cột (7) < Cột (6) flags it
    (QLKNTC_UNITS_BELOW_INSPECTIONS, warning: published and counted);
 6. audit what is about to be published with ``qlkntc_warehouse`` (keys, one row per
@@ -42,7 +50,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from connectors import qlkntc_template as T
-from connectors.qlkntc_workbooks import RECORD_TYPE, SOURCE_KIND, VALUE_FIELDS
+from connectors.qlkntc_workbooks import PROTECTION_FIELDS, RECORD_TYPE, SOURCE_KIND, VALUE_FIELDS
 from connectors.raw import utcnow
 from pipeline import settings
 from transforms import normalise, quality
@@ -58,14 +66,30 @@ COLUMNS = ("docs_issued", "docs_amended", "docs_repealed", "training_classes", "
            "rec_referred_orgs", "rec_referred_persons", "conclusions_to_implement", "handled_admin_orgs",
            "handled_admin_persons", "prosecuted_cases", "prosecuted_persons")
 MS_OF = {c: ms for ms, c in enumerate(COLUMNS, start=1)}
+# fact_qlkntc's nullable protection columns, items (1)–(5) of the protection block
+# (NULL: the unit did not report them — a version-1 workbook or an empty block).
+PROTECTION_COLUMNS = tuple(col for _, col in T.PROTECTION_ITEMS)
+ITEM_OF = {c: i for i, c in enumerate(PROTECTION_COLUMNS, start=1)}
+# The canonical frame's derived column for the check (1) = (2) + (3) (not published).
+PROTECTION_PARTS = "protected_parts"
 SUITES = ("qlkntc_workbook_batch", "qlkntc_canonical", "qlkntc_warehouse")
-MAPPING_RULES = ("QLKNTC_VALUE_MISSING", "QLKNTC_VALUE_NOT_NUMBER", "QLKNTC_VALUE_FRACTIONAL")
+MAPPING_RULES = ("QLKNTC_VALUE_MISSING", "QLKNTC_VALUE_NOT_NUMBER", "QLKNTC_VALUE_FRACTIONAL",
+                 "QLKNTC_PROTECTION_MISSING")
 
 
 def column_label(ms: int) -> str:
     """"Cột (9) «Kiến nghị xử lý › Hành chính › Tổ chức»": the column as a person finds it."""
     path = T.COLUMNS[ms - 1][1]
     return f"Cột ({ms}) «{' › '.join(path[1:])}»"
+
+
+def protection_label(item: int) -> str:
+    """"Bảo vệ người tố cáo, dòng (4) «Số người được áp dụng …»": the cell as a person finds it."""
+    return f"Trang «{T.PROTECTION_SHEET}», dòng {T.protection_label(item)}"
+
+
+def value_label(col: str) -> str:
+    return column_label(MS_OF[col]) if col in MS_OF else protection_label(ITEM_OF[col])
 
 
 def _vn_number(x: float) -> str:
@@ -93,34 +117,81 @@ def parse_cell(value) -> tuple[int | None, str | None, str]:
     return int(x), None, ""
 
 
-def read_values(payload: dict) -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """The 17 values by canonical column, and the mapping problems as (rule, reason):
-    one per rule, naming every column concerned."""
-    values: dict[str, int] = {}
+def _with_detail(label: str, rule: str, detail: str) -> str:
+    return label + (f" = {detail}" if rule == "QLKNTC_VALUE_FRACTIONAL" else f" ({detail})" if detail else "")
+
+
+def has_protection_block(payload: dict) -> bool:
+    """Whether the workbook had the protection sheet (template version 2 on)."""
+    return any(f in payload for f in PROTECTION_FIELDS)
+
+
+def read_values(payload: dict) -> tuple[dict[str, int | None], list[tuple[str, str]]]:
+    """The 17 values and the five protection values (None: not reported) by canonical
+    column, and the mapping problems as (rule, reason): one per rule, naming every cell
+    concerned."""
+    values: dict[str, int | None] = {}
     bad: dict[str, list[str]] = {}
     for ms, (fld, col) in enumerate(zip(VALUE_FIELDS, COLUMNS), start=1):
         v, rule, detail = parse_cell(payload.get(fld))
         if rule is None:
             values[col] = v
         else:
-            bad.setdefault(rule, []).append(column_label(ms) + (f" = {detail}" if rule == "QLKNTC_VALUE_FRACTIONAL"
-                                                                 else f" ({detail})" if detail else ""))
+            bad.setdefault(rule, []).append(_with_detail(column_label(ms), rule, detail))
+    parsed = [parse_cell(payload.get(f)) for f in PROTECTION_FIELDS]
+    empty = [rule == "QLKNTC_VALUE_MISSING" for _, rule, _ in parsed]
+    for col in PROTECTION_COLUMNS:
+        values[col] = None
+    if has_protection_block(payload) and not all(empty):
+        # The block is filled: every cell must be a whole number (an empty one is a
+        # block filled in part, not "not reported").
+        for item, (col, (v, rule, detail)) in enumerate(zip(PROTECTION_COLUMNS, parsed), start=1):
+            if rule is None:
+                values[col] = v
+            elif rule == "QLKNTC_VALUE_MISSING":
+                bad.setdefault("QLKNTC_PROTECTION_MISSING", []).append(protection_label(item))
+            else:
+                bad.setdefault(rule, []).append(_with_detail(protection_label(item), rule, detail))
     problems = [(rule, f"{quality.rule(rule)['title']}: {', '.join(bad[rule])}") for rule in MAPPING_RULES
                 if rule in bad]
     return values, problems
+
+
+def _opt_int(v) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def protection_breaks(values) -> list[str]:
+    """The protection identities a set of values breaks, as Vietnamese clauses (none
+    when the block was not reported): (1) = (2) + (3); (4) <= (1); (5) <= (1)."""
+    total, denouncers, relatives, job, life = (_opt_int(values[c]) for c in PROTECTION_COLUMNS)
+    out = []
+    if total is not None and denouncers is not None and relatives is not None and total != denouncers + relatives:
+        out.append(f"dòng (1) = {total} khác dòng (2) + dòng (3) = {denouncers} + {relatives} "
+                   f"(phải có dòng (1) = dòng (2) + dòng (3))")
+    for item, v in ((4, job), (5, life)):
+        if total is not None and v is not None and v > total:
+            out.append(f"dòng ({item}) = {v} lớn hơn dòng (1) = {total} (phải có dòng ({item}) <= dòng (1))")
+    return out
+
+
+def _protection_reason(values) -> str:
+    return f"{quality.rule('QLKNTC_PROTECTION_CHECK')['title']}: {'; '.join(protection_breaks(values))}"
 
 
 def _check_details(values: dict[str, int]) -> list[tuple[str, str]]:
     """The canonical-suite rules a set of values breaks, with their reasons (the same
     tests as qlkntc_canonical, so the connector can warn at once)."""
     out = []
-    negative = [f"{column_label(MS_OF[c])} = {v}" for c, v in values.items() if v < 0]
+    negative = [f"{value_label(c)} = {v}" for c, v in values.items() if v is not None and v < 0]
     if negative:
         title = quality.rule("QLKNTC_VALUE_NEGATIVE")["title"]
         out.append(("QLKNTC_VALUE_NEGATIVE", f"{title}: {', '.join(negative)}"))
     lhs, rhs = COLUMNS[T.CHECK_LHS - 1], COLUMNS[T.CHECK_RHS - 1]
     if lhs in values and rhs in values and values[lhs] > values[rhs]:
         out.append(("QLKNTC_FORM_CHECK", _form_check_reason(values[lhs], values[rhs])))
+    if protection_breaks(values):
+        out.append(("QLKNTC_PROTECTION_CHECK", _protection_reason(values)))
     return out
 
 
@@ -195,8 +266,11 @@ def _detail(rule: str, row) -> str:
     """The reason of a canonical-suite failure on one row: numbers and codes only."""
     title = quality.rule(rule)["title"]
     if rule == "QLKNTC_VALUE_NEGATIVE":
-        neg = [f"{column_label(MS_OF[c])} = {int(row[c])}" for c in COLUMNS if row[c] < 0]
+        neg = [f"{value_label(c)} = {_opt_int(row[c])}" for c in (*COLUMNS, *PROTECTION_COLUMNS)
+               if _opt_int(row[c]) is not None and _opt_int(row[c]) < 0]
         return f"{title}: {', '.join(neg)}"
+    if rule == "QLKNTC_PROTECTION_CHECK":
+        return _protection_reason(row)
     if rule == "QLKNTC_FORM_CHECK":
         return _form_check_reason(int(row[COLUMNS[T.CHECK_LHS - 1]]), int(row[COLUMNS[T.CHECK_RHS - 1]]))
     if rule == "QLKNTC_UNITS_BELOW_INSPECTIONS":
@@ -243,25 +317,30 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
     df["unit_key"] = units.resolve_unit_keys(df["unit_code"], pd.Series(df["window_end"])).to_numpy()
     for c in COLUMNS:
         df[c] = df[c].astype("int64")
+    for c in PROTECTION_COLUMNS:
+        df[c] = pd.array([_opt_int(v) for v in df[c]], dtype="Int64")   # NULL: not reported
+    # GX reads plain floats (NaN for NULL, which the expectations skip).
+    checked = df.assign(**{c: df[c].astype("float64") for c in PROTECTION_COLUMNS})
+    checked[PROTECTION_PARTS] = checked["protected_denouncers"] + checked["protected_relatives"]
 
-    outcome = quality.run("qlkntc_canonical", df, f"{SOURCE_KIND}.{RECORD_TYPE}", run_id=run_id)
+    outcome = quality.run("qlkntc_canonical", checked, f"{SOURCE_KIND}.{RECORD_TYPE}", run_id=run_id)
     outcomes.append(outcome)
     rows_by_raw = df.set_index("raw_id", drop=False)
     errors = outcome.raw_ids("error")
     for rid, fails in errors.items():
         r, payload = by_raw[rid]
-        for f in fails:
-            quarantine.append(_quarantine(r, payload, f.rule, _detail(f.rule, rows_by_raw.loc[rid]), now))
+        for rule in dict.fromkeys(f.rule for f in fails):     # one line per rule (it names every cell)
+            quarantine.append(_quarantine(r, payload, rule, _detail(rule, rows_by_raw.loc[rid]), now))
     for rid, fails in outcome.raw_ids("warning").items():
         if rid in errors:
             continue
         r, payload = by_raw[rid]
-        for f in fails:
-            flags.append({**_lineage(r, payload), "unit_key": rows_by_raw.at[rid, "unit_key"], "rule": f.rule,
-                          "reason": _detail(f.rule, rows_by_raw.loc[rid]), "detected_at": now})
+        for rule in dict.fromkeys(f.rule for f in fails):
+            flags.append({**_lineage(r, payload), "unit_key": rows_by_raw.at[rid, "unit_key"], "rule": rule,
+                          "reason": _detail(rule, rows_by_raw.loc[rid]), "detected_at": now})
     df = df[~df["raw_id"].isin(set(errors))].sort_values("raw_id")
     stats.update(quarantined=len({q["raw_id"] for q in quarantine}), flagged=len(outcome.raw_ids("warning")),
-                 published=len(df))
+                 published=len(df), protection_reported=int(df["protected_persons"].notna().sum()))
     unit_keys = sorted(units.unit_frame()["unit_key"])
     outcomes.append(quality.run("qlkntc_warehouse", df, f"{SOURCE_KIND}.{RECORD_TYPE}",
                                 parameters={"unit_keys": unit_keys, "accepted_batches": sorted(accepted)},

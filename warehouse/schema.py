@@ -384,6 +384,14 @@ fact_qlkntc = Table(
     Column("handled_admin_persons", Integer, nullable=False),  # (15) … cá nhân
     Column("prosecuted_cases", Integer, nullable=False),      # (16) đã khởi tố: vụ
     Column("prosecuted_persons", Integer, nullable=False),    # (17) … đối tượng
+    # Bảo vệ người tố cáo (Mẫu số 02 II.5), the workbook's optional protection block
+    # (template version 2): NULL = the unit did not report them (version-1 workbook or
+    # block left empty), never 0. (1) = (2) + (3); (4), (5) <= (1); (4) + (5) may exceed (1).
+    Column("protected_persons", Integer),       # (1) tổng số người được bảo vệ
+    Column("protected_denouncers", Integer),    # (2) … người tố cáo
+    Column("protected_relatives", Integer),     # (3) … thân nhân của người tố cáo
+    Column("protected_job", Integer),           # (4) … áp dụng biện pháp bảo vệ vị trí công tác, việc làm
+    Column("protected_life", Integer),          # (5) … bảo vệ tính mạng, sức khỏe, tài sản, danh dự, nhân phẩm
     Column("template_version", String(40), nullable=False),
     Column("delivered_at", DateTime),                     # the workbook's delivery time (file mtime, UTC)
     Column("source_file", Text, nullable=False),          # "<file name>#<sheet>"

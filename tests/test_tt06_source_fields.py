@@ -104,3 +104,29 @@ def test_acceptance_split_of_the_2025_q4_forms(landed):
         row = table[table["kind"].ne("total")].iloc[0]
         assert row[2] > 0 and row[2] == row[3] + row[4] + row[5] + row[6], (code, row.to_dict())
         assert row[3] + row[5] > 0, (code, row.to_dict())
+
+
+def test_an_existing_warehouse_gets_the_new_optional_columns(tmp_path):
+    """A warehouse created before the TT 06/2025 fields existed keeps working: opening
+    it adds the new nullable columns (its rows read NULL until re-consolidated)."""
+    from warehouse import db
+    from warehouse.schema import fact_petition
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = sa.MetaData()
+    sa.Table("fact_petition", old, *[c.copy() for c in fact_petition.columns if c.name not in FIELDS])
+    raw = sa.create_engine(url)
+    old.create_all(raw)
+    with raw.begin() as c:
+        c.execute(sa.text("INSERT INTO fact_petition (petition_key, unit_code, unit_key, received_date, channel, "
+                          "petition_kind, signers, raw_id, batch_id, source_kind, source_name) VALUES "
+                          "('p1', '00004', 'legacy:00004', '2024-01-02', 'buu_chinh', 'KN', 'mot', 1, 'b', "
+                          "'commune_register', 'x')"))
+    raw.dispose()
+    eng = db.engine(url)
+    cols = {c["name"] for c in sa.inspect(eng).get_columns("fact_petition")}
+    assert set(FIELDS) <= cols
+    with eng.connect() as c:
+        row = c.execute(sa.text("SELECT petition_key, not_accepted_date, acceptance_recorded, sanction_orgs "
+                                "FROM fact_petition")).one()
+    assert tuple(row) == ("p1", None, None, None)

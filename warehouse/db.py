@@ -30,11 +30,41 @@ def _engine(url: str) -> sa.Engine:
 
 
 def engine(url: str | None = None) -> sa.Engine:
-    """The warehouse engine (schema created on first use)."""
+    """The warehouse engine (schema created on first use, new optional columns added)."""
     url = url or settings.warehouse_url()
     eng = _engine(url)
     metadata.create_all(eng)
+    _add_new_columns(url)
     return eng
+
+
+@functools.lru_cache(maxsize=8)
+def _add_new_columns(url: str) -> tuple[str, ...]:
+    """Columns added to the schema after a warehouse was created — always nullable, for
+    fields a source may not carry (e.g. the TT 06/2025 fields of fact_petition) — are
+    added to its existing tables (ALTER TABLE … ADD COLUMN, SQLite and PostgreSQL), so an
+    existing warehouse keeps working; their values come with the next consolidation.
+    Anything else (a changed type, a new NOT NULL column) is a real migration and is
+    refused with a message. Once per URL and process."""
+    eng = _engine(url)
+    inspector = sa.inspect(eng)
+    added = []
+    with eng.begin() as conn:
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for col in table.columns:
+                if col.name in have:
+                    continue
+                if not col.nullable or col.primary_key:
+                    raise RuntimeError(f"warehouse table {table.name} lacks the required column {col.name}: "
+                                       "rebuild the warehouse (make clean) or migrate it")
+                ddl = col.type.compile(dialect=eng.dialect)
+                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {ddl}'))
+                added.append(f"{table.name}.{col.name}")
+    if added:
+        log.warning("warehouse %s: added new optional columns %s", eng.url.render_as_string(hide_password=True),
+                    ", ".join(added))
+    return tuple(added)
 
 
 def replace_period_rows(engine: sa.Engine, table: sa.Table, period_key: str, records: list[dict]) -> int:

@@ -53,7 +53,9 @@ def main() -> None:
         by_level: dict[str, int] = {}
         for e in entries:
             by_level[e["level"]] = by_level.get(e["level"], 0) + 1
-        print(f"  {manifest.parent.name:24} {len(entries):5} workbooks ("
+        documents = sum(1 for e in entries if str(e.get("path", "")).endswith(".docx"))
+        print(f"  {manifest.parent.name:24} {len(entries) - documents:5} workbooks"
+              + (f" + {documents} narrative document(s)" if documents else "") + " ("
               + ", ".join(f"{lv} {n}" for lv, n in sorted(by_level.items())) + f")  {manifest}")
     for summary in sorted(root.glob("*/tinh/*/TONG-HOP_*.xlsx")):
         print(f"  summary    {summary}")

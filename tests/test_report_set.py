@@ -324,8 +324,6 @@ def test_narrative_report_cites_the_issued_tables(report_set, tmp_path):
     issued beside the forms, every figure it writes equal to the total cell of the issued
     workbook it cites, compared with Năm 2024 (on the TT 01/2024 forms); LibreOffice opens
     it and writes a PDF. A quarter other than Quý I has none."""
-    import json
-
     from pipeline import dq, reporting
     from reports import libreoffice
 
@@ -340,18 +338,8 @@ def test_narrative_report_cites_the_issued_tables(report_set, tmp_path):
         assert out["issued"] == 1 and not out["withheld"]
         q4 = reporting.build_narratives(reporting.resolve_periods("2025-Q4")[0], "tinh", units=["01"])
         assert q4["issued"] == 0 and "no narrative" in q4["skipped"]
-    latest = _manifest(report_set, "2025-Y").latest()
-    doc = next(e for e in latest if e.form == reporting.NARRATIVE_FORM)
-    path = doc.absolute_path(report_set["reports"])
+    path, figures, totals = _narrative_and_totals(report_set, "2025-Y")
     assert path.name.startswith("TT06-2025_BC-MAU02_01_20241215-20251214") and path.suffix == ".docx"
-    figures = json.loads(path.with_name(path.stem + ".so-lieu.json").read_text(encoding="utf-8"))
-    figures = figures["figures"] if isinstance(figures, dict) else figures
-    totals = {}
-    for e in latest:
-        if e.form != reporting.NARRATIVE_FORM and e.view == "as_recorded":
-            labels, cols = _read_table(e.absolute_path(report_set["reports"]))
-            assert labels[-1] == "Tổng cộng"
-            totals[e.form] = {ms: values[-1] for ms, values in cols.items()}
     checked = 0
     # II.5 cites no printed form but the protection columns of fact_qlkntc: the city's
     # figures are the sums over the units that reported them (NULL: not reported).
@@ -383,8 +371,6 @@ def test_chuyen_de_narrative_over_a_custom_range_on_request(report_set):
     set by the request): a custom range carries the narrative only when asked for
     (`narrative: true` in report_periodic); it is compared with the same range one year
     earlier, and its figures equal the issued tables of that range."""
-    import json
-
     from pipeline import dq, reporting
 
     with pytest.MonkeyPatch.context() as mp:
@@ -401,19 +387,32 @@ def test_chuyen_de_narrative_over_a_custom_range_on_request(report_set):
         assert out["issued"] == 1 and not out["withheld"]
     assert reporting.comparison_periods(dq.period_from_dict(period))["last_year"].key == \
         "2024-01-01..2024-10-31"
-    latest = _manifest(report_set, period["key"]).latest()
+    path, figures, totals = _narrative_and_totals(report_set, period["key"])
+    assert path.name.startswith("TT06-2025_BC-MAU02_01_20250101-20251031") and path.suffix == ".docx"
+    assert "06/QLKNTC" not in totals, "a custom range carries no 06/QLKNTC (filled in per reporting window)"
+    cited = [f for f in figures if f["value"] is not None and isinstance(f["ms"], int)]
+    assert len(cited) >= 40
+    for f in cited:
+        assert f["value"] == pytest.approx(totals[f["form"]][f["ms"]]), f
+    assert any(f.get("same_period_last_year") is not None for f in figures)
+
+
+def _narrative_and_totals(report_set, period_key: str):
+    """(the issued Mẫu số 02 document, its figure record, {form: {MS: total cell}} of the
+    issued as-recorded workbooks of the period)."""
+    import json
+
+    from pipeline import reporting
+
+    latest = _manifest(report_set, period_key).latest()
     doc = next(e for e in latest if e.form == reporting.NARRATIVE_FORM)
     path = doc.absolute_path(report_set["reports"])
-    assert path.name.startswith("TT06-2025_BC-MAU02_01_20250101-20251031") and path.suffix == ".docx"
     figures = json.loads(path.with_name(path.stem + ".so-lieu.json").read_text(encoding="utf-8"))
     figures = figures["figures"] if isinstance(figures, dict) else figures
     totals = {}
     for e in latest:
         if e.form != reporting.NARRATIVE_FORM and e.view == "as_recorded":
             labels, cols = _read_table(e.absolute_path(report_set["reports"]))
+            assert labels[-1] == "Tổng cộng"
             totals[e.form] = {ms: values[-1] for ms, values in cols.items()}
-    cited = [f for f in figures if f["value"] is not None and isinstance(f["ms"], int)]
-    assert len(cited) >= 40
-    for f in cited:
-        assert f["value"] == pytest.approx(totals[f["form"]][f["ms"]]), f
-    assert any(f.get("same_period_last_year") is not None for f in figures)
+    return path, figures, totals

@@ -45,10 +45,7 @@ FILES = {"03/GQKN": "gqkn03_tt06_2025.yaml", "04/GQTC": "gqtc04_tt06_2025.yaml",
          "05/KQTH": "kqth05_tt06_2025.yaml"}
 LAST_MS = {"03/GQKN": 23, "04/GQTC": 25, "05/KQTH": 31}
 UNAVAILABLE = {"03/GQKN": [3, 4, 5, 6], "04/GQTC": [3, 4, 5, 6, 20], "05/KQTH": [26]}
-# Money and land returned: the tổ chức + cá nhân fields added up. Until formdef can add two
-# fields into one cell these columns are `unavailable` too (see the YAML); the tests hold
-# either way, and EXPECTED gives the figures they take once computed.
-# Columns that add the tổ chức and cá nhân fields (sum over `columns:`).
+# Money and land returned: the tổ chức + cá nhân fields added up (sum over `columns:`).
 SUMMED_PAIRS = {"03/GQKN": [15, 16], "04/GQTC": [16, 17], "05/KQTH": [7, 8, 9, 10, 22, 23, 24, 25]}
 
 # What a decision / conclusion carries (0 when nothing) and what its execution carries.

@@ -47,10 +47,11 @@ DAGS = ["ingest_commune_registers", "ingest_district_databases", "ingest_city_se
 # remapped.
 REPORTS_PER_RUN = 2 * sum(len(f) for f in FORMS.values()) + 2
 # The small set ends on 31/10/2025, before any 06/QLKNTC workbook is due (the first
-# window with the form, Quý IV 2025, ends on 14/12/2025). The units of the set deliver
-# their Quý IV and Năm 2025 workbooks as the generator has them do after the window
-# (simulators.qlkntc.write, to this day): the module adds them to a copy of the inbox,
-# and their truth is the expected 06/QLKNTC.
+# window with the form, Quý IV 2025, ends on 14/12/2025). The module has the units of the
+# set deliver their Quý IV and Năm 2025 workbooks as the generator would with a later
+# end (simulators.qlkntc.write, up to QLKNTC_DELIVERED_BY, after the latest delivery day
+# of a Quý IV workbook) into a copy of the inbox; the generator's truth of those
+# workbooks is the expected 06/QLKNTC.
 QLKNTC_DELIVERED_BY = dt.date(2026, 1, 15)
 
 
@@ -296,11 +297,12 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     assert all(got["Tổng cộng"][ms] == total[ms] for ms in columns)
     assert "Chưa gồm số liệu" in got["Tổng cộng"]["text"]
     # lineage: the companion file lists source rows that account for every total cell
-    from reports.lineage import cell_sources
+    from reports.lineage import cell_sources, form_of_workbook
 
     companion = path.with_name(path.stem + ".nguon.csv")
+    form = form_of_workbook(path)          # once: finding it per cell costs a second each
     for ms in columns:
-        rows = cell_sources(companion, "total", ms)
+        rows = cell_sources(companion, "total", ms, form=form)
         assert rows.attrs["accounted"] == got["Tổng cộng"][ms], f"lineage of cột {ms}"
         if ms in (1, 5 if key in TT06 else 4):      # count columns: one listed source row per counted record
             assert len(rows) == got["Tổng cộng"][ms] and rows["source_file"].notna().all()
@@ -423,7 +425,7 @@ def test_every_cell_of_the_tt06_forms_matches_ground_truth(pipeline_run, small_s
 
     companion = path.with_name(path.stem + ".nguon.csv")
     for ms in numbers:
-        rows = cell_sources(companion, "total", ms)
+        rows = cell_sources(companion, "total", ms, form=fdef)
         assert abs(rows.attrs["accounted"] - got_total[ms]) <= 1e-6, f"lineage of cột {ms}"
 
 

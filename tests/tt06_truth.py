@@ -20,6 +20,7 @@ Distinct counts (cases) are per recording unit: the forms are additive.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -48,7 +49,9 @@ def _day(v) -> dt.date | None:
     return dt.date.fromisoformat(v) if v else None
 
 
+@functools.lru_cache(maxsize=4)
 def petitions(ground_truth: Path) -> list[dict]:
+    """gt_petition, dates parsed (read once per file: do not modify the rows)."""
     con = sqlite3.connect(ground_truth)
     con.row_factory = sqlite3.Row
     try:

@@ -37,6 +37,7 @@ def warehouse(tmp_path):
 
 
 SMALL_END = "2025-10-31"
+SMALL_SEED, SMALL_DISTRICTS, SMALL_COMMUNES = 7, ["001"], 2
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +49,7 @@ def small_sources(tmp_path_factory):
     from simulators.generate import generate
 
     out = tmp_path_factory.mktemp("sources")
-    generate(out, seed=7, districts=["001"], communes_per_district=2,
+    generate(out, seed=SMALL_SEED, districts=SMALL_DISTRICTS, communes_per_district=SMALL_COMMUNES,
              end=dt.date.fromisoformat(SMALL_END))
     return out
 

@@ -77,6 +77,12 @@ without it, on records the caller already cut to the window.
 Column computations (``compute``), each with an optional ``filter``:
 
 - ``{measure: count_records}`` — number of records;
+- ``{measure: sum, column: c, per_case: true}`` — as below, each case once: only the
+  case's representative record (its latest among all the report's records of the row, by
+  ``cases.order_by`` — the same record for every column; a record without a case is its
+  own case) adds its value, if it passes the column's filter. For the
+  figures of a decision or conclusion that every petition of its case carries (TT 06/2025
+  03/GQKN 13–23 …): summing over petitions would count one decision several times;
 - ``{measure: sum, column: c}`` — sum of a numeric column (NULL adds 0). An integer
   column (the default ``number_format`` "#,##0") refuses a non-integral sum; give a
   column of money or land a decimal format (``number_format: "#,##0.0"``): its values
@@ -854,6 +860,8 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
             if cols is not None and (not isinstance(cols, list) or not cols
                                      or not all(isinstance(c, str) and c for c in cols)):
                 raise FormDefinitionError(f"column {ms}: `columns` is a list of column names")
+        if "per_case" in compute and (measure != "sum" or not isinstance(compute["per_case"], bool)):
+            raise FormDefinitionError(f"column {ms}: `per_case: true|false` belongs to measure sum")
         elif measure == "count_distinct" and not compute.get("column"):
             raise FormDefinitionError(f"column {ms}: measure {measure} needs `column`")
         flt = compile_filter(compute.get("filter"), f"column {ms} filter")
@@ -1038,16 +1046,28 @@ def sum_columns(compute: Mapping[str, Any]) -> list[str]:
     return list(compute["columns"]) if compute.get("columns") else [compute["column"]]
 
 
-def _sum_addend(df: pd.DataFrame, compute: Mapping[str, Any]) -> pd.Series:
+def _sum_addend(df: pd.DataFrame, compute: Mapping[str, Any], form: FormDef | None = None,
+                ctx: FilterContext | None = None, mask: pd.Series | None = None) -> pd.Series:
+    """Each record's addend (0 outside `mask`). ``per_case: true``: only the case's
+    representative record adds its value — its latest record among all the report's
+    records of its row (``ctx.df``, by ``cases.order_by``), the same for every column, so
+    a decision that every petition of its case carries is added once, and the columns of
+    one decision (ordered, done) read the same record."""
     total = None
     for name in sum_columns(compute):
         v = _numeric(df, name)
         total = v if total is None else total + v
+    if mask is not None:
+        total = total.where(mask, 0.0)
+    if compute.get("per_case"):
+        everything = ctx.df if ctx is not None else df
+        reps = _representatives(everything, form, "last")["_rep"] if len(everything) else []
+        total = total.where(df.index.isin(reps), 0.0)
     return total
 
 
 def _m_sum(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
-    return _per_row(_sum_addend(df, col.compute), df["row_id"], "sum")
+    return _per_row(_sum_addend(df, col.compute, form, ctx), df["row_id"], "sum")
 
 
 _NULL_TOKEN = "\x00record:"
@@ -1464,7 +1484,7 @@ def _c_count_records(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: F
 
 
 def _c_sum(df: pd.DataFrame, mask: pd.Series, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:
-    v = _sum_addend(df, col.compute).where(mask, 0.0)
+    v = _sum_addend(df, col.compute, form, ctx, mask)
     if not col.decimal and (v == v.round()).all():
         return v.astype("int64")
     return v

@@ -626,7 +626,7 @@ def _distinct_columns(form: FormDef) -> list[str]:
     cols: list[str] = []
     for c in form.columns:
         measure = str(c.compute.get("measure") or "")
-        if measure.startswith("count_cases"):
+        if measure.startswith("count_cases") or (measure == "sum" and c.compute.get("per_case")):
             cols.append(str(form.cases.get("case_column", "case_key")))
         elif measure.startswith("count_distinct") and c.compute.get("column"):
             cols.append(str(c.compute["column"]))

@@ -111,6 +111,14 @@ PETITIONS = pd.DataFrame([
         sanction_people=2, sanction_officials=1,
         execution={"executed_date": D(2025, 12, 10), "returned_org_money": 30.0, "returned_person_money": 120.5,
                    "returned_person_land": 50.0, "sanctioned_people": 2, "sanctioned_officials": 1}),
+    # k-a12: a second petition on case A:K1, carrying the same decision: in col 1, and the
+    # decision's figures still count once (per case, not per petition).
+    pet("k-a12", A, KN, D(2025, 10, 10), processed=D(2025, 10, 11), **OK, case="A:K1", accepted=D(2025, 9, 26),
+        resolved=D(2025, 11, 20), rnd="lan_dau", outcome="dung", return_org_money=30.0,
+        return_person_money=120.5, return_person_land=50.0, orgs_restored=1, persons_restored=2,
+        sanction_people=2, sanction_officials=1,
+        execution={"executed_date": D(2025, 12, 10), "returned_org_money": 30.0, "returned_person_money": 120.5,
+                   "returned_person_land": 50.0, "sanctioned_people": 2, "sanctioned_officials": 1}),
     # k-a2, k-a3: two petitions on case A:K2, decided "sai" on 01/12 (one decision), ordering nothing.
     pet("k-a2", A, KN, D(2025, 10, 2), processed=D(2025, 10, 3), **OK, case="A:K2", accepted=D(2025, 10, 4),
         resolved=D(2025, 12, 1), rnd="lan_dau", outcome="sai"),
@@ -247,9 +255,9 @@ _ = None   # an empty cell, never 0
 EXPECTED = {
     "03/GQKN": {
         #          1  2  3  4  5  6  7  8  9 10 11 12  13    14     15     16   17 18 19 20 21 22 23
-        "A":     [7, 6, 1, 3, 1, 1, 3, 1, 1, 0, 0, 1, 0.0, 0.0, 150.5, 250.0, 1, 2, 2, 1, 1, 2, 1],
+        "A":     [8, 6, 1, 3, 1, 1, 3, 1, 1, 0, 0, 1, 0.0, 0.0, 150.5, 250.0, 1, 2, 2, 1, 1, 2, 1],
         "B":     [4, 4, 0, 4, 0, 0, 3, 1, 0, 1, 1, 0, 45.5, 300.0, 10.0, 0.0, 0, 1, 0, 0, 0, 0, 0],
-        "total": [11, 10, 1, 7, 1, 1, 6, 2, 1, 1, 1, 1, 45.5, 300.0, 160.5, 250.0, 1, 3, 2, 1, 1, 2, 1],
+        "total": [12, 10, 1, 7, 1, 1, 6, 2, 1, 1, 1, 1, 45.5, 300.0, 160.5, 250.0, 1, 3, 2, 1, 1, 2, 1],
     },
     "04/GQTC": {
         #          1  2  3  4  5  6  7  8  9 10 11 12 13   14      15     16     17  18 19 20 21 22 23 24 25
@@ -271,10 +279,10 @@ EXPECTED = {
 }
 # The records each form reads for the window (its population).
 POPULATION = {
-    "03/GQKN": ["k-a1", "k-a10", "k-a11", "k-a2", "k-a3", "k-a4", "k-a5", "k-a9", "k-b1", "k-b2", "k-b3", "k-b5",
+    "03/GQKN": ["k-a1", "k-a10", "k-a11", "k-a12", "k-a2", "k-a3", "k-a4", "k-a5", "k-a9", "k-b1", "k-b2", "k-b3", "k-b5",
                 "k-b6"],
     "04/GQTC": ["t-a10", "t-a11", "t-a12", "t-a13", "t-a14", "t-a16", "t-b10", "t-b11", "t-b12"],
-    "05/KQTH": ["k-a1", "k-a2", "k-a20", "k-a3", "k-a4", "k-b1", "k-b20", "k-b3", "k-b6",
+    "05/KQTH": ["k-a1", "k-a12", "k-a2", "k-a20", "k-a3", "k-a4", "k-b1", "k-b20", "k-b3", "k-b6",
                 "t-a10", "t-a11", "t-a12", "t-a14", "t-a16", "t-a22", "t-b10", "t-b11"],
 }
 
@@ -390,7 +398,7 @@ def test_comparisons_with_other_forms():
     rows = ["A", "B", "total"]
     xld_2024 = load_form(FORMS / "xld01_tt01_2024.yaml")
     x = compute(xld_2024, placed(xld_2024, PETITIONS), ROWS, period=WINDOW)
-    assert list(gqkn.loc[rows, 1]) == list(x.loc[rows, 15]) == [7, 4, 11]
+    assert list(gqkn.loc[rows, 1]) == list(x.loc[rows, 15]) == [8, 4, 12]
     assert list(gqtc.loc[rows, 1]) == list(x.loc[rows, 16]) == [5, 3, 8]
     xld_2025 = FORMS / "xld02_tt06_2025.yaml"
     if xld_2025.exists():

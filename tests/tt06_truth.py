@@ -6,8 +6,9 @@ through reports/formdef.py or reports/levels.py.
 Column meanings: /work/shared/domain/forms-2025.md §3.2–§3.6 and the readings written in
 the forms' YAML `semantics` (reports/forms/*_tt06_2025.yaml) where the circular leaves a
 point open. Each form is a table {MS: how to compute it}; a column the sources cannot
-fill yet is ``UNAVAILABLE`` (its cells must be empty), so making it available later is
-one line: replace ``UNAVAILABLE`` by its computation.
+fill is ``UNAVAILABLE`` (its cells must be empty); a column that needs a field some
+sources lack (the forms' ``requires``) is ``requires(field, pred, f)``: None on a row with
+a record of its set that lacks the field, else ``f``.
 
 Rows (the city's consolidated report, reports/levels.py module docstring, re-derived
 here from the unit table and the crosswalk): a record counts under the unit that
@@ -36,12 +37,11 @@ ORDERED = ("recover_money", "recover_land", "return_org_money", "return_org_land
            "return_person_land", "sanction_people", "sanction_officials", "prosecuted_cases", "prosecuted_people",
            "prosecuted_officials")
 # How the amounts and people of decisions / conclusions are added up (03/GQKN 13–23,
-# 04/GQTC 14–25, 05/KQTH 3–15 and 18–31): "petition" = once per petition that carries the
-# decision, as the pipeline does (the forms' YAML: "cộng theo đơn", after 01/KQGQ of
-# 2021); "decision" = once per decision (per case: every petition of a case carries the
-# case's one decision, docs/simulated-sources.md), the reading of forms-2025.md §3.3
-# col 13 ("natural reading: those in 7", and 7 counts decisions). See
-# test_end_to_end.py::test_decision_amounts_are_counted_once_per_decision.
+# 04/GQTC 14–25, 05/KQTH 3–15 and 18–31): once per decision (per case: every petition of
+# a case carries the case's one decision, docs/simulated-sources.md), the reading of
+# forms-2025.md §3.3 col 13 ("natural reading: those in 7", and 7 counts decisions), as
+# the forms do (`per_case: true`); "petition" = once per petition that carries it (the
+# 2021 forms' way), kept to show the two differ on the data.
 PER_PETITION, PER_DECISION = "petition", "decision"
 
 
@@ -59,7 +59,8 @@ def petitions(ground_truth: Path) -> list[dict]:
     finally:
         con.close()
     for r in rows:
-        for c in ("received_date", "processed_date", "resolved_date", "executed_date"):
+        for c in ("received_date", "processed_date", "resolved_date", "executed_date", "accepted_date",
+                  "not_accepted_date"):
             r[c] = _day(r[c])
     return rows
 
@@ -127,7 +128,31 @@ def cases(pred: Pred):
     return lambda rs: len({(r["unit_key"], r["case_key"]) for r in rs if pred(r)})
 
 
-def total(columns: Iterable[str], pred: Pred, per: str = PER_PETITION):
+def requires(field: str, pred: Pred, f):
+    """``f``, or None on a row with a record passing `pred` whose source lacks `field`
+    (NULL: a register book older than the TT 06/2025 template)."""
+    return lambda rs: None if any(pred(r) and r[field] is None for r in rs) else f(rs)
+
+
+def acceptance(pred: Pred, end: dt.date, withdrawn: tuple[str, ...]):
+    """{status: measure}: the matters of `pred` by acceptance status at `end` (03/GQKN,
+    04/GQTC 3–6, forms-2025.md §3.3): withdrawn in full and suspended, else not accepted,
+    else accepted, else under review; each (unit, case) once."""
+    def status(r) -> str:
+        if r["outcome"] in withdrawn and r["resolved_date"] is not None and r["resolved_date"] <= end:
+            return "rut"
+        if r["not_accepted_date"] is not None and r["not_accepted_date"] <= end:
+            return "khong"
+        if r["accepted_date"] is not None and r["accepted_date"] <= end:
+            return "da"
+        return "dang"
+
+    def of(s: str):
+        return requires("acceptance_recorded", pred, cases(lambda r: pred(r) and status(r) == s))
+    return {3: of("dang"), 4: of("da"), 5: of("khong"), 6: of("rut")}
+
+
+def total(columns: Iterable[str], pred: Pred, per: str = PER_DECISION):
     """The sum of `columns` (NULL = 0) over the records passing `pred`; per decision:
     each decision (unit, case) once."""
     columns = tuple(columns)
@@ -152,7 +177,7 @@ def table(records: list[dict], rows: CityRows, population: Pred, columns: dict) 
 
 
 # ------------------------------------------------------------------ 02/XLD
-def xld02(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict[str, dict]:
+def xld02(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[str, dict]:
     s, e = rows.start, rows.end
     # Petitions of the window: received in it, or received before it and not processed
     # before its start (forms-2025.md §3.2 col 1: "tiếp nhận trong kỳ và đơn chưa xử lý
@@ -206,13 +231,13 @@ def _resolution(records: list[dict], rows: CityRows, kind: str, outcomes: tuple[
     return (lambda r: petition(r) or decided(r)), petition, decided
 
 
-def gqkn03(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict[str, dict]:
+def gqkn03(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[str, dict]:
     amount = lambda cols, pred: total(cols, pred, per)  # noqa: E731
     population, petition, decision = _resolution(records, rows, "KN", KN_DECISIONS)
     outcome = lambda o: lambda r: decision(r) and r["outcome"] == o  # noqa: E731
     columns = {
         1: count(petition), 2: cases(petition),
-        3: UNAVAILABLE, 4: UNAVAILABLE, 5: UNAVAILABLE, 6: UNAVAILABLE,   # acceptance status (§4.7 item 3)
+        **acceptance(petition, rows.end, ("rut_don", "dinh_chi")),
         7: cases(decision),
         8: cases(outcome("dung")), 9: cases(outcome("sai")), 10: cases(outcome("dung_mot_phan")),
         11: cases(outcome("cong_nhan")), 12: cases(outcome("huy_sua")),
@@ -227,14 +252,15 @@ def gqkn03(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict
     return table(records, rows, population, columns)
 
 
-def gqtc04(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict[str, dict]:
+def gqtc04(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[str, dict]:
     amount = lambda cols, pred: total(cols, pred, per)  # noqa: E731
     population, petition, conclusion = _resolution(records, rows, "TC", TC_CONCLUSIONS)
     first = lambda o: lambda r: conclusion(r) and r["resolution_round"] != "tiep" and r["outcome"] == o  # noqa: E731
     again = lambda o: lambda r: conclusion(r) and r["resolution_round"] == "tiep" and r["outcome"] == o  # noqa: E731
     columns = {
         1: count(petition), 2: cases(petition),
-        3: UNAVAILABLE, 4: UNAVAILABLE, 5: UNAVAILABLE, 6: UNAVAILABLE,   # acceptance status (§4.7 item 3)
+        # a suspension not by withdrawal (đình chỉ) was accepted: column 4 (the YAML's reading)
+        **acceptance(petition, rows.end, ("rut_don",)),
         7: cases(conclusion),
         8: cases(first("dung")), 9: cases(first("sai")), 10: cases(first("dung_mot_phan")),
         11: cases(again("dung")), 12: cases(again("sai")), 13: cases(again("dung_mot_phan")),
@@ -242,7 +268,7 @@ def gqtc04(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict
         16: amount(["return_org_money", "return_person_money"], conclusion),
         17: amount(["return_org_land", "return_person_land"], conclusion),
         18: amount(["orgs_restored"], conclusion), 19: amount(["persons_restored"], conclusion),
-        20: UNAVAILABLE,                                                   # organisations (§4.7 item 4)
+        20: requires("sanction_orgs", conclusion, amount(["sanction_orgs"], conclusion)),
         21: amount(["sanction_people"], conclusion), 22: amount(["sanction_officials"], conclusion),
         23: amount(["prosecuted_cases"], conclusion), 24: amount(["prosecuted_people"], conclusion),
         25: amount(["prosecuted_officials"], conclusion),
@@ -251,7 +277,7 @@ def gqtc04(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict
 
 
 # ------------------------------------------------------------------ 05/KQTH
-def kqth05(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict[str, dict]:
+def kqth05(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[str, dict]:
     """Decisions (KN) and conclusions (TC) to carry out in the window: issued by its end
     and not carried out before its start (forms-2025.md §3.5 col 1, 16: carried over +
     issued in the window); done in the window (2, 17). One that orders nothing is
@@ -295,7 +321,8 @@ def kqth05(records: list[dict], rows: CityRows, per: str = PER_PETITION) -> dict
             amount(["prosecuted_done_officials"], finished),
         ]
 
-    fs = block(dec, dec_done, None) + block(con, con_done, UNAVAILABLE)     # 26: organisations (no data)
+    organisations = requires("sanctioned_orgs", con_done, amount(["sanctioned_orgs"], con_done))     # 26
+    fs = block(dec, dec_done, None) + block(con, con_done, organisations)
     columns = dict(enumerate(fs, start=1))
     assert len(columns) == 31
     return table(records, rows, lambda r: dec(r) or con(r), columns)

@@ -58,6 +58,8 @@ def _months(first: dt.date, last: dt.date):
 
 def span(unit: Unit, end: dt.date) -> tuple[dt.date, dt.date] | None:
     """[first, last] day of the unit's published calendar for a run ending on `end`."""
+    if unit.valid_from > end:
+        return None                 # the unit does not exist yet at the end of the run
     first = max(CALENDAR_START, unit.valid_from)
     last = dt.date(end.year, 12, 31)
     if unit.valid_to is not None:
@@ -106,3 +108,77 @@ def announced_days(unit: Unit, seed: int, end: dt.date) -> list[tuple[dt.date, s
     if gap is not None:
         days = {d: r for d, r in days.items() if (d.year, d.month) != gap}
     return sorted(days.items())
+
+
+# --------------------------------------------------------------------------- sources
+CALENDAR_SHEET = "Lịch tiếp công dân"
+LEGACY_CALENDAR_SHEET = "Lich tiep cong dan"     # books typed in a legacy encoding name sheets in ASCII
+CALENDAR_FIRST_ROW = 3                           # title, header, then one row per day
+REGISTER_RECEIVER = {THU_TRUONG: "Trực tiếp", UY_QUYEN: "Ủy quyền"}
+DISTRICT_RECEIVER = {THU_TRUONG: "THU_TRUONG", UY_QUYEN: "UY_QUYEN"}
+CITY_RECEIVER = {THU_TRUONG: "head", UY_QUYEN: "deputy"}
+TRUTH_COLUMNS = ("source_kind", "unit_code", "unit_key", "announced_date", "receiver", "record_id")
+
+
+def published_at(unit: Unit, day: dt.date) -> dt.datetime:
+    """When the calendar holding `day` was published: the year's calendar on 20/12 of
+    the year before (the first, December 2024, on 25/11/2024); a unit created later
+    publishes on its first day."""
+    t = dt.datetime(2024, 11, 25, 9) if day < dt.date(2025, 1, 1) else dt.datetime(day.year - 1, 12, 20, 9)
+    return max(t, dt.datetime.combine(unit.valid_from, dt.time(9)))
+
+
+def book_rows(units: list[Unit], year: int, seed: int, end: dt.date) -> list[tuple[Unit, dt.date, str]]:
+    """The calendar rows of a register book of `year` holding `units` (oldest first)."""
+    return [(u, d, r) for u in units for d, r in announced_days(u, seed, end) if d.year == year]
+
+
+def write_sheet(wb, rows: list[tuple[Unit, dt.date, str]], year: int, text, date_cell, legacy: bool) -> None:
+    """Add the sheet "Lịch tiếp công dân" to a register workbook (openpyxl): title,
+    header (STT, Ngày, Người tiếp, Ghi chú), one row per announced day from row
+    :data:`CALENDAR_FIRST_ROW`. `text` encodes a text cell as the book writes text,
+    `date_cell` a date."""
+    ws = wb.create_sheet(LEGACY_CALENDAR_SHEET if legacy else CALENDAR_SHEET)
+    ws.append([text(f"LỊCH TIẾP CÔNG DÂN CỦA CHỦ TỊCH UBND NĂM {year}")])
+    ws.append([text(h) for h in ("STT", "Ngày", "Người tiếp", "Ghi chú")])
+    for i, (_, day, receiver) in enumerate(rows, start=1):
+        ws.append([i, date_cell(day), text(REGISTER_RECEIVER[receiver]), None])
+
+
+def register_truth(file_name: str, rows: list[tuple[Unit, dt.date, str]], legacy: bool) -> list[tuple]:
+    sheet = LEGACY_CALENDAR_SHEET if legacy else CALENDAR_SHEET
+    return [("commune_register", u.code, u.key, d.isoformat(), r, f"{file_name}#{sheet}:{CALENDAR_FIRST_ROW + i}")
+            for i, (u, d, r) in enumerate(rows)]
+
+
+def write_district_calendar(path, unit: Unit, seed: int, end: dt.date) -> list[tuple]:
+    """Add the table lich_tiep_cong_dan to a district database; its ground-truth rows."""
+    import sqlite3  # noqa: PLC0415
+
+    days = announced_days(unit, seed, end)
+    rows = [(i, unit.code, d.isoformat(), DISTRICT_RECEIVER[r], "CHINH_THUC",
+             published_at(unit, d).strftime("%Y-%m-%d %H:%M:%S")) for i, (d, r) in enumerate(days, start=1)]
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE lich_tiep_cong_dan (id INTEGER PRIMARY KEY, ma_don_vi TEXT NOT NULL, "
+                    "ngay TEXT NOT NULL, hinh_thuc TEXT NOT NULL, trang_thai TEXT NOT NULL, "
+                    "ngay_cap_nhat TIMESTAMP NOT NULL)")
+        con.executemany("INSERT INTO lich_tiep_cong_dan VALUES (?,?,?,?,?,?)", rows)
+    return [("district_db", unit.code, unit.key, d.isoformat(), r, str(i)) for i, (d, r) in enumerate(days, start=1)]
+
+
+def write_city_calendar(path, unit: Unit, seed: int, end: dt.date) -> list[tuple]:
+    """Add the table behind the resource reception-calendar to the city store."""
+    import sqlite3  # noqa: PLC0415
+
+    from simulators.city_store import stamp  # noqa: PLC0415
+
+    days = announced_days(unit, seed, end)
+    rows = [(f"L{d:%Y%m%d}", 1, *stamp(published_at(unit, d)), "official", unit.code, d.isoformat(),
+             CITY_RECEIVER[r]) for d, r in days]
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE reception_calendar (id TEXT NOT NULL, version INTEGER NOT NULL, "
+                    "updated_at TEXT NOT NULL, updated_ts INTEGER NOT NULL, status TEXT NOT NULL, unit_code TEXT, "
+                    "announced_on TEXT NOT NULL, receiver TEXT NOT NULL, PRIMARY KEY (id, version))")
+        con.executemany("INSERT INTO reception_calendar VALUES (?,?,?,?,?,?,?,?)",
+                        sorted(rows, key=lambda r: (r[3], r[0])))
+    return [("city_service", unit.code, unit.key, d.isoformat(), r, f"L{d:%Y%m%d}") for d, r in days]

@@ -576,6 +576,7 @@ class FormColumn:
     number_format: str = DEFAULT_NUMBER_FORMAT
     filter: Filter = MATCH_ALL             # compiled compute.filter
     where: Filter | None = None            # compiled compute.where (count_cases)
+    source: str | None = None              # compute.source: a second input (FormDef.sources)
 
     @property
     def decimal(self) -> bool:
@@ -586,6 +587,40 @@ class FormColumn:
     def reason(self) -> str:
         """Why an ``unavailable`` column has no figures (empty for other columns)."""
         return str(self.compute.get("reason") or "") if self.kind == UNAVAILABLE else ""
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    """A second input of a form (``sources:``): records of another table, counted by the
+    columns that name it (``compute.source``). ``rows``: which of a row's units count
+    (``own_unit``: only the unit the row names — for a group row such as "Cấp huyện",
+    each unit of that level; ``all_units``: every unit the row gathers, like the main
+    records); ``coverage``: ``month`` — a unit's data covers a month when it has at
+    least one record in it, and a row's cells are available only when each of its units
+    covers every month the window touches while it is in force; ``missing_note``: the
+    Vietnamese note of a unit that does not (``{unit}``, ``{months}``);
+    ``absent_reason``: why every cell is empty when the caller gives no data at all."""
+    name: str
+    table: str
+    date_column: str
+    record_key: str = ""
+    rows: str = "all_units"
+    coverage: str | None = None
+    missing_note: str = "{unit} chưa gửi số liệu của tháng {months}"
+    absent_reason: str = "chưa có số liệu nguồn"
+
+
+SOURCE_ROWS = ("own_unit", "all_units")
+SOURCE_COVERAGE = (None, "month")
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    """The data of a second input for one report (see :func:`compute`): its records in
+    the window, placed in rows (``row_id``), and the rows whose cells from it are empty
+    because the data does not cover the window, each with the reason (Vietnamese)."""
+    records: pd.DataFrame
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -622,6 +657,7 @@ class FormDef:
     annex_line: str = ""                   # "(Kèm theo Báo cáo số:…)" (TT 06/2025)
     note_line: str = ""                    # "22. Ghi chú:" under the table (TT 06/2025)
     guide: tuple[str, ...] = ()            # "Hướng dẫn cách ghi biểu" lines under it
+    sources: dict[str, SourceDef] = field(default_factory=dict)   # second inputs (`sources:`)
 
     @property
     def header_depth(self) -> int:
@@ -631,6 +667,15 @@ class FormDef:
     def unavailable_columns(self) -> list[int]:
         """Columns the form prints but the sources cannot fill yet (always empty)."""
         return [c.ms for c in self.columns if c.kind == UNAVAILABLE]
+
+    @property
+    def source_columns_ms(self) -> list[int]:
+        """Number columns counted from a second input (``compute.source``): their cells
+        may be empty on a row whose data does not cover the window."""
+        return [c.ms for c in self.columns if c.source]
+
+    def columns_of_source(self, name: str) -> list[int]:
+        return [c.ms for c in self.columns if c.source == name]
 
     @property
     def has_note_column(self) -> bool:
@@ -737,6 +782,7 @@ _TEXT_MEASURES = {"note"}
 UNAVAILABLE = "unavailable"
 _COUNT_MEASURES = {"count_records", "count_distinct", "count_cases", "count_cases_first", "count_cases_repeat"}
 _CHECK_OPS = ("<=", ">=", "=")
+_SOURCE_MEASURES = {"count_records", "sum", "count_distinct"}
 _PICKS = ("last", "first")
 
 
@@ -828,6 +874,9 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
                 raise FormDefinitionError(f"column {ms}: `columns` is a list of column names")
         elif measure == "count_distinct" and not compute.get("column"):
             raise FormDefinitionError(f"column {ms}: measure {measure} needs `column`")
+        if compute.get("source") is not None and measure not in _SOURCE_MEASURES:
+            raise FormDefinitionError(f"column {ms}: a column of a second input (`source`) is counted with "
+                                      f"{sorted(_SOURCE_MEASURES)}, not {measure!r}")
         flt = compile_filter(compute.get("filter"), f"column {ms} filter")
         _check_refs(flt, filters, f"column {ms}")
         if "where" in compute:
@@ -845,14 +894,15 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
     width = raw.get("width")
     out.append(FormColumn(ms, text, str(raw.get("ms_text", ms)), compute, kind,
                           float(width) if width is not None else None, path,
-                          str(fmt) if fmt is not None else DEFAULT_NUMBER_FORMAT, flt, where_node))
+                          str(fmt) if fmt is not None else DEFAULT_NUMBER_FORMAT, flt, where_node,
+                          str(compute["source"]) if compute.get("source") is not None else None))
     # A sum_of column without a format of its own takes its parts' (_settle_sum_of_formats).
     return HeaderNode(text, ms, ())
 
 
 def _with_format(col: FormColumn, fmt: str | None) -> FormColumn:
     return FormColumn(col.ms, col.text, col.ms_text, col.compute, col.kind, col.width, col.path,
-                      fmt or DEFAULT_NUMBER_FORMAT, col.filter, col.where)
+                      fmt or DEFAULT_NUMBER_FORMAT, col.filter, col.where, col.source)
 
 
 def _settle_sum_of_formats(columns: list[FormColumn], explicit: set[int]) -> list[FormColumn]:
@@ -912,8 +962,12 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
     if raw.get("population") is not None:
         population = compile_filter(raw["population"], "population")
         _check_refs(population, filters, "population")
+    sources = _parse_sources(raw.get("sources"))
     columns: list[FormColumn] = []
     header = tuple(_build_node(n, (), columns, filters) for n in raw["header"])
+    for c in columns:
+        if c.source is not None and c.source not in sources:
+            raise FormDefinitionError(f"column {c.ms}: unknown source {c.source!r} (declare it under `sources:`)")
     ms = [c.ms for c in columns]
     if len(set(ms)) != len(ms):
         dup = sorted({m for m in ms if ms.count(m) > 1})
@@ -960,8 +1014,33 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
         total_is_sum_of_rows=bool(raw.get("total_is_sum_of_rows", True)),
         path=path, population=population,
         annex_line=_printed(raw.get("annex_line")), note_line=_printed(raw.get("note_line")),
-        guide=tuple(_printed(g) for g in guide),
+        guide=tuple(_printed(g) for g in guide), sources=sources,
     )
+
+
+def _parse_sources(raw: Any) -> dict[str, SourceDef]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise FormDefinitionError("`sources` maps names to {table, date_column, …}")
+    out = {}
+    for name, spec in raw.items():
+        if not isinstance(spec, Mapping) or not spec.get("table") or not spec.get("date_column"):
+            raise FormDefinitionError(f"source {name!r} needs `table` and `date_column`")
+        unknown = sorted(set(spec) - {"table", "date_column", "record_key", "rows", "coverage", "missing_note",
+                                      "absent_reason"})
+        if unknown:
+            raise FormDefinitionError(f"source {name!r}: unknown keys {unknown}")
+        rows = str(spec.get("rows", "all_units"))
+        coverage = spec.get("coverage")
+        if rows not in SOURCE_ROWS:
+            raise FormDefinitionError(f"source {name!r}: `rows` is one of {SOURCE_ROWS}")
+        if coverage not in SOURCE_COVERAGE:
+            raise FormDefinitionError(f"source {name!r}: `coverage` is `month` or absent")
+        kw = {k: str(spec[k]).strip() for k in ("record_key", "missing_note", "absent_reason") if spec.get(k)}
+        out[str(name)] = SourceDef(str(name), str(spec["table"]), str(spec["date_column"]), rows=rows,
+                                   coverage=coverage, **kw)
+    return out
 
 
 def _printed(text: Any) -> str:
@@ -1196,8 +1275,42 @@ def _as_column_values(result: pd.Series, col: FormColumn, data_ids: list[str]) -
     return v.round().astype("int64")
 
 
+def _source_frames(form: FormDef, sources: Mapping[str, SourceInput] | None, data_ids: list[str],
+                   period: Any) -> dict[str, tuple[pd.DataFrame, FilterContext, SourceInput]]:
+    """{source name: (placed records, filter context, input)} of the second inputs given;
+    every record must be in a data row and (with a period) dated in the window."""
+    out = {}
+    unknown = sorted(set(sources or {}) - set(form.sources))
+    if unknown:
+        raise ValueError(f"form {form.code} has no source {unknown[0]!r}")
+    window = as_window(period)
+    for name, inp in (sources or {}).items():
+        if not isinstance(inp, SourceInput):
+            raise TypeError(f"source {name!r}: give a SourceInput")
+        sdef = form.sources[name]
+        bad = sorted(str(k) for k in inp.unavailable if k not in data_ids)
+        if bad:
+            raise ValueError(f"source {name!r}: unavailable rows {bad[:10]} are not data rows of the report")
+        df = _placed(inp.records, data_ids)
+        ctx = FilterContext(df, form.filters, window, f"form {form.code} source {name}")
+        if window is not None and len(df):
+            inside = ctx.mask(Condition(sdef.date_column, "within", WINDOW_BOUNDS))
+            if not inside.all():
+                raise ValueError(f"{int((~inside).sum())} record(s) of source {name!r} are dated outside "
+                                 f"{window.start}..{window.end}")
+        out[name] = (df, ctx, inp)
+    return out
+
+
+def source_note(form: FormDef, name: str, reason: str) -> str:
+    """"Cột (10), (16): <reason>" for the columns of source `name`."""
+    cols = form.columns_of_source(name)
+    return f"Cột {', '.join(f'({m})' for m in cols)}: {reason}"
+
+
 def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
-            row_status: Mapping[str, RowStatus] | None = None, period: Any = None) -> pd.DataFrame:
+            row_status: Mapping[str, RowStatus] | None = None, period: Any = None,
+            sources: Mapping[str, SourceInput] | None = None) -> pd.DataFrame:
     """The report table: one line per row (in `rows` order, total last), indexed by
     row_id, with columns ``label``, ``kind`` and then one column per MS number (int
     values for integer columns, float for decimal columns, str for text columns).
@@ -1222,6 +1335,15 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
     Columns of measure ``unavailable`` are None on every row, total included. A form
     without a note column (TT 06/2025: the notes go on the "Ghi chú" line under the
     table) gets a last column ``note`` with each row's note instead (:func:`row_notes`).
+
+    `sources` (source name → :class:`SourceInput`): the second inputs of the columns
+    with ``compute.source``, their records placed in rows and dated in the window. A
+    row listed in the input's ``unavailable`` gets empty cells in those columns (never
+    0) and its reason in its note ("Cột (10), (16): …"); the total of such a column is
+    the sum of the rows that reported, or empty (with a note) when one of those rows
+    is empty. A source not given leaves its columns empty on every row, the total's
+    note saying why (the source's ``absent_reason``). These columns are nullable
+    (``Int64`` / ``Float64``).
     """
     rows = _complete_rows(form, rows)
     data_rows = [r for r in rows if r.kind != "total"]
@@ -1237,9 +1359,18 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             raise ValueError(f"rows marked as not reported have records (row_id: count) {counts}: "
                              "a unit that sent data has reported")
 
+    src = _source_frames(form, sources, data_ids, period)
+
+    def source_notes_of(rid: str) -> list[str]:
+        if rid in not_reported:
+            return []                   # "Chưa báo cáo" says it all
+        return [source_note(form, name, inp.unavailable[rid]) for name, (_, _, inp) in src.items()
+                if rid in inp.unavailable and form.columns_of_source(name)]
+
     def note_of(r: ReportRow) -> str:
         st = status.get(r.row_id)
-        return _join_notes(st.headline, r.note or "", st.note) if st else (r.note or "")
+        base = _join_notes(st.headline, r.note or "", st.note) if st else (r.note or "")
+        return _join_notes(base, *source_notes_of(r.row_id))
 
     values: dict[int, pd.Series] = {}
     for col in _topo_order(form.columns):
@@ -1258,26 +1389,55 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             # No source carries it: an empty cell, never a 0 that would read as "none".
             values[col.ms] = pd.Series([None] * len(data_ids), index=data_ids, dtype=object)
             continue
+        if col.source is not None:
+            if col.source not in src:
+                values[col.ms] = pd.Series([None] * len(data_ids), index=data_ids, dtype=object)
+                continue
+            sdf, sctx, inp = src[col.source]
+            sub = sdf[sctx.mask(col.filter)]
+            result = MEASURES[measure](sub, col, form, sctx) if len(sub) else pd.Series(dtype="float64")
+            v = _as_column_values(result, col, data_ids).astype(object)
+            v[[rid for rid in data_ids if rid in inp.unavailable]] = None
+            values[col.ms] = v
+            continue
         sub = df[ctx.mask(col.filter)]
         result = MEASURES[measure](sub, col, form, ctx) if len(sub) else pd.Series(dtype="float64")
         values[col.ms] = _as_column_values(result, col, data_ids)
 
     table = pd.DataFrame({ms: values[ms] for ms in form.ms_numbers}, index=data_ids)
     dtypes = {c.ms: ("float64" if c.decimal else "int64") for c in form.columns if c.kind == "number"}
-    if not_reported:
-        dtypes = {ms: ("Float64" if t == "float64" else "Int64") for ms, t in dtypes.items()}
+    nullable = set(form.source_columns_ms)
+    if not_reported or nullable:
+        dtypes = {ms: ("Float64" if t == "float64" else "Int64") if (not_reported or ms in nullable) else t
+                  for ms, t in dtypes.items()}
         for ms, t in dtypes.items():
             table[ms] = table[ms].astype(t)
-            table.loc[not_reported, ms] = pd.NA
+            if not_reported:
+                table.loc[not_reported, ms] = pd.NA
     total_row = rows[-1]
     units_missing = sum(st.units_missing for rid, st in status.items() if st.units_missing)
     total_note = _join_notes(total_row.note or "", total_missing_note(units_missing))
+    reported_ids = [rid for rid in data_ids if rid not in not_reported]
+    empty_total: set[int] = set()
+    for name, sdef in form.sources.items():
+        cols = form.columns_of_source(name)
+        if not cols:
+            continue
+        if name not in src:
+            empty_total.update(cols)
+            total_note = _join_notes(total_note, source_note(form, name, sdef.absent_reason))
+            continue
+        short = [rid for rid in reported_ids if rid in src[name][2].unavailable]
+        if short:
+            empty_total.update(cols)
+            total_note = _join_notes(total_note, source_note(
+                form, name, f"để trống vì {len(short)} dòng chưa đủ số liệu (xem ghi chú của các dòng)"))
     total = {}
     for c in form.columns:
         # The forms are additive: the total row is the sum of the rows, never a
         # recount over the union of records (which would hide cross-unit duplicates).
         # Rows that did not report add nothing (their cells are empty, not zero).
-        if c.kind == UNAVAILABLE:
+        if c.kind == UNAVAILABLE or c.ms in empty_total:
             total[c.ms] = None
         elif c.kind != "number":
             total[c.ms] = total_note
@@ -1481,9 +1641,40 @@ def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         measure = col.compute["measure"]
         if measure not in CONTRIBUTIONS:
             raise NotImplementedError(f"column {col.ms}: measure {measure!r} has no lineage rule")
+        if col.source is not None:
+            # counted from a second input: see source_contributions
+            out[contribution_column(col.ms)] = pd.Series(None, index=df.index, dtype=object)
+            continue
         mask = ctx.mask(col.filter)
         out[contribution_column(col.ms)] = CONTRIBUTIONS[measure](df, mask, col, form, ctx)
     out.index = records.index
+    return out
+
+
+def source_contributions(form: FormDef, sources: Mapping[str, SourceInput] | None, rows: list[ReportRow],
+                         period: Any = None) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """[(records, contributions)] of each second input given (as to :func:`compute`):
+    the same contribution columns as :func:`contributions`, filled only for the
+    columns counted from that input; a record of a row whose cells are empty
+    (``SourceInput.unavailable``) contributes nothing, since no record is behind an
+    empty cell. Concatenated with the main records' contributions, the per-row sums
+    and distinct counts equal the cells of :func:`compute`."""
+    rows = _complete_rows(form, rows)
+    data_ids = [r.row_id for r in rows if r.kind != "total"]
+    out = []
+    for name, (df, ctx, inp) in _source_frames(form, sources, data_ids, period).items():
+        contrib = pd.DataFrame({"row_id": df["row_id"]}, index=df.index)
+        available = ~df["row_id"].isin(list(inp.unavailable))
+        for col in form.columns:
+            if col.kind != "number" or "sum_of" in col.compute:
+                continue
+            c = contribution_column(col.ms)
+            if col.source != name:
+                contrib[c] = pd.Series(None, index=df.index, dtype=object)
+                continue
+            mask = ctx.mask(col.filter) & available
+            contrib[c] = CONTRIBUTIONS[col.compute["measure"]](df, mask, col, form, ctx)
+        out.append((df, contrib))
     return out
 
 
@@ -1534,6 +1725,8 @@ def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFram
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {_num_text(got)}")
         for rid in table.index[is_total]:
             got = acc[ms].sum()
+            if pd.isna(table.at[rid, ms]) and ms in form.source_columns_ms:
+                continue                # an empty total (a row short of a second input's data)
             if not _close(table.at[rid, ms], got):
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(got)}")
     return out
@@ -1584,9 +1777,18 @@ def check_identities(form: FormDef, table: pd.DataFrame,
             elif str(rid) in empty and str(rid) not in declared:
                 out.append(f"{_row_name(table, rid)}: dòng để trống nhưng đơn vị không được ghi là chưa báo cáo")
     reported = pd.Series([str(i) not in empty for i in table.index], index=table.index)
+    nullable = set(form.source_columns_ms)
+    is_total_row = table["kind"].eq("total") if "kind" in table.columns else pd.Series(False, index=table.index)
+    na_rows: dict[int, pd.Series] = {}
     nums = {}
     for ms in form.number_columns:
         col = pd.to_numeric(table[ms], errors="coerce").astype("float64")
+        if ms in nullable:
+            # A second input's cell may be empty where its data does not cover the
+            # window (compute notes why); the checks skip such rows.
+            na_rows[ms] = col.isna()
+            nums[ms] = col.fillna(0)
+            col = col.fillna(0)
         if form.column(ms).decimal:
             bad = (col.isna() | ~np.isfinite(col.fillna(0)) | (col < -TOLERANCE)) & reported
             what = "không phải số không âm"
@@ -1607,11 +1809,14 @@ def check_identities(form: FormDef, table: pd.DataFrame,
         return out
     for chk in form.verified_checks:
         sums = [sum((nums[m] for m in side), pd.Series(0.0, index=table.index)) for side in chk.sides]
+        skip = pd.Series(False, index=table.index)
+        for m in {m for side in chk.sides for m in side} & set(na_rows):
+            skip |= na_rows[m]
         for i, op in enumerate(chk.ops):
             left, right = sums[i], sums[i + 1]
             diff = left - right
             ok = (diff.abs() <= TOLERANCE) if op == "=" else (diff <= TOLERANCE if op == "<=" else diff >= -TOLERANCE)
-            for rid in table.index[~ok & reported]:
+            for rid in table.index[~ok & reported & ~skip]:
                 lt = "+".join(map(str, chk.sides[i]))
                 rt = "+".join(map(str, chk.sides[i + 1]))
                 out.append(f"{_row_name(table, rid)}: vi phạm «{chk.text}» — cột {lt} = "
@@ -1625,6 +1830,17 @@ def check_identities(form: FormDef, table: pd.DataFrame,
             return out + [f"bảng phải có đúng một dòng tổng cộng (có {int(is_total.sum())})"]
         rid = table.index[is_total][0]
         for ms in form.number_columns:
+            if ms in na_rows:
+                if na_rows[ms][~is_total & reported].any():
+                    # A row left empty: the total cannot be the sum of the rows.
+                    if not na_rows[ms][rid]:
+                        out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng có "
+                                   "dòng đơn vị để trống cột này (dòng tổng phải để trống)")
+                    continue
+                if na_rows[ms][rid]:
+                    if (~is_total & reported).any():
+                        out.append(f"{_row_name(table, rid)}: cột {ms} để trống nhưng mọi dòng đơn vị có số liệu")
+                    continue
             expected = float(nums[ms][~is_total & reported].sum())
             if not _close(nums[ms][rid], expected):
                 out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng tổng "

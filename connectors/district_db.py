@@ -244,6 +244,8 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
             batch = Batch(SOURCE_KIND, district_code, table_name, f"{redacted}#{table_name}",
                           run_id=run_id, watermark_from=wm)
             status = "loaded"
+            if unreachable and table_name in OPTIONAL_TABLES:
+                continue       # whether the database has an optional table is unknown: nothing to record
             try:
                 if unreachable:
                     raise SourceProblem("failed", "SOURCE_UNREACHABLE", unreachable)

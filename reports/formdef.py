@@ -106,6 +106,34 @@ Column computations (``compute``), each with an optional ``filter``:
   which and why) and a ``sum_of`` cannot add it up;
 - ``{sum_of: [a, b, …]}`` — the sum of other columns of the same row.
 
+Second inputs (``sources:``; 01/TCD of TT 06/2025 columns 10, 16). A form may declare
+other tables, by name, and a column may count one of them (``compute.source``, with
+``count_records``, ``sum`` or ``count_distinct`` and a ``filter`` over that table)::
+
+    sources:
+      lich_tiep: {table: fact_reception_calendar, date_column: announced_date,
+                  record_key: calendar_key, rows: own_unit, coverage: month,
+                  missing_note: "{unit} chưa gửi lịch tiếp công dân của tháng {months}",
+                  absent_reason: "chưa có dữ liệu lịch tiếp công dân …"}
+    header: [{ms: 10, text: "Số ngày tiếp", compute: {measure: count_distinct,
+              source: lich_tiep, column: announced_date, filter: {receiver: [thu_truong]}}}]
+
+:func:`compute` takes them as ``sources={name: SourceInput(records, unavailable)}``:
+records in the window with ``row_id``; ``unavailable`` maps the rows whose cells from
+that input are empty (None, never 0) to the reason, added to the row's note as "Cột
+(10), (16): <reason>". The total of such a column is the sum of the rows that reported,
+or empty (noted) when one of them is empty; a source not given leaves its columns empty
+everywhere (the total's note gives ``absent_reason``). ``rows`` (``own_unit`` |
+``all_units``) and ``coverage`` (``month``) say how reports.levels.source_inputs places
+the records and decides ``unavailable``: with ``own_unit`` a row counts only the unit
+it names; with ``coverage: month`` a row is unavailable when one of its units has no
+record in a month the window touches. Such columns are nullable (``Int64``);
+:func:`check_identities` skips a check on a row where one is empty and requires an
+empty total when a reported row is empty. Lineage: :func:`contributions` gives them
+empty contributions on the main records and :func:`source_contributions` the
+second input's records with their contributions (the same columns), so that the
+concatenation accounts for every cell.
+
 Layout keys of the 2025 forms (TT 06/2025/TT-TTCP; all optional, absent on the older
 forms, which render as before): ``annex_line`` (printed verbatim under the date line),
 ``note_line`` ("22. Ghi chú:", the numbered note line the form prints under the table
@@ -152,7 +180,8 @@ the total accounts for distinct (row, key) pairs, not distinct keys.
 
 Public API used by other modules: :func:`load_form`, :func:`form_from_dict`,
 :meth:`FormDef.select`, :func:`compute`, :func:`check_identities`,
-:func:`assert_identities`, :func:`contributions`, :func:`check_contributions`.
+:func:`assert_identities`, :func:`contributions`, :func:`source_contributions`,
+:func:`check_contributions`.
 """
 from __future__ import annotations
 

@@ -14,6 +14,9 @@ ever published):
 - ``failed`` / SOURCE_UNREACHABLE — the service did not answer usefully: timeouts,
   connection errors, HTTP 5xx and 429 persisting after the retries (exponential
   back-off), any other HTTP error (401 wrong token, 404…);
+- an optional resource (``OPTIONAL_RESOURCES``: ``reception-calendar``, the head's
+  published reception calendar) answered with HTTP 404 on its first page: the service
+  does not offer it; nothing is landed, no batch is written;
 - ``rejected`` / SOURCE_STRUCTURE — the service answered something that is not the
   contract: invalid JSON, a page without its ``items`` list or ``total_pages``, items
   that are not objects, or fewer distinct records than the feed announced (a page lost
@@ -47,10 +50,19 @@ from transforms import pii
 log = logging.getLogger(__name__)
 SOURCE_KIND = "city_service"
 SOURCE_NAME = "city"
-RECORD_TYPE = {"receptions": "reception", "petitions": "petition", "cases": "case"}
+RECORD_TYPE = {"receptions": "reception", "petitions": "petition", "cases": "case",
+               "reception-calendar": "calendar"}
+# Resources added to the contract later: a service that answers 404 for one of them on
+# its first page has none (a service without reception calendars); nothing is landed
+# for it, no batch is written, and the other resources load as before.
+OPTIONAL_RESOURCES = ("reception-calendar",)
 REQUIRED_ITEM_FIELDS = ("id", "version", "updated_at", "status", "unit_code")
 VERSION_FIELDS = ("id", "version", "updated_at")
 OVERLAP = dt.timedelta(minutes=10)
+
+
+class ResourceAbsent(Exception):
+    """An optional resource the service does not offer (HTTP 404 on its first page)."""
 
 
 class CityServiceError(RuntimeError):
@@ -108,6 +120,8 @@ def _get_page_once(client: httpx.Client, resource: str, params: dict) -> dict:
         raise CityServiceError(
             f"Dịch vụ của thành phố từ chối mã truy cập khi đọc '{resource}' (HTTP {resp.status_code}); "
             "kiểm tra mật khẩu (token) của kết nối tcd_city_api.", status="failed", code="SOURCE_UNREACHABLE")
+    if resp.status_code == 404 and resource in OPTIONAL_RESOURCES and page == 1:
+        raise ResourceAbsent(resource)
     resp.raise_for_status()
     try:
         body = resp.json()
@@ -291,6 +305,9 @@ def ingest(engine: sa.Engine, *, base_url: str | None = None, token: str | None 
                           run_id=run_id, watermark_from=wm)
             try:
                 found, max_seen = _read_resource(client, resource, since, page_size, policy, batch, known, key)
+            except ResourceAbsent:
+                log.info("city service: no resource %r (optional); nothing to land", resource)
+                continue
             except CityServiceError as exc:
                 batch.rows = []
                 message = (f"{exc} Chưa nạp gì từ '{resource}', mốc đồng bộ giữ nguyên; "

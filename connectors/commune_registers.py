@@ -305,6 +305,16 @@ def read_workbook(path: Path) -> RegisterContent:
         except Exception:  # noqa: BLE001 - formats without merge information
             merges = None
         sheets[record_type] = (sheet, rows, merges)
+    # Optional: the head's published reception calendar (lịch tiếp công dân, 01/TCD cột
+    # 10, 16). A book without the sheet loads as before; its unit's calendar is absent.
+    calendar_sheet = _find_sheet(wb.sheet_names, cfg.get("calendar_sheet") or [])
+    if calendar_sheet is not None:
+        ws = wb.get_sheet_by_name(calendar_sheet)
+        try:
+            merges = ws.merged_cell_ranges
+        except Exception:  # noqa: BLE001 - formats without merge information
+            merges = None
+        sheets["calendar"] = (calendar_sheet, ws.to_python(skip_empty_area=False), merges)
 
     notes: list[str] = []
     sample = list(wb.sheet_names)

@@ -16,7 +16,10 @@ the same rows again, nothing is lost):
   than the lock timeout (retried a few times with back-off first). The tables after it
   are recorded failed with the same reason without waiting again.
 - ``rejected`` / SOURCE_STRUCTURE — a table or one of the contract's columns is
-  missing (docs/data-contracts.md §2); the other tables go on.
+  missing (docs/data-contracts.md §2); the other tables go on. The optional tables
+  (``OPTIONAL_TABLES``: the reception calendar ``lich_tiep_cong_dan``) may be absent:
+  nothing is landed for them and no batch is written; present, they must have their
+  columns like any other.
 
 The processing and decision columns of ``don_thu`` (``OPTIONAL``) are read when the
 table has them; a database without them loads, its petitions without those fields.
@@ -70,6 +73,13 @@ OPTIONAL = {
                 # TT 06/2025: không thụ lý, organisations recommended for / subjected to handling
                 "ngay_khong_thu_ly", "xu_ly_hc_so_to_chuc", "da_xu_ly_hc_so_to_chuc"],
 }
+# Tables read when the database has them (added to the contract later): a database
+# without one loads as before, and no batch is written for it. lich_tiep_cong_dan: the
+# head's published reception calendar (01/TCD cột 10, 16; docs/data-contracts.md §2).
+OPTIONAL_TABLES = {
+    "lich_tiep_cong_dan": ("calendar", ["id", "ma_don_vi", "ngay", "hinh_thuc", "ngay_cap_nhat"]),
+}
+OPTIONAL["lich_tiep_cong_dan"] = ["trang_thai"]
 MODIFIED = "ngay_cap_nhat"
 OVERLAP = dt.timedelta(minutes=10)
 
@@ -159,6 +169,8 @@ def _read_table(sconn: sa.Connection, table_name: str, cols: list[str], since: s
     try:
         table = sa.Table(table_name, sa.MetaData(), autoload_with=sconn)
     except sa.exc.NoSuchTableError:
+        if table_name in OPTIONAL_TABLES:
+            return None                 # an optional table the database does not have
         raise SourceProblem("rejected", "SOURCE_STRUCTURE",
                             f"Cơ sở dữ liệu {db_label} không có bảng '{table_name}' theo hợp đồng dữ liệu "
                             "(docs/data-contracts.md §2); bảng này chưa được nạp, mốc đồng bộ giữ nguyên. "
@@ -222,7 +234,7 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
     retrying = Retrying(retry=retry_if_exception(_is_transient), stop=stop_after_attempt(policy.retry_attempts),
                         wait=wait_exponential(multiplier=0.5, max=policy.retry_max_wait_seconds), reraise=True)
     try:
-        for table_name, (record_type, cols) in TABLES.items():
+        for table_name, (record_type, cols) in {**TABLES, **OPTIONAL_TABLES}.items():
             with engine.connect() as wconn:
                 wm = get_watermark(wconn, SOURCE_KIND, district_code, table_name)
                 # Re-read a margin below the watermark: a row committed late with an
@@ -234,6 +246,8 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
             batch = Batch(SOURCE_KIND, district_code, table_name, f"{redacted}#{table_name}",
                           run_id=run_id, watermark_from=wm)
             status = "loaded"
+            if unreachable and table_name in OPTIONAL_TABLES:
+                continue       # whether the database has an optional table is unknown: nothing to record
             try:
                 if unreachable:
                     raise SourceProblem("failed", "SOURCE_UNREACHABLE", unreachable)
@@ -258,6 +272,8 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
             except sa.exc.SQLAlchemyError as exc:
                 unreachable = f"không đọc được cơ sở dữ liệu {db_label} ({type(exc).__name__})"
                 status, code, message = "failed", "SOURCE_UNREACHABLE", _failed_message(unreachable, table_name)
+            if status == "loaded" and rows is None:
+                continue       # optional table absent: the database loads as before
             if status != "loaded":
                 log.warning("district %s table %s %s: %s", district_code, table_name, status, message)
                 with engine.begin() as wconn:

@@ -162,13 +162,18 @@ def _records(eng, inputs: _PeriodInputs, table_name: str):
     if table_name not in inputs.records:
         table = getattr(schema, table_name)
         date_col = {"fact_reception": "received_date", "fact_petition": "received_date",
-                    "fact_case": "opened_date", "fact_qlkntc": "window_end"}[table_name]
+                    "fact_case": "opened_date", "fact_qlkntc": "window_end",
+                    "fact_reception_calendar": "announced_date"}[table_name]
+        last = inputs.period.end
+        if table_name == "fact_reception_calendar":
+            # announced in advance: the whole month of the window's end decides coverage
+            last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
         if "source_file" in table.c:        # a table that keeps its own lineage columns
-            q = sa.select(table).where(table.c[date_col] <= inputs.period.end)
+            q = sa.select(table).where(table.c[date_col] <= last)
         else:
             q = (sa.select(table, schema.raw_record.c.source_file, schema.raw_record.c.source_row)
                  .join(schema.raw_record, schema.raw_record.c.raw_id == table.c.raw_id)
-                 .where(table.c[date_col] <= inputs.period.end))
+                 .where(table.c[date_col] <= last))
         with eng.connect() as conn:
             inputs.records[table_name] = pd.read_sql(q, conn)
     return inputs.records[table_name]
@@ -263,6 +268,7 @@ class PreparedReport:
     records: object
     status: dict
     quality: dict
+    sources: dict = field(default_factory=dict)     # table → records of the form's second inputs
 
 
 def report_inputs(eng, period) -> _PeriodInputs:
@@ -301,7 +307,13 @@ def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = N
                                                   for k, s in status.items()},
                                 run_id, inputs.cutoff_text, record_type=_record_type(form.source),
                                 context=inputs.quality, unit_codes=unit_codes or {scope.unit_code})
-    return PreparedReport(form, rows, placed, status, quality)
+    return PreparedReport(form, rows, placed, status, quality, _source_frames(eng, inputs, form))
+
+
+def _source_frames(eng, inputs: _PeriodInputs, form) -> dict:
+    """The tables of the form's second inputs (FormDef.sources: 01/TCD's reception
+    calendar), with lineage, by table name."""
+    return {s.table: _records(eng, inputs, s.table) for s in getattr(form, "sources", {}).values()}
 
 
 def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
@@ -322,7 +334,8 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
              "partition": f"{code} {scope.slug} {p.key}", "evaluated": 1, "validated_at": now}
     try:
         rep = levels.scope_report(code, scope, p, placed, inputs.units, staged, meta, form=form,
-                                  row_status=status, quality=quality, lineage=True, rows=rows)
+                                  row_status=status, quality=quality, lineage=True, rows=rows,
+                                  source_frames=prep.sources)
     except IdentityError as exc:
         with eng.begin() as conn:
             conn.execute(dq_validation.insert().values(

@@ -110,8 +110,8 @@ def build_city_report(form_code: str, period: dict, run_id: str | None = None) -
     from reports.formdef import IdentityError, RowStatus  # noqa: PLC0415
     from transforms import completeness  # noqa: PLC0415
     from warehouse import db, units  # noqa: PLC0415
-    from warehouse.schema import (dq_completeness, dq_validation, fact_reception, raw_batch,  # noqa: PLC0415
-                                  raw_record, rpt_report)
+    from warehouse.schema import (dq_completeness, dq_validation, fact_reception,  # noqa: PLC0415
+                                  fact_reception_calendar, raw_batch, raw_record, rpt_report)
 
     p = dq.period_from_dict(period)
     eng = db.engine()
@@ -123,6 +123,10 @@ def build_city_report(form_code: str, period: dict, run_id: str | None = None) -
              .join(raw_record, raw_record.c.raw_id == fact_reception.c.raw_id)
              .where(fact_reception.c.received_date.between(p.start, p.end)))
         records = pd.read_sql(q, conn)
+        # the head's published reception calendar (01/TCD cột 10, 16 of TT 06/2025)
+        calendar = pd.read_sql(
+            sa.select(fact_reception_calendar, raw_record.c.source_file, raw_record.c.source_row)
+            .join(raw_record, raw_record.c.raw_id == fact_reception_calendar.c.raw_id), conn)
         batch_ids = sorted(records["batch_id"].unique().tolist())
         cutoff = conn.execute(sa.select(sa.func.max(raw_batch.c.finished_at)).where(
             raw_batch.c.status == "loaded")).scalar_one_or_none()
@@ -144,7 +148,8 @@ def build_city_report(form_code: str, period: dict, run_id: str | None = None) -
              "evaluated": 1, "validated_at": now}
     try:
         rep = city.city_report(form_code, p, records, unit_df, path, meta, row_status=row_status,
-                               quality=quality_sheet, lineage=True)
+                               quality=quality_sheet, lineage=True,
+                               source_frames={"fact_reception_calendar": calendar})
     except IdentityError as exc:
         with eng.begin() as conn:
             conn.execute(dq_validation.insert().values(**check, success=False, failed=len(exc.violations),

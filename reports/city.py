@@ -82,7 +82,8 @@ def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df:
                 province_code: str | None = None, unit_name: str | None = None,
                 form: FormDef | None = None, strict: bool = True,
                 row_status: Mapping[str, RowStatus] | None = None,
-                quality: Mapping[str, Any] | None = None, lineage: bool = False) -> CityReport:
+                quality: Mapping[str, Any] | None = None, lineage: bool = False,
+                source_frames: Mapping[str, pd.DataFrame] | None = None) -> CityReport:
     """Compute, check and write the city report of `form_code` for `period`.
 
     `records` is the form's source table (fact_reception for 01/TCD) for any dates;
@@ -101,11 +102,13 @@ def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df:
     The city's consolidated scope of reports.levels.scope_report: the form selects its
     population (``FormDef.select``) when it offers it, and distinct counts are per
     recording unit (reports.levels.count_per_unit), so a district's row equals the
-    total of the district's own consolidated report.
+    total of the district's own consolidated report. `source_frames` (table name →
+    records) feed the form's second inputs (01/TCD of TT 06/2025: the reception
+    calendar, fact_reception_calendar; reports.levels.source_inputs).
     """
     cfg = settings.config()["province"]
     province_code = province_code or cfg["code"]
     scope = scope_for(units_df, _province_key(units_df, province_code), "consolidated", str(province_code))
     return scope_report(form_code, scope, period, records, units_df, path, meta, form=form,
                         row_status=row_status, quality=quality, lineage=lineage, strict=strict,
-                        unit_name=unit_name)
+                        unit_name=unit_name, source_frames=source_frames)

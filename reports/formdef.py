@@ -112,6 +112,34 @@ Column computations (``compute``), each with an optional ``filter``:
   which and why) and a ``sum_of`` cannot add it up;
 - ``{sum_of: [a, b, …]}`` — the sum of other columns of the same row.
 
+Second inputs (``sources:``; 01/TCD of TT 06/2025 columns 10, 16). A form may declare
+other tables, by name, and a column may count one of them (``compute.source``, with
+``count_records``, ``sum`` or ``count_distinct`` and a ``filter`` over that table)::
+
+    sources:
+      lich_tiep: {table: fact_reception_calendar, date_column: announced_date,
+                  record_key: calendar_key, rows: own_unit, coverage: month,
+                  missing_note: "{unit} chưa gửi lịch tiếp công dân của tháng {months}",
+                  absent_reason: "chưa có dữ liệu lịch tiếp công dân …"}
+    header: [{ms: 10, text: "Số ngày tiếp", compute: {measure: count_distinct,
+              source: lich_tiep, column: announced_date, filter: {receiver: [thu_truong]}}}]
+
+:func:`compute` takes them as ``sources={name: SourceInput(records, unavailable)}``:
+records in the window with ``row_id``; ``unavailable`` maps the rows whose cells from
+that input are empty (None, never 0) to the reason, added to the row's note as "Cột
+(10), (16): <reason>". The total of such a column is the sum of the rows that reported,
+or empty (noted) when one of them is empty; a source not given leaves its columns empty
+everywhere (the total's note gives ``absent_reason``). ``rows`` (``own_unit`` |
+``all_units``) and ``coverage`` (``month``) say how reports.levels.source_inputs places
+the records and decides ``unavailable``: with ``own_unit`` a row counts only the unit
+it names; with ``coverage: month`` a row is unavailable when one of its units has no
+record in a month the window touches. Such columns are nullable (``Int64``);
+:func:`check_identities` skips a check on a row where one is empty and requires an
+empty total when a reported row is empty. Lineage: :func:`contributions` gives them
+empty contributions on the main records and :func:`source_contributions` the
+second input's records with their contributions (the same columns), so that the
+concatenation accounts for every cell.
+
 A number column computed from records may add ``requires: <field>`` and ``reason:
 "…"``: the field the column needs, which sources may or may not carry (a NULL means
 the record's source does not record it — e.g. ``acceptance_recorded``,
@@ -168,7 +196,8 @@ the total accounts for distinct (row, key) pairs, not distinct keys.
 
 Public API used by other modules: :func:`load_form`, :func:`form_from_dict`,
 :meth:`FormDef.select`, :func:`compute`, :func:`check_identities`,
-:func:`assert_identities`, :func:`contributions`, :func:`check_contributions`.
+:func:`assert_identities`, :func:`contributions`, :func:`source_contributions`,
+:func:`check_contributions`.
 """
 from __future__ import annotations
 
@@ -592,6 +621,7 @@ class FormColumn:
     number_format: str = DEFAULT_NUMBER_FORMAT
     filter: Filter = MATCH_ALL             # compiled compute.filter
     where: Filter | None = None            # compiled compute.where (count_cases)
+    source: str | None = None              # compute.source: a second input (FormDef.sources)
 
     @property
     def requires(self) -> str | None:
@@ -609,6 +639,40 @@ class FormColumn:
         """Why an ``unavailable`` column has no figures, or why a ``requires`` column's
         cell can be empty (empty for other columns)."""
         return str(self.compute.get("reason") or "") if self.kind == UNAVAILABLE or self.requires else ""
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    """A second input of a form (``sources:``): records of another table, counted by the
+    columns that name it (``compute.source``). ``rows``: which of a row's units count
+    (``own_unit``: only the unit the row names — for a group row such as "Cấp huyện",
+    each unit of that level; ``all_units``: every unit the row gathers, like the main
+    records); ``coverage``: ``month`` — a unit's data covers a month when it has at
+    least one record in it, and a row's cells are available only when each of its units
+    covers every month the window touches while it is in force; ``missing_note``: the
+    Vietnamese note of a unit that does not (``{unit}``, ``{months}``);
+    ``absent_reason``: why every cell is empty when the caller gives no data at all."""
+    name: str
+    table: str
+    date_column: str
+    record_key: str = ""
+    rows: str = "all_units"
+    coverage: str | None = None
+    missing_note: str = "{unit} chưa gửi số liệu của tháng {months}"
+    absent_reason: str = "chưa có số liệu nguồn"
+
+
+SOURCE_ROWS = ("own_unit", "all_units")
+SOURCE_COVERAGE = (None, "month")
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    """The data of a second input for one report (see :func:`compute`): its records in
+    the window, placed in rows (``row_id``), and the rows whose cells from it are empty
+    because the data does not cover the window, each with the reason (Vietnamese)."""
+    records: pd.DataFrame
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -646,6 +710,7 @@ class FormDef:
     note_line: str = ""                    # "22. Ghi chú:" under the table (TT 06/2025)
     guide: tuple[str, ...] = ()            # "Hướng dẫn cách ghi biểu" lines under it
     periodic_only: bool = False            # filled in per reporting window (06/QLKNTC): no custom range
+    sources: dict[str, SourceDef] = field(default_factory=dict)   # second inputs (`sources:`)
 
     @property
     def header_depth(self) -> int:
@@ -659,12 +724,22 @@ class FormDef:
     @property
     def partial_columns(self) -> list[int]:
         """Number columns whose cell can be empty on a row that reported: the columns
-        with ``requires`` and the ``sum_of`` columns that add one of them up."""
-        out = {c.ms for c in self.columns if c.requires}
+        with ``requires``, those counted from a second input (``compute.source``), and
+        the ``sum_of`` columns that add one of them up."""
+        out = {c.ms for c in self.columns if c.requires or c.source}
         for c in _topo_order(self.columns):
             if "sum_of" in c.compute and any(int(d) in out for d in c.compute["sum_of"]):
                 out.add(c.ms)
         return sorted(out)
+
+    @property
+    def source_columns_ms(self) -> list[int]:
+        """Number columns counted from a second input (``compute.source``): their cells
+        may be empty on a row whose data does not cover the window."""
+        return [c.ms for c in self.columns if c.source]
+
+    def columns_of_source(self, name: str) -> list[int]:
+        return [c.ms for c in self.columns if c.source == name]
 
     @property
     def has_note_column(self) -> bool:
@@ -771,6 +846,7 @@ _TEXT_MEASURES = {"note"}
 UNAVAILABLE = "unavailable"
 _COUNT_MEASURES = {"count_records", "count_distinct", "count_cases", "count_cases_first", "count_cases_repeat"}
 _CHECK_OPS = ("<=", ">=", "=")
+_SOURCE_MEASURES = {"count_records", "sum", "count_distinct"}
 _PICKS = ("last", "first")
 
 
@@ -864,6 +940,9 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
             raise FormDefinitionError(f"column {ms}: `per_case: true|false` belongs to measure sum")
         elif measure == "count_distinct" and not compute.get("column"):
             raise FormDefinitionError(f"column {ms}: measure {measure} needs `column`")
+        if compute.get("source") is not None and measure not in _SOURCE_MEASURES:
+            raise FormDefinitionError(f"column {ms}: a column of a second input (`source`) is counted with "
+                                      f"{sorted(_SOURCE_MEASURES)}, not {measure!r}")
         flt = compile_filter(compute.get("filter"), f"column {ms} filter")
         _check_refs(flt, filters, f"column {ms}")
         if "where" in compute:
@@ -889,14 +968,15 @@ def _build_node(raw: dict[str, Any], path: tuple[str, ...], out: list[FormColumn
     width = raw.get("width")
     out.append(FormColumn(ms, text, str(raw.get("ms_text", ms)), compute, kind,
                           float(width) if width is not None else None, path,
-                          str(fmt) if fmt is not None else DEFAULT_NUMBER_FORMAT, flt, where_node))
+                          str(fmt) if fmt is not None else DEFAULT_NUMBER_FORMAT, flt, where_node,
+                          str(compute["source"]) if compute.get("source") is not None else None))
     # A sum_of column without a format of its own takes its parts' (_settle_sum_of_formats).
     return HeaderNode(text, ms, ())
 
 
 def _with_format(col: FormColumn, fmt: str | None) -> FormColumn:
     return FormColumn(col.ms, col.text, col.ms_text, col.compute, col.kind, col.width, col.path,
-                      fmt or DEFAULT_NUMBER_FORMAT, col.filter, col.where)
+                      fmt or DEFAULT_NUMBER_FORMAT, col.filter, col.where, col.source)
 
 
 def _settle_sum_of_formats(columns: list[FormColumn], explicit: set[int]) -> list[FormColumn]:
@@ -956,8 +1036,12 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
     if raw.get("population") is not None:
         population = compile_filter(raw["population"], "population")
         _check_refs(population, filters, "population")
+    sources = _parse_sources(raw.get("sources"))
     columns: list[FormColumn] = []
     header = tuple(_build_node(n, (), columns, filters) for n in raw["header"])
+    for c in columns:
+        if c.source is not None and c.source not in sources:
+            raise FormDefinitionError(f"column {c.ms}: unknown source {c.source!r} (declare it under `sources:`)")
     ms = [c.ms for c in columns]
     if len(set(ms)) != len(ms):
         dup = sorted({m for m in ms if ms.count(m) > 1})
@@ -1005,8 +1089,33 @@ def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:
         periodic_only=bool(raw.get("periodic_only", False)),
         path=path, population=population,
         annex_line=_printed(raw.get("annex_line")), note_line=_printed(raw.get("note_line")),
-        guide=tuple(_printed(g) for g in guide),
+        guide=tuple(_printed(g) for g in guide), sources=sources,
     )
+
+
+def _parse_sources(raw: Any) -> dict[str, SourceDef]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise FormDefinitionError("`sources` maps names to {table, date_column, …}")
+    out = {}
+    for name, spec in raw.items():
+        if not isinstance(spec, Mapping) or not spec.get("table") or not spec.get("date_column"):
+            raise FormDefinitionError(f"source {name!r} needs `table` and `date_column`")
+        unknown = sorted(set(spec) - {"table", "date_column", "record_key", "rows", "coverage", "missing_note",
+                                      "absent_reason"})
+        if unknown:
+            raise FormDefinitionError(f"source {name!r}: unknown keys {unknown}")
+        rows = str(spec.get("rows", "all_units"))
+        coverage = spec.get("coverage")
+        if rows not in SOURCE_ROWS:
+            raise FormDefinitionError(f"source {name!r}: `rows` is one of {SOURCE_ROWS}")
+        if coverage not in SOURCE_COVERAGE:
+            raise FormDefinitionError(f"source {name!r}: `coverage` is `month` or absent")
+        kw = {k: str(spec[k]).strip() for k in ("record_key", "missing_note", "absent_reason") if spec.get(k)}
+        out[str(name)] = SourceDef(str(name), str(spec["table"]), str(spec["date_column"]), rows=rows,
+                                   coverage=coverage, **kw)
+    return out
 
 
 def _printed(text: Any) -> str:
@@ -1273,8 +1382,42 @@ def _as_column_values(result: pd.Series, col: FormColumn, data_ids: list[str]) -
     return v.round().astype("int64")
 
 
+def _source_frames(form: FormDef, sources: Mapping[str, SourceInput] | None, data_ids: list[str],
+                   period: Any) -> dict[str, tuple[pd.DataFrame, FilterContext, SourceInput]]:
+    """{source name: (placed records, filter context, input)} of the second inputs given;
+    every record must be in a data row and (with a period) dated in the window."""
+    out = {}
+    unknown = sorted(set(sources or {}) - set(form.sources))
+    if unknown:
+        raise ValueError(f"form {form.code} has no source {unknown[0]!r}")
+    window = as_window(period)
+    for name, inp in (sources or {}).items():
+        if not isinstance(inp, SourceInput):
+            raise TypeError(f"source {name!r}: give a SourceInput")
+        sdef = form.sources[name]
+        bad = sorted(str(k) for k in inp.unavailable if k not in data_ids)
+        if bad:
+            raise ValueError(f"source {name!r}: unavailable rows {bad[:10]} are not data rows of the report")
+        df = _placed(inp.records, data_ids)
+        ctx = FilterContext(df, form.filters, window, f"form {form.code} source {name}")
+        if window is not None and len(df):
+            inside = ctx.mask(Condition(sdef.date_column, "within", WINDOW_BOUNDS))
+            if not inside.all():
+                raise ValueError(f"{int((~inside).sum())} record(s) of source {name!r} are dated outside "
+                                 f"{window.start}..{window.end}")
+        out[name] = (df, ctx, inp)
+    return out
+
+
+def source_note(form: FormDef, name: str, reason: str) -> str:
+    """"Cột (10), (16): <reason>" for the columns of source `name`."""
+    cols = form.columns_of_source(name)
+    return f"Cột {', '.join(f'({m})' for m in cols)}: {reason}"
+
+
 def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
-            row_status: Mapping[str, RowStatus] | None = None, period: Any = None) -> pd.DataFrame:
+            row_status: Mapping[str, RowStatus] | None = None, period: Any = None,
+            sources: Mapping[str, SourceInput] | None = None) -> pd.DataFrame:
     """The report table: one line per row (in `rows` order, total last), indexed by
     row_id, with columns ``label``, ``kind`` and then one column per MS number (int
     values for integer columns, float for decimal columns, str for text columns).
@@ -1299,6 +1442,15 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
     Columns of measure ``unavailable`` are None on every row, total included. A form
     without a note column (TT 06/2025: the notes go on the "Ghi chú" line under the
     table) gets a last column ``note`` with each row's note instead (:func:`row_notes`).
+
+    `sources` (source name → :class:`SourceInput`): the second inputs of the columns
+    with ``compute.source``, their records placed in rows and dated in the window. A
+    row listed in the input's ``unavailable`` gets empty cells in those columns (never
+    0) and its reason in its note ("Cột (10), (16): …"); the total of such a column is
+    the sum of the rows that reported, or empty (with a note) when one of those rows
+    is empty. A source not given leaves its columns empty on every row, the total's
+    note saying why (the source's ``absent_reason``). These columns are nullable
+    (``Int64`` / ``Float64``).
     """
     rows = _complete_rows(form, rows)
     data_rows = [r for r in rows if r.kind != "total"]
@@ -1314,15 +1466,24 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             raise ValueError(f"rows marked as not reported have records (row_id: count) {counts}: "
                              "a unit that sent data has reported")
 
-    # Columns with `requires`: the rows whose cell stays empty because a record of the
-    # column's set lacks the field (ms → row ids), and so the sum_of columns over them.
+    # Rows whose cell stays empty (ms → row ids): a record of the column's set lacks the
+    # field it `requires`, or the row's second-input data does not cover the window; and
+    # so the sum_of columns over them. Second inputs not given at all: `absent`.
     lacking: dict[int, set] = {}
+    absent: set[int] = set()
+    src = _source_frames(form, sources, data_ids, period)
+
+    def source_notes_of(rid: str) -> list[str]:
+        if rid in not_reported:
+            return []                   # "Chưa báo cáo" says it all
+        return [source_note(form, name, inp.unavailable[rid]) for name, (_, _, inp) in src.items()
+                if rid in inp.unavailable and form.columns_of_source(name)]
 
     def note_of(r: ReportRow) -> str:
         st = status.get(r.row_id)
         gaps = lacking_note(form, [ms for ms, rids in lacking.items() if r.row_id in rids])
-        return (_join_notes(st.headline, r.note or "", st.note, gaps) if st
-                else _join_notes(r.note or "", gaps))
+        base = _join_notes(st.headline, r.note or "", st.note) if st else (r.note or "")
+        return _join_notes(base, gaps, *source_notes_of(r.row_id))
 
     values: dict[int, pd.Series] = {}
     note_columns = []
@@ -1336,6 +1497,8 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             gaps = set().union(*(lacking.get(int(dep), set()) for dep in spec["sum_of"]))
             if gaps:
                 lacking[col.ms] = gaps
+            if any(int(dep) in absent for dep in spec["sum_of"]):
+                absent.add(col.ms)
             continue
         measure = spec["measure"]
         if measure == "note":
@@ -1344,6 +1507,19 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         if measure == UNAVAILABLE:
             # No source carries it: an empty cell, never a 0 that would read as "none".
             values[col.ms] = pd.Series([None] * len(data_ids), index=data_ids, dtype=object)
+            continue
+        if col.source is not None:
+            if col.source not in src:
+                values[col.ms] = pd.Series(0, index=data_ids, dtype="int64")
+                absent.add(col.ms)        # empty on every row (below), the total's note says why
+                continue
+            sdf, sctx, inp = src[col.source]
+            sub = sdf[sctx.mask(col.filter)]
+            result = MEASURES[measure](sub, col, form, sctx) if len(sub) else pd.Series(dtype="float64")
+            values[col.ms] = _as_column_values(result, col, data_ids)
+            gaps = {rid for rid in data_ids if rid in inp.unavailable} - set(not_reported)
+            if gaps:
+                lacking[col.ms] = gaps    # the row's data does not cover the window: empty, noted
             continue
         sub = df[ctx.mask(col.filter)]
         result = MEASURES[measure](sub, col, form, ctx) if len(sub) else pd.Series(dtype="float64")
@@ -1357,7 +1533,7 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
 
     table = pd.DataFrame({ms: values[ms] for ms in form.ms_numbers}, index=data_ids)
     dtypes = {c.ms: ("float64" if c.decimal else "int64") for c in form.columns if c.kind == "number"}
-    for ms in (set(dtypes) if not_reported else set(lacking)):
+    for ms in (set(dtypes) if not_reported else set(lacking) | absent):
         dtypes[ms] = "Float64" if dtypes[ms] == "float64" else "Int64"
         table[ms] = table[ms].astype(dtypes[ms])
     if not_reported:
@@ -1366,18 +1542,22 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
     for ms, rids in lacking.items():
         # An empty cell, not a count of the records that happen to carry the field.
         table.loc[sorted(rids), ms] = pd.NA
+    for ms in absent:
+        table[ms] = pd.NA
     total_row = rows[-1]
     units_missing = sum(st.units_missing for rid, st in status.items() if st.units_missing)
     total_note = _join_notes(total_row.note or "", total_missing_note(units_missing),
                              "" if not lacking else
                              f"Cột {', '.join(f'({m})' for m in sorted(lacking))}: không cộng được vì có dòng "
-                             "để trống (xem ghi chú của dòng)")
+                             "để trống (xem ghi chú của dòng)",
+                             *(source_note(form, name, sdef.absent_reason) for name, sdef in form.sources.items()
+                               if name not in src and form.columns_of_source(name)))
     total = {}
     for c in form.columns:
         # The forms are additive: the total row is the sum of the rows, never a
         # recount over the union of records (which would hide cross-unit duplicates).
         # Rows that did not report add nothing (their cells are empty, not zero).
-        if c.kind == UNAVAILABLE or c.ms in lacking:
+        if c.kind == UNAVAILABLE or c.ms in lacking or c.ms in absent:
             total[c.ms] = None       # a sum over rows with empty cells would undercount
         elif c.kind != "number":
             total[c.ms] = total_note
@@ -1581,6 +1761,10 @@ def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         measure = col.compute["measure"]
         if measure not in CONTRIBUTIONS:
             raise NotImplementedError(f"column {col.ms}: measure {measure!r} has no lineage rule")
+        if col.source is not None:
+            # counted from a second input: see source_contributions
+            out[contribution_column(col.ms)] = pd.Series(None, index=df.index, dtype=object)
+            continue
         mask = ctx.mask(col.filter)
         contrib = CONTRIBUTIONS[measure](df, mask, col, form, ctx)
         if col.requires:
@@ -1591,6 +1775,33 @@ def contributions(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
                 contrib[gaps] = 0 if measure in ADDITIVE_MEASURES else None
         out[contribution_column(col.ms)] = contrib
     out.index = records.index
+    return out
+
+
+def source_contributions(form: FormDef, sources: Mapping[str, SourceInput] | None, rows: list[ReportRow],
+                         period: Any = None) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """[(records, contributions)] of each second input given (as to :func:`compute`):
+    the same contribution columns as :func:`contributions`, filled only for the
+    columns counted from that input; a record of a row whose cells are empty
+    (``SourceInput.unavailable``) contributes nothing, since no record is behind an
+    empty cell. Concatenated with the main records' contributions, the per-row sums
+    and distinct counts equal the cells of :func:`compute`."""
+    rows = _complete_rows(form, rows)
+    data_ids = [r.row_id for r in rows if r.kind != "total"]
+    out = []
+    for name, (df, ctx, inp) in _source_frames(form, sources, data_ids, period).items():
+        contrib = pd.DataFrame({"row_id": df["row_id"]}, index=df.index)
+        available = ~df["row_id"].isin(list(inp.unavailable))
+        for col in form.columns:
+            if col.kind != "number" or "sum_of" in col.compute:
+                continue
+            c = contribution_column(col.ms)
+            if col.source != name:
+                contrib[c] = pd.Series(None, index=df.index, dtype=object)
+                continue
+            mask = ctx.mask(col.filter) & available
+            contrib[c] = CONTRIBUTIONS[col.compute["measure"]](df, mask, col, form, ctx)
+        out.append((df, contrib))
     return out
 
 
@@ -1745,7 +1956,7 @@ def check_identities(form: FormDef, table: pd.DataFrame,
                 if not gaps[ms][rid]:
                     out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng có dòng "
                                "để trống cột này (tổng không cộng được)")
-                elif not gaps[ms][~is_total].any():
+                elif not gaps[ms][~is_total].any() and (~is_total & reported).any():
                     out.append(f"{_row_name(table, rid)}: cột {ms} để trống nhưng mọi dòng đơn vị đều có số liệu")
                 continue
             expected = float(nums[ms][~is_total & reported].sum())

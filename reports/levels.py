@@ -50,8 +50,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from reports.formdef import (FormDef, ReportRow, RowStatus, TOTAL_ROW_ID, check_contributions, compute,
-                             contributions)
+from reports.formdef import (FormDef, ReportRow, RowStatus, SourceInput, TOTAL_ROW_ID, check_contributions,
+                             compute, contributions, source_contributions)
 from reports.periods import Period
 
 log = logging.getLogger(__name__)
@@ -661,6 +661,84 @@ def count_per_unit(form: FormDef, records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# ------------------------------------------------------------------ second inputs
+
+def _month_span(a: dt.date, b: dt.date) -> list[tuple[int, int]]:
+    out, (y, m) = [], (a.year, a.month)
+    while (y, m) <= (b.year, b.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def source_inputs(form: FormDef, scope: Scope, period: Period, rows: list[ReportRow],
+                  frames: Mapping[str, pd.DataFrame] | None, units_df: pd.DataFrame, *,
+                  crosswalk: pd.DataFrame | None = None,
+                  row_status: Mapping[str, RowStatus] | None = None) -> dict[str, SourceInput]:
+    """The second inputs of `form` (``FormDef.sources``) for `scope`'s report, placed on
+    `rows` (from :func:`build_rows` for the main records).
+
+    `frames` maps a source's table name to its records (any dates: the months around
+    the window decide coverage); a table not in `frames` is not given (its columns are
+    then empty, the total says why). Records are placed like the main records (the unit
+    version valid on their date, its row); with ``rows: own_unit`` a row keeps only the
+    records of the unit it names — a district row of the city report counts the
+    district head's days, not its communes' — and the districts' row "Cấp huyện" those
+    of each district. With ``coverage: month`` a row is unavailable when one of its
+    units (those whose records it keeps, in force in the window) has no record in a
+    month the window touches while the unit is in force; the reason names the unit and
+    the months ("Phường X chưa gửi lịch tiếp công dân của tháng 11/2025").
+    """
+    out: dict[str, SourceInput] = {}
+    if not form.sources or frames is None:
+        return out
+    units = _Units(units_df)
+    layout = _Layout(scope, period, units, crosswalk)
+    data_ids = [r.row_id for r in rows if r.kind != "total"]
+    for name, sdef in form.sources.items():
+        if sdef.table not in frames or frames[sdef.table] is None:
+            continue
+        frame = frames[sdef.table]
+        _, placed = build_rows(scope, period, frame, units_df, date_column=sdef.date_column, strict=False,
+                               crosswalk=crosswalk)
+        placed = placed[placed["row_id"].isin(data_ids)]
+
+        def keeps(key: str, rid: str | None) -> bool:
+            if rid is None or rid not in data_ids:
+                return False
+            if sdef.rows == "all_units":
+                return True
+            return key == rid or (rid == DISTRICTS_ROW_ID and key in units and units.level(key) == "huyen")
+
+        if len(placed):
+            placed = placed[[keeps(str(k), r) for k, r in zip(placed["unit_key"], placed["row_id"])]]
+        placed = count_per_unit(form, placed)
+        unavailable: dict[str, str] = {}
+        if sdef.coverage == "month":
+            days = pd.to_datetime(frame[sdef.date_column], errors="coerce") if len(frame) else pd.Series([], dtype="datetime64[ns]")
+            have = set(zip(frame["unit_key"].astype(str), days.dt.year, days.dt.month)) if len(frame) else set()
+            short: dict[str, list[str]] = {}
+            for key in sorted(layout.window_keys):
+                rid = layout.target(key)[0]
+                if not keeps(key, rid):
+                    continue
+                vf = units.by_key.at[key, "valid_from"] or period.start
+                vt = units.by_key.at[key, "valid_to"] or period.end
+                lo, hi = max(period.start, vf), min(period.end, vt)
+                if lo > hi:
+                    continue
+                months = [f"{m:02d}/{y}" for y, m in _month_span(lo, hi) if (key, y, m) not in have]
+                if months:
+                    short.setdefault(rid, []).append(sdef.missing_note.format(unit=units.name(key),
+                                                                              months=", ".join(months)))
+            unavailable = {rid: "; ".join(notes) for rid, notes in short.items()}
+        for rid, st in (row_status or {}).items():
+            if not st.reported and rid in data_ids:
+                unavailable[rid] = "chưa báo cáo"       # its cells are empty anyway
+        out[name] = SourceInput(placed, unavailable)
+    return out
+
+
 # ------------------------------------------------------------------ writing a report
 
 @dataclass(frozen=True)
@@ -703,7 +781,8 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
                  form: FormDef | None = None, row_status: Mapping[str, RowStatus] | None = None,
                  quality: Mapping[str, Any] | None = None, lineage: bool = False,
                  rows: list[ReportRow] | None = None, strict: bool = True, preselected: bool | None = None,
-                 crosswalk: pd.DataFrame | None = None, unit_name: str | None = None) -> ReportResult:
+                 crosswalk: pd.DataFrame | None = None, unit_name: str | None = None,
+                 source_frames: Mapping[str, pd.DataFrame] | None = None) -> ReportResult:
     """Compute, check and write the report of `form_code` for `scope` over `period`.
 
     `records` are the form's source records: any dates (the form selects its
@@ -716,6 +795,8 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
     The workbook's issuing body is ``UBND <unit name>`` (or `unit_name`); the info
     sheet says which view it is, and a remapped view says so under its title:
     "Quy đổi theo đơn vị hành chính hiện nay (số liệu ước tính ở các dòng có ghi chú)".
+    `source_frames` (table name → records) feed the form's second inputs
+    (``FormDef.sources``, :func:`source_inputs`); without them those columns are empty.
     Raises IdentityError (nothing written) when a check identity fails.
     """
     from reports.city import form_definition  # noqa: PLC0415 - city imports this module
@@ -734,10 +815,19 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
             raise ValueError("records given with rows must carry row_id (see build_rows)")
         recs = records
     counted = count_per_unit(form, recs)
-    table = _call(compute, form, counted, rows, row_status, period=period)
+    extra = source_inputs(form, scope, period, rows, source_frames, units_df, crosswalk=crosswalk,
+                          row_status=row_status) \
+        if getattr(form, "sources", None) else {}
+    table = _call(compute, form, counted, rows, row_status, period=period,
+                  **({"sources": extra} if getattr(form, "sources", None) else {}))
     contrib = None
+    lineage_records = counted
     if lineage:
         contrib = _call(contributions, form, counted, rows, period=period)
+        if getattr(form, "sources", None):
+            parts = [(counted, contrib), *source_contributions(form, extra, rows, period)]
+            lineage_records = pd.concat([p[0] for p in parts], ignore_index=True)
+            contrib = pd.concat([p[1] for p in parts], ignore_index=True)
         problems = check_contributions(form, table, contrib)
         if problems:  # cannot happen unless the calculator and its lineage disagree
             raise ValueError("lineage does not account for the table: " + "; ".join(problems[:10]))
@@ -761,5 +851,5 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
     if contrib is not None:
         from reports.lineage import write_lineage  # noqa: PLC0415
 
-        lineage_file = write_lineage(path, counted, contrib, form, rows=rows)
+        lineage_file = write_lineage(path, lineage_records, contrib, form, rows=rows)
     return ReportResult(Path(path), sha, table, rows, form, period, len(recs), lineage_file, scope, estimate_rows)

@@ -43,7 +43,12 @@ from fastapi.responses import JSONResponse
 TOKEN_ENV = "TCD_CITY_API_TOKEN"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 500
-RESOURCES = ("receptions", "petitions", "cases")
+RESOURCES = ("receptions", "petitions", "cases", "reception-calendar")
+# resource → table of the store; reception-calendar (the head's published reception
+# calendar) is optional: a store without its table answers 404, as a service without
+# calendars would.
+TABLES = {"receptions": "receptions", "petitions": "petitions", "cases": "cases",
+          "reception-calendar": "reception_calendar"}
 # What a resolved petition's decision ordered (numbers; 0 when nothing).
 DECISION_FIELDS = ("recover_money", "recover_land", "return_org_money", "return_org_land", "return_person_money",
                    "return_person_land", "orgs_restored", "persons_restored", "sanction_people",
@@ -61,6 +66,7 @@ _COLUMNS = {
                  "resolved_on, round, outcome, on_time, " + ", ".join(DECISION_FIELDS)
                  + ", executed_on, " + ", ".join(EXECUTION_FIELDS) + ", not_accepted_on, sanction_orgs, sanctioned_orgs",
     "cases": "id, version, updated_at, status, unit_code, opened_on, kind, field, resolution, resolved_on",
+    "reception-calendar": "id, version, updated_at, status, unit_code, announced_on, receiver",
 }
 _UNENCODED_PLUS = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
@@ -98,6 +104,8 @@ def _item(resource: str, r: sqlite3.Row) -> dict:
                 # TT 06/2025 fields (contract §3: optional for a client)
                 "not_accepted_on": r["not_accepted_on"], "sanction_orgs": r["sanction_orgs"],
                 "sanctioned_orgs": r["sanctioned_orgs"]}
+    if resource == "reception-calendar":
+        return {**head, "announced_on": r["announced_on"], "receiver": r["receiver"]}
     return {**head, "opened_on": r["opened_on"], "kind": r["kind"], "field": r["field"],
             "resolution": r["resolution"], "resolved_on": r["resolved_on"]}
 
@@ -171,8 +179,11 @@ def create_app(db_path: str | os.PathLike, token: str):
         con = sqlite3.connect(uri, uri=True, check_same_thread=False)
         try:
             con.row_factory = sqlite3.Row
-            total = con.execute(f"SELECT COUNT(*) FROM {resource} {where}", args).fetchone()[0]
-            rows = con.execute(f"SELECT {_COLUMNS[resource]} FROM {resource} {where} "
+            table = TABLES[resource]
+            if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone():
+                return error(404, "not_found", f"this service has no resource {resource!r}")
+            total = con.execute(f"SELECT COUNT(*) FROM {table} {where}", args).fetchone()[0]
+            rows = con.execute(f"SELECT {_COLUMNS[resource]} FROM {table} {where} "
                                "ORDER BY updated_ts, id, version LIMIT ? OFFSET ?",
                                [*args, size, (page - 1) * size]).fetchall()
         finally:

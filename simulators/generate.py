@@ -54,7 +54,8 @@ def _run_task(task: tuple) -> dict:
     units = [all_units()[k] for k in keys]
     spikes = D.outlier_plan(seed) if with_defects else {}
     pii: set = set()
-    res = {"kind": kind, "keys": keys, "gt_rec": [], "gt_pet": [], "gt_case": [], "files": 0,
+    from simulators import calendar as C  # noqa: PLC0415 - the published reception calendars
+    res = {"kind": kind, "keys": keys, "gt_rec": [], "gt_pet": [], "gt_case": [], "gt_cal": [], "files": 0,
            "rows": collections.Counter(), "roles": collections.Counter(), "unit_months": 0,
            "defects": [], "submissions": [], "skip_higher": [], "skip_lower": []}
     if kind == "city":
@@ -64,6 +65,7 @@ def _run_task(task: tuple) -> dict:
         res["gt_rec"], res["gt_pet"], res["gt_case"] = write_city(path, sim, start, end, pii, defects=res["defects"],
                                                                   inject=with_defects, seed=seed,
                                                                   skips=res["skip_higher"])
+        res["gt_cal"] = C.write_city_calendar(path, units[0], seed, end)
         res["files"] = 1
         _count_store(path, res["rows"])
         _roles(sim, res, start, end)
@@ -83,6 +85,7 @@ def _run_task(task: tuple) -> dict:
                 path, sim, start, end, pii, defects=res["defects"], inject=inject, seed=seed,
                 skips=res["skip_higher"])
             _roles(sim, res, start, min(end, LAST_LEGACY))
+            res["gt_cal"] = C.write_district_calendar(path, units[0], seed, end)
         res["files"] = 1
         _count_store(path, res["rows"])
     else:
@@ -107,8 +110,10 @@ def _run_task(task: tuple) -> dict:
             folder = out / "commune_inbox" / str(year)
             folder.mkdir(parents=True, exist_ok=True)
             encoding = plan.legacy.get(name)
+            cal = C.book_rows([p.unit for p in parts[name]], year, seed, end)
             recs, pets = write_book(folder / name, parts[name], seed, end, pii, defects=res["defects"],
-                                    inject=with_defects, encoding=encoding)
+                                    inject=with_defects, encoding=encoding, calendar=cal)
+            res["gt_cal"] += C.register_truth(name, cal, bool(encoding))
             delivered, late = D.delivery(seed, name, parts[name][0].first,
                                          D.closes_on([p.unit for p in parts[name]], year), end,
                                          late_share=D.LATE_SHARE if with_defects else 0.0)
@@ -270,6 +275,7 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     gt_rec = [row for r in results for row in r["gt_rec"]]
     gt_pet = [row for r in results for row in r["gt_pet"]]
     gt_case = [row for r in results for row in r["gt_case"]]
+    gt_cal = [row for r in results for row in r["gt_cal"]]
     pii = sorted({(k, v) for r in results for k, v in r["pii"]})
     from simulators import defects as D  # noqa: PLC0415
     found = sorted((d for r in results for d in r["defects"]), key=D.sort_key)
@@ -283,10 +289,12 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     manifest["ground_truth"]["gt_skipped_level"] = dict(sorted(collections.Counter(
         f"{r[0]}/{r[3]}" for r in skipped).items()))
     manifest["defects"] = _defect_summary(defects, found, results, submissions, outliers)
+    manifest["reception_calendar"] = _calendar_summary(seed, sel, end, gt_cal)
     from simulators.truth import write_truth  # noqa: PLC0415
     write_truth(out / "ground_truth.sqlite", gt_rec, gt_pet, gt_case, pii,
                 {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "defects": int(defects)},
-                defects=found, submissions=submissions, outliers=outliers, skipped_level=skipped)
+                defects=found, submissions=submissions, outliers=outliers, skipped_level=skipped,
+                calendar=gt_cal)
     from simulators.qlkntc import deliver as deliver_qlkntc  # noqa: PLC0415 - biểu 06/QLKNTC workbooks
     deliver_qlkntc(out, seed, sel, start, end, defects, found=found, manifest=manifest)
     (out / "defects.csv").write_text(D.to_csv(found), encoding="utf-8")
@@ -295,6 +303,22 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
         print(rates_summary(manifest))
         print(f"generated in {time.perf_counter() - t0:.1f} s ({workers} worker(s)) under {out}")
     return manifest
+
+
+def _calendar_summary(seed: int, sel, end: dt.date, gt_cal: list) -> dict:
+    """The manifest's account of the published reception calendars (simulators.calendar):
+    days delivered per source and receiver, the communes that send none, the units whose
+    calendar leaves a month out."""
+    from simulators import calendar as C  # noqa: PLC0415
+
+    units = ([all_units()["province:01"]] if sel.city else []) + list(sel.districts) + list(sel.communes)
+    gaps = {u.key: C.gap_month(u, seed, end) for u in units}
+    return {
+        "days": dict(sorted(collections.Counter(f"{r[0]}/{r[4]}" for r in gt_cal).items())),
+        "missing_units": sorted(u.key for u in units if C.calendar_missing(u, seed) and C.span(u, end)),
+        "gap_months": {k: f"{v[0]:04d}-{v[1]:02d}" for k, v in sorted(gaps.items()) if v is not None
+                       and not C.calendar_missing(all_units()[k], seed)},
+    }
 
 
 def _outliers(seed: int, sel, start: dt.date, end: dt.date) -> list[tuple]:

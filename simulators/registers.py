@@ -294,7 +294,7 @@ def book_parts(sim: UnitSim, start: dt.date, end: dt.date) -> dict[str, BookPart
 
 def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: set, *,
                defects: list | None = None, inject: bool = False, encoding: str | None = None,
-               rename: tuple[str, str] | None = None) -> tuple[list, list]:
+               rename: tuple[str, str] | None = None, calendar: list | None = None) -> tuple[list, list]:
     """Write one workbook (parts of units sharing the file name, oldest first); returns
     [(unit, record, 'file#sheet:row')] for receptions and petitions (first copy of a
     row entered twice).
@@ -304,7 +304,8 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
     documented shares (extra broken rows, other date formats, NFD rows, repeated
     headers); ``encoding`` ("tcvn3" | "vni") writes every text cell in that legacy
     8-bit code; ``rename`` = (field, header) writes a reception header no reader can
-    recognise (a broken extra delivery)."""
+    recognise (a broken extra delivery). ``calendar``: rows (unit, day, receiver) of the
+    optional sheet "Lịch tiếp công dân" (simulators.calendar.book_rows); none, no sheet."""
     from simulators.defects import COUNTED, DUPLICATE_ROW, REGISTER_ROW_DEFECTS, defect  # noqa: PLC0415
 
     file_name = path.name
@@ -575,6 +576,10 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
     ws2 = wb.create_sheet(LEGACY_SHEETS[1] if encoding else PETITION_SHEET)
     gt_pet = sheet(ws2, "petition", f"SỔ THEO DÕI ĐƠN THƯ NĂM {year}", h.petition_columns, pets, build_petition,
                    0.0, "so_nguoi_dung_ten")
+
+    if calendar:
+        from simulators.calendar import write_sheet  # noqa: PLC0415
+        write_sheet(wb, calendar, year, t, date_cell, legacy=bool(encoding))
 
     buf = io.BytesIO()
     with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:

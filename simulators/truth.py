@@ -6,7 +6,8 @@ source are listed in ``gt_pii`` (NFC, as written; phone numbers also in the form
 spellings registers use, and as legacy-encoded books write them) so tests can prove
 none reaches an output. ``gt_defect`` (= defects.csv), ``gt_submission`` and
 ``gt_outlier`` describe the defects, deliveries and outliers of simulators.defects;
-``gt_skipped_level`` the planted vượt cấp records of simulators.skip_level.
+``gt_skipped_level`` the planted vượt cấp records of simulators.skip_level;
+``gt_calendar`` the published reception calendars of simulators.calendar.
 """
 from __future__ import annotations
 
@@ -161,8 +162,23 @@ def truth_progress(prog: dict, tt06: bool = True) -> tuple:
     return tuple(out)
 
 
+# The head's published reception calendar as delivered (simulators.calendar): one row
+# per announced day and unit; a commune that sends none, or a month left out, has no
+# rows (so a unit's month is covered exactly when it has a row in it).
+CALENDAR_SCHEMA = """
+CREATE TABLE gt_calendar (
+  source_kind TEXT NOT NULL,     -- commune_register | district_db | city_service
+  unit_code TEXT NOT NULL, unit_key TEXT NOT NULL,
+  announced_date TEXT NOT NULL,  -- YYYY-MM-DD
+  receiver TEXT NOT NULL,        -- thu_truong (in person) | uy_quyen (delegated)
+  record_id TEXT NOT NULL        -- register: '<file>#<sheet>:<row>'; database id; API id
+);
+"""
+
+
 def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii: list, meta: dict, *,
-                defects: list = (), submissions: list = (), outliers: list = (), skipped_level: list = ()) -> None:
+                defects: list = (), submissions: list = (), outliers: list = (), skipped_level: list = (),
+                calendar: list = ()) -> None:
     path.unlink(missing_ok=True)
     con = sqlite3.connect(path)
     try:
@@ -177,6 +193,8 @@ def write_truth(path: Path, receptions: list, petitions: list, cases: list, pii:
         con.executemany(f"INSERT INTO gt_outlier VALUES ({','.join('?' * 8)})", outliers)
         con.executemany(f"INSERT INTO gt_skipped_level VALUES ({','.join('?' * len(SKIPPED_LEVEL_COLUMNS))})",
                         skipped_level)
+        con.executescript(CALENDAR_SCHEMA)
+        con.executemany("INSERT INTO gt_calendar VALUES (?, ?, ?, ?, ?, ?)", calendar)
         con.execute("CREATE INDEX ix_gt_reception_unit ON gt_reception (source_kind, unit_code, received_date)")
         con.execute("CREATE INDEX ix_gt_petition_unit ON gt_petition (source_kind, unit_code, received_date)")
         con.commit()

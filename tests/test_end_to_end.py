@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -30,7 +31,8 @@ REPORTS = {
     "custom": {"date_from": "2021-07-01", "date_to": "2025-02-28"},
 }
 # The window's regime decides the layout of 01/TCD (reports.regimes): 29 number columns
-# under TT 02/2021, 21 under TT 06/2025 (10 and 16 without source data: empty).
+# under TT 02/2021, 21 under TT 06/2025 (10 and 16: the announced days of the published
+# reception calendars, gt_calendar).
 TT06 = {"2025-Q4"}
 # The city's report of each window is what the ground truth is compared with: 01/TCD for
 # every window, and the five other TT 06/2025 forms for Quý IV 2025; the other levels and
@@ -220,7 +222,7 @@ def expected_table(ground_truth: Path, start: dt.date, end: dt.date, tt06: bool 
 
     if tt06:
         # 01/TCD of TT 06/2025: per channel lượt, người, vụ việc (distinct cases), đoàn,
-        # người of the đoàn; 4 = all đoàn; 10 and 16 (announced days) have no source data.
+        # người of the đoàn; 4 = all đoàn; 10 and 16 (announced days): expected_days.
         table = {}
         for label, rs in by_row.items():
             v = {1: len(rs), 2: sum(r["people"] for r in rs)}
@@ -258,6 +260,38 @@ def expected_table(ground_truth: Path, start: dt.date, end: dt.date, tt06: bool 
     return table
 
 
+def expected_days(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str, tuple[int, int] | None]:
+    """01/TCD of TT 06/2025, columns 10 and 16, from the generator's ground truth
+    (gt_calendar, the calendars as delivered): {row label: (days in person, days
+    delegated)} for the units of the city report's rows — the 2025 communes and the
+    city itself (a district row would count the district head's days only) — or None
+    when the unit's calendar lacks a month the window touches while the unit exists.
+    Units with no calendar row at all are absent (their cells must be empty)."""
+    from warehouse.units import unit_frame
+
+    units = unit_frame().set_index("unit_key")
+    con = sqlite3.connect(ground_truth)
+    rows = con.execute("select unit_key, announced_date, receiver from gt_calendar").fetchall()
+    out = {}
+    for key in sorted({r[0] for r in rows}):
+        u = units.loc[key]
+        if u["scheme"] == "legacy" and u["level"] == "xa":
+            continue                 # a legacy commune is no row of the city report
+        vf = pd.Timestamp(u["valid_from"]).date()
+        vt = end if u["valid_to"] is None or pd.isna(u["valid_to"]) else pd.Timestamp(u["valid_to"]).date()
+        lo, hi = max(start, vf), min(end, vt)
+        if lo > hi:
+            continue
+        days = [(dt.date.fromisoformat(d), who) for k, d, who in rows if k == key]
+        have = {(d.year, d.month) for d, _ in days}
+        months = {(y, m) for y in range(lo.year, hi.year + 1) for m in range(1, 13)
+                  if (lo.year, lo.month) <= (y, m) <= (hi.year, hi.month)}
+        label = "UBND Thành phố Hà Nội (cấp thành phố)" if u["level"] == "tinh" else u["name"]
+        out[label] = None if months - have else tuple(
+            len({d for d, w in days if w == who and start <= d <= end}) for who in ("thu_truong", "uy_quyen"))
+    return out
+
+
 @pytest.mark.parametrize("key", list(REPORTS))
 def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     from reports import periods
@@ -271,18 +305,29 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         f"{tag}01-TCD_01_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
     got = read_report(path)
     want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end, tt06=key in TT06)
+    # (TT 06/2025 columns 10 and 16, the announced days, are compared below)
     columns = [ms for ms in range(1, 22) if ms not in (10, 16)] if key in TT06 else list(range(1, 30))
     reported = reporting_rows(small_sources, p.start, p.end)
     assert want, "the window holds records"
     assert set(want) <= reported, "records of a unit that delivered nothing?"
     total = defaultdict(int)
     not_reported = 0
+    days = expected_days(small_sources / "ground_truth.sqlite", p.start, p.end) if key in TT06 else {}
+    days_total: list | None = [0, 0]
     for label, cells in got.items():
         if label == "Tổng cộng":
             continue
         expected = want.pop(label, {})
-        if key in TT06:
-            assert cells[10] is None and cells[16] is None, label     # no source data yet: empty
+        if key in TT06 and label in reported:
+            # 10, 16: the announced days of the row's head, from the published calendar;
+            # empty (never 0) with a note where the calendar misses a month.
+            d = days.get(label)
+            assert (cells[10], cells[16]) == (d if d is not None else (None, None)), label
+            if d is None:
+                assert "chưa gửi lịch tiếp công dân của tháng" in cells["text"], label
+                days_total = None
+            elif days_total is not None:
+                days_total = [days_total[0] + d[0], days_total[1] + d[1]]
         if label not in reported:
             # did not report: empty cells and a note, never zeros
             assert all(cells[ms] is None for ms in columns), label
@@ -296,6 +341,14 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     assert not_reported > 0, "the small set leaves most units without data"
     assert all(got["Tổng cộng"][ms] == total[ms] for ms in columns)
     assert "Chưa gồm số liệu" in got["Tổng cộng"]["text"]
+    if key in TT06:
+        without = [label for label in reported if days.get(label) is None]
+        assert without and any(d for d in days.values()), "the small set has calendars and a unit without one"
+        if days_total is None:          # a reporting row without its calendar: the total is empty too
+            assert got["Tổng cộng"][10] is None and got["Tổng cộng"][16] is None
+            assert "Cột (10), (16): để trống" in got["Tổng cộng"]["text"]
+        else:
+            assert [got["Tổng cộng"][10], got["Tổng cộng"][16]] == days_total
     # lineage: the companion file lists source rows that account for every total cell
     from reports.lineage import cell_sources, form_of_workbook
 
@@ -306,6 +359,14 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         assert rows.attrs["accounted"] == got["Tổng cộng"][ms], f"lineage of cột {ms}"
         if ms in (1, 5 if key in TT06 else 4):      # count columns: one listed source row per counted record
             assert len(rows) == got["Tổng cộng"][ms] and rows["source_file"].notna().all()
+    if key in TT06:
+        # each counted day traced to its calendar row (source file / table and row)
+        for label, d in days.items():
+            if d is not None and label in reported:
+                for ms, n in zip((10, 16), d):
+                    rows = cell_sources(companion, label, ms)
+                    assert rows.attrs["accounted"] == n, (label, ms)
+                    assert (rows["source_file"] != "").all()
     if key == "custom":
         city = got["UBND Thành phố Hà Nội (cấp thành phố)"]
         assert (city[4], city[5], city[8], city[9]) == (8656, 14015, 280, 1527)

@@ -4,7 +4,8 @@ here by hand, checked, and written as xlsx in the circular's layout — the code
 the top right, the annex line, the merged header exactly as the circular's header
 cells, the MS row as printed, no "Ghi chú" column but the numbered note line and the
 guide under the table, with the notes of the rows (an unreported unit stays empty) and
-the reason of the columns no source can fill yet (measure `unavailable`).
+the announced reception days (10, 16) counted from a second input, the published
+reception calendar (``sources:``).
 Pure pandas in, xlsx out: no Airflow, no database, no configuration."""
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports.formdef import (FormDefinitionError, ReportRow, RowStatus, check_contributions, check_identities,
-                             compute, contributions, form_from_dict, lineage_kind, load_form, row_notes)
+from reports.formdef import (FormDefinitionError, ReportRow, RowStatus, SourceInput, check_contributions,
+                             check_identities, compute, contributions, form_from_dict, lineage_kind, load_form,
+                             row_notes, source_contributions)
 from reports.lineage import cell_sources, write_lineage
 from reports.lineage import main as lineage_main
 from reports.periods import custom
 from reports.render import write_xlsx
-from warehouse.schema import fact_petition, fact_reception
+from warehouse.schema import fact_petition, fact_reception, fact_reception_calendar
 
 D = dt.date
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,14 +103,40 @@ RECEPTIONS = pd.DataFrame([
     rec("r18", B, D(2025, 9, 14), TX, "can_bo", 1, "B9"),
 ], columns=RECEPTION_COLUMNS)
 
-# Recounted by hand from the records above (10 and 16: no source, None).
+# The heads' published reception calendars (cột 10, 16), already cut to the window.
+CALENDAR_COLUMNS = [c.name for c in fact_reception_calendar.columns]
+
+
+def day(key, unit, on, receiver):
+    r = {c: None for c in CALENDAR_COLUMNS}
+    r.update({"calendar_key": key, "unit_code": unit.split(":")[1], "unit_key": unit, "announced_date": on,
+              "receiver": receiver, "raw_id": 1000 + int(key[1:]), "batch_id": "b1", "source_kind": "city_service",
+              "source_name": "thử", "record_id": key})
+    return r
+
+
+CALENDAR = pd.DataFrame([
+    # A: in person on 16/9, 15/10 (listed twice) and 3/11; delegated on 15/11
+    day("d01", A, D(2025, 10, 15), "thu_truong"),
+    day("d02", A, D(2025, 10, 15), "thu_truong"),      # listed twice: one day
+    day("d03", A, D(2025, 11, 3), "thu_truong"),
+    day("d04", A, D(2025, 9, 16), "thu_truong"),       # announced, nobody came: still a day
+    day("d05", A, D(2025, 11, 15), "uy_quyen"),
+    # B: two days in person, two delegated (one of them the same day as in person)
+    day("d06", B, D(2025, 11, 20), "thu_truong"),
+    day("d07", B, D(2025, 12, 4), "thu_truong"),
+    day("d08", B, D(2025, 11, 21), "uy_quyen"),
+    day("d09", B, D(2025, 12, 4), "uy_quyen"),
+], columns=CALENDAR_COLUMNS)
+
+# Recounted by hand from the records above.
 TCD_EXPECTED = {
-    "A": {1: 9, 2: 26, 3: 7, 4: 3, 5: 4, 6: 10, 7: 3, 8: 1, 9: 6, 10: None, 11: 3, 12: 8, 13: 2, 14: 1,
-          15: 5, 16: None, 17: 2, 18: 8, 19: 2, 20: 1, 21: 7},
-    "B": {1: 6, 2: 21, 3: 5, 4: 2, 5: 4, 6: 18, 7: 3, 8: 2, 9: 13, 10: None, 11: 1, 12: 1, 13: 1, 14: 0,
-          15: 0, 16: None, 17: 1, 18: 2, 19: 1, 20: 0, 21: 0},
-    "total": {1: 15, 2: 47, 3: 12, 4: 5, 5: 8, 6: 28, 7: 6, 8: 3, 9: 19, 10: None, 11: 4, 12: 9, 13: 3,
-              14: 1, 15: 5, 16: None, 17: 3, 18: 10, 19: 3, 20: 1, 21: 7},
+    "A": {1: 9, 2: 26, 3: 7, 4: 3, 5: 4, 6: 10, 7: 3, 8: 1, 9: 6, 10: 3, 11: 3, 12: 8, 13: 2, 14: 1,
+          15: 5, 16: 1, 17: 2, 18: 8, 19: 2, 20: 1, 21: 7},
+    "B": {1: 6, 2: 21, 3: 5, 4: 2, 5: 4, 6: 18, 7: 3, 8: 2, 9: 13, 10: 2, 11: 1, 12: 1, 13: 1, 14: 0,
+          15: 0, 16: 2, 17: 1, 18: 2, 19: 1, 20: 0, 21: 0},
+    "total": {1: 15, 2: 47, 3: 12, 4: 5, 5: 8, 6: 28, 7: 6, 8: 3, 9: 19, 10: 5, 11: 4, 12: 9, 13: 3,
+              14: 1, 15: 5, 16: 3, 17: 3, 18: 10, 19: 3, 20: 1, 21: 7},
 }
 
 
@@ -187,11 +215,25 @@ CASES = {
 }
 
 
+def calendar_input() -> dict:
+    return {"lich_tiep": SourceInput(CALENDAR.assign(row_id=CALENDAR["unit_key"].map(ROW_OF)), {})}
+
+
 def computed(code):
     file, data, _, _, _ = CASES[code]
     form = load_form(FORMS / file)
     recs = placed(form, data)
-    return form, recs, compute(form, recs, ROWS, STATUS, period=WINDOW)
+    sources = calendar_input() if form.sources else None
+    return form, recs, compute(form, recs, ROWS, STATUS, period=WINDOW, sources=sources)
+
+
+def all_contributions(form, recs):
+    """(records, contributions) of the main records and of the second inputs."""
+    parts = [(recs.reset_index(drop=True), contributions(form, recs, ROWS, WINDOW).reset_index(drop=True))]
+    if form.sources:
+        parts += source_contributions(form, calendar_input(), ROWS, WINDOW)
+    return (pd.concat([p[0] for p in parts], ignore_index=True),
+            pd.concat([p[1] for p in parts], ignore_index=True))
 
 
 # ------------------------------------------------------------------ definitions
@@ -247,12 +289,26 @@ def test_definition_follows_the_circular(code):
     assert len(form.semantics) > 1500 and "Thông tư" in form.semantics
 
 
-def test_tcd01_announced_days_are_unavailable():
+def test_tcd01_announced_days_come_from_the_calendar():
     form = load_form(FORMS / "tcd01_tt06_2025.yaml")
-    assert form.unavailable_columns == [10, 16]
-    assert form.column(10).reason == form.column(16).reason and "thông báo công khai" in form.column(10).reason
+    assert form.unavailable_columns == [] and form.source_columns_ms == [10, 16]
+    src = form.sources["lich_tiep"]
+    assert (src.table, src.date_column, src.rows, src.coverage) == \
+        ("fact_reception_calendar", "announced_date", "own_unit", "month")
+    assert form.column(10).compute["filter"] == {"receiver": ["thu_truong"]}
+    assert form.column(16).compute["filter"] == {"receiver": ["uy_quyen"]}
     assert form.unchecked_checks == [] and form.verified_checks == list(form.checks)
-    assert lineage_kind(form, 10) == "unavailable"
+    assert lineage_kind(form, 10) == lineage_kind(form, 16) == "distinct"
+
+
+def test_tcd01_without_calendar_data_leaves_10_16_empty():
+    form = load_form(FORMS / "tcd01_tt06_2025.yaml")
+    recs = placed(form, RECEPTIONS)
+    table = compute(form, recs, ROWS, STATUS, period=WINDOW)      # no second input given
+    assert all(pd.isna(table.loc[r, ms]) for r in ("A", "B", "total") for ms in (10, 16))
+    assert table.loc["A", 11] == 3
+    assert "Cột (10), (16): chưa có dữ liệu lịch tiếp công dân" in table.loc["total", "note"]
+    assert check_identities(form, table, STATUS) == []
 
 
 # ------------------------------------------------------------------ hand-computed cells
@@ -276,8 +332,9 @@ def test_hand_computed_cells(code):
                                       ("Xã Sóc Sơn", "Chưa báo cáo"),
                                       ("Tổng cộng", "Chưa gồm số liệu của 2 đơn vị chưa báo cáo")]
     assert check_identities(form, table, STATUS) == []
-    # Lineage accounts for every number cell; the unavailable columns have no contribution.
-    contrib = contributions(form, recs, ROWS, WINDOW)
+    # Lineage accounts for every number cell (the calendar's days too); the unavailable
+    # columns have no contribution.
+    _, contrib = all_contributions(form, recs)
     assert check_contributions(form, table, contrib) == []
     assert not any(f"c{ms}" in contrib.columns for ms in form.unavailable_columns)
 
@@ -296,9 +353,11 @@ def test_identities_are_checked_on_the_new_forms():
     found = check_identities(form, broken, STATUS)
     assert any("23 = 24 + 25" in v and "đôn đốc" in v for v in found)
     tcd, _, t = computed("01/TCD")
-    filled = t.copy()
-    filled.loc["A", 10] = 0             # a 0 where no source exists is a figure made up
-    assert any("cột 10 chưa có nguồn số liệu" in v for v in check_identities(tcd, filled, STATUS))
+    emptied = t.copy()
+    emptied.loc["A", 10] = pd.NA        # a row left empty: the total cannot be a sum any more
+    assert any("cột 10" in v and "tổng không cộng được" in v for v in check_identities(tcd, emptied, STATUS))
+    emptied.loc["total", 10] = pd.NA
+    assert check_identities(tcd, emptied, STATUS) == []
 
 
 # ------------------------------------------------------------------ the workbook
@@ -353,8 +412,6 @@ def test_workbook_layout(code, tmp_path):
     below = [ws.cell(r, 1).value for r in range(total_row + 2, ws.max_row + 1)]
     notes = ["Phường Ngọc Hà: Thiếu số liệu của 1/3 đơn vị", "Xã Sóc Sơn: Chưa báo cáo",
              "Tổng cộng: Chưa gồm số liệu của 2 đơn vị chưa báo cáo"]
-    if code == "01/TCD":
-        notes = [f"Cột (10), (16): {form.column(10).reason}", *notes]
     assert below == [note_line, *notes, *form.guide]
     assert below[-1] == f"- Nội dung ghi chú viết vào dòng {last_ms + 1} (nếu có)"
     for r in range(total_row + 2, ws.max_row + 1):
@@ -375,16 +432,17 @@ def test_info_sheet_of_tcd01(tmp_path):
     info = dict(openpyxl.load_workbook(out)["Thông tin"].iter_rows(min_row=3, max_col=2, values_only=True))
     assert info["Biểu mẫu"] == "01/TCD – TỔNG HỢP KẾT QUẢ TIẾP CÔNG DÂN THƯỜNG XUYÊN, ĐỊNH KỲ VÀ ĐỘT XUẤT"
     assert info["Phiên bản định nghĩa biểu"] == "TT06_2025 (Thông tư 06/2025/TT-TTCP)"
-    assert info["Cột chưa có số liệu"] == f"Cột (10), (16): {form.column(10).reason}"
+    assert "Cột chưa có số liệu" not in info
     assert info["Kiểm tra đẳng thức"].startswith(f"Đạt: {len(form.checks)} đẳng thức")
     assert "Đẳng thức không kiểm tra" not in info
-    # Lineage: a counted cell is traced; the announced days have no source, and say why.
-    csv = write_lineage(out, recs, contributions(form, recs, ROWS, WINDOW), form, rows=ROWS)
+    # Lineage: a counted cell is traced, the announced days to their calendar rows.
+    csv = write_lineage(out, *all_contributions(form, recs), form, rows=ROWS)
     assert cell_sources(csv, "A", 13, form=form).attrs["accounted"] == 2
-    with pytest.raises(ValueError, match="chưa có nguồn số liệu"):
-        cell_sources(csv, "A", 10, form=form)
+    days = cell_sources(csv, "A", 10, form=form)
+    assert days.attrs["accounted"] == 3 and sorted(days["record_id"]) == ["d01", "d02", "d03", "d04"]
+    assert cell_sources(csv, "total", 16, form=form).attrs["accounted"] == 3
     assert lineage_main([str(out), "--row", "00004", "--col", "7"]) == 0
-    assert lineage_main([str(out), "--row", "00004", "--col", "10"]) == 2
+    assert lineage_main([str(out), "--row", "00004", "--col", "10"]) == 0
 
 
 # ------------------------------------------------------------------ the generic machinery

@@ -27,7 +27,8 @@ def test_district_incremental_by_watermark(warehouse, small_sources, tmp_path):
     url = f"sqlite:///{db}"
     first = district_db.ingest_district(warehouse, "001", url)
     src = sqlite3.connect(db)
-    n_src = sum(src.execute(f"select count(*) from {t}").fetchone()[0] for t in district_db.TABLES)
+    n_src = sum(src.execute(f"select count(*) from {t}").fetchone()[0]
+                for t in {**district_db.TABLES, **district_db.OPTIONAL_TABLES})
     assert sum(b["rows"] for b in first) == n_src == _count(warehouse, source_kind="district_db")
     assert district_db.ingest_district(warehouse, "001", url) == []        # nothing new: no rows, no batch
 
@@ -77,8 +78,8 @@ def test_city_feed_lands_every_version_once(warehouse, small_sources, city_serve
     batches = city_service.ingest(warehouse, base_url=url, token=token)
     store = sqlite3.connect(small_sources / "city_service" / "city.sqlite")
     versions = sum(store.execute(f"select count(*) from {t}").fetchone()[0]
-                   for t in ("receptions", "petitions", "cases"))
-    assert {b["logical_key"] for b in batches} == {"receptions", "petitions", "cases"}
+                   for t in ("receptions", "petitions", "cases", "reception_calendar"))
+    assert {b["logical_key"] for b in batches} == {"receptions", "petitions", "cases", "reception-calendar"}
     assert sum(b["rows"] for b in batches) == _count(warehouse, source_kind="city_service") > 0
     assert _count(warehouse, source_kind="city_service") == versions   # every version, once
     assert city_service.ingest(warehouse, base_url=url, token=token) == []   # watermark: nothing new
@@ -88,7 +89,7 @@ def test_city_wrong_token_is_recorded_with_a_reason(warehouse, city_server):
     url, _ = city_server
     batches = city_service.ingest(warehouse, base_url=url, token="wrong", policy=FAST_CITY)
     assert [(b["logical_key"], b["status"], b["reason_code"]) for b in batches] == [
-        (r, "failed", "SOURCE_UNREACHABLE") for r in ("receptions", "petitions", "cases")]
+        (r, "failed", "SOURCE_UNREACHABLE") for r in ("receptions", "petitions", "cases", "reception-calendar")]
     assert all("từ chối mã truy cập" in b["message"] and "HTTP 401" in b["message"] for b in batches)
     assert _count(warehouse) == 0
 

@@ -324,6 +324,33 @@ def city_case(p: dict, _source_name: str) -> dict:
     }
 
 
+# ------------------------------------------------------------------ reception calendars
+def _calendar(unit_code: str, date, receiver, status: str) -> dict:
+    return {"unit_code": unit_code, "announced_date": date, "receiver": receiver, "status": status}
+
+
+def register_calendar(p: dict, unit_code: str) -> dict:
+    """A row of the register's optional sheet "Lịch tiếp công dân" (Ngày, Người tiếp)."""
+    return _calendar(unit_code, n.parse_date(p.get("ngay")),
+                     n.lookup(n.CALENDAR_RECEIVER, p.get("nguoi_tiep"), "Người tiếp (Trực tiếp / Ủy quyền)"),
+                     "official")
+
+
+def district_calendar(p: dict, _source_name: str) -> dict:
+    """A row of the optional table lich_tiep_cong_dan (trang_thai optional: official)."""
+    status = p.get("trang_thai")
+    return _calendar(_unit(p.get("ma_don_vi")), n.parse_date(p.get("ngay")),
+                     n.lookup(n.CALENDAR_RECEIVER, p.get("hinh_thuc"), "hinh_thuc (THU_TRUONG / UY_QUYEN)"),
+                     "official" if _blank(status) else n.lookup(n.STATUS, status, "trang_thai"))
+
+
+def city_calendar(p: dict, _source_name: str) -> dict:
+    """An item of the optional resource reception-calendar."""
+    return _calendar(_unit(p.get("unit_code")), n.parse_date(p.get("announced_on")),
+                     n.lookup(n.CALENDAR_RECEIVER, p.get("receiver"), "receiver (head / deputy)"),
+                     n.lookup(n.STATUS, p.get("status"), "status"))
+
+
 MAPPERS: dict[tuple[str, str], Callable[[dict, str], dict]] = {
     ("commune_register", "reception"): register_reception,
     ("commune_register", "petition"): register_petition,
@@ -333,6 +360,9 @@ MAPPERS: dict[tuple[str, str], Callable[[dict, str], dict]] = {
     ("city_service", "reception"): city_reception,
     ("city_service", "petition"): city_petition,
     ("city_service", "case"): city_case,
+    ("commune_register", "calendar"): register_calendar,
+    ("district_db", "calendar"): district_calendar,
+    ("city_service", "calendar"): city_calendar,
 }
 
 # Content that identifies a duplicate entry within one source (same event entered twice).
@@ -342,4 +372,6 @@ DEDUPE_KEYS = {
     "petition": ["unit_code", "received_date", "citizen_pseudonym", "case_key", "petition_kind",
                  "channel", "signers"],
     "case": ["case_key"],
+    # An announced day listed twice (same unit, day and receiver) is one day.
+    "calendar": ["unit_code", "announced_date", "receiver"],
 }

@@ -44,7 +44,8 @@ from connectors.raw import utcnow
 from transforms import canonical, normalise, quality
 from warehouse import units
 from warehouse.schema import (dq_batch_audit, dq_flag, dq_quarantine, dq_validation,
-                              fact_case, fact_petition, fact_reception, raw_batch, raw_record,
+                              fact_case, fact_petition, fact_reception, fact_reception_calendar, raw_batch,
+                              raw_record,
                               wh_partition_state)
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ SOURCE_KINDS = ("commune_register", "district_db", "city_service")
 OWN_PARTITIONS = {"qlkntc_workbook": "transforms.qlkntc"}          # biểu 06/QLKNTC → fact_qlkntc
 FACTS = {"reception": (fact_reception, "reception_key", "received_date"),
          "petition": (fact_petition, "petition_key", "received_date"),
-         "case": (fact_case, "case_key", "opened_date")}
+         "case": (fact_case, "case_key", "opened_date"),
+         # the head's published reception calendar (optional in every source; 01/TCD cột 10, 16)
+         "calendar": (fact_reception_calendar, "calendar_key", "announced_date")}
 # The payload field holding each record's date, per source kind and record type.
 DATE_FIELDS = {
     ("commune_register", "reception"): "ngay_tiep", ("commune_register", "petition"): "ngay_nhan",
@@ -63,6 +66,8 @@ DATE_FIELDS = {
     ("district_db", "case"): "ngay_thu_ly",
     ("city_service", "reception"): "received_on", ("city_service", "petition"): "received_on",
     ("city_service", "case"): "opened_on",
+    ("commune_register", "calendar"): "ngay", ("district_db", "calendar"): "ngay",
+    ("city_service", "calendar"): "announced_on",
 }
 _FILE_YEAR = re.compile(r"_(\d{4})$")
 
@@ -248,7 +253,7 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
     stats: dict = {"raw_rows": int(len(raw)), "current_rows": int(len(cur))}
     unit_keys = sorted(units.unit_frame()["unit_key"])
     accepted = sorted(accepted_batches if accepted_batches is not None else set(raw["batch_id"]))
-    for record_type in ("reception", "petition", "case"):
+    for record_type in FACTS:
         mapper = canonical.MAPPERS.get((source_kind, record_type))
         part = cur[cur["record_type"] == record_type] if not cur.empty else cur
         if mapper is None or part.empty:

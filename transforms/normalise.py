@@ -182,6 +182,15 @@ RECEIVER = folded_map({
     "thu_truong": ["Thủ trưởng", "Chủ tịch", "THU_TRUONG", "head"],
     "uy_quyen": ["Ủy quyền", "Uỷ quyền", "Phó Chủ tịch (ủy quyền)", "UY_QUYEN", "deputy"],
 })
+# Who receives on an announced day of the head's reception calendar (lịch tiếp công
+# dân; Biểu 01/TCD cột 10, 16): the head in person or a deputy by delegation. Staff
+# (cán bộ) do not hold the head's days, so "Cán bộ" is not a value here.
+CALENDAR_RECEIVER = folded_map({
+    "thu_truong": ["Trực tiếp", "Thủ trưởng trực tiếp", "Thủ trưởng", "Chủ tịch", "THU_TRUONG", "head",
+                   "in_person"],
+    "uy_quyen": ["Ủy quyền", "Uỷ quyền", "Ủy quyền tiếp", "Uỷ quyền tiếp", "Phó Chủ tịch (ủy quyền)", "UY_QUYEN",
+                 "deputy", "delegated"],
+})
 VISIT = folded_map({
     "lan_dau": ["Lần đầu", "LAN_DAU", "first"],
     "nhieu_lan": ["Nhiều lần", "NHIEU_LAN", "repeat"],

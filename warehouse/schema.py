@@ -101,7 +101,7 @@ raw_record = Table(
     Column("batch_id", String(40), nullable=False),
     Column("source_kind", String(24), nullable=False),
     Column("source_name", String(120), nullable=False),
-    Column("record_type", String(16), nullable=False),    # reception | petition | case
+    Column("record_type", String(16), nullable=False),    # reception | petition | case | calendar
     Column("source_file", Text, nullable=False),          # file/sheet, db table, API resource
     Column("source_row", Integer),                        # worksheet row number (1-based)
     Column("record_id", String(80)),                      # id in the source system
@@ -141,6 +141,23 @@ fact_reception = Table(
     *_lineage(),
 )
 Index("ix_fact_reception_unit_date", fact_reception.c.unit_key, fact_reception.c.received_date)
+
+# The head's published reception calendar (lịch tiếp công dân), for Biểu 01/TCD columns
+# 10 and 16 of TT 06/2025 (shared/domain/forms-2025.md §3.1): one row per announced day
+# per unit and receiver. A source without calendars has no rows here; the report cells
+# that need a month a unit has no row for are empty with a note (reports/formdef.py,
+# `sources:`).
+fact_reception_calendar = Table(
+    "fact_reception_calendar", metadata,
+    Column("calendar_key", String(200), primary_key=True),   # "<source kind>:<source name>:<record id>"
+    Column("unit_code", String(8), nullable=False),        # as recorded
+    Column("unit_key", String(32), nullable=False),        # unit version valid on announced_date
+    Column("announced_date", Date, nullable=False),        # the day announced
+    Column("receiver", String(16), nullable=False),        # thu_truong (in person) | uy_quyen (delegated)
+    *_lineage(),
+)
+Index("ix_fact_reception_calendar_unit_date", fact_reception_calendar.c.unit_key,
+      fact_reception_calendar.c.announced_date)
 
 fact_petition = Table(
     "fact_petition", metadata,

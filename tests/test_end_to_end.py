@@ -346,7 +346,7 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         assert without and any(d for d in days.values()), "the small set has calendars and a unit without one"
         if days_total is None:          # a reporting row without its calendar: the total is empty too
             assert got["Tổng cộng"][10] is None and got["Tổng cộng"][16] is None
-            assert "Cột (10), (16): để trống" in got["Tổng cộng"]["text"]
+            assert "Cột (10), (16): không cộng được vì có dòng để trống" in got["Tổng cộng"]["text"]
         else:
             assert [got["Tổng cộng"][10], got["Tổng cộng"][16]] == days_total
     # lineage: the companion file lists source rows that account for every total cell

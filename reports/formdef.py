@@ -1401,7 +1401,15 @@ def _source_frames(form: FormDef, sources: Mapping[str, SourceInput] | None, dat
         df = _placed(inp.records, data_ids)
         ctx = FilterContext(df, form.filters, window, f"form {form.code} source {name}")
         if window is not None and len(df):
-            inside = ctx.mask(Condition(sdef.date_column, "within", WINDOW_BOUNDS))
+            # A distinct date may carry its unit ("legacy:275|2024-12-02",
+            # reports.levels.count_per_unit: one day at two units of a row is two days).
+            raw = df[sdef.date_column].map(lambda v: str(v).rsplit("|", 1)[-1] if isinstance(v, str) else v)
+            days = pd.to_datetime(raw, errors="coerce")
+            if days.isna().any():
+                raise ValueError(f"source {name!r}: {int(days.isna().sum())} record(s) without a readable "
+                                 f"{sdef.date_column}")
+            day = days.dt.date
+            inside = (day >= window.start) & (day <= window.end)
             if not inside.all():
                 raise ValueError(f"{int((~inside).sum())} record(s) of source {name!r} are dated outside "
                                  f"{window.start}..{window.end}")

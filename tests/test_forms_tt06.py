@@ -516,3 +516,24 @@ def test_unavailable_measure_is_validated():
     for raw in bad:
         with pytest.raises(FormDefinitionError):
             form_from_dict(raw)
+
+
+def test_tcd01_one_day_at_two_units_of_a_row_is_two_days():
+    """A row gathering several heads (the districts' row "Cấp huyện" of a long range): a
+    day both announced counts twice. reports.levels.count_per_unit makes such days
+    distinct per unit ("<unit>|<day>"); the window check still reads the day."""
+    from reports.levels import count_per_unit
+
+    form = load_form(FORMS / "tcd01_tt06_2025.yaml")
+    both = pd.DataFrame([day("d91", A, D(2025, 10, 15), "thu_truong"),
+                         day("d92", B, D(2025, 10, 15), "thu_truong")]).assign(row_id="A")
+    counted = count_per_unit(form, both)
+    assert counted["announced_date"].astype(str).str.contains(r"\|").all()
+    table = compute(form, RECEPTIONS.iloc[0:0].assign(row_id=pd.Series(dtype=object)), ROWS, period=WINDOW,
+                    sources={"lich_tiep": SourceInput(counted, {})})
+    assert table.loc["A", 10] == 2 and table.loc["A", 16] == 0
+    late = pd.DataFrame([day("d93", A, D(2025, 12, 20), "thu_truong"),
+                         day("d94", B, D(2025, 12, 20), "thu_truong")]).assign(row_id="A")
+    with pytest.raises(ValueError, match="outside"):
+        compute(form, RECEPTIONS.iloc[0:0].assign(row_id=pd.Series(dtype=object)), ROWS, period=WINDOW,
+                sources={"lich_tiep": SourceInput(count_per_unit(form, late), {})})

@@ -170,7 +170,8 @@ def test_every_workbook_opens_in_libreoffice_and_reads_back_the_warehouse_figure
                          and reporting._unit_folder(s, reused) == e.unit_code and reporting._view(s) == e.view)
             prep = reporting.prepare(eng, inputs, e.form, scope)
             fresh = levels.scope_report(e.form, scope, p, prep.records, inputs.units, tmp_path / "fresh.xlsx",
-                                        form=prep.form, row_status=prep.status, rows=prep.rows)
+                                        form=prep.form, row_status=prep.status, rows=prep.rows,
+                                        source_frames=prep.sources)
             lo = openpyxl.load_workbook(resaved[e.absolute_path(report_set["reports"]).resolve()], data_only=True)
             labels, cols = _read_table(None, {"s": [tuple(r) for r in lo.worksheets[0].iter_rows(values_only=True)]})
             table = fresh.table

@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test airflow bench lock venv clean sources system-deps
+.PHONY: demo test lint airflow bench lock venv clean sources system-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -24,7 +24,10 @@ system-deps:            ## LibreOffice headless (apt), to open every workbook in
 demo: $(STAMP) system-deps        ## simulated sources → Airflow DAGs → 01/TCD workbooks
 	scripts/demo.sh
 
-test: $(STAMP) system-deps        ## the whole test suite (what CI runs)
+lint: $(STAMP)          ## ruff (imports, unused code) and the layer contracts (docs/architecture.md)
+	. scripts/env.sh && ruff check . && lint-imports --no-cache
+
+test: $(STAMP) system-deps lint   ## the linters, then the whole test suite (what CI runs)
 	. scripts/env.sh && python -m pytest -q
 
 airflow: $(STAMP)       ## airflow standalone on the same DAGs and sources (UI on :8080)

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+
+from connectors import city_service, commune_registers, district_db
+from core import logs
+from pipeline import dq, reporting, tasks
+from simulators import generate
+from simulators.city_server import serve_in_thread
+from transforms.consolidate import consolidate
+from warehouse import db
 
 
 class PeakRSS:
@@ -65,10 +76,8 @@ def main() -> None:
     ap.add_argument("--end", default=None, help="generate sources up to this date if missing")
     args = ap.parse_args()
 
-    from pipeline import logs
 
     logs.setup()
-    import logging
 
     logging.getLogger().setLevel(logging.WARNING)
     sources = Path(args.sources).resolve()
@@ -83,20 +92,13 @@ def main() -> None:
 
     print(f"{'stage':38} {'time':>10} {'peak RSS':>12} {'records':>10} {'records/s':>14}")
     if not (sources / "manifest.json").exists():
-        from simulators import generate
-
         with stage("generate simulated sources", lambda r: sum((r or {}).get("counts", {}).values())
                    if isinstance((r or {}).get("counts"), dict) else 0) as h:
             h["result"] = generate.generate(sources, seed=42,
                                             end=dt.date.fromisoformat(args.end) if args.end else None)
 
-    from connectors import city_service, commune_registers, district_db
-    from pipeline import tasks
-    from simulators.city_server import serve_in_thread
-    from transforms.consolidate import consolidate
-    from warehouse import db
 
-    rows = lambda r: sum(b["rows"] for b in r) if r else 0  # noqa: E731
+    rows = lambda r: sum(b["rows"] for b in r) if r else 0
     with stage("prepare warehouse (schema, units)", lambda r: r["units"]) as h:
         h["result"] = tasks.prepare_warehouse()
     eng = db.engine()
@@ -116,17 +118,16 @@ def main() -> None:
     for kind in ("commune_register", "district_db", "city_service"):
         with stage(f"consolidate {kind}", lambda r: r.stats.get("raw_rows", 0)) as h:
             h["result"] = consolidate(eng, kind, force=True)
-    from pipeline import dq
 
     os.environ["TCD_PATH_DATA_QUALITY"] = str(work / "data_quality")
     for spec, label in (({"period": "latest"}, "latest quarter"),
                         ({"date_from": "2021-07-01", "date_to": "2025-02-28"}, "2021-07..2025-02")):
-        period = tasks.resolve_period(**spec)
+        period = reporting.resolve_periods(**spec)[0]
         with stage(f"data quality {label}", lambda r: r["units_expected"]) as h:
             h["result"] = dq.assess(period)
-        with stage(f"report 01/TCD {label}", lambda r: r["records"]) as h:
-            h["result"] = tasks.build_report_01_tcd(period)
-    from pipeline import reporting
+        # the city's 01/TCD through the DAG's path (report_periodic's build_reports)
+        with stage(f"report 01/TCD city {label}", lambda r: r["issued"]) as h:
+            h["result"] = reporting.build_reports(period, "tinh", forms=["01/TCD"], scope_kinds=("consolidated",))
 
     # The whole report set of the latest quarter: every form × every scope of each level.
     os.environ["TCD_PATH_REPORTS"] = str(work / "report_set")
@@ -144,9 +145,6 @@ def main() -> None:
 def dag_import_times() -> None:
     """Wall time of `python -c` importing each DAG file in a fresh interpreter (what the
     DAG processor pays per file, Airflow's own import included)."""
-    import subprocess
-    import sys
-
     print(f"\n{'DAG file (python -c import, fresh process)':44} {'time':>8}")
     for path in sorted((Path(__file__).resolve().parent.parent / "dags").glob("*.py")):
         t0 = time.perf_counter()

@@ -44,8 +44,8 @@ import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
-from pipeline import settings
-from transforms import pii
+from core import pii, settings
+from core.pii import pseudonym_key
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "city_service"
@@ -281,8 +281,6 @@ def ingest(engine: sa.Engine, *, base_url: str | None = None, token: str | None 
     """Land the change feed of every resource (or of `resources`); one summary per batch
     written (loaded, rejected or failed). Never raises because the service is down or
     malformed."""
-    from transforms.pii import pseudonym_key  # noqa: PLC0415
-
     key = pseudonym_key()
     cfg = settings.config()["sources"]["city_service"]
     policy = policy or AccessPolicy.from_config()

@@ -10,19 +10,23 @@ and uncalculated formulas are handled as docs/data-contracts.md §1 says.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import os
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
+from python_calamine import CalamineWorkbook
 
-from connectors.raw import Batch, utcnow
-from pipeline import settings
-from transforms import legacy_encoding, normalise, pii
+from connectors.inbox import inbox_path, uncomputed_formulas
+from connectors.qlkntc_workbooks import is_qlkntc_file
+from connectors.raw import Batch
+from core import legacy_encoding, normalise, pii, settings
+from core.dates import utcnow
+from core.files import sha256_file
+from core.pii import pseudonym_key
 from warehouse.schema import raw_file_manifest
 
 log = logging.getLogger(__name__)
@@ -38,28 +42,10 @@ class RegisterError(ValueError):
         self.code = code
 
 
-def inbox_path() -> Path:
-    cfg = settings.config()["sources"]["commune_registers"]
-    c = settings.connection(cfg["conn_id"])
-    if c and c.extra and c.extra.get("path"):
-        return Path(c.extra["path"])
-    return settings.resolve(os.environ.get("TCD_COMMUNE_INBOX") or cfg["default_path"])
-
-
 def _columns_config() -> dict:
-    import yaml  # noqa: PLC0415
-
     cfg = settings.config()["sources"]["commune_registers"]
     with open(settings.PROJECT_ROOT / cfg["columns"], encoding="utf-8") as fh:
         return yaml.safe_load(fh)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -221,48 +207,6 @@ def read_sheet(rows: list[list], spec: dict, totals: set[str], sheet_label: str,
     return SheetResult(out, notes)
 
 
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
-
-
-def _uncomputed_formulas(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
-    """{(row, column) 0-based: formula text} of the formula cells of a sheet that carry no
-    calculated value — files written by programs, not by Excel. calamine reads them as
-    empty; giving them their formula text (``=F12``) lets the mapping say what is wrong
-    (NUMBER_INVALID "không phải là số: '=F12'") instead of "ô trống"."""
-    import io  # noqa: PLC0415
-    import xml.etree.ElementTree as ET  # noqa: PLC0415
-    import zipfile  # noqa: PLC0415
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            rid = next((s.get(f"{_REL_NS}id") for s in ET.fromstring(z.read("xl/workbook.xml")).iter(f"{_MAIN_NS}sheet")
-                        if s.get("name") == sheet_name), None)
-            target = next((r.get("Target") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-                           if r.get("Id") == rid), None)
-            if not target:
-                return {}
-            data = z.read(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
-    except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError):
-        return {}
-    if not re.search(rb"<f[ >/]", data):
-        return {}
-    out: dict[tuple[int, int], str] = {}
-    for _, el in ET.iterparse(io.BytesIO(data)):
-        if el.tag != f"{_MAIN_NS}c":
-            continue
-        f, v = el.find(f"{_MAIN_NS}f"), el.find(f"{_MAIN_NS}v")
-        m = _CELL_REF.fullmatch(el.get("r") or "")
-        if f is not None and (v is None or not v.text) and m:
-            col = 0
-            for ch in m[1]:
-                col = col * 26 + ord(ch) - 64
-            out[(int(m[2]) - 1, col - 1)] = f"={f.text}" if f.text else "=(công thức)"
-        el.clear()
-    return out
-
-
 @dataclass
 class RegisterContent:
     records: dict[str, list[tuple[int, dict]]]     # record type → (row number, values incl. _sheet)
@@ -277,14 +221,12 @@ def read_workbook(path: Path) -> RegisterContent:
     (sheet names, headers and text cells) and converted to Unicode before the headers
     are matched; the notes say so.
     """
-    from python_calamine import CalamineWorkbook  # noqa: PLC0415
-
     cfg = settings.config()["sources"]["commune_registers"]
     cols = _columns_config()
     totals = {normalise.fold(t) for t in cols["total_row_labels"]}
     try:
         wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types for corrupt files
         raise RegisterError(f"Tệp '{path.name}' không mở được như một tệp Excel .xlsx ({type(exc).__name__}); "
                             "lưu lại bằng Excel dưới dạng .xlsx rồi gửi lại.", "FILE_NOT_READABLE") from None
     sheets = {}
@@ -297,7 +239,7 @@ def read_workbook(path: Path) -> RegisterContent:
                 f"và trang '{cfg['petition_sheet'][0]}' theo mẫu, bổ sung rồi gửi lại.", "SHEET_MISSING")
         ws = wb.get_sheet_by_name(sheet)
         rows = ws.to_python(skip_empty_area=False)
-        for (r, c), formula in _uncomputed_formulas(path, sheet).items():
+        for (r, c), formula in uncomputed_formulas(path, sheet).items():
             if r < len(rows) and c < len(rows[r]) and rows[r][c] in ("", None):
                 rows[r][c] = formula
         try:
@@ -349,15 +291,12 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     (FILE_NOT_READABLE, FILE_NAME_INVALID, SHEET_MISSING, COLUMNS_MISSING) and a
     message naming the file; the other files go on.
     """
-    from transforms.pii import pseudonym_key  # noqa: PLC0415
-
     key = pseudonym_key()
     inbox = inbox or inbox_path()
     if not inbox.is_dir():
         raise FileNotFoundError(f"commune inbox {inbox} does not exist")
     files = sorted(inbox.glob(settings.config()["sources"]["commune_registers"]["file_glob"]))
     # Biểu 06/QLKNTC workbooks share the inbox; they are another source's (connectors.qlkntc_workbooks).
-    from connectors.qlkntc_workbooks import is_qlkntc_file  # noqa: PLC0415
     files = [p for p in files if not is_qlkntc_file(p)]
     with engine.connect() as conn:
         seen = {(r[0], r[1]) for r in conn.execute(
@@ -395,7 +334,7 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
             status, code, batch.rows = "rejected", exc.code, []
             message = str(exc) if path.name in str(exc) else f"Tệp '{path.name}': {exc}"
             log.warning("rejected %s: %s", path.name, message)
-        except Exception as exc:      # noqa: BLE001 - one unreadable file must not stop the others
+        except Exception as exc:
             status, code, batch.rows = "rejected", "FILE_NOT_READABLE", []
             message = (f"Tệp '{path.name}' không đọc được như một sổ tiếp công dân ({type(exc).__name__}); "
                        "lưu lại bằng Excel dưới dạng .xlsx theo mẫu rồi gửi lại.")

@@ -40,8 +40,8 @@ import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
-from pipeline import settings
-from transforms import pii
+from core import pii, settings
+from core.pii import pseudonym_key
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "district_db"
@@ -211,8 +211,6 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
                     run_id: str | None = None, policy: AccessPolicy | None = None) -> list[dict]:
     """Land the new and changed rows of one district database; one summary per batch
     written (loaded, rejected or failed). Never raises for a bad source."""
-    from transforms.pii import pseudonym_key  # noqa: PLC0415
-
     key = pseudonym_key()
     policy = policy or AccessPolicy.from_config()
     redacted = settings.redact_url(url)

@@ -56,9 +56,9 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
-from pipeline import settings
-from reports import periods
-from reports.periods import Period
+from core import periods, settings
+from core.periods import Period
+from warehouse import units
 
 FORM_CODE = "06/QLKNTC"
 # Bump when a cell address, a header text or the identification keys change: the
@@ -426,7 +426,7 @@ def _validations(ws) -> None:
         type="whole", operator="greaterThanOrEqual", formula1="0",
         error="Chỉ nhập số nguyên từ 0 trở lên (ví dụ 0, 1, 25); không nhập chữ, số lẻ thập phân hay số âm.",
         prompt="Nhập số nguyên từ 0 trở lên; không có số liệu thì ghi 0.", **common)
-    lhs, rhs = data_cell(CHECK_LHS), data_cell(CHECK_RHS)
+    rhs = data_cell(CHECK_RHS)
     check = DataValidation(
         type="whole", operator="between", formula1="0", formula2=f"${rhs[0]}${rhs[1:]}",
         error=f"Cột ({CHECK_LHS}) là số nguyên từ 0 trở lên và không lớn hơn Cột ({CHECK_RHS}) "
@@ -553,8 +553,6 @@ def units_for(period: Period, level: str | None = None, codes: list[str] | None 
     `level` (default: every level of ``sources.qlkntc_workbooks.levels``) or with the
     given codes. A unit's workbook covers the whole window under the unit in force at
     its end (a 2025 commune's Năm 2025 workbook includes its area's figures since 15/12/2024)."""
-    from warehouse import units  # noqa: PLC0415 - reference data, lazy
-
     levels = [level] if level else list(settings.config()["sources"]["qlkntc_workbooks"]["levels"])
     df = units.units_valid_on(period.end)
     df = df[df["level"].isin(levels)]

@@ -46,10 +46,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from python_calamine import CalamineWorkbook
 
 from connectors import qlkntc_template as T
-from connectors.raw import Batch, utcnow
-from pipeline import settings
+from connectors.inbox import inbox_path as register_inbox
+from connectors.inbox import uncomputed_formulas
+from connectors.qlkntc_values import PROTECTION_FIELDS, VALUE_FIELDS, problems
+from connectors.raw import Batch
+from core import periods, settings
+from core.dates import utcnow
+from core.files import sha256_file
+from warehouse import units
 from warehouse.schema import raw_batch, raw_file_manifest
 
 log = logging.getLogger(__name__)
@@ -57,9 +66,6 @@ log = logging.getLogger(__name__)
 SOURCE_KIND = "qlkntc_workbook"
 RECORD_TYPE = "qlkntc"
 KNOWN_VERSIONS = frozenset({T.TEMPLATE_VERSION_V1, T.TEMPLATE_VERSION})
-VALUE_FIELDS = tuple(f"cot_{ms:02d}" for ms in range(1, T.N_COLUMNS + 1))   # payload keys of MS 1–17
-# payload keys of the protection block's items (1)–(5); absent from a version-1 workbook
-PROTECTION_FIELDS = tuple(f"bv_{i:02d}" for i in range(1, T.N_PROTECTION + 1))
 
 
 class WorkbookError(ValueError):
@@ -77,8 +83,6 @@ def _cfg() -> dict:
 
 def inbox_path() -> Path:
     """The commune inbox: the workbooks arrive beside the registers."""
-    from connectors.commune_registers import inbox_path as register_inbox  # noqa: PLC0415
-
     return register_inbox()
 
 
@@ -157,10 +161,8 @@ class _Sheet:
     program) reads as its formula text, so it is named instead of passing for empty."""
 
     def __init__(self, wb, path: Path, name: str):
-        from connectors.commune_registers import _uncomputed_formulas  # noqa: PLC0415
-
         self.rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        for (r, c), formula in _uncomputed_formulas(path, name).items():
+        for (r, c), formula in uncomputed_formulas(path, name).items():
             if r < len(self.rows) and c < len(self.rows[r]) and self.rows[r][c] in ("", None):
                 self.rows[r][c] = formula
 
@@ -172,8 +174,6 @@ class _Sheet:
         return None
 
     def __getitem__(self, address: str):
-        from openpyxl.utils.cell import column_index_from_string, coordinate_from_string  # noqa: PLC0415
-
         col, row = coordinate_from_string(address)
         return self.cell(row, column_index_from_string(col))
 
@@ -205,8 +205,6 @@ def _read_identification(wb, path: Path, name: str) -> dict[str, str]:
 def _check_layout(ws: _Sheet, name: str) -> None:
     """Header band, MS row and the columns beyond the form: an inserted or deleted row
     or column, or an edited heading, moves or changes one of them."""
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
     expected = {(T.HEADER_TOP + row, 1 + c0): text for text, row, _, c0, _ in T.HEADER_CELLS}
     expected[(T.MS_ROW, 1)] = T.MS_LABEL
     for i, (label, _) in enumerate(T.COLUMNS):
@@ -226,8 +224,6 @@ def _check_layout(ws: _Sheet, name: str) -> None:
 def _check_protection_layout(ws: _Sheet, name: str) -> None:
     """The protection sheet's header, item numbers and labels where the template put
     them: the unit typed its numbers against these texts."""
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
     expected = {(T.PROTECTION_HEADER_ROW, col): text for col, text in enumerate(T.PROTECTION_HEADER, start=1)}
     for item, (label, _) in enumerate(T.PROTECTION_ITEMS, start=1):
         expected[(T.PROTECTION_FIRST_ROW + item - 1, 1)] = f"({item})"
@@ -243,8 +239,6 @@ def _check_protection_layout(ws: _Sheet, name: str) -> None:
 
 def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, name: str):
     """The identification against the file name and the visible cells; returns the Period."""
-    from reports import periods  # noqa: PLC0415
-
     if wn.unit_code != ident["ma_don_vi"]:
         raise WorkbookError(
             f"Tên tệp '{name}' ghi mã đơn vị {wn.unit_code} nhưng tệp là mẫu của đơn vị {ident['ma_don_vi']} "
@@ -284,8 +278,6 @@ def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, 
 
 
 def _check_unit_known(ident: dict[str, str], period, name: str) -> None:
-    from warehouse import units  # noqa: PLC0415
-
     levels = set(_cfg()["levels"])
     df = units.units_valid_on(period.end)
     if not ((df["unit_code"] == ident["ma_don_vi"]) & df["level"].isin(levels)).any():
@@ -311,8 +303,6 @@ def _as_typed(v):
 def read_workbook(path: Path, wn: WorkbookName) -> WorkbookContent:
     """Read and check one workbook; raises WorkbookError (with its rule) when it cannot
     be accepted."""
-    from python_calamine import CalamineWorkbook  # noqa: PLC0415
-
     name = path.name
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -368,8 +358,6 @@ def _local(ts: dt.datetime) -> str:
 def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None = None) -> list[dict]:
     """Land every new or changed QLKNTC workbook in the inbox; one summary per batch
     (``findings``: the problems the consolidation will quarantine the figures for)."""
-    from transforms import qlkntc  # noqa: PLC0415
-
     summaries: list[dict] = []
     try:
         inbox = inbox or inbox_path()
@@ -379,7 +367,7 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
         with engine.connect() as conn:
             seen = {(r[0], r[1]) for r in conn.execute(
                 sa.select(raw_file_manifest.c.logical_key, raw_file_manifest.c.checksum))}
-    except Exception as exc:  # noqa: BLE001 - the task reports it, the other connectors go on
+    except Exception as exc:
         log.exception("QLKNTC workbooks: inbox not readable")
         return [{"batch_id": None, "source_kind": SOURCE_KIND, "logical_key": "QLKNTC inbox", "rows": 0,
                  "status": "failed", "reason_code": "SOURCE_UNREACHABLE",
@@ -389,8 +377,8 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     skipped = 0
     for path in files:
         try:
-            summary = _ingest_one(engine, inbox, path, seen, run_id, qlkntc)
-        except Exception as exc:  # noqa: BLE001 - a fault of ours on one file must not stop the others
+            summary = _ingest_one(engine, inbox, path, seen, run_id)
+        except Exception as exc:
             log.exception("QLKNTC workbook %s not processed", path.name)
             summary = {"batch_id": None, "source_kind": SOURCE_KIND, "logical_key": path.stem, "rows": 0,
                        "status": "failed", "reason_code": "SOURCE_UNREACHABLE", "file": path.name, "findings": [],
@@ -404,10 +392,8 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     return summaries
 
 
-def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id, qlkntc) -> dict | None:
+def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id) -> dict | None:
     try:
-        from connectors.commune_registers import sha256_file  # noqa: PLC0415
-
         checksum, delivered = sha256_file(path), delivered_at(path)
         size = path.stat().st_size
     except OSError as exc:     # vanished or unreadable: record it, go on
@@ -437,7 +423,7 @@ def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id, qlkntc) -> d
         batch.add(RECORD_TYPE, f"{path.name}#{T.DATA_SHEET}", payload, key=b"", source_row=T.DATA_ROW,
                   record_id=f"{wn.unit_code}:{wn.period_key}",
                   record_version=delivered.isoformat(timespec="seconds") if delivered else None)
-        findings = [{"rule": rule, "reason": reason} for rule, reason in qlkntc.problems(payload)]
+        findings = [{"rule": rule, "reason": reason} for rule, reason in problems(payload)]
         message = f"Đã nhận số liệu biểu 06/QLKNTC của {content.unit_name}, {content.period_label}."
         with engine.connect() as conn:
             earlier = _earlier_versions(conn, logical_key)
@@ -451,7 +437,7 @@ def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id, qlkntc) -> d
         status, code, batch.rows = "rejected", exc.code, []
         message = str(exc)
         log.warning("rejected %s: %s", path.name, message)
-    except Exception as exc:  # noqa: BLE001 - one unreadable workbook must not stop the others
+    except Exception as exc:
         status, code, batch.rows = "rejected", "QLKNTC_FILE_NOT_READABLE", []
         message = (f"Tệp '{path.name}' không đọc được như biểu 06/QLKNTC ({type(exc).__name__}); lấy lại tệp mẫu, "
                    "nhập số liệu, lưu dưới dạng .xlsx rồi gửi lại.")
@@ -463,7 +449,7 @@ def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id, qlkntc) -> d
                 conn.execute(raw_file_manifest.insert().values(
                     logical_key=logical_key, checksum=checksum, path=rel, size_bytes=size,
                     delivered_at=delivered, batch_id=batch.batch_id, ingested_at=utcnow()))
-    except Exception as exc:  # noqa: BLE001 - not recorded: the next run tries the file again
+    except Exception as exc:
         log.exception("QLKNTC workbook %s could not be recorded", path.name)
         return {"batch_id": None, "source_kind": SOURCE_KIND, "logical_key": logical_key, "rows": 0,
                 "status": "failed", "reason_code": "SOURCE_UNREACHABLE",

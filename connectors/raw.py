@@ -10,14 +10,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from transforms import normalise, pii
+from core import normalise, pii
+from core.dates import utcnow
 from warehouse.schema import raw_batch, raw_record, raw_watermark
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def new_batch_id() -> str:

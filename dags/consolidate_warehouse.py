@@ -29,9 +29,15 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.dag_defaults import (DEFAULT_ARGS, RAW_CITY_SERVICE, RAW_COMMUNE_REGISTERS,
-                                   RAW_DISTRICT_DATABASES, RAW_QLKNTC_WORKBOOKS, TIMEZONE,
-                                   WAREHOUSE_PUBLISHED)
+from pipeline.dag_defaults import (
+    DEFAULT_ARGS,
+    RAW_CITY_SERVICE,
+    RAW_COMMUNE_REGISTERS,
+    RAW_DISTRICT_DATABASES,
+    RAW_QLKNTC_WORKBOOKS,
+    TIMEZONE,
+    WAREHOUSE_PUBLISHED,
+)
 
 SOURCE_KINDS = ["commune_register", "district_db", "city_service", "qlkntc_workbook"]
 

@@ -1,3 +1,3 @@
-"""Glue shared by the DAGs and the command-line entry points: configuration, secrets,
-logging and alerting. No Airflow import at module level, so everything here is usable
-(and tested) without Airflow."""
+"""The task functions the DAGs call, and the command-line entry points: ingestion and
+consolidation (tasks), the report set (reporting), data quality per period (dq),
+alerts. No Airflow import at module level: everything here is tested without Airflow."""

@@ -7,11 +7,11 @@ of personal data (it names files, record ids and unit codes, never values).
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 
-from pipeline import settings
+from core import settings
+from core.dates import utc_now_iso
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def alert_record(context: dict) -> dict:
     ti = context.get("task_instance") or context.get("ti")
     exc = context.get("exception")
     return {
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "at": utc_now_iso(),
         "dag_id": getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None),
         "task_id": getattr(ti, "task_id", None),
         "map_index": getattr(ti, "map_index", None),
@@ -53,7 +53,7 @@ def source_problems(task: str, batches: list[dict], run_id: str | None = None) -
     refused = [b for b in batches if b.get("status") in ("rejected", "failed")]
     if not refused:
         return
-    record = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "task": task, "run_id": run_id,
+    record = {"at": utc_now_iso(), "task": task, "run_id": run_id,
               "level": "warning",
               "refused": [{"source": b.get("logical_key"), "status": b.get("status"),
                            "reason_code": b.get("reason_code"), "reason": (b.get("message") or "")[:500]}

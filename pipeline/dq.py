@@ -15,8 +15,14 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from pipeline import settings
-from reports.periods import Period
+from core import rules as rules_catalogue
+from core import settings
+from core.dates import utcnow
+from core.periods import Period
+from reports.dq_workbook import write_table_workbook
+from transforms import completeness, outliers, qlkntc, quality
+from warehouse import db, units
+from warehouse.schema import dq_batch_audit, dq_flag, dq_quarantine, fact_petition, fact_reception, raw_batch
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +42,6 @@ def period_from_dict(d: dict) -> Period:
 
 
 def _unit_names() -> pd.DataFrame:
-    from warehouse import units  # noqa: PLC0415
-
     u = units.unit_frame()
     return u[["unit_key", "unit_code", "name", "level"]]
 
@@ -68,8 +72,6 @@ def rejected_batches(conn: sa.Connection, p: Period) -> pd.DataFrame:
     """Deliveries refused at landing (rejected / failed) or by the batch audit that
     concern the window: register books of its years; system extracts attempted after
     its start."""
-    from warehouse.schema import dq_batch_audit, raw_batch  # noqa: PLC0415
-
     landed = pd.read_sql(sa.select(
         raw_batch.c.batch_id, raw_batch.c.source_kind, raw_batch.c.source_name, raw_batch.c.logical_key,
         raw_batch.c.source_ref, raw_batch.c.status, raw_batch.c.reason_code, raw_batch.c.message,
@@ -96,8 +98,6 @@ def rejected_batches(conn: sa.Connection, p: Period) -> pd.DataFrame:
 
 
 def _resolve_keys(df: pd.DataFrame) -> pd.Series:
-    from warehouse import units  # noqa: PLC0415
-
     if df.empty:
         return pd.Series(dtype=object)
     dates = pd.to_datetime(df["record_date"], errors="coerce")
@@ -118,9 +118,6 @@ def _counts_by_rule(df: pd.DataFrame, rule_col: str) -> str:
 def assess(period: dict, run_id: str | None = None) -> dict:
     """Compute completeness and outliers for the window, store them, write the
     data-quality workbook and rebuild Data Docs. Returns paths and headline counts."""
-    from transforms import completeness, outliers, qlkntc, quality  # noqa: PLC0415
-    from warehouse import db  # noqa: PLC0415
-
     p = period_from_dict(period)
     eng = db.engine()
     comp = completeness.compute(eng, p)
@@ -150,12 +147,8 @@ def workbook_path(p: Period) -> Path:
 
 def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataFrame,
                    run_id: str | None) -> Path:
-    from reports.dq_workbook import write_table_workbook  # noqa: PLC0415
-    from transforms import quality  # noqa: PLC0415
-    from warehouse.schema import dq_flag, dq_quarantine, fact_petition, fact_reception  # noqa: PLC0415
-
     names = _unit_names()
-    rules = quality.rules()
+    rules = rules_catalogue.rules()
     with eng.connect() as conn:
         quar = quarantine_in_window(conn, p, dq_quarantine)
         flags = quarantine_in_window(conn, p, dq_flag)
@@ -258,7 +251,7 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
             "rule": "Mã quy tắc", "title": "Quy tắc", "severity": "Mức độ", "importance": "Tầm quan trọng",
             "rows": "Số dòng vi phạm trong kỳ", "batches": "Số lô bị từ chối", "instruction": "Hướng dẫn khắc phục"}),
     ]
-    meta = {"run_id": run_id or "", "generated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+    meta = {"run_id": run_id or "", "generated_at": utcnow().replace(microsecond=0),
             "period": p.label, "data_docs": str(quality.data_docs_index())}
     # An empty frame (nothing rejected, no outliers…) still shows its header.
     sheets = [(name, df.reindex(columns=list(labels)) if any(c not in df.columns for c in labels) else df, labels)
@@ -272,8 +265,6 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
 def quality_context(conn: sa.Connection, p: Period) -> dict:
     """What every report over window `p` shares on its "Chất lượng dữ liệu" sheet, read
     once per period: quarantined and flagged rows in the window, the batches table."""
-    from warehouse.schema import dq_flag, dq_quarantine, raw_batch  # noqa: PLC0415
-
     batches = pd.read_sql(sa.select(
         raw_batch.c.batch_id, raw_batch.c.source_kind, raw_batch.c.source_name, raw_batch.c.logical_key,
         raw_batch.c.checksum, raw_batch.c.row_count, raw_batch.c.delivered_at), conn)

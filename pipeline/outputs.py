@@ -5,16 +5,27 @@ import json
 
 import sqlalchemy as sa
 
-from pipeline import settings
+from core import settings
 from warehouse import db
-from warehouse.schema import (dq_batch_audit, dq_completeness, dq_flag, dq_outlier, dq_quarantine, fact_case,
-                              fact_petition, fact_reception, raw_batch, raw_record, rpt_report)
+from warehouse.schema import (
+    dq_batch_audit,
+    dq_completeness,
+    dq_flag,
+    dq_outlier,
+    dq_quarantine,
+    fact_case,
+    fact_petition,
+    fact_reception,
+    raw_batch,
+    raw_record,
+    rpt_report,
+)
 
 
 def main() -> None:
     eng = db.engine()
     with eng.connect() as conn:
-        count = lambda t: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()  # noqa: E731
+        count = lambda t: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
         refused = dict(conn.execute(sa.select(raw_batch.c.status, sa.func.count()).where(
             raw_batch.c.status != "loaded").group_by(raw_batch.c.status)).all())
         audit_rejected = conn.execute(sa.select(sa.func.count()).select_from(dq_batch_audit).where(

@@ -10,7 +10,7 @@
   fails at the end if any report was withheld;
 - :func:`build_summary`: the multi-year summary workbook and the city's 01/TCD over the
   range in both views (as recorded, remapped to today's units);
-- :func:`deliver`: e-mail the period's reports to their recipients (pipeline.delivery).
+- :func:`deliver`: e-mail the period's reports to their recipients (delivery.mail).
 
 Every function returns a small JSON-serialisable summary for XCom.
 """
@@ -24,6 +24,19 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+import sqlalchemy as sa
+
+from core import periods, regimes, settings
+from core.dates import local_date, today_local, utcnow
+from delivery import mail as delivery
+from pipeline import dq
+from reports import formdef, levels, mau02, publish, summary
+from reports.formdef import IdentityError, form_definition
+from transforms import completeness
+from warehouse import db, schema, units
+from warehouse.schema import dq_completeness, dq_validation, raw_batch, rpt_report
+
 log = logging.getLogger(__name__)
 
 LEVELS = ("tinh", "huyen", "xa")
@@ -36,12 +49,6 @@ def _period_dict(p) -> dict:
             "end": p.end.isoformat(), "label": p.label}
 
 
-def _local_date(when, timezone: str = "Asia/Ho_Chi_Minh") -> dt.date:
-    import pendulum  # noqa: PLC0415
-
-    return pendulum.instance(when).in_timezone(timezone).date()
-
-
 def resolve_periods(period: str | None = None, date_from: str | None = None,
                     date_to: str | None = None, *, data_interval_start=None,
                     data_interval_end=None, run_after=None, today: str | None = None) -> list[dict]:
@@ -52,13 +59,11 @@ def resolve_periods(period: str | None = None, date_from: str | None = None,
     quarter 15th–14th), and the cumulative window that closes on the same cut-off
     (6 tháng on 14/06, 9 tháng on 14/09, năm on 14/12) is reported with it.
     """
-    from reports import periods  # noqa: PLC0415
-
     if date_from or date_to:
         if not (date_from and date_to):
             raise ValueError("a custom range needs both date_from and date_to")
         return [_period_dict(periods.custom(date_from, date_to))]
-    day = today or (_local_date(run_after) if run_after is not None else dt.date.today())
+    day = today or (local_date(run_after) if run_after is not None else today_local())
     if period:
         return [_period_dict(periods.parse(period, day))]
     if data_interval_start is not None and data_interval_end is not None:
@@ -74,10 +79,8 @@ def official_issue_confs(period: str | None = None, *, run_after=None, today: st
                          deliver: bool = True) -> list[dict]:
     """The `report_periodic` runs an official issue triggers: one per window that ended
     on the 14th of the run's month (or the given `period`), each with issue=official."""
-    from reports import periods  # noqa: PLC0415
-
     day = dt.date.fromisoformat(today) if today else \
-        (_local_date(run_after) if run_after is not None else dt.date.today())
+        (local_date(run_after) if run_after is not None else today_local())
     if period:
         keys = [periods.parse(period, day).key]
     else:
@@ -90,9 +93,7 @@ def official_issue_confs(period: str | None = None, *, run_after=None, today: st
 def summary_range(date_from: str | None = None, date_to: str | None = None, *, run_after=None,
                   today: str | None = None) -> dict:
     """The multi-year range: 01/07/2021 (or `date_from`) to the last cut-off (or `date_to`)."""
-    from reports import periods  # noqa: PLC0415
-
-    day = today or (_local_date(run_after) if run_after is not None else dt.date.today())
+    day = today or (local_date(run_after) if run_after is not None else today_local())
     end = date_to or periods.latest_complete(day).end.isoformat()
     return _period_dict(periods.custom(date_from or DEFAULT_SUMMARY_START.isoformat(), end))
 
@@ -132,14 +133,6 @@ def _unit_folder(scope, reused: set[str]) -> str:
 
 
 def _load_inputs(eng, p) -> _PeriodInputs:
-    import pandas as pd  # noqa: PLC0415
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    from pipeline import dq  # noqa: PLC0415
-    from transforms import completeness  # noqa: PLC0415
-    from warehouse import units  # noqa: PLC0415
-    from warehouse.schema import dq_completeness, raw_batch  # noqa: PLC0415
-
     with eng.connect() as conn:
         cutoff = conn.execute(sa.select(sa.func.max(raw_batch.c.finished_at)).where(
             raw_batch.c.status == "loaded")).scalar_one_or_none()
@@ -154,11 +147,6 @@ def _load_inputs(eng, p) -> _PeriodInputs:
 def _records(eng, inputs: _PeriodInputs, table_name: str):
     """Published facts of `table_name` dated up to the window's end, with the raw
     lineage of each (source file and row). Forms select their population from these."""
-    import pandas as pd  # noqa: PLC0415
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    from warehouse import schema  # noqa: PLC0415
-
     if table_name not in inputs.records:
         table = getattr(schema, table_name)
         date_col = {"fact_reception": "received_date", "fact_petition": "received_date",
@@ -180,12 +168,9 @@ def _records(eng, inputs: _PeriodInputs, table_name: str):
 
 
 def configured_forms(period) -> list[str]:
-    """The forms of the regime that governs `period` (reports.regimes), less those
+    """The forms of the regime that governs `period` (core.regimes), less those
     filled in per reporting window (``periodic_only``: 06/QLKNTC, from the units' input
     workbooks of a quarter, 6 tháng, 9 tháng or năm) when `period` is a custom range."""
-    from reports import regimes  # noqa: PLC0415
-    from reports.city import form_definition  # noqa: PLC0415
-
     codes = regimes.regime_for(period).form_codes
     if getattr(period, "kind", None) != "custom":
         return codes
@@ -198,12 +183,10 @@ def issue_kind_for(period, now: dt.datetime | None = None) -> str:
     regime has not passed (Hà Nội time), else "official" (bản chính thức). The run on
     the 15th, the day after the cut-off, is preliminary under TT 06/2025 (units have
     until the 17th); the run after the deadline issues the official reports."""
-    from reports import regimes  # noqa: PLC0415
-
     due = regimes.regime_for(period).deadline(period, "units")
     if due is None:
         return "official"
-    today = _local_date(now or dt.datetime.now(dt.UTC))
+    today = local_date(now) if now else today_local()
     return "preliminary" if today <= due else "official"
 
 
@@ -211,7 +194,7 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
                   forms: list[str] | None = None, units: list[str] | None = None,
                   scope_kinds: tuple[str, ...] = ("own", "consolidated"), issue_kind: str | None = None) -> dict:
     """Every form of `forms` (default: the forms of the reporting regime that governs
-    the window, reports.regimes) for every report scope of `level` in the window:
+    the window, core.regimes) for every report scope of `level` in the window:
     compute, check identities, write, issue into the tree.
 
     `issue_kind`: "preliminary" or "official"; by default :func:`issue_kind_for` (before
@@ -219,10 +202,6 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     (dq_validation records why); the other reports go on, and the task fails at the end
     naming the withheld ones.
     """
-    from pipeline import dq  # noqa: PLC0415
-    from reports import levels  # noqa: PLC0415
-    from warehouse import db  # noqa: PLC0415
-
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     p = dq.period_from_dict(period)
@@ -278,9 +257,6 @@ def report_inputs(eng, period) -> _PeriodInputs:
 
 def _placed(eng, inputs: _PeriodInputs, code: str, scope):
     """(form, rows, placed records, row status) of form `code` for `scope` over the window."""
-    from reports import levels  # noqa: PLC0415
-    from reports.city import form_definition  # noqa: PLC0415
-
     p = inputs.period
     form = form_definition(code, p)
     key = ("selected", code)
@@ -296,8 +272,6 @@ def _placed(eng, inputs: _PeriodInputs, code: str, scope):
 
 def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = None) -> PreparedReport:
     """The inputs of form `code` for `scope` over the window, from the published warehouse."""
-    from pipeline import dq  # noqa: PLC0415
-
     p = inputs.period
     form, rows, placed, status = _placed(eng, inputs, code, scope)
     if status is None:
@@ -318,18 +292,12 @@ def _source_frames(eng, inputs: _PeriodInputs, form) -> dict:
 
 def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
                 view: str | None = None) -> dict:
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    from reports import levels, publish, regimes  # noqa: PLC0415
-    from reports.formdef import IdentityError  # noqa: PLC0415
-    from warehouse.schema import dq_validation, rpt_report  # noqa: PLC0415
-
     p = inputs.period
     prep = prepare(eng, inputs, code, scope, run_id)
     form, rows, placed, status, quality = prep.form, prep.rows, prep.records, prep.status, prep.quality
     staged = staging / f"{code.replace('/', '-')}_{scope.slug}.xlsx"
     meta = {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text, **_issue_meta(inputs)}
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     check = {"run_id": run_id, "suite": "report_identities",
              "partition": f"{code} {scope.slug} {p.key}", "evaluated": 1, "validated_at": now}
     try:
@@ -381,8 +349,6 @@ def comparison_periods(p) -> dict:
     (hoặc cùng kỳ của năm trước)"): the previous quarter for a quarter; the same period
     of the previous year for every kind. A cumulative report (6 tháng, 9 tháng, năm) has
     no previous period of its own kind inside the year, so only the year before."""
-    from reports import periods  # noqa: PLC0415
-
     out = {"previous": None, "last_year": None}
     if p.kind == "custom":
         # A chuyên đề over any range: the same range one year earlier (29/02 → 28/02).
@@ -402,8 +368,6 @@ def _totals_of_forms(eng, inputs: _PeriodInputs, codes, scope) -> dict:
     """{form code: computed table} of `codes` for `scope` (the narrative reads totals);
     with 06/QLKNTC, also the II.5 protection table (reports.mau02.PROTECTION_CODE) over
     the same rows and records (the workbooks' protection block)."""
-    from reports import formdef, levels, mau02  # noqa: PLC0415
-
     out = {}
     for code in codes:
         form, rows, placed, status = _placed(eng, inputs, code, scope)
@@ -422,10 +386,6 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
     from the same tables as the forms, compared with the previous quarter and the same
     period of the previous year (reports.mau02); issued into the tree beside the forms
     (``<tag>_BC-MAU02_<unit>_<from>-<to>.docx`` and its ``.so-lieu.json`` figure record)."""
-    from pipeline import dq  # noqa: PLC0415
-    from reports import formdef, levels, mau02, publish, regimes  # noqa: PLC0415
-    from warehouse import db  # noqa: PLC0415
-
     p = dq.period_from_dict(period)
     regime = regimes.regime_for(p)
     asked = regime.has_narrative(p) or (on_request and bool(regime.narrative))
@@ -508,16 +468,12 @@ def _comparison_note(p, compared: dict) -> str:
 
 
 def settings_province_name() -> str:
-    from pipeline import settings  # noqa: PLC0415
-
     return settings.config()["province"]["name"]
 
 
 def _issue_meta(inputs: _PeriodInputs) -> dict:
     """What the workbook says about its issue: official, or preliminary with the units'
     deadline after which the official issue follows (reports.render prints it)."""
-    from reports import regimes  # noqa: PLC0415
-
     if inputs.issue_kind != "preliminary":
         return {"issue_kind": "official"}
     p = inputs.period
@@ -558,10 +514,6 @@ def completeness_for(completeness_frame, source_table: str):
 def build_summary(period: dict, run_id: str | None = None) -> dict:
     """The multi-year summary workbook, and the city's 01/TCD over the range as recorded
     and remapped to today's units; both issued into the tree."""
-    from pipeline import dq  # noqa: PLC0415
-    from reports import levels, publish, summary  # noqa: PLC0415
-    from warehouse import db  # noqa: PLC0415
-
     p = dq.period_from_dict(period)
     eng = db.engine()
     inputs = _load_inputs(eng, p)
@@ -588,8 +540,6 @@ def build_summary(period: dict, run_id: str | None = None) -> dict:
 
 # ----------------------------------------------------------------------------- delivery
 def deliver(period_key: str, run_id: str | None = None) -> dict:
-    from pipeline import delivery  # noqa: PLC0415
-
     # Everyone reachable gets their reports first; then a failure for any recipient fails
     # the task, so that administrators are alerted and a retry sends what is still
     # missing (versions already sent are not sent again).

@@ -1,30 +1,11 @@
-"""Official report forms: periods, form definitions as data, computation, Excel output.
+"""Reports: the official forms from the warehouse.
 
-- reports.periods  — the 15th-to-14th reporting windows (Period, period, custom, parse…)
-- reports.formdef  — form definitions (YAML) → computed, checked tables
+- reports.formdef  — form definitions (YAML, per regime) → computed, checked tables
+- reports.levels   — the rows of every unit's report at every level (own, consolidated,
+  remapped views), the province's included, and writing one report
 - reports.render   — the official Excel layout (write_xlsx)
-- reports.city     — the city's consolidated report across the 2025 reform
-
-The names below are re-exported lazily: importing ``reports.periods`` (e.g. in a DAG
-file, at parse time) must not pull in pandas and openpyxl.
+- reports.lineage  — where every number came from (the .nguon.csv companion)
+- reports.publish  — the published tree, versions and the manifest
+- reports.summary  — multi-year summaries; reports.mau02 / narrative — the narrative report
+- reports.dq_workbook, verify, libreoffice — the data-quality workbook, opening checks
 """
-from __future__ import annotations
-
-import importlib
-
-_EXPORTS = {
-    "Period": "periods", "period": "periods", "custom": "periods", "latest_complete": "periods",
-    "parse": "periods", "periods_ending_on": "periods",
-    "FormDef": "formdef", "ReportRow": "formdef", "IdentityError": "formdef", "load_form": "formdef",
-    "compute": "formdef", "check_identities": "formdef",
-    "write_xlsx": "render",
-    "build_rows_for_city": "city", "city_report": "city", "form_definition": "city",
-    "UnplacedRecordsError": "city",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"reports.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'reports' has no attribute {name!r}")

@@ -25,8 +25,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from reports.render import (INFO_SHEET, META_LABELS, TableWriter, as_datetime, _meta_value, info_sheet,
-                            save_workbook)
+from reports.render import INFO_SHEET, META_LABELS, TableWriter, _meta_value, as_datetime, info_sheet, save_workbook
 
 FIXED_STAMP = dt.datetime(2000, 1, 1)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

@@ -203,14 +203,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from graphlib import CycleError, TopologicalSorter
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 import yaml
+
+from core import regimes
 
 ROW_KINDS = ("unit", "own", "total")
 TOTAL_ROW_ID = "total"
@@ -384,7 +386,7 @@ def as_window(period: Any) -> Window | None:
     elif isinstance(period, (tuple, list)) and len(period) == 2:
         start, end = period
     else:
-        raise TypeError(f"a period has `start` and `end` (reports.periods.Period), not {period!r}")
+        raise TypeError(f"a period has `start` and `end` (core.periods.Period), not {period!r}")
     w = Window(_as_date(start, "period start"), _as_date(end, "period end"))
     if w.end < w.start:
         raise ValueError(f"period ends ({w.end}) before it starts ({w.start})")
@@ -823,7 +825,7 @@ class FormDef:
         return pd.Series(ctx.mask(self.population_filter).to_numpy(), index=records.index)
 
     def select(self, records: pd.DataFrame, period: Any) -> pd.DataFrame:
-        """The records this form reads for `period` (a reports.periods.Period, or
+        """The records this form reads for `period` (a core.periods.Period, or
         anything with ``start``/``end``): those satisfying `population` (default:
         `date_column` within the window). Same columns and index labels as `records`,
         in the same order."""
@@ -1435,7 +1437,7 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
     row_id is not a data row is an error: silently dropping records would falsify the
     report.
 
-    `period` (a reports.periods.Period, anything with ``start``/``end``, or a pair of
+    `period` (a core.periods.Period, anything with ``start``/``end``, or a pair of
     dates): required by forms with window-relative columns (PeriodRequiredError
     otherwise); when given, every record must be in the form's population for it
     (ValueError otherwise). Forms without window-relative columns (01/TCD) work
@@ -1979,3 +1981,11 @@ def assert_identities(form: FormDef, table: pd.DataFrame,
     violations = check_identities(form, table, row_status)
     if violations:
         raise IdentityError(violations)
+
+
+def form_definition(form_code: str, period_or_end) -> FormDef:
+    """The definition of `form_code` in the reporting regime that governs a report over
+    `period_or_end` — a Period or its window's last day (core.regimes: the regime in
+    force on the window's end)."""
+    regime = regimes.regime_for(period_or_end)
+    return load_form(regimes.definition_path(regime, form_code))

@@ -50,9 +50,26 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from reports.formdef import (FormDef, ReportRow, RowStatus, SourceInput, TOTAL_ROW_ID, check_contributions,
-                             compute, contributions, source_contributions)
-from reports.periods import Period
+from core import settings
+from core.dates import vn_date
+from core.normalise import fold
+from core.periods import Period
+from reports.formdef import (
+    TOTAL_ROW_ID,
+    FormDef,
+    ReportRow,
+    RowStatus,
+    SourceInput,
+    check_contributions,
+    compute,
+    contributions,
+    form_definition,
+    source_contributions,
+)
+from reports.lineage import write_lineage
+from reports.render import write_xlsx
+from transforms.completeness import unit_reporting
+from warehouse.units import crosswalk_frame
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +98,6 @@ def _dates(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, errors="coerce").dt.date
 
 
-def _fmt(d: dt.date) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
 def _opt_date(v: Any) -> dt.date | None:
     if v is None:
         return None
@@ -109,8 +122,6 @@ def _join(*parts: str) -> str:
 
 
 def _slug_text(text: str) -> str:
-    from transforms.normalise import fold  # noqa: PLC0415 - light module, no import-time work
-
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
@@ -196,8 +207,6 @@ class _Units:
         if province_code is not None:
             prov = prov[prov["unit_code"] == str(province_code)]
         elif len(prov) > 1:
-            from pipeline import settings  # noqa: PLC0415
-
             prov = prov[prov["unit_code"] == str(settings.config()["province"]["code"])]
         if prov.empty:
             raise ValueError(f"province {province_code!r} not in the unit table")
@@ -215,7 +224,6 @@ class Scope:
     (``<scheme>-<code>-<name>-<kind>``: legacy and 2025 units may share a code and even
     a name).
     """
-
     kind: str
     level: str
     unit_key: str
@@ -299,9 +307,9 @@ def _validity_notes(units: _Units, key: str, period: Period) -> list[str]:
     vf, vt = units.by_key.at[key, "valid_from"], units.by_key.at[key, "valid_to"]
     notes = []
     if vf is not None and vf > period.start:
-        notes.append(f"số liệu từ ngày {_fmt(vf)}")
+        notes.append(f"số liệu từ ngày {vn_date(vf)}")
     if vt is not None and vt < period.end:
-        notes.append(f"số liệu đến ngày {_fmt(vt)}")
+        notes.append(f"số liệu đến ngày {vn_date(vt)}")
     return notes
 
 
@@ -384,7 +392,7 @@ class _Layout:
 
     def districts_row(self) -> ReportRow:
         ends = {v for v in self.units.df.loc[self.units.df["level"] == "huyen", "valid_to"]}
-        label = f"Cấp huyện (đến {_fmt(max(ends))})" if ends and None not in ends else "Cấp huyện"
+        label = f"Cấp huyện (đến {vn_date(max(ends))})" if ends and None not in ends else "Cấp huyện"
         return ReportRow(DISTRICTS_ROW_ID, label, None, "unit")
 
     # -- placement
@@ -393,8 +401,6 @@ class _Layout:
         if self._maps is None:
             cw = self._crosswalk
             if cw is None:
-                from warehouse.units import crosswalk_frame  # noqa: PLC0415 - reference data, lazy
-
                 cw = crosswalk_frame(self.scope.province_code)
             self._maps = _crosswalk_maps(cw)
         return self._maps
@@ -491,7 +497,7 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame, units_df: pd
     # The unit must be in force on the record's own date (unit_key is meant to be the
     # version valid then); otherwise a record would be counted under a district that no
     # longer existed on that day. A record without a date (preselected) is not checked.
-    ts = lambda s: pd.to_datetime(s, errors="coerce")  # noqa: E731 - NaT-safe comparisons
+    ts = lambda s: pd.to_datetime(s, errors="coerce")
     known_keys = [k for k in distinct if k in units]
     vf = ts(keys.map({k: units.by_key.at[k, "valid_from"] for k in known_keys}))
     vt = ts(keys.map({k: units.by_key.at[k, "valid_to"] for k in known_keys}))
@@ -590,8 +596,6 @@ def row_status_for(scope: Scope, rows: list[ReportRow], completeness_frame: pd.D
     in force (those were delivered earlier), or `records` (the placed records) give it
     some. Rows with no reporting unit in the frame get no status (nothing to say).
     """
-    from transforms.completeness import unit_reporting  # noqa: PLC0415 - warehouse imports
-
     per_unit = unit_reporting(completeness_frame, period)
     if per_unit.empty:
         raise ValueError(f"no completeness rows for {period.key}: compute transforms.completeness first")
@@ -743,7 +747,7 @@ def source_inputs(form: FormDef, scope: Scope, period: Period, rows: list[Report
 
 @dataclass(frozen=True)
 class ReportResult:
-    """A written report (the same fields as reports.city.CityReport, plus its scope)."""
+    """A written report (the same fields as reports.levels.ReportResult, plus its scope)."""
 
     path: Path
     sha256: str
@@ -799,9 +803,6 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
     (``FormDef.sources``, :func:`source_inputs`); without them those columns are empty.
     Raises IdentityError (nothing written) when a check identity fails.
     """
-    from reports.city import form_definition  # noqa: PLC0415 - city imports this module
-    from reports.render import write_xlsx  # noqa: PLC0415 - openpyxl only when writing
-
     form = form or form_definition(form_code, period)
     if rows is None:
         if preselected:
@@ -849,7 +850,70 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
                      row_status=row_status, quality=quality)
     lineage_file = None
     if contrib is not None:
-        from reports.lineage import write_lineage  # noqa: PLC0415
-
         lineage_file = write_lineage(path, lineage_records, contrib, form, rows=rows)
     return ReportResult(Path(path), sha, table, rows, form, period, len(recs), lineage_file, scope, estimate_rows)
+
+
+# ------------------------------------------------------------------ the city's (province's) consolidated report
+# The province's consolidated scope, for callers that hold the frames themselves (the
+# calibration against published figures, the lineage and quality-sheet checks): the
+# same computing and writing path as every unit's report (scope_report).
+def build_rows_for_city(province_code: str, period: Period, receptions_df: pd.DataFrame,
+                        units_df: pd.DataFrame, *, date_column: str = "received_date",
+                        strict: bool = True, preselected: bool = False) -> tuple[list[ReportRow], pd.DataFrame]:
+    """Rows of the city report for `period` and the records with their ``row_id``.
+
+    Returns ``(rows, records)``: `rows` ends with the total row; `records` are the
+    records of `receptions_df` inside the window (inclusive bounds on `date_column`;
+    all of them with `preselected`) with a ``row_id`` column. In-window records that
+    cannot be placed (unit unknown, outside the province, or a unit not in force in
+    the window) raise UnplacedRecordsError when `strict`, else are dropped with a
+    warning and counted in ``records.attrs['unplaced']``. The city's consolidated
+    scope of reports.levels.build_rows.
+    """
+    scope = scope_for(units_df, _province_key(units_df, province_code), "consolidated", str(province_code))
+    return build_rows(scope, period, receptions_df, units_df, date_column=date_column, strict=strict,
+                      preselected=preselected)
+
+
+def _province_key(units_df: pd.DataFrame, province_code: str) -> str:
+    prov = units_df[(units_df["unit_code"].astype(str) == str(province_code)) & (units_df["level"] == "tinh")]
+    if prov.empty:
+        raise ValueError(f"province {province_code!r} not in the unit table")
+    return str(prov["unit_key"].iloc[0])
+
+
+def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df: pd.DataFrame,
+                path: str | os.PathLike, meta: Mapping[str, Any] | None = None, *,
+                province_code: str | None = None, unit_name: str | None = None,
+                form: FormDef | None = None, strict: bool = True,
+                row_status: Mapping[str, RowStatus] | None = None,
+                quality: Mapping[str, Any] | None = None, lineage: bool = False,
+                source_frames: Mapping[str, pd.DataFrame] | None = None) -> ReportResult:
+    """Compute, check and write the city report of `form_code` for `period`.
+
+    `records` is the form's source table (fact_reception for 01/TCD) for any dates;
+    `units_df` is ``warehouse.units.unit_frame()``. `meta` goes to the info sheet;
+    ``record_count`` and ``source_batch_count`` are added when absent.
+
+    `row_status` (row_id → RowStatus; row_ids are the unit_key of a row's unit, or the
+    province's key for the city's own row — see :func:`build_rows_for_city`): rows of
+    units that did not report are left empty (reports.formdef.compute); a key that is
+    not a row of this report raises ValueError. `quality` becomes the sheet "Chất
+    lượng dữ liệu" (reports.render.quality_sheet). With `lineage`, the companion file
+    ``<stem>.nguon.csv`` is written beside the workbook (reports.lineage): `records`
+    should carry the lineage columns (source_kind, source_name, source_file,
+    source_row, record_id, raw_id, batch_id; missing ones are written empty).
+
+    The city's consolidated scope of reports.levels.scope_report: the form selects its
+    population (``FormDef.select``) when it offers it, and distinct counts are per
+    recording unit (reports.levels.count_per_unit), so a district's row equals the
+    total of the district's own consolidated report. `source_frames` (table name →
+    records) feed the form's second inputs (01/TCD of TT 06/2025: the reception
+    calendar, fact_reception_calendar; reports.levels.source_inputs).
+    """
+    province_code = province_code or settings.config()["province"]["code"]
+    scope = scope_for(units_df, _province_key(units_df, province_code), "consolidated", str(province_code))
+    return scope_report(form_code, scope, period, records, units_df, path, meta, form=form,
+                        row_status=row_status, quality=quality, lineage=lineage, strict=strict,
+                        unit_name=unit_name, source_frames=source_frames)

@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
+import openpyxl
+
 # The export filter names LibreOffice expects after the target extension.
 FILTERS = {"pdf": "pdf:calc_pdf_Export", "xlsx": 'xlsx:Calc MS Excel 2007 XML'}
 BATCH = 200          # files per soffice process (command-line length, memory)
@@ -101,8 +103,6 @@ def recalculated_values(path: str | os.PathLike, workdir: str | os.PathLike | No
     The workbook is opened and re-saved by LibreOffice (formulas recalculated), then
     read with openpyxl (``data_only``): {sheet title: rows of values}.
     """
-    import openpyxl  # noqa: PLC0415
-
     with tempfile.TemporaryDirectory(prefix="tcd-lo-") as tmp:
         out = convert([path], "xlsx", workdir or tmp)[Path(path).resolve()]
         wb = openpyxl.load_workbook(out, data_only=True, read_only=True)

@@ -38,11 +38,22 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Sequence
 
+import openpyxl
 import pandas as pd
 
-from reports.formdef import (ROUND_DIGITS, TOLERANCE, FormDef, ReportRow, contribution_column, lineage_kind, sum_columns,
-                             load_form, source_columns)
-from reports.render import INFO_SHEET, atomic_write
+from core.files import atomic_write_bytes
+from reports.formdef import (
+    ROUND_DIGITS,
+    TOLERANCE,
+    FormDef,
+    ReportRow,
+    contribution_column,
+    lineage_kind,
+    load_form,
+    source_columns,
+    sum_columns,
+)
+from reports.render import INFO_SHEET
 
 LINEAGE_SUFFIX = ".nguon.csv"
 LINEAGE_COLUMNS = ["row_id", "unit_code", "source_kind", "source_name", "source_file", "source_row",
@@ -111,7 +122,7 @@ def lineage_frame(records: pd.DataFrame, contributions: pd.DataFrame, form: Form
         else:
             out[c] = _as_text(con[c])
     # Deterministic order: row, raw record (then source row, then every column as text).
-    num = lambda c: pd.to_numeric(out[c].where(out[c] != ""), errors="coerce")  # noqa: E731
+    num = lambda c: pd.to_numeric(out[c].where(out[c] != ""), errors="coerce")
     keys = out.assign(_raw=num("raw_id"), _src=num("source_row"))
     order = ["row_id", "_raw", "_src", *[c for c in out.columns if c != "row_id"]]
     keys = keys.sort_values(order, kind="mergesort", na_position="last")
@@ -134,7 +145,7 @@ def write_lineage(path: str | Path, records: pd.DataFrame, contributions: pd.Dat
     frame = lineage_frame(records, contributions, form, rows)
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
-    atomic_write(target, buf.getvalue().encode("utf-8-sig"))
+    atomic_write_bytes(target, buf.getvalue().encode("utf-8-sig"))
     return target
 
 
@@ -146,8 +157,6 @@ def read_lineage(path: str | Path) -> pd.DataFrame:
 # ------------------------------------------------------------------ forms and workbooks
 
 def _info_pairs(workbook: str | Path) -> dict[str, Any]:
-    import openpyxl  # noqa: PLC0415
-
     wb = openpyxl.load_workbook(workbook, read_only=True)
     try:
         if INFO_SHEET not in wb.sheetnames:
@@ -161,7 +170,7 @@ def _info_pairs(workbook: str | Path) -> dict[str, Any]:
 def _form_dirs() -> list[Path]:
     dirs = []
     try:
-        from pipeline import settings  # noqa: PLC0415
+        from core import settings  # noqa: PLC0415
         dirs.append(settings.resolve("reports/forms"))
     except Exception:  # noqa: BLE001 - settings are optional for this lookup
         pass
@@ -199,8 +208,6 @@ def _ms_of(value: Any) -> int | None:
 def workbook_cell(workbook: str | Path, form: FormDef, label: str, ms: int) -> Any:
     """The value of column `ms` (by the header's MS row) in the row labelled `label`
     of the report sheet (None for an empty cell)."""
-    import openpyxl  # noqa: PLC0415
-
     wb = openpyxl.load_workbook(workbook, read_only=True)
     try:
         name = form.code.replace("/", "-")[:31]

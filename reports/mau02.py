@@ -79,8 +79,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
+from core.dates import vn_date
 from reports.formdef import TOTAL_ROW_ID
-from reports.narrative import format_date, format_vn
+from reports.narrative import format_vn
 
 __all__ = ["Figure", "Placeholder", "Mau02Result", "build_mau02", "na_reasons", "OUTLINE", "PROTECTION_CODE",
            "PROTECTION_FIELDS", "protection_table",
@@ -1124,7 +1125,7 @@ def _write_heading_block(doc, issuer_name: str, place: str, period) -> None:
     _para(doc, "BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=0, space_after=0)
     _para(doc, f"Công tác tiếp công dân, giải quyết khiếu nại, tố cáo {_subject_label(period)}",
           bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=0, space_after=0)
-    _para(doc, f"(Số liệu tính từ ngày {format_date(period.start)} đến ngày {format_date(period.end)})",
+    _para(doc, f"(Số liệu tính từ ngày {vn_date(period.start)} đến ngày {vn_date(period.end)})",
           italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=0, space_after=12)
 
 

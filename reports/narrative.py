@@ -11,6 +11,8 @@ import datetime as dt
 import math
 from typing import Any, Mapping, Sequence
 
+from core.dates import vn_date
+
 
 def format_vn(number: float | int | None, decimals: int = 0) -> str:
     """A number as Vietnamese text: ``1527`` → "1.527", ``12.5, 1`` → "12,5",
@@ -31,10 +33,6 @@ def format_vn(number: float | int | None, decimals: int = 0) -> str:
 def format_percent(value: float | None, decimals: int = 1) -> str:
     """A percentage as text: 12.5 → "12,5%"."""
     return "" if value is None else f"{format_vn(value, decimals)}%"
-
-
-def format_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def _n(value: Any) -> str:
@@ -65,7 +63,7 @@ def reception_sentences(start: dt.date, end: dt.date, subject: str, leaders: str
     the first). `subject` is "Thành phố" / "Tỉnh", `leaders` "lãnh đạo UBND Thành phố".
     """
     how = "tiếp định kỳ và đột xuất" if unscheduled else "tiếp định kỳ"
-    first = (f"Từ ngày {format_date(start)} đến ngày {format_date(end)}, {subject} đã tiếp thường xuyên "
+    first = (f"Từ ngày {vn_date(start)} đến ngày {vn_date(end)}, {subject} đã tiếp thường xuyên "
              f"{_n(own['tx_luot'])} lượt với {_n(own['tx_nguoi'])} công dân, trong đó có "
              f"{_n(own['tx_doan'])} đoàn đông người với {_n(own['tx_doan_nguoi'])} công dân; "
              f"{leaders} {how} {_n(own['ld_luot'])} lượt với {_n(own['ld_nguoi'])} công dân, "
@@ -89,7 +87,7 @@ def petition_sentences(end: dt.date, subject: str, whole: Mapping[str, Any]) -> 
     if whole.get("gq_phai"):
         remaining = [f"{_n(whole[k])} đơn {label}" for k, label in
                      (("gq_dang", "đang giải quyết"), ("gq_chua", "chưa giải quyết")) if whole.get(k)]
-        tail = (f"đến ngày {format_date(end)} còn " + " và ".join(remaining) if remaining
+        tail = (f"đến ngày {vn_date(end)} còn " + " và ".join(remaining) if remaining
                 else "đã giải quyết xong toàn bộ số đơn phải giải quyết")
         out.append(f"Số đơn thuộc thẩm quyền phải giải quyết là {_n(whole['gq_phai'])} đơn; đã giải quyết "
                    f"{_n(whole['gq_da'])} đơn, đạt tỷ lệ {format_percent(whole['gq_tyle'])}; {tail}.")

@@ -41,6 +41,7 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
@@ -54,8 +55,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import settings
-from reports.render import atomic_write
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from core import settings
+from core.dates import utc_now_iso
+from core.files import atomic_write_bytes, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +129,9 @@ def target_path(period, level: str, unit_code: str, form_code: str, root: str | 
                 *, view: str = DEFAULT_VIEW, file_tag: str = "", suffix: str = ".xlsx") -> Path:
     """Where the first issue of a report goes (later issues add ``_vN`` to the stem).
 
-    `period` is a :class:`reports.periods.Period`. `view` other than ``as_recorded`` is
+    `period` is a :class:`core.periods.Period`. `view` other than ``as_recorded`` is
     added to the file name (``…_20250914_remapped.xlsx``). `file_tag` is the reporting
-    regime's tag (reports.regimes), put first so that two forms with the same code in
+    regime's tag (core.regimes), put first so that two forms with the same code in
     two regimes never share a name (``TT06-2025_02-XLD_01_…``).
     """
     _check_parts(level, unit_code, view)
@@ -179,7 +184,7 @@ class ManifestEntry:
     changes: list[dict[str, Any]] = field(default_factory=list)
     changes_total: int = 0
     confirmations: list[dict[str, Any]] = field(default_factory=list)
-    # The reporting regime the form belongs to (reports.regimes): form codes are unique
+    # The reporting regime the form belongs to (core.regimes): form codes are unique
     # only within a regime. None in manifests written before regimes existed.
     regime: str | None = None
     circular: str | None = None
@@ -272,25 +277,21 @@ def load_manifest(period_key: str, root: str | os.PathLike | None = None) -> Man
     return _read_manifest(folder, period_key)
 
 
+def issued_path(period_key: str, form_code: str, level: str, unit_code: str, view: str = "as_recorded",
+                root: str | os.PathLike | None = None) -> Path:
+    """The file of the latest issue of one report (what an officer would take from the
+    tree). Raises FileNotFoundError when the report was never issued for the period."""
+    manifest = load_manifest(period_key, root)
+    for e in manifest.latest():
+        if (e.form, e.level, e.unit_code, e.view) == (form_code, level, str(unit_code), view):
+            return e.absolute_path(root)
+    raise FileNotFoundError(f"{form_code} {level} {unit_code} ({view}) was not issued for {period_key}")
+
+
 # ------------------------------------------------------------------ file helpers
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically (temp file + rename): readers never see half a file."""
-    atomic_write(path, data)
-
-
 @contextlib.contextmanager
 def locked(lock_path: Path) -> Iterator[None]:
     """An exclusive inter-process lock held for the block (POSIX flock)."""
-    import fcntl  # noqa: PLC0415 - POSIX only, like Airflow itself
-
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -339,10 +340,6 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
-def utc_now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 # ------------------------------------------------------------------ comparing workbooks
 def _normal(value: Any) -> Any:
     """A cell value in a form that compares equal when it reads the same (1 == 1.0)."""
@@ -359,8 +356,6 @@ def _normal(value: Any) -> Any:
 
 def workbook_values(path: str | os.PathLike, *, skip_sheets=METADATA_SHEETS) -> dict[str, dict[tuple[int, int], Any]]:
     """{sheet: {(row, column): value}} of the non-empty cells of every compared sheet."""
-    from openpyxl import load_workbook  # noqa: PLC0415 - keep the module light to import
-
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         out: dict[str, dict[tuple[int, int], Any]] = {}
@@ -389,8 +384,6 @@ def _labelled_cells(cells: Mapping[tuple[int, int], Any]) -> dict[tuple, tuple[i
     """Cells keyed so that two issues line up even when rows moved: below the MS row by
     (row label, MS number); above it (titles, headers) by position.
     Value: (row, column, row label, column label)."""
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
     by_row: dict[int, list[int]] = {}
     for r, c in sorted(cells):
         by_row.setdefault(r, []).append(c)
@@ -420,8 +413,6 @@ def changed_cells(old: Mapping[str, Mapping[tuple[int, int], Any]],
     ``{"sheet", "cell", "row", "column", "old", "new"}`` (`row`: the row label, e.g. the
     unit's name or "Tổng cộng"; `column`: the MS number; `cell`: the cell reference in
     the new file, or in the old one for a cell that disappeared)."""
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
     changes: list[tuple[tuple, dict[str, Any]]] = []
     sheets = list(new) + [s for s in old if s not in new]
     for si, sheet in enumerate(sheets):
@@ -490,8 +481,8 @@ def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str,
     - otherwise → a new file ``<stem>_vN.xlsx``; earlier files stay as they are; the
       entry lists the changed cells (first :data:`MAX_CHANGES`, and ``changes_total``).
 
-    `period` is a :class:`reports.periods.Period`; `data_cutoff` a date, datetime or
-    ISO text. `regime` (a reports.regimes.Regime) tags the file name and the entry.
+    `period` is a :class:`core.periods.Period`; `data_cutoff` a date, datetime or
+    ISO text. `regime` (a core.regimes.Regime) tags the file name and the entry.
     `issue_kind` is "preliminary" or "official"; an official issue after a preliminary
     one is a new version even when no number changed (the workbook no longer says
     "bản sơ bộ"), so the file an officer sends on is never marked preliminary.

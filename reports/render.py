@@ -32,15 +32,12 @@ Guarantees:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import math
 import os
 import re
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -49,8 +46,19 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from reports.formdef import (UNAVAILABLE, FormDef, HeaderNode, ReportRow, RowStatus, TOTAL_ROW_ID,
-                             assert_identities, not_reported_rows, row_notes, unavailable_notes)
+from core.files import atomic_write_bytes, sha256_bytes
+from reports.formdef import (
+    TOTAL_ROW_ID,
+    UNAVAILABLE,
+    FormDef,
+    HeaderNode,
+    ReportRow,
+    RowStatus,
+    assert_identities,
+    not_reported_rows,
+    row_notes,
+    unavailable_notes,
+)
 
 FONT_NAME = "Times New Roman"
 NUMBER_FORMAT = "#,##0"
@@ -622,23 +630,6 @@ def _deterministic_bytes(wb: Workbook, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,
                unit_name: str, path: str | os.PathLike, meta: Mapping[str, Any] | None = None,
                *, header_block: bool = True, row_status: Mapping[str, RowStatus] | None = None,
@@ -668,5 +659,5 @@ def save_workbook(wb: Workbook, path: str | os.PathLike, stamp: dt.datetime) -> 
     """Write `wb` atomically with deterministic bytes (timestamps fixed to `stamp`);
     return the sha256 (hex) of the file."""
     data = _deterministic_bytes(wb, stamp)
-    atomic_write(Path(path), data)
-    return hashlib.sha256(data).hexdigest()
+    atomic_write_bytes(path, data)
+    return sha256_bytes(data)

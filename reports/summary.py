@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
+import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.data_source import StrRef
@@ -44,9 +45,13 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-from reports import narrative, regimes
-from reports.narrative import format_date, format_vn
-from reports.render import NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
+from core import periods, regimes
+from core.dates import today_local, vn_date
+from reports import narrative
+from reports.narrative import format_vn
+from reports.render import META_LABELS, NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
+from warehouse import schema
+from warehouse import units as wh_units
 
 # ----------------------------------------------------------------------------- rules
 DEFAULT_START = dt.date(2021, 7, 1)
@@ -168,10 +173,8 @@ SKIPPED_RULE = ("Một lượt tiếp ở cấp trên (cấp huyện hoặc cấ
 # ----------------------------------------------------------------------------- range
 def default_range(today: dt.date | str | None = None):
     """The default range: 01/07/2021 to the last cut-off, i.e. the end of the latest
-    complete quarter window (15th–14th) before `today`. A reports.periods.Period."""
-    from reports import periods  # noqa: PLC0415 - reads configuration
-
-    today = today or dt.date.today()
+    complete quarter window (15th–14th) before `today`. A core.periods.Period."""
+    today = today or today_local()
     return periods.custom(DEFAULT_START, periods.latest_complete(today, "Q").end)
 
 
@@ -238,10 +241,6 @@ _CASE_COLUMNS = ("case_key", "unit_code", "unit_key", "opened_date", "petition_k
 def summary_frames(engine, date_from: dt.date | str, date_to: dt.date | str,
                    province_code: str | None = None) -> SummaryData:
     """Load what the summary needs from the warehouse's published facts (fact_*)."""
-    import sqlalchemy as sa  # noqa: PLC0415
-
-    from warehouse import schema, units as wh_units  # noqa: PLC0415
-
     date_from, date_to = _as_date(date_from), _as_date(date_to)
     if date_from > date_to:
         raise ValueError(f"range starts {date_from} after it ends {date_to}")
@@ -829,7 +828,7 @@ def _heading(ws, t: SummaryTables, last_col: int, title: str) -> int:
          merge_to=(2, last_col))
     _put(ws, 4, 1, title, size=14, bold=True, align=_CENTER, merge_to=(4, last_col))
     ws.row_dimensions[4].height = 36
-    _put(ws, 5, 1, f"Số liệu tính từ ngày {format_date(t.date_from)} đến ngày {format_date(t.date_to)}",
+    _put(ws, 5, 1, f"Số liệu tính từ ngày {vn_date(t.date_from)} đến ngày {vn_date(t.date_to)}",
          italic=True, align=_CENTER, merge_to=(5, last_col))
     return 7
 
@@ -954,7 +953,7 @@ def regime_switch_text(date_from: dt.date, date_to: dt.date) -> str:
     if not switches:
         return ""
     return ("Dãy số liệu đi qua ngày thay đổi chế độ báo cáo: "
-            + "; ".join(f"{r.circular} có hiệu lực từ {format_date(r.in_force_from)}" for r in switches)
+            + "; ".join(f"{r.circular} có hiệu lực từ {vn_date(r.in_force_from)}" for r in switches)
             + ". Các chỉ tiêu ở đây được tính lại từ hồ sơ theo cùng một định nghĩa cho cả khoảng thời gian, "
               "không cộng các cột của các biểu mẫu khác nhau, nên so sánh được qua các năm; biểu mẫu chính thức "
               "của mỗi kỳ theo chế độ báo cáo áp dụng cho kỳ đó (ngày cuối của kỳ).")
@@ -972,14 +971,14 @@ def _levels_sheet(wb: Workbook, t: SummaryTables) -> None:
         if lv == "tinh":
             title += f" (UBND {t.province['name'].upper()})"
         if end is not None:
-            title += f" (ĐẾN NGÀY {format_date(end)})"
+            title += f" (ĐẾN NGÀY {vn_date(end)})"
         sections.append((title, t.levels[lv], t.changes[lv]))
     r, _, _, label_row = _indicator_block(ws, r, t, sections)
     r += 1
     ended = [(lv, e) for lv, (_, e) in t.spans.items() if e is not None and e < t.date_to]
     text = _window_note(t)
     for lv, e in ended:
-        text += (f" {LEVEL_NAMES[lv].capitalize()} chấm dứt hoạt động sau ngày {format_date(e)}: các cột sau "
+        text += (f" {LEVEL_NAMES[lv].capitalize()} chấm dứt hoạt động sau ngày {vn_date(e)}: các cột sau "
                  "thời điểm này để trống (không phải bằng 0); đơn cấp này còn tồn đọng sau ngày đó chỉ được tính "
                  "trong số liệu toàn " + t.subject.lower() + ".")
     _note(ws, r, last, text)
@@ -1000,8 +999,8 @@ def _charts_sheet(wb: Workbook, t: SummaryTables, data_ws, rows: dict, year_cols
     ws = wb.create_sheet(SHEET_CHARTS)
     _put(ws, 1, 1, f"BIỂU ĐỒ KẾT QUẢ CÔNG TÁC TIẾP CÔNG DÂN, TIẾP NHẬN VÀ GIẢI QUYẾT ĐƠN TOÀN {t.subject.upper()}",
          size=13, bold=True)
-    _put(ws, 2, 1, f"Số liệu lấy từ trang \"{SHEET_TOTALS}\" (mục I), từ ngày {format_date(t.date_from)} đến ngày "
-                   f"{format_date(t.date_to)}; năm không đủ 12 tháng ghi rõ khoảng thời gian.", size=11, italic=True)
+    _put(ws, 2, 1, f"Số liệu lấy từ trang \"{SHEET_TOTALS}\" (mục I), từ ngày {vn_date(t.date_from)} đến ngày "
+                   f"{vn_date(t.date_to)}; năm không đủ 12 tháng ghi rõ khoảng thời gian.", size=11, italic=True)
     cats = Reference(data_ws, min_col=year_cols[0], max_col=year_cols[1], min_row=label_row, max_row=label_row)
 
     def bar(title: str, y_title: str, keys: list[str], stacked: bool = False) -> BarChart:
@@ -1152,7 +1151,7 @@ def _text_sheet(wb: Workbook, t: SummaryTables) -> None:
     ws = wb.create_sheet(SHEET_TEXT)
     ws.column_dimensions["A"].width = 62       # one A4 portrait page wide in Times 13 (checked in LibreOffice)
     _put(ws, 1, 1, "NHẬN ĐỊNH, ĐÁNH GIÁ", size=14, bold=True, align=_CENTER)
-    _put(ws, 2, 1, f"(Số liệu từ ngày {format_date(t.date_from)} đến ngày {format_date(t.date_to)})", italic=True,
+    _put(ws, 2, 1, f"(Số liệu từ ngày {vn_date(t.date_from)} đến ngày {vn_date(t.date_to)})", italic=True,
          align=_CENTER)
     for i, text in enumerate(t.paragraphs, start=4):
         _put(ws, i, 1, text, size=13, align=Alignment(wrap_text=True, vertical="top", horizontal="justify"))
@@ -1161,14 +1160,12 @@ def _text_sheet(wb: Workbook, t: SummaryTables) -> None:
 
 
 def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    from reports.render import META_LABELS  # noqa: PLC0415
-
     items: list[tuple[str, Any]] = [
         ("Báo cáo", TITLE.capitalize()),
         ("Đơn vị", f"UBND {t.province['name']} (mã {t.province['unit_code']})"),
-        ("Từ ngày", format_date(t.date_from)),
-        ("Đến ngày", format_date(t.date_to)),
-        ("Các cột năm", "; ".join(f"{w.label} ({format_date(w.start)}–{format_date(w.end)})" for w in t.windows)),
+        ("Từ ngày", vn_date(t.date_from)),
+        ("Đến ngày", vn_date(t.date_to)),
+        ("Các cột năm", "; ".join(f"{w.label} ({vn_date(w.start)}–{vn_date(w.end)})" for w in t.windows)),
     ]
     for k, v in (meta or {}).items():
         items.append((META_LABELS.get(str(k), str(k)), "" if v is None else str(v)))
@@ -1190,8 +1187,8 @@ def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) ->
                   "quyết). Ngày giải quyết: của đơn; nếu đơn không ghi thì lấy ngày giải quyết của vụ việc "
                   "(fact_case) cùng mã vụ việc."))
     items.append(("Theo cấp", "Cấp của đơn vị ghi nhận bản ghi (theo dim_unit, hiệu lực tại ngày của bản ghi). "
-                              + "; ".join(f"{LEVEL_NAMES[lv].capitalize()}: từ {format_date(s)}"
-                                          + (f" đến {format_date(e)}" if e else "")
+                              + "; ".join(f"{LEVEL_NAMES[lv].capitalize()}: từ {vn_date(s)}"
+                                          + (f" đến {vn_date(e)}" if e else "")
                                           for lv, (s, e) in sorted(t.spans.items(), key=lambda x: LEVELS.index(x[0])))
                               + "."))
     items.append(("Trách nhiệm tiếp công dân", "; ".join(
@@ -1200,7 +1197,7 @@ def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) ->
     items.append(("Vượt cấp", SKIPPED_RULE))
     switch_text = regime_switch_text(t.date_from, t.date_to)
     items.append(("Chế độ báo cáo", "; ".join(
-        f"{r.circular}: kỳ có ngày cuối từ {format_date(r.in_force_from)}"
+        f"{r.circular}: kỳ có ngày cuối từ {vn_date(r.in_force_from)}"
         for r in regimes.overlapping(t.date_from, t.date_to)) + (f". {switch_text}" if switch_text else "")))
     items.append(("Dữ liệu cá nhân", "Báo cáo không chứa họ tên, số định danh, địa chỉ, số điện thoại hay mã giả "
                                      "danh của công dân."))
@@ -1221,7 +1218,7 @@ def build_summary(data: SummaryData, path: str | Path, meta: Mapping[str, Any] |
     _text_sheet(wb, t)
     info_sheet(wb, _info_items(t, data, meta), title="THÔNG TIN BÁO CÁO TỔNG HỢP", name=SHEET_INFO)
     wb.properties.creator = "tcd-reporting"
-    wb.properties.title = f"{TITLE.capitalize()} – từ {format_date(t.date_from)} đến {format_date(t.date_to)}"
+    wb.properties.title = f"{TITLE.capitalize()} – từ {vn_date(t.date_from)} đến {vn_date(t.date_to)}"
     stamp = as_datetime(meta.get("generated_at")) or dt.datetime.combine(t.date_to, dt.time())
     path = Path(path)
     digest = save_workbook(wb, path, stamp)

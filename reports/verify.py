@@ -19,14 +19,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from pipeline import settings
+from core import regimes
 from reports import formdef, libreoffice, publish
 
 
 def form_by_version(code: str, version: str) -> formdef.FormDef:
     """The definition of version `version` of form `code`, in any configured regime."""
-    from reports import regimes  # noqa: PLC0415
-
     for regime in regimes.all_regimes():
         if code in regime.forms:
             form = formdef.load_form(regimes.definition_path(regime, code))

@@ -28,7 +28,9 @@ announced both occur, as the form's guide allows (10 and 16 count announced days
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
+from simulators.city_store import stamp
 from simulators.core import HOLIDAYS, Rng, Unit, stable_int
 
 CALENDAR_START = dt.date(2024, 12, 1)
@@ -153,8 +155,6 @@ def register_truth(file_name: str, rows: list[tuple[Unit, dt.date, str]], legacy
 
 def write_district_calendar(path, unit: Unit, seed: int, end: dt.date) -> list[tuple]:
     """Add the table lich_tiep_cong_dan to a district database; its ground-truth rows."""
-    import sqlite3  # noqa: PLC0415
-
     days = announced_days(unit, seed, end)
     rows = [(i, unit.code, d.isoformat(), DISTRICT_RECEIVER[r], "CHINH_THUC",
              published_at(unit, d).strftime("%Y-%m-%d %H:%M:%S")) for i, (d, r) in enumerate(days, start=1)]
@@ -168,10 +168,6 @@ def write_district_calendar(path, unit: Unit, seed: int, end: dt.date) -> list[t
 
 def write_city_calendar(path, unit: Unit, seed: int, end: dt.date) -> list[tuple]:
     """Add the table behind the resource reception-calendar to the city store."""
-    import sqlite3  # noqa: PLC0415
-
-    from simulators.city_store import stamp  # noqa: PLC0415
-
     days = announced_days(unit, seed, end)
     rows = [(f"L{d:%Y%m%d}", 1, *stamp(published_at(unit, d)), "official", unit.code, d.isoformat(),
              CITY_RECEIVER[r]) for d, r in days]

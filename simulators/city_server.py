@@ -36,6 +36,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import uvicorn
+
 # Module level: FastAPI resolves the `Request` annotation from module globals.
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -199,8 +201,6 @@ def create_app(db_path: str | os.PathLike, token: str):
 def serve_in_thread(db_path, token: str, port: int = 0, host: str = "127.0.0.1"):
     """Run the service in a background thread (tests). Returns (base_url, stop_fn);
     port 0 picks a free port."""
-    import uvicorn  # noqa: PLC0415
-
     app = create_app(db_path, token)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

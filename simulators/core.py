@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+from vietnamadminunits.database import query
+
+from warehouse.units import unit_frame
 
 # --------------------------------------------------------------------------- dates
 MODEL_START = dt.date(2021, 7, 1)       # the simulated systems hold data from here on
@@ -229,8 +232,6 @@ class Unit:
 @functools.lru_cache(maxsize=1)
 def all_units() -> dict[str, Unit]:
     """Every Hà Nội unit from the project's reference data (warehouse.units), by key."""
-    from warehouse.units import unit_frame  # noqa: PLC0415 - reference data, lazy
-
     df = unit_frame()
     names = dict(zip(df["unit_key"], df["name"]))
     out = {}
@@ -261,8 +262,6 @@ def new_commune_predecessors() -> dict[str, tuple[str, ...]]:
     """{2025 commune code: legacy commune codes that went (wholly or partly) into it},
     from the old→new converter table shipped with `vietnamadminunits`. Used only to
     decide which 2025 communes a `--districts` subset includes."""
-    from vietnamadminunits.database import query  # noqa: PLC0415
-
     legacy = {f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey']}": r["wardCode"] for r in query(
         "SELECT provinceKey, districtKey, wardKey, wardCode FROM admin_units_legacy WHERE provinceCode = '01'")}
     new = {r["wardKey"]: r["wardCode"] for r in query(
@@ -327,3 +326,8 @@ def select_units(districts: list[str] | None = None, communes_per_district: int 
         city="city" in kinds,
         districts=tuple(sel_d) if "districts" in kinds else (),
         communes=tuple(sorted(legacy, key=lambda u: u.code) + new) if "communes" in kinds else ())
+
+
+def at_office_hours(d: dt.date, rng: Rng) -> dt.datetime:
+    """A moment within office hours (07:30–17:00) of day d."""
+    return dt.datetime.combine(d, dt.time(7, 30)) + dt.timedelta(seconds=rng.randint(0, 34200))

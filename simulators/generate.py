@@ -23,13 +23,32 @@ import json
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
-from simulators.core import (CAL_END, CAL_START, LAST_LEGACY, Rng, Unit, all_units, new_commune_predecessors,
-                             select_units, unit_slots)
+from simulators import calendar as C
+from simulators import defects as D
+from simulators.city_store import write_city
+from simulators.core import (
+    CAL_END,
+    CAL_START,
+    LAST_LEGACY,
+    Rng,
+    Unit,
+    all_units,
+    new_commune_predecessors,
+    select_units,
+    unit_slots,
+)
+from simulators.defects import REGISTER_ROW_DEFECTS
+from simulators.district_db import SCHEMA, write_district
 from simulators.model import CALIBRATION, GROUP_MIN, REGULAR, simulate
+from simulators.qlkntc import deliver as deliver_qlkntc
+from simulators.registers import PETITION_SHEET, RECEPTION_SHEET, book_parts, carries_tt06, write_book
+from simulators.skip_level import lower_row, skip_plan, skipped_level_rows
+from simulators.truth import truth_progress, write_truth
 
 OUTPUTS = ("commune_inbox", "district_db", "city_service", "ground_truth.sqlite", "manifest.json", "defects.csv")
 
@@ -48,18 +67,15 @@ def _commune_groups(communes: tuple[Unit, ...]) -> list[tuple[Unit, ...]]:
 def _run_task(task: tuple) -> dict:
     """One source (city, one district, or one group of communes); runs in a worker."""
     kind, keys, seed, start, end, out, with_defects = task
-    from simulators import defects as D  # noqa: PLC0415
 
     out = Path(out)
     units = [all_units()[k] for k in keys]
     spikes = D.outlier_plan(seed) if with_defects else {}
     pii: set = set()
-    from simulators import calendar as C  # noqa: PLC0415 - the published reception calendars
     res = {"kind": kind, "keys": keys, "gt_rec": [], "gt_pet": [], "gt_case": [], "gt_cal": [], "files": 0,
            "rows": collections.Counter(), "roles": collections.Counter(), "unit_months": 0,
            "defects": [], "submissions": [], "skip_higher": [], "skip_lower": []}
     if kind == "city":
-        from simulators.city_store import write_city  # noqa: PLC0415
         sim = simulate(units[0], seed, start, end)
         path = out / "city_service" / "city.sqlite"
         res["gt_rec"], res["gt_pet"], res["gt_case"] = write_city(path, sim, start, end, pii, defects=res["defects"],
@@ -70,12 +86,10 @@ def _run_task(task: tuple) -> dict:
         _count_store(path, res["rows"])
         _roles(sim, res, start, end)
     elif kind == "district":
-        from simulators.district_db import write_district  # noqa: PLC0415
         sim = simulate(units[0], seed, start, min(end, LAST_LEGACY), spike=spikes.get(units[0].key))
         path = out / "district_db" / f"{units[0].code}.sqlite"
         if sim is None:          # --start after the district level ended: an empty database
-            from simulators.district_db import SCHEMA  # noqa: PLC0415
-            import sqlite3  # noqa: PLC0415
+
             path.unlink(missing_ok=True)
             with sqlite3.connect(path) as con:
                 con.executescript(SCHEMA)
@@ -89,9 +103,6 @@ def _run_task(task: tuple) -> dict:
         res["files"] = 1
         _count_store(path, res["rows"])
     else:
-        from simulators.registers import book_parts, carries_tt06, write_book  # noqa: PLC0415
-        from simulators.skip_level import lower_row  # noqa: PLC0415
-        from simulators.truth import truth_progress  # noqa: PLC0415
         plan = D.file_plan(seed) if with_defects else D.FilePlan({}, {}, {})
         parts: dict[str, list] = {}
         for u in units:
@@ -156,9 +167,6 @@ def _broken_delivery(kind: str, folder: Path, name: str, parts: list, seed: int,
                      delivered: dt.datetime, pii: set) -> tuple:
     """An extra, unreadable delivery of a book whose real version is also in the inbox
     (simulators.defects.BROKEN_FILES): written beside it, delivered 1–72 hours later."""
-    from simulators import defects as D  # noqa: PLC0415
-    from simulators.registers import PETITION_SHEET, RECEPTION_SHEET, write_book  # noqa: PLC0415
-
     stem, year = name[:-len(".xlsx")].rsplit("_", 1)
     suffix, outcome, rule = D.BROKEN_FILES[kind]
     real = (folder / name).read_bytes()
@@ -204,8 +212,6 @@ def _roles(sim, res: dict, start: dt.date, end: dt.date) -> None:
 
 
 def _count_store(path: Path, counter: collections.Counter) -> None:
-    import sqlite3  # noqa: PLC0415
-
     with sqlite3.connect(path) as con:
         for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
             counter[f"{table}_rows"] += con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
@@ -254,7 +260,6 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
         (out / "commune_inbox").mkdir(parents=True)
 
     # Reference data (and the vượt cấp plan) is loaded before the workers fork, so they inherit it.
-    from simulators.skip_level import skip_plan, skipped_level_rows  # noqa: PLC0415
     all_units(), unit_slots(), new_commune_predecessors(), skip_plan(seed)
     tasks = []
     if sel.city:
@@ -277,7 +282,6 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     gt_case = [row for r in results for row in r["gt_case"]]
     gt_cal = [row for r in results for row in r["gt_cal"]]
     pii = sorted({(k, v) for r in results for k, v in r["pii"]})
-    from simulators import defects as D  # noqa: PLC0415
     found = sorted((d for r in results for d in r["defects"]), key=D.sort_key)
     submissions = sorted((s for r in results for s in r["submissions"]), key=lambda s: (s[2], s[3]))
     outliers = _outliers(seed, sel, start, end) if defects else []
@@ -290,12 +294,10 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
         f"{r[0]}/{r[3]}" for r in skipped).items()))
     manifest["defects"] = _defect_summary(defects, found, results, submissions, outliers)
     manifest["reception_calendar"] = _calendar_summary(seed, sel, end, gt_cal)
-    from simulators.truth import write_truth  # noqa: PLC0415
     write_truth(out / "ground_truth.sqlite", gt_rec, gt_pet, gt_case, pii,
                 {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "defects": int(defects)},
                 defects=found, submissions=submissions, outliers=outliers, skipped_level=skipped,
                 calendar=gt_cal)
-    from simulators.qlkntc import deliver as deliver_qlkntc  # noqa: PLC0415 - biểu 06/QLKNTC workbooks
     deliver_qlkntc(out, seed, sel, start, end, defects, found=found, manifest=manifest)
     (out / "defects.csv").write_text(D.to_csv(found), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -309,8 +311,6 @@ def _calendar_summary(seed: int, sel, end: dt.date, gt_cal: list) -> dict:
     """The manifest's account of the published reception calendars (simulators.calendar):
     days delivered per source and receiver, the communes that send none, the units whose
     calendar leaves a month out."""
-    from simulators import calendar as C  # noqa: PLC0415
-
     units = ([all_units()["province:01"]] if sel.city else []) + list(sel.districts) + list(sel.communes)
     gaps = {u.key: C.gap_month(u, seed, end) for u in units}
     return {
@@ -323,8 +323,6 @@ def _calendar_summary(seed: int, sel, end: dt.date, gt_cal: list) -> dict:
 
 def _outliers(seed: int, sel, start: dt.date, end: dt.date) -> list[tuple]:
     """gt_outlier rows: the spike units of simulators.defects this run writes."""
-    from simulators import defects as D  # noqa: PLC0415
-
     written = {u.key: "commune_register" for u in sel.communes} | {u.key: "district_db" for u in sel.districts}
     out = []
     for key, sp in sorted(D.outlier_plan(seed).items()):
@@ -338,8 +336,6 @@ def _outliers(seed: int, sel, start: dt.date, end: dt.date) -> list[tuple]:
 def _defect_summary(enabled: bool, found: list, results: list, submissions: list, outliers: list) -> dict:
     """The manifest's account of the defects: counts by kind and outcome, the shares of
     register row defects, submissions, outliers."""
-    from simulators.defects import REGISTER_ROW_DEFECTS  # noqa: PLC0415
-
     by_kind = collections.Counter((d[1], d[0]) for d in found)
     rows = collections.Counter()
     for r in results:

@@ -7,7 +7,7 @@ Excel, such a cell holds the *bytes* of that code read as Windows-1252 (for the 
 used here, 0xA0–0xFF, identical to Latin-1): "Tiếp công dân" is stored as
 ``"TiÕp c«ng d©n"`` (TCVN3) or ``"Tieáp coâng daân"`` (VNI). This module writes such
 text for the simulated registers (``encode``) and reads it back (``decode``, used by
-the tests only; the pipeline has its own reader in ``transforms/legacy_encoding.py``).
+the tests only; the pipeline has its own reader in ``core/legacy_encoding.py``).
 
 Sources of the tables: the TCVN 5712:1993 VN3 code chart (the subset implemented by
 the ABC fonts) and the VNI-Windows font encoding of VNI Software, as published in the

@@ -42,83 +42,47 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from simulators.citizens import Citizen, CitizenFactory
-from simulators.core import (CAL_END, CAL_START, DISTANCING_FACTOR, Rng, Unit, Weighted,
-                             end_of_day, in_distancing, months, next_working_day, nth_weekday,
-                             working_days)
-
-# --------------------------------------------------------------------------- vocabulary
-# Canonical values, as in transforms/normalise.py and warehouse/schema.py.
-REGULAR, PERIODIC, UNSCHEDULED = "thuong_xuyen", "dinh_ky", "dot_xuat"
-STAFF, HEAD, DEPUTY = "can_bo", "thu_truong", "uy_quyen"
-FIRST, REPEAT = "lan_dau", "nhieu_lan"
-OFFICIAL, DRAFT, DELETED = "official", "draft", "deleted"
-GROUP_MIN = 5   # đoàn đông người (config counting.group_min_people)
-# Share of tố cáo receptions that open a case and are followed the same day by a
-# co-denouncer of that case (docs/simulated-sources.md "Co-denouncers").
-P_CO_DENOUNCER = 0.2
-# TT 06/2025 data (forms-2025.md §4.7), from a stream of its own drawn last, after the
-# calibration window only: competent KN/TC matters not accepted (không thụ lý), and
-# conclusions that sanction people also recommending organisations for handling.
-P_NOT_ACCEPTED = 0.07
-P_SANCTION_ORGS = 0.3
-
-# (kind, field, summary, weight within kind). Summaries never contain personal data.
-TEMPLATES = [
-    ("KN", "dat_dai", "Khiếu nại quyết định thu hồi đất và phương án bồi thường, hỗ trợ, tái định cư", 5),
-    ("KN", "dat_dai", "Khiếu nại việc không được cấp giấy chứng nhận quyền sử dụng đất", 3),
-    ("KN", "dat_dai", "Khiếu nại quyết định xử phạt vi phạm hành chính trong lĩnh vực đất đai", 2),
-    ("KN", "dat_dai", "Khiếu nại quyết định cưỡng chế phá dỡ công trình vi phạm trật tự xây dựng", 2),
-    ("KN", "dat_dai", "Khiếu nại việc xác định nguồn gốc đất khi giải phóng mặt bằng", 2),
-    ("KN", "che_do_chinh_sach", "Khiếu nại việc không được hưởng chế độ trợ cấp người có công", 1.5),
-    ("KN", "che_do_chinh_sach", "Khiếu nại việc cắt trợ cấp xã hội hằng tháng", 1),
-    ("KN", "cong_chuc", "Khiếu nại quyết định kỷ luật cán bộ, công chức", 0.5),
-    ("KN", "khac", "Khiếu nại quyết định xử phạt vi phạm hành chính về trật tự đô thị", 1),
-    ("KN", "khac", "Khiếu nại việc thu phí dịch vụ tại nhà chung cư", 0.7),
-    ("TC", "tham_nhung", "Tố cáo cán bộ có dấu hiệu nhận tiền khi giải quyết thủ tục hành chính", 1.2),
-    ("TC", "tham_nhung", "Tố cáo sai phạm trong quản lý, sử dụng kinh phí xây dựng công trình", 1),
-    ("TC", "cong_chuc", "Tố cáo cán bộ địa chính có hành vi sai phạm trong quản lý đất đai", 1.5),
-    ("TC", "cong_chuc", "Tố cáo cán bộ thiếu trách nhiệm, gây phiền hà cho người dân", 1),
-    ("TC", "dat_dai", "Tố cáo việc lấn chiếm đất công không bị xử lý", 1.5),
-    ("TC", "tu_phap", "Tố cáo hành vi vi phạm trong công tác thi hành án dân sự", 0.5),
-    ("TC", "dang_doan_the", "Tố cáo đảng viên vi phạm quy định những điều đảng viên không được làm", 0.3),
-    ("KNPA", "dat_dai", "Kiến nghị giải quyết tranh chấp ranh giới đất với hộ liền kề", 4),
-    ("KNPA", "dat_dai", "Kiến nghị cấp giấy chứng nhận quyền sử dụng đất", 3),
-    ("KNPA", "dat_dai", "Phản ánh việc xây dựng không phép, sai phép tại khu dân cư", 2.5),
-    ("KNPA", "dat_dai", "Kiến nghị về giá bồi thường giải phóng mặt bằng dự án", 2),
-    ("KNPA", "che_do_chinh_sach", "Kiến nghị xem xét chế độ chính sách người có công với cách mạng", 1.5),
-    ("KNPA", "che_do_chinh_sach", "Kiến nghị hỗ trợ hộ nghèo, hộ cận nghèo", 1),
-    ("KNPA", "khac", "Phản ánh ô nhiễm môi trường từ cơ sở sản xuất", 1.5),
-    ("KNPA", "khac", "Phản ánh tình trạng lấn chiếm vỉa hè, lòng đường", 1.5),
-    ("KNPA", "khac", "Kiến nghị sửa chữa, nâng cấp đường giao thông trong khu dân cư", 1.2),
-    ("KNPA", "khac", "Phản ánh tiếng ồn từ công trình xây dựng ban đêm", 0.8),
-    ("KNPA", "khac", "Kiến nghị về việc cấp nước sạch sinh hoạt", 0.8),
-    ("KNPA", "khac", "Phản ánh tình trạng ngập úng khi mưa lớn", 0.6),
-    ("KNPA", "tu_phap", "Kiến nghị xem xét lại bản án dân sự đã có hiệu lực pháp luật", 0.8),
-    ("KNPA", "tu_phap", "Kiến nghị về việc chậm thi hành án dân sự", 0.6),
-    ("KNPA", "cong_chuc", "Phản ánh thái độ làm việc của cán bộ tiếp nhận hồ sơ", 0.6),
-    ("KNPA", "dang_doan_the", "Kiến nghị về hoạt động của chi hội tại khu dân cư", 0.3),
-]
-KIND_SHARE = Weighted([("KN", 0.35), ("TC", 0.10), ("KNPA", 0.55)])
-TEMPLATE_BY_KIND = {k: Weighted([(t, t[3]) for t in TEMPLATES if t[0] == k]) for k in ("KN", "TC", "KNPA")}
-CHANNELS = Weighted([("buu_chinh", 0.45), ("co_quan_khac", 0.25), ("truc_tuyen", 0.30)])
-NOT_COMPETENT_HANDLING = Weighted([("huong_dan", 0.45), ("chuyen_don", 0.45), ("don_doc", 0.10)])
-
-# Lần giải quyết of a case, by kind (KNPA: always lần đầu).
-ROUNDS = {"KN": Weighted([("lan_dau", 0.82), ("lan_2", 0.14), ("ban_an", 0.04)]),
-          "TC": Weighted([("lan_dau", 0.86), ("tiep", 0.14)])}
-# Outcomes of competent KN/TC cases by (kind, round) (docs/report-set.md §1): KN lần 2
-# confirms or overturns the first decision; đình chỉ (not by withdrawal) is TC only.
-_KN_FIRST = Weighted([("dung", 0.16), ("sai", 0.52), ("dung_mot_phan", 0.20), ("rut_don", 0.12)])
-OUTCOMES = {
-    ("KN", "lan_dau"): _KN_FIRST, ("KN", "ban_an"): _KN_FIRST,
-    ("KN", "lan_2"): Weighted([("cong_nhan", 0.78), ("huy_sua", 0.14), ("rut_don", 0.08)]),
-    ("TC", "lan_dau"): Weighted([("dung", 0.18), ("sai", 0.46), ("dung_mot_phan", 0.22), ("rut_don", 0.08),
-                                 ("dinh_chi", 0.06)]),
-    ("TC", "tiep"): Weighted([("dung", 0.10), ("sai", 0.62), ("dung_mot_phan", 0.14), ("rut_don", 0.06),
-                              ("dinh_chi", 0.08)]),
-}
-ON_TIME = 0.88          # share of decisions made within the legal time limit
-OUTCOMES_KINDS = ("KN", "TC")   # KNPA cases carry no decision (no KQGQ form)
+from simulators.core import (
+    CAL_END,
+    CAL_START,
+    DISTANCING_FACTOR,
+    Rng,
+    Unit,
+    Weighted,
+    at_office_hours,
+    end_of_day,
+    in_distancing,
+    months,
+    next_working_day,
+    nth_weekday,
+    working_days,
+)
+from simulators.skip_level import skip_plan
+from simulators.vocabulary import (
+    CHANNELS,
+    DELETED,
+    DEPUTY,
+    DRAFT,
+    FIRST,
+    GROUP_MIN,
+    HEAD,
+    KIND_SHARE,
+    NOT_COMPETENT_HANDLING,
+    OFFICIAL,
+    ON_TIME,
+    OUTCOMES,
+    OUTCOMES_KINDS,
+    P_CO_DENOUNCER,
+    P_NOT_ACCEPTED,
+    P_SANCTION_ORGS,
+    PERIODIC,
+    REGULAR,
+    REPEAT,
+    ROUNDS,
+    STAFF,
+    TEMPLATE_BY_KIND,
+    UNSCHEDULED,
+)
 
 
 # --------------------------------------------------------------------------- records
@@ -345,7 +309,7 @@ def draw_execution(rng: Rng, decision: "Decision", resolved: dt.datetime) -> Exe
     completed later; a few show nothing done yet. Done never exceeds ordered."""
     def after(t: dt.datetime, mean_days: float) -> dt.datetime:
         lag = 14 + min(300, int(rng.np.exponential(mean_days)))
-        return _at(next_working_day(t.date() + dt.timedelta(days=lag)), rng)
+        return at_office_hours(next_working_day(t.date() + dt.timedelta(days=lag)), rng)
 
     u = rng.u()
     if u < FULLY_EXECUTED:
@@ -702,7 +666,6 @@ class UnitSim:
         self._calibrated = city_calibrated_skeleton(seed) if unit.level == "tinh" else None
         # Vượt cấp (simulators.skip_level): at a commune, the planted cases opened here;
         # at a district or the city, the planted visits of citizens with such a case.
-        from simulators.skip_level import skip_plan  # noqa: PLC0415 - skip_level imports this module
 
         plan = skip_plan(seed)
         self._plants: dict[tuple[int, int], list] = {}
@@ -748,9 +711,9 @@ class UnitSim:
         competent = rng.chance(self.profile.p_competent)
         accepted = resolved = None
         if competent:
-            accepted = _at(d + dt.timedelta(days=rng.randint(1, 10)), rng)
+            accepted = at_office_hours(d + dt.timedelta(days=rng.randint(1, 10)), rng)
             if rng.chance(0.9):
-                resolved = _at(accepted.date() + dt.timedelta(days=rng.randint(15, 120)), rng)
+                resolved = at_office_hours(accepted.date() + dt.timedelta(days=rng.randint(15, 120)), rng)
         case = Case(len(self.cases) + 1, self._case_ref(d), d, kind, tmpl[1], tmpl[2], citizen,
                     competent, accepted, resolved)
         self.cases.append(case)
@@ -841,12 +804,12 @@ class UnitSim:
         petition is processed by the moment its case is accepted, and a forwarded one at
         least 5 days before the reply to it arrives."""
         lag = 1 + min(20, int(-5.0 * math.log(1.0 - rng.u())))
-        at = _at(next_working_day(pet.date + dt.timedelta(days=lag)), rng)
+        at = at_office_hours(next_working_day(pet.date + dt.timedelta(days=lag)), rng)
         accepted = pet.case.accepted
         if pet.handling == "thu_ly" and accepted is not None and accepted.date() >= pet.date:
             at = min(at, accepted)
         if pet.reply is not None:
-            at = min(at, _at(pet.reply - dt.timedelta(days=5), rng))
+            at = min(at, at_office_hours(pet.reply - dt.timedelta(days=5), rng))
         return at
 
     def _month(self, y: int, m: int) -> None:
@@ -1068,7 +1031,7 @@ class UnitSim:
             if pet.reply is not None:
                 # The reply from the competent body is recorded as a new version; the
                 # versions before it say "no reply yet".
-                t = max(_at(pet.reply, rng), pet.events[-1][0] + dt.timedelta(hours=1))
+                t = max(at_office_hours(pet.reply, rng), pet.events[-1][0] + dt.timedelta(hours=1))
                 pet.events = [(ts, st, {**ov, "reply_received": False}) for ts, st, ov in pet.events]
                 pet.events.append((t, OFFICIAL, {}))
         days = [d for d in working_days(y, m) if self.first <= d <= self.last]
@@ -1115,7 +1078,7 @@ class UnitSim:
 
     def _entry_time(self, rng: Rng, d: dt.date) -> dt.datetime:
         """When staff typed the record in: same day mostly, else 1–3 days later."""
-        t = _at(d, rng)
+        t = at_office_hours(d, rng)
         if rng.chance(0.3):
             t += dt.timedelta(days=rng.randint(1, 3))
         else:
@@ -1203,11 +1166,6 @@ class UnitSim:
                 k = ("DT", p.date.year)
                 serial[k] = serial.get(k, 0) + 1
                 p.rid = f"DT-01-{p.date.year}-{serial[k]:06d}"
-
-
-def _at(d: dt.date, rng: Rng) -> dt.datetime:
-    """A moment within office hours (07:30–17:00) of day d."""
-    return dt.datetime.combine(d, dt.time(7, 30)) + dt.timedelta(seconds=rng.randint(0, 34200))
 
 
 def _lag(rng: Rng, lo_min: int, hi_min: int) -> dt.timedelta:

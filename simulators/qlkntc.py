@@ -40,7 +40,12 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connectors import qlkntc_template as T
+from connectors.qlkntc_template import applies_from
+from core import periods
+from simulators import defects as D
 from simulators.core import TZ, Rng, Unit, all_units, new_commune_predecessors, stable_int, units_of
+from simulators.defects import defect
 
 SOURCE_KIND = "qlkntc_workbook"
 FOLDER = "qlkntc"
@@ -144,8 +149,6 @@ class Activity:
 
 
 def _quarters(last: dt.date):
-    from reports import periods  # noqa: PLC0415
-
     for year in range(MODEL_FROM_YEAR, last.year + 2):
         for q in ("Q1", "Q2", "Q3", "Q4"):
             p = periods.period(q, year)
@@ -186,7 +189,7 @@ def activity(seed: int, unit_key: str, last: dt.date) -> Activity:
 
 def figures(act: Activity, start: dt.date, end: dt.date) -> tuple[int, ...]:
     """MS 1–17 of a window, as the guide of the form defines them."""
-    inside = lambda d: d is not None and start <= d <= end  # noqa: E731
+    inside = lambda d: d is not None and start <= d <= end
     docs = [sum(1 for d, k in act.docs if k == kind and inside(d)) for kind in (0, 1, 2)]
     classes = [n for d, n in act.classes if inside(d)]
     # (6) carried over unconcluded + started in the window; (8) concluded in the window.
@@ -295,9 +298,6 @@ def delivery(seed: int, unit_key: str, period, late_share: float) -> tuple[dt.da
 
 def periods_due(start: dt.date, end: dt.date) -> list:
     """The periodic windows with the form that ended within [start, end), in order."""
-    from connectors.qlkntc_template import applies_from  # noqa: PLC0415
-    from reports import periods  # noqa: PLC0415
-
     out = []
     for year in range(applies_from().year, end.year + 1):
         for kind in KINDS:
@@ -321,8 +321,6 @@ class Version:
 
 class _Writer:
     def __init__(self, out: Path, seed: int, end: dt.date, with_defects: bool):
-        from connectors import qlkntc_template as T  # noqa: PLC0415
-
         self.T, self.out, self.seed, self.end, self.with_defects = T, out, seed, end, with_defects
         self._bases: dict[str, object] = {}
         self.defects: list[tuple] = []
@@ -368,8 +366,6 @@ class _Writer:
         return "/".join(x for x in ("commune_inbox", FOLDER, period.key, sub, name) if x)
 
     def log(self, kind: str, rel: str, unit: Unit, period, detail: str, *, row: bool = False) -> None:
-        from simulators.defects import defect  # noqa: PLC0415
-
         outcome, rule = DEFECTS[kind]
         self.defects.append(defect(kind, SOURCE_KIND, rel.rsplit("/", 1)[-1], rel, outcome, rule,
                                    sheet=self.T.DATA_SHEET if row else "", row=self.T.DATA_ROW if row else None,
@@ -393,7 +389,7 @@ class _Writer:
         versions: list[Version] = []
         prot = None if old_template(self.seed, unit.key) else \
             protection_figures(protection_activity(self.seed, unit.key, self.end), period.start, period.end)
-        good = lambda: self.workbook(unit, period, true, protection=prot)  # noqa: E731
+        good = lambda: self.workbook(unit, period, true, protection=prot)
         if kind in ("unit_mismatch", "unit_unknown", "period_mismatch", "dates_altered", "sheet_missing",
                     "template_altered"):
             wb, detail, rel = None, "", self.rel(period, name)
@@ -407,7 +403,6 @@ class _Writer:
                 rel = self.rel(period, T.file_name(pred.code, period.key))
                 detail = f"template of {pred.code} ({pred.name}, dissolved 30/06/2025) used by {unit.code}"
             elif kind == "period_mismatch":
-                from reports import periods  # noqa: PLC0415
                 q4 = periods.period("Q4", period.year)
                 wb = self.workbook(unit, period, true, template_period=q4, protection=prot)
                 detail = f"file named {period.key}, template of {q4.key}"
@@ -544,8 +539,6 @@ def deliver(out: Path, seed: int, sel, start: dt.date, end: dt.date, with_defect
     """The generator's one call (after the ground truth is written, before defects.csv
     and the manifest): write the workbooks of the selected city and 2025 communes, add
     their truth and defects to ground_truth.sqlite, `found` (defects.csv) and `manifest`."""
-    from simulators import defects as D  # noqa: PLC0415
-
     units = ([all_units()["province:01"]] if sel.city else []) + [u for u in sel.communes if u.scheme == "2025"]
     w = write(out, seed, units, start, end, with_defects)
     con = sqlite3.connect(Path(out) / "ground_truth.sqlite")

@@ -27,10 +27,21 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from simulators.calendar import write_sheet
 from simulators.citizens import format_phone
 from simulators.core import Rng, Unit, end_of_day, month_end
-from simulators.model import (DECISION_AMOUNTS, DECISION_COUNTS, EXECUTION_AMOUNTS, EXECUTION_COUNTS, GROUP_MIN,
-                              Petition, Reception, UnitSim)
+from simulators.defects import COUNTED, DUPLICATE_ROW, REGISTER_ROW_DEFECTS, defect
+from simulators.legacy_encoding import FONTS, encode
+from simulators.model import (
+    DECISION_AMOUNTS,
+    DECISION_COUNTS,
+    EXECUTION_AMOUNTS,
+    EXECUTION_COUNTS,
+    GROUP_MIN,
+    Petition,
+    Reception,
+    UnitSim,
+)
 
 RECEPTION_SHEET = "Tiếp công dân"
 PETITION_SHEET = "Đơn thư"
@@ -306,8 +317,6 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
     8-bit code; ``rename`` = (field, header) writes a reception header no reader can
     recognise (a broken extra delivery). ``calendar``: rows (unit, day, receiver) of the
     optional sheet "Lịch tiếp công dân" (simulators.calendar.book_rows); none, no sheet."""
-    from simulators.defects import COUNTED, DUPLICATE_ROW, REGISTER_ROW_DEFECTS, defect  # noqa: PLC0415
-
     file_name = path.name
     rel_path = f"commune_inbox/{path.parent.name}/{file_name}"
     h = habits_for(file_name, seed)
@@ -319,8 +328,6 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
     first, last = parts[0].first, parts[-1].last
 
     if encoding:
-        from simulators.legacy_encoding import FONTS, encode  # noqa: PLC0415
-
         def t(v):
             return encode(v, encoding) if isinstance(v, str) else v
 
@@ -578,7 +585,6 @@ def write_book(path: Path, parts: list[BookPart], seed: int, end: dt.date, pii: 
                    0.0, "so_nguoi_dung_ten")
 
     if calendar:
-        from simulators.calendar import write_sheet  # noqa: PLC0415
         write_sheet(wb, calendar, year, t, date_cell, legacy=bool(encoding))
 
     buf = io.BytesIO()

@@ -30,10 +30,24 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
+from simulators import truth
 from simulators.citizens import Citizen, CitizenFactory, plant_slot
-from simulators.core import (FIRST_2025, LAST_LEGACY, MODEL_START, Rng, Unit, Weighted, all_units, is_working_day,
-                             months, new_commune_predecessors, units_of, working_days)
-from simulators.model import TEMPLATE_BY_KIND, _at
+from simulators.core import (
+    FIRST_2025,
+    LAST_LEGACY,
+    MODEL_START,
+    Rng,
+    Unit,
+    Weighted,
+    all_units,
+    at_office_hours,
+    is_working_day,
+    months,
+    new_commune_predecessors,
+    units_of,
+    working_days,
+)
+from simulators.vocabulary import TEMPLATE_BY_KIND
 
 PLAN_END = dt.date(2027, 12, 31)        # the calendar of core.HOLIDAYS ends in 2027
 RATE = {"huyen": 0.6, "tinh": 2.5}      # planted visits per month
@@ -114,8 +128,8 @@ def skip_plan(seed: int) -> SkipPlan:
                 if opened < max(MODEL_START, commune.valid_from):
                     continue                   # the commune did not exist (or was not modelled) yet
                 citizen = CitizenFactory(commune, slot=plant_slot(), serials=serials).new(rng, opened)
-                accepted = _at(opened + dt.timedelta(days=accept_lag), rng)
-                resolved = None if still_open else _at(visit + dt.timedelta(days=open_for), rng)
+                accepted = at_office_hours(opened + dt.timedelta(days=accept_lag), rng)
+                resolved = None if still_open else at_office_hours(visit + dt.timedelta(days=open_for), rng)
                 plants.append(Plant(f"skip:{higher.key}:{len(plants) + 1}", higher.key, commune.key, kind,
                                     tmpl[1], tmpl[2], citizen, opened, accepted, resolved, visit))
     by_commune: dict[str, list[Plant]] = {}
@@ -134,8 +148,6 @@ def higher_row(plant: Plant, record_type: str, gt_row: tuple, field: str) -> tup
     """A counted record of a planted citizen at the higher level, from its ground-truth
     row (truth.RECEPTION_COLUMNS or PETITION_COLUMNS): (pid, source_kind, unit_code,
     unit_key, record_type, record_id, received_date, kind, field, case_key)."""
-    from simulators import truth  # noqa: PLC0415
-
     cols = truth.RECEPTION_COLUMNS if record_type == "reception" else truth.PETITION_COLUMNS
     r = dict(zip(cols, gt_row))
     return (plant.pid, r["source_kind"], r["unit_code"], r["unit_key"], record_type, r["record_id"],

@@ -176,8 +176,8 @@ def test_defect_outcome(warehouse, tmp_path, case):
 
 
 def test_register_records_the_file_modification_time(warehouse, tmp_path):
-    import datetime as dt  # noqa: PLC0415
-    import os  # noqa: PLC0415
+    import datetime as dt
+    import os
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -25,7 +25,9 @@ def city_full(tmp_path_factory):
 
 def test_published_table_is_reproduced(city_full, tmp_path, monkeypatch):
     from connectors import city_service
-    from pipeline import tasks
+    from core import settings
+    from pipeline import dq, reporting, tasks
+    from reports import publish
     from simulators.city_server import serve_in_thread
     from transforms.consolidate import consolidate
     from warehouse import db
@@ -33,6 +35,7 @@ def test_published_table_is_reproduced(city_full, tmp_path, monkeypatch):
 
     monkeypatch.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'wh.sqlite'}")
     monkeypatch.setenv("TCD_PATH_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("TCD_PATH_DATA_QUALITY", str(tmp_path / "data_quality"))
     tasks.prepare_warehouse()
     eng = db.engine()
     token = os.environ["TCD_CITY_API_TOKEN"]
@@ -42,9 +45,13 @@ def test_published_table_is_reproduced(city_full, tmp_path, monkeypatch):
     finally:
         stop()
     consolidate(eng, "city_service")
-    out = tasks.build_report_01_tcd(tasks.resolve_period(date_from="2021-07-01", date_to="2025-02-28"))
+    # The DAG's path (report_periodic): assess, build and issue, then read the published tree.
+    period = reporting.resolve_periods(date_from="2021-07-01", date_to="2025-02-28")[0]
+    dq.assess(period)
+    reporting.build_reports(period, "tinh", forms=["01/TCD"], scope_kinds=("consolidated",))
+    path = publish.issued_path(period["key"], "01/TCD", "tinh", settings.config()["province"]["code"])
 
-    ws = openpyxl.load_workbook(out["path"]).worksheets[0]
+    ws = openpyxl.load_workbook(path).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     ms = next(r for r in rows if r[0] == "MS")
     col = {int(str(v).split("=")[0]): j for j, v in enumerate(ms) if j and v is not None}

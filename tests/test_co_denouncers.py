@@ -237,7 +237,7 @@ def test_two_denouncers_of_one_case_count_twice_and_a_double_entry_once(scenario
     from warehouse import db
     from warehouse.schema import dq_quarantine
 
-    kind, unit = scenario["kind"], scenario["unit"]
+    kind = scenario["kind"]
     got = scenario["run"]()
     tcd01, tcd02, xld01 = got["01/TCD"], got["02/TCD"], got["01/XLD"]
     # 01/TCD: tiếp thường xuyên — 2 lượt, 2 người, 1 vụ việc tiếp lần đầu

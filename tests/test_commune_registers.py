@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import commune_registers
-from transforms import pii as pii_mod
+from core import pii as pii_mod
 from warehouse.schema import raw_batch, raw_file_manifest, raw_record
 
 RECEPTION_HEADERS = ["STT", "Ngày tiếp", "Họ tên và địa chỉ", "Số CCCD/Hộ chiếu", "Phân loại",

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from reports.periods import period
+from core.periods import period
 from transforms import completeness as C
-from warehouse.schema import (dim_unit, dq_batch_audit, dq_completeness, fact_case, fact_reception,
-                              raw_batch, raw_record)
+from warehouse.schema import dim_unit, dq_batch_audit, dq_completeness, fact_case, fact_reception, raw_batch, raw_record
 
 DT = dt.datetime
 D = dt.date
@@ -267,10 +266,16 @@ def test_reform_window_units_and_code_reuse(q3_2025):
 
 
 def test_row_status_for_city_report(q3_2025):
+    from reports import levels
+
     p = period("Q3", 2025)
     df = C.compute(q3_2025, p, now=DT(2025, 10, 1))
     u = units_df(q3_2025)
-    rs = C.row_status(df, u, p, "01")
+    # The status the reports use (reports.levels.row_status_for), for the city's report.
+    scope = levels.scope_for(u, "province:01", "consolidated", "01")
+    rows, _ = levels.build_rows(scope, p, pd.DataFrame({"unit_key": [], "received_date": []}), u)
+    rs = {k: {f: getattr(v, f) for f in ("reported", "expected", "missing")}
+          for k, v in levels.row_status_for(scope, rows, df, u, p).items()}
     # rows of the city report: 30 legacy districts, 126 new communes, the city's own row
     assert len(rs) == 30 + 126 + 1
     n_communes_001 = int(((u["parent_key"] == "legacy:001") & (u["level"] == "xa")).sum())

@@ -71,12 +71,11 @@ def test_periodic_report_timetable_data_interval_is_the_reporting_window(dagbag)
     the quarter's 15th–14th window; the cumulative window closing on the same day comes
     with it (15/09: Quý III and 9 tháng)."""
     import pendulum
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
     from airflow.timetables.base import TimeRestriction
 
     from pipeline import reporting
-
-    from airflow.serialization.decoders import decode_timetable
-    from airflow.serialization.encoders import encode_timetable
 
     tz = "Asia/Ho_Chi_Minh"
     # what the scheduler runs: the DAG's timetable as serialised and read back
@@ -117,8 +116,8 @@ def test_official_issue_runs_the_day_after_the_units_deadline(dagbag):
     from airflow.serialization.encoders import encode_timetable
     from airflow.timetables.base import TimeRestriction
 
+    from core import periods, regimes
     from pipeline import reporting
-    from reports import periods, regimes
 
     tz = "Asia/Ho_Chi_Minh"
     timetable = decode_timetable(encode_timetable(dagbag.dags["report_periodic_official"].timetable))

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.raw import Batch
+from core import rules as rules_catalogue
 from transforms import canonical, quality
 from transforms.consolidate import PublicationBlocked, consolidate
-from warehouse.schema import (dq_batch_audit, dq_flag, dq_quarantine, dq_validation, fact_reception,
-                              raw_batch)
+from warehouse.schema import dq_batch_audit, dq_flag, dq_quarantine, dq_validation, fact_reception, raw_batch
 
 KEY = b"k" * 32
 
@@ -46,7 +46,7 @@ def _q(engine, table, *cols):
 
 # ------------------------------------------------------------------ catalogue and suites
 def test_every_expectation_names_a_known_rule_and_every_suite_rule_is_used():
-    rules = quality.rules()
+    rules = rules_catalogue.rules()
     used = set()
     for path in sorted((quality.GX_DIR / "expectations").glob("*.json")):
         suite = json.loads(path.read_text(encoding="utf-8"))
@@ -175,7 +175,7 @@ def test_landing_rejections_keep_their_rule_code(warehouse):
     with warehouse.begin() as conn:
         b.write(conn, status="rejected", message="tệp không đọc được", reason_code="FILE_NOT_READABLE")
     row = _q(warehouse, raw_batch).iloc[0]
-    assert row["reason_code"] == "FILE_NOT_READABLE" and row["reason_code"] in quality.rules()
+    assert row["reason_code"] == "FILE_NOT_READABLE" and row["reason_code"] in rules_catalogue.rules()
 
 
 # ------------------------------------------------------------------ processing and decisions
@@ -189,7 +189,7 @@ def petition(case, **extra):
 
 
 def test_decision_rules_quarantine_or_flag_petitions(warehouse):
-    from warehouse.schema import fact_petition  # noqa: PLC0415
+    from warehouse.schema import fact_petition
 
     rows = [petition("OK-1"),
             petition("NO-DATE", tinh_trang="Đang giải quyết", ngay_giai_quyet=None),  # DECISION_WITHOUT_RESOLUTION

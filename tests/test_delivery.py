@@ -14,9 +14,10 @@ import yaml
 from aiosmtpd.controller import Controller
 from openpyxl import Workbook
 
-from pipeline import delivery
+from core.files import sha256_file
+from core.periods import period
+from delivery import mail as delivery
 from reports import publish
-from reports.periods import period
 
 Q3 = period("Q3", 2025)
 REFUSED = "khong-ton-tai@example.gov.vn"
@@ -149,7 +150,7 @@ def test_each_recipient_gets_exactly_their_reports(smtp, tree):
         assert sorted(files) == sorted(Path(x.path).name for x in entries)
         for x in entries:
             data = files[Path(x.path).name]
-            assert hashlib.sha256(data).hexdigest() == x.sha256 == publish.sha256_file(folder / x.path)
+            assert hashlib.sha256(data).hexdigest() == x.sha256 == sha256_file(folder / x.path)
             assert x.sha256 in msg.get_body(("html",)).get_content()
         assert msg["Subject"] == ("[Báo cáo TCD-XLĐ] Báo cáo thống kê tiếp công dân, xử lý đơn – "
                                   "Quý III năm 2025: 1 tệp")

@@ -30,7 +30,7 @@ REPORTS = {
     "2025-Q4": {"period": "2025-Q4"},                                   # the first on TT 06/2025
     "custom": {"date_from": "2021-07-01", "date_to": "2025-02-28"},
 }
-# The window's regime decides the layout of 01/TCD (reports.regimes): 29 number columns
+# The window's regime decides the layout of 01/TCD (core.regimes): 29 number columns
 # under TT 02/2021, 21 under TT 06/2025 (10 and 16: the announced days of the published
 # reception calendars, gt_calendar).
 TT06 = {"2025-Q4"}
@@ -151,7 +151,7 @@ def reporting_rows(sources: Path, start: dt.date, end: dt.date) -> set[str]:
     delivered: set[str] = set()          # unit keys that delivered something for the window
 
     def slug(u) -> str:
-        from transforms.normalise import fold
+        from core.normalise import fold
 
         name = u.name[len(u.unit_type):] if u.name.startswith(u.unit_type) else u.name
         return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
@@ -294,7 +294,7 @@ def expected_days(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str,
 
 @pytest.mark.parametrize("key", list(REPORTS))
 def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
-    from reports import periods
+    from core import periods
 
     home, _ = pipeline_run
     spec = REPORTS[key]
@@ -393,7 +393,7 @@ def tt06_expected(small_sources: Path, qlkntc_truth, form: str, per: str) -> tup
     reported). A row reported when one of its units delivered data for the window
     (reporting_rows), or when it shows records (carried over from units no longer in
     force); for 06/QLKNTC, when its unit's workbook was published."""
-    from reports import periods
+    from core import periods
     from simulators.qlkntc import VALUE_NAMES
     from tests import tt06_truth as T
 
@@ -417,7 +417,7 @@ def holds(check, cells: dict) -> bool:
 def compare_tt06(home: Path, small_sources: Path, qlkntc_truth, form: str, per: str) -> list[str]:
     """Every cell of the city's `form` for Quý IV 2025 against the independent count:
     the mismatches, as "<row>, cột <MS>: <got> ≠ <expected>"."""
-    from reports import periods
+    from core import periods
 
     p = periods.parse("2025-Q4")
     got = read_report(city_report(home, p, form))
@@ -444,7 +444,7 @@ def test_every_cell_of_the_tt06_forms_matches_ground_truth(pipeline_run, small_s
     independent count (tests/tt06_truth.py), the columns without source data empty,
     the rows that did not report empty with "Chưa báo cáo", the total the sum of the
     rows that reported, and every printed check true on every row."""
-    from reports import periods
+    from core import periods
     from tests.tt06_truth import PER_DECISION
 
     home, _ = pipeline_run
@@ -509,7 +509,7 @@ def test_every_cell_of_the_tt06_forms_matches_ground_truth(pipeline_run, small_s
 def test_the_tt06_forms_agree_with_each_other(pipeline_run):
     """The checks printed across forms, on every row that reported: 03/GQKN 1 = 02/XLD 6,
     04/GQTC 1 = 02/XLD 12, 05/KQTH 1 >= 03/GQKN 7 and 16 >= 04/GQTC 7."""
-    from reports import periods
+    from core import periods
 
     home, _ = pipeline_run
     p = periods.parse("2025-Q4")
@@ -544,7 +544,7 @@ def test_the_compared_windows_hold_co_denouncers_of_every_source_kind(small_sour
     """Issue 10: two citizens denouncing one case at one unit on one day are two
     receptions. The windows compared cell by cell above hold such pairs from every kind
     of source, so a pipeline that merged them would fail that comparison."""
-    from reports import periods
+    from core import periods
 
     con = sqlite3.connect(small_sources / "ground_truth.sqlite")
     pairs = con.execute("select source_kind, received_date from gt_reception where kind = 'TC' "

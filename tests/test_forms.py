@@ -14,14 +14,25 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports import periods, regimes, verify
-from reports.city import form_definition
-from reports.formdef import (FormDefinitionError, IdentityError, PeriodRequiredError, ReportRow, RowStatus,
-                             check_contributions, check_identities, compute, contributions, form_from_dict,
-                             load_form)
+from core import periods, regimes
+from core.periods import custom, period
+from reports import verify
+from reports.formdef import (
+    FormDefinitionError,
+    IdentityError,
+    PeriodRequiredError,
+    ReportRow,
+    RowStatus,
+    check_contributions,
+    check_identities,
+    compute,
+    contributions,
+    form_definition,
+    form_from_dict,
+    load_form,
+)
 from reports.lineage import cell_sources, write_lineage
 from reports.lineage import main as lineage_main
-from reports.periods import custom, period
 from reports.render import write_xlsx
 from warehouse.schema import fact_petition, fact_reception
 
@@ -696,7 +707,7 @@ def test_hand_computed_cells(code, version):
 
 
 def test_hand_populations():
-    keys = lambda code, version: sorted(_hand_table(code, version)[1]["petition_key"])  # noqa: E731
+    keys = lambda code, version: sorted(_hand_table(code, version)[1]["petition_key"])
     assert keys("01/XLD", "TT01_2024") == ["p01", "p03", "p04", "p05", "p06", "p07", "p09", "p10", "p12",
                                            "p13", "p15"]
     assert keys("01/KQGQ", "TT02_2021") == ["p01", "p02", "p09", "p10"]
@@ -774,13 +785,13 @@ def test_decisions_to_carry_out_are_the_previous_period_unfinished_plus_new(code
     new = nxt[pd.to_datetime(nxt["resolved_date"]) > prev_end]
     assert len(unfinished) > 5 and len(new) > 5
     assert sorted(nxt["petition_key"]) == sorted(list(unfinished["petition_key"]) + list(new["petition_key"]))
-    done = lambda p: compute(form, placed(form, data, p), ROWS, period=p).loc["total", 2]  # noqa: E731
+    done = lambda p: compute(form, placed(form, data, p), ROWS, period=p).loc["total", 2]
     both = custom(q1.start, q2.end)
     whole = placed(form, data, both)
     assert done(q1) + done(q2) > 0
     # per petition (each case once per window): the finished ones of the span are those of Q1 and Q2
     finished = whole[pd.to_datetime(whole["executed_date"]).between(pd.Timestamp(both.start), pd.Timestamp(both.end))]
-    in_q = lambda recs, p: recs[pd.to_datetime(recs["executed_date"]).between(  # noqa: E731
+    in_q = lambda recs, p: recs[pd.to_datetime(recs["executed_date"]).between(
         pd.Timestamp(p.start), pd.Timestamp(p.end))]
     assert sorted(finished["petition_key"]) == sorted(list(in_q(prev, q1)["petition_key"])
                                                        + list(in_q(nxt, q2)["petition_key"]))

@@ -17,12 +17,24 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports.formdef import (FormDefinitionError, ReportRow, RowStatus, SourceInput, check_contributions,
-                             check_identities, compute, contributions, form_from_dict, lineage_kind, load_form,
-                             row_notes, source_contributions)
+from core.periods import custom
+from reports.formdef import (
+    FormDefinitionError,
+    ReportRow,
+    RowStatus,
+    SourceInput,
+    check_contributions,
+    check_identities,
+    compute,
+    contributions,
+    form_from_dict,
+    lineage_kind,
+    load_form,
+    row_notes,
+    source_contributions,
+)
 from reports.lineage import cell_sources, write_lineage
 from reports.lineage import main as lineage_main
-from reports.periods import custom
 from reports.render import write_xlsx
 from warehouse.schema import fact_petition, fact_reception, fact_reception_calendar
 
@@ -497,7 +509,7 @@ def test_unavailable_column_and_unchecked_identity(tmp_path):
 
 
 def test_unavailable_measure_is_validated():
-    leaf = lambda compute, **kw: {**UNAVAILABLE_FORM, "checks": [],  # noqa: E731
+    leaf = lambda compute, **kw: {**UNAVAILABLE_FORM, "checks": [],
                                   "header": [{"ms": 1, "text": "a", "compute": compute, **kw}]}
     bad = [
         leaf({"measure": "unavailable"}),                                          # no reason

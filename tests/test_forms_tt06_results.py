@@ -16,9 +16,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports.formdef import (ReportRow, check_contributions, check_identities, compute, contributions, load_form,
-                             unavailable_notes)
-from reports.periods import custom
+from core.periods import custom
+from reports.formdef import (
+    ReportRow,
+    check_contributions,
+    check_identities,
+    compute,
+    contributions,
+    load_form,
+    unavailable_notes,
+)
 from reports.render import write_xlsx
 from tests.test_forms_tt06 import assert_header_as_printed
 from warehouse.schema import fact_petition
@@ -440,7 +447,6 @@ def test_workbook_layout(code, tmp_path):
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     grid = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
-    merged = {(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges}
     assert spec["heading_lines"][0] in grid.values() and spec["heading_lines"][3] in grid.values()
 
     h0 = next(r for (r, c), v in grid.items() if c == 1 and v == "Đơn vị")

@@ -5,8 +5,8 @@ import unicodedata
 
 import pytest
 
-from transforms import legacy_encoding as le
-from transforms.legacy_encoding import TCVN3, VNI, detect, from_unicode, to_unicode
+from core import legacy_encoding as le
+from core.legacy_encoding import TCVN3, VNI, detect, from_unicode, to_unicode
 
 # Written out by hand as such cells read (the code points of the legacy bytes), from the
 # published charts — not produced by this module, so its tables are checked against them.

@@ -10,11 +10,11 @@ import random
 import openpyxl
 import pandas as pd
 import pytest
+from test_tcd01 import FORM_PATH, frame, rec
 
+from core.periods import custom, period
 from reports import levels as L
 from reports.formdef import RowStatus, check_identities, compute, load_form
-from reports.periods import custom, period
-from test_tcd01 import FORM_PATH, frame, rec
 from warehouse.units import crosswalk_frame, unit_frame
 
 D = dt.date
@@ -39,7 +39,7 @@ def by_kind(scopes):
 
 def completeness(rows: dict[str, str], p) -> pd.DataFrame:
     """dq_completeness-like rows: {unit_key: status} (source kind from the level)."""
-    kind = lambda k: ("city_service" if k.startswith("province") else  # noqa: E731
+    kind = lambda k: ("city_service" if k.startswith("province") else
                       "district_db" if k.count(":") and len(k.split(":")[1]) == 3 else "commune_register")
     return pd.DataFrame([{"period_key": p.key, "unit_key": k, "source_kind": kind(k), "status": s}
                          for k, s in rows.items()])
@@ -405,7 +405,7 @@ def petition(key: str, unit: str, received: dt.date, processed: dt.date | None) 
 def test_form_population_with_carried_over_petitions(units, tmp_path):
     """01/XLD reads petitions received before the window and not yet processed: the
     form selects them (FormDef.select) and the rows place them, after the reform too."""
-    from reports.city import form_definition
+    from reports.formdef import form_definition
 
     p = period("Q4", 2025)                                       # 15/09–14/12/2025
     form = form_definition("01/XLD", p.start)

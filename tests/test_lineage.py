@@ -13,15 +13,25 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from reports.city import build_rows_for_city, city_report
-from reports.formdef import (ReportRow, RowStatus, accounted_values, check_contributions, compute,
-                             contribution_column, contributions, form_from_dict, lineage_kind, load_form,
-                             source_columns)
-from reports.lineage import (LINEAGE_COLUMNS, cell_sources, lineage_path, main, read_lineage, write_lineage)
-from reports.periods import custom
-from reports.render import write_xlsx
 from test_tcd01 import FACT_COLUMNS, FORM_PATH, Q3, RECORDS, ROWS, SPANNING, frame, receptions, units
+
+from core.periods import custom
+from reports.formdef import (
+    ReportRow,
+    RowStatus,
+    accounted_values,
+    check_contributions,
+    compute,
+    contribution_column,
+    contributions,
+    form_from_dict,
+    lineage_kind,
+    load_form,
+    source_columns,
+)
+from reports.levels import build_rows_for_city, city_report
+from reports.lineage import LINEAGE_COLUMNS, cell_sources, lineage_path, main, read_lineage, write_lineage
+from reports.render import write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = "UBND Thành phố Hà Nội"

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
+from core.periods import Period
 from reports import mau02
 from reports.formdef import TOTAL_ROW_ID
-from reports.periods import Period
 
 DOMAIN_JSON = Path(os.environ.get("TCD_DOMAIN_DIR", "/work/shared/domain")) / "tt06-2025-forms.json"
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from reports.periods import custom, period
+from core.periods import custom, period
 from transforms import outliers as O
 from warehouse.schema import dq_outlier, fact_petition, fact_reception
 

@@ -3,8 +3,8 @@ import datetime as dt
 
 import pytest
 
-from reports import periods
-from reports.periods import Period, custom, latest_complete, parse, period, periods_ending_on
+from core import periods
+from core.periods import Period, custom, latest_complete, parse, period, periods_ending_on
 
 D = dt.date
 

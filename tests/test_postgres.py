@@ -2,9 +2,7 @@
 the warehouse, and one district's database; the pipeline's results match the ground truth."""
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import sqlite3
 
 import pandas as pd
@@ -50,14 +48,16 @@ def _copy_district_to_postgres(sqlite_path, url):
 
 def test_pipeline_on_postgresql(postgres, small_sources, city_server, tmp_path, monkeypatch):
     from connectors import city_service, commune_registers, district_db
-    from pipeline import tasks
-    from reports import periods
+    from core import periods, settings
+    from pipeline import dq, reporting, tasks
+    from reports import publish
     from transforms.consolidate import consolidate
     from warehouse import db
 
     _copy_district_to_postgres(small_sources / "district_db" / "001.sqlite", postgres("district_001"))
     monkeypatch.setenv("TCD_WAREHOUSE_URL", postgres("tcd_warehouse"))
     monkeypatch.setenv("TCD_PATH_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("TCD_PATH_DATA_QUALITY", str(tmp_path / "data_quality"))
     monkeypatch.setenv("TCD_DISTRICT_CODES", "001")
     monkeypatch.setenv("TCD_DISTRICT_DB_DIR", str(tmp_path / "no-sqlite-files"))
     monkeypatch.setenv("AIRFLOW_CONN_TCD_DISTRICT_001", json.dumps(
@@ -76,8 +76,11 @@ def test_pipeline_on_postgresql(postgres, small_sources, city_server, tmp_path, 
         consolidate(eng, kind)
 
     p = periods.parse("2025-Q3")
-    out = tasks.build_report_01_tcd(tasks.resolve_period(period="2025-Q3"))
-    got = read_report(out["path"])
+    # The DAG's path (report_periodic): assess, build and issue, then read the published tree.
+    period = reporting.resolve_periods("2025-Q3")[0]
+    dq.assess(period)
+    reporting.build_reports(period, "tinh", forms=["01/TCD"], scope_kinds=("consolidated",))
+    got = read_report(publish.issued_path("2025-Q3", "01/TCD", "tinh", settings.config()["province"]["code"]))
     want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end)
     for label, cells in want.items():
         assert {ms: got[label][ms] for ms in cells} == cells, label

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from core.periods import custom, period
 from reports import publish
-from reports.periods import custom, period
 
 Q3 = period("Q3", 2025)          # 15/06/2025 – 14/09/2025
 CUTOFF = dt.datetime(2025, 9, 14, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=7)))

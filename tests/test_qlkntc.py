@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from connectors import commune_registers
 from connectors import qlkntc_template as T
 from connectors import qlkntc_workbooks as W
-from reports import formdef, periods
+from core import periods
+from reports import formdef
 from transforms import qlkntc
 from transforms.consolidate import consolidate
 from warehouse import units
@@ -581,7 +582,7 @@ def test_the_same_workbook_twice_adds_nothing(warehouse, tmp_path):
         dest.parent.mkdir(parents=True)
         shutil.copyfile(first, dest)
         os.utime(dest, (at(18).timestamp(), at(18).timestamp()))
-    counts = lambda: [len(rows(warehouse, t)) for t in (raw_batch, raw_record, raw_file_manifest)]  # noqa: E731
+    counts = lambda: [len(rows(warehouse, t)) for t in (raw_batch, raw_record, raw_file_manifest)]
     before = counts()
     assert W.ingest(warehouse, inbox=inbox) == []
     assert counts() == before == [1, 1, 1]
@@ -652,7 +653,7 @@ def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path
     end = dt.date(2026, 1, 20)
     w = S.write(tmp_path / "sim", 42, chosen, dt.date(2021, 7, 1), end)
     again = S.write(tmp_path / "sim2", 42, chosen, dt.date(2021, 7, 1), end)
-    digest = lambda root: {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    digest = lambda root: {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
                            for p in root.rglob("*") if p.is_file()}
     assert digest(tmp_path / "sim") == digest(tmp_path / "sim2")           # deterministic
     assert {d[0] for d in w.defects} == set(S.DEFECTS) and again.truth == w.truth

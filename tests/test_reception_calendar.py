@@ -23,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import city_service, commune_registers, district_db
+from core.periods import custom
 from reports.formdef import check_contributions, check_identities, load_form, row_notes
-from reports.periods import custom
 from tests.test_commune_registers import ROWS, write_register
 from transforms.consolidate import consolidate
 from warehouse.schema import dq_quarantine, fact_reception, fact_reception_calendar, raw_record

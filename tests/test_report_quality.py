@@ -8,12 +8,12 @@ import hashlib
 import openpyxl
 import pandas as pd
 import pytest
+from test_tcd01 import FORM_PATH, Q3, RECORDS, ROWS, frame, receptions, units
 
-from reports.city import city_report
 from reports.dq_workbook import write_table_workbook
 from reports.formdef import IdentityError, RowStatus, check_identities, compute, load_form
+from reports.levels import city_report
 from reports.render import QUALITY_SHEET, write_xlsx
-from test_tcd01 import FORM_PATH, Q3, RECORDS, ROWS, frame, receptions, units
 
 UNIT = "UBND Thành phố Hà Nội"
 META = {"run_id": "r-quality", "generated_at": "2026-09-15T01:02:03"}

@@ -12,7 +12,6 @@ the city totals of the as-recorded and remapped views agree.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import openpyxl
@@ -94,8 +93,9 @@ def _read_table(path: Path, values_by_sheet: dict | None = None):
 
 
 def test_every_form_for_every_scope_is_issued(report_set):
+    from core import periods
     from pipeline import reporting
-    from reports import levels, periods
+    from reports import levels
     from warehouse import units as wu
 
     for key in PERIODS:
@@ -144,8 +144,9 @@ def test_a_unit_that_sent_nothing_is_shown_as_not_reported(report_set):
 
 
 def test_every_workbook_opens_in_libreoffice_and_reads_back_the_warehouse_figures(report_set, tmp_path):
+    from core import periods
     from pipeline import reporting
-    from reports import levels, libreoffice, periods
+    from reports import levels, libreoffice
     from reports.formdef import check_identities
     from warehouse import units as wu
 
@@ -245,9 +246,8 @@ def test_vuot_cap_detector_finds_exactly_the_planted_receptions(report_set, smal
     """The generator planted citizens who went to the district or the city while their
     case was still open at their commune (gt_skipped_level); the summary's detector,
     reading only the warehouse, finds exactly those receptions."""
-    import sqlite3
-
     import datetime as dt
+    import sqlite3
 
     from reports import summary
 
@@ -269,8 +269,9 @@ def test_preliminary_then_official_issue(report_set, tmp_path):
     the form and reaches only recipients who check preliminary issues; the official
     issue after the deadline is a new version without the mark, for the province's
     recipients (issue 11 §6)."""
-    from pipeline import delivery, dq, reporting
-    from reports import regimes
+    from core import regimes
+    from delivery import mail as delivery
+    from pipeline import dq, reporting
 
     recipients = {"recipients": [
         {"name": "Chuyên viên thống kê, Thanh tra", "email": "thongke@example.gov.vn", "units": ["01"],

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from simulators.city_server import serve_in_thread
-from simulators.core import CAL_END, CAL_START, all_units, nth_weekday, next_working_day
+from simulators.core import CAL_END, CAL_START, all_units, next_working_day, nth_weekday
 from simulators.generate import generate, main
 from simulators.legacy_encoding import decode as legacy_decode
 from simulators.legacy_encoding import encode as legacy_encode
@@ -435,7 +435,7 @@ def test_legacy_encoder_round_trips_known_strings(text, tcvn3, vni):
 
 
 def test_legacy_encoder_covers_every_vietnamese_letter():
-    from simulators.legacy_encoding import _VOWELS  # noqa: PLC0415
+    from simulators.legacy_encoding import _VOWELS
 
     lower = "".join(_VOWELS.values()) + "đ"
     both = lower + lower.upper()
@@ -498,7 +498,7 @@ def test_defects_csv_holds_no_personal_data(small, registers):
 
 
 def test_register_row_defects_have_the_documented_shares(registers):
-    from simulators.defects import REGISTER_ROW_DEFECTS  # noqa: PLC0415
+    from simulators.defects import REGISTER_ROW_DEFECTS
 
     gt = registers / "ground_truth.sqlite"
     base = {"reception": _rows(gt, "SELECT COUNT(*) FROM gt_reception")[0][0],
@@ -599,8 +599,8 @@ def test_defects_csv_points_to_real_rows(fixture, request):
 def file_defects(tmp_path_factory) -> Path:
     """The districts holding the seed's broken extra deliveries, a missing book and a
     book of each legacy encoding (their first three communes), to the end of 2024."""
-    from simulators.core import all_units  # noqa: PLC0415
-    from simulators.defects import file_plan  # noqa: PLC0415
+    from simulators.core import all_units
+    from simulators.defects import file_plan
 
     plan = file_plan(42)
     names = list(plan.broken) + [n for n in plan.missing if not n.endswith("_2026.xlsx")][:1] + \
@@ -613,8 +613,9 @@ def file_defects(tmp_path_factory) -> Path:
 
 
 def test_broken_extra_deliveries_beside_the_real_book(file_defects):
-    from python_calamine import CalamineWorkbook  # noqa: PLC0415
-    from simulators.defects import RENAMED_COLUMN, file_plan  # noqa: PLC0415
+    from python_calamine import CalamineWorkbook
+
+    from simulators.defects import RENAMED_COLUMN, file_plan
 
     found = {d["resource"]: d for d in _defects(file_defects)}
     plan = file_plan(42)
@@ -645,7 +646,7 @@ def test_broken_extra_deliveries_beside_the_real_book(file_defects):
 
 
 def test_legacy_encoded_books_hold_true_rows(file_defects):
-    from simulators.registers import MODE_TEXT, RECEIVER_TEXT  # noqa: PLC0415
+    from simulators.registers import MODE_TEXT, RECEIVER_TEXT
 
     found = [d for d in _defects(file_defects) if d["defect_kind"] == "legacy_encoding"]
     assert {d["detail"] for d in found} == {"tcvn3", "vni"}
@@ -671,8 +672,8 @@ def test_legacy_encoded_books_hold_true_rows(file_defects):
 
 
 def test_missing_books_are_in_no_source_and_not_in_the_truth(file_defects, tmp_path):
-    from simulators.core import all_units, new_commune_predecessors  # noqa: PLC0415
-    from simulators.defects import file_plan  # noqa: PLC0415
+    from simulators.core import all_units, new_commune_predecessors
+    from simulators.defects import file_plan
 
     gt = file_defects / "ground_truth.sqlite"
     missing = _rows(gt, "SELECT unit_code, year, file_name, delivered_at, late FROM gt_submission WHERE missing = 1")
@@ -715,7 +716,7 @@ def test_books_carry_their_delivery_time(registers, small):
 
 
 def test_delivery_windows_and_late_share():
-    from simulators.defects import delivery  # noqa: PLC0415
+    from simulators.defects import delivery
 
     def draw(first, closes, end, n=600):
         out = [delivery(42, f"{i:05d}_x_{first.year}.xlsx", first, closes, end) for i in range(n)]
@@ -739,9 +740,9 @@ def test_delivery_windows_and_late_share():
 
 
 def test_outlier_quarter_is_a_spike_of_true_records():
-    from simulators.core import MODEL_START, LAST_LEGACY, all_units  # noqa: PLC0415
-    from simulators.defects import outlier_plan  # noqa: PLC0415
-    from simulators.model import simulate  # noqa: PLC0415
+    from simulators.core import LAST_LEGACY, MODEL_START, all_units
+    from simulators.defects import outlier_plan
+    from simulators.model import simulate
 
     plan = outlier_plan(42)
     assert sorted(all_units()[k].level for k in plan) == ["huyen", "xa"]
@@ -988,7 +989,7 @@ def test_sources_hold_the_processing_and_decisions_of_the_truth(small):
 def test_register_petition_sheets_write_decisions_as_officers_do(registers):
     """Vietnamese words for rounds and outcomes, Có/Không, amounts as numbers or as
     Vietnamese-formatted text ("1.250,5"), zeros written or left blank."""
-    from simulators.registers import OUTCOME_TEXT, ROUND_TEXT, habits_for, vn_number  # noqa: PLC0415
+    from simulators.registers import OUTCOME_TEXT, ROUND_TEXT, habits_for, vn_number
 
     assert (vn_number(1250.5), vn_number(45.0), vn_number(1234567.8)) == ("1.250,5", "45", "1.234.567,8")
     seen = collections.Counter()
@@ -1069,8 +1070,8 @@ def test_skipped_levels_are_exactly_what_the_sources_show(skip_levels):
     """Recomputed from the sources alone — the same person's ID number at a commune and
     at a higher level, same kind, the higher visit while the commune case is open — the
     planted receptions are all there is."""
-    from connectors.commune_registers import read_workbook  # noqa: PLC0415
-    from transforms import normalise  # noqa: PLC0415
+    from connectors.commune_registers import read_workbook
+    from core import normalise
 
     def day(v):
         try:

@@ -132,8 +132,8 @@ class FaultyCity:
     """
 
     def __init__(self, upstream: str, faults: dict[str, str], delay: float = 5.0):
-        import http.server  # noqa: PLC0415
-        import threading  # noqa: PLC0415
+        import http.server
+        import threading
 
         self.upstream, self.faults, self.delay, self.hits = upstream, faults, delay, {}
         owner = self
@@ -142,7 +142,7 @@ class FaultyCity:
             def log_message(self, *args):
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 try:
                     owner._handle(self)
                 except (BrokenPipeError, ConnectionResetError):
@@ -168,9 +168,9 @@ class FaultyCity:
         return r.json()
 
     def _handle(self, h) -> None:
-        import json  # noqa: PLC0415
-        import time  # noqa: PLC0415
-        from urllib.parse import parse_qsl, urlsplit  # noqa: PLC0415
+        import json
+        import time
+        from urllib.parse import parse_qsl, urlsplit
 
         u = urlsplit(h.path)
         params = dict(parse_qsl(u.query))
@@ -211,7 +211,7 @@ class FaultyCity:
 def test_district_impossible_date_lands_as_stored(warehouse, small_sources, tmp_path):
     """A value SQLAlchemy cannot convert (a DATE column holding '2023-02-31') lands as it is,
     to be quarantined by the mapping (DATE_INVALID); it does not stop the table."""
-    import json  # noqa: PLC0415
+    import json
 
     db = tmp_path / "001.sqlite"
     shutil.copy(small_sources / "district_db" / "001.sqlite", db)
@@ -247,14 +247,14 @@ EXECUTED = dict(zip(PROGRESS[20:], PROGRESS[6:12] + PROGRESS[14:19]))   # done f
 def decisions_warehouse(tmp_path_factory):
     """A year of district 001, its first three communes and the city, generated, landed
     by the three connectors (the city over HTTP) and consolidated."""
-    import datetime as dt  # noqa: PLC0415
-    import os  # noqa: PLC0415
+    import datetime as dt
+    import os
 
-    from simulators.city_server import serve_in_thread  # noqa: PLC0415
-    from simulators.generate import generate  # noqa: PLC0415
-    from transforms.consolidate import consolidate  # noqa: PLC0415
-    from warehouse import db, units  # noqa: PLC0415
-    from connectors import commune_registers  # noqa: PLC0415
+    from connectors import commune_registers
+    from simulators.city_server import serve_in_thread
+    from simulators.generate import generate
+    from transforms.consolidate import consolidate
+    from warehouse import db, units
 
     root = tmp_path_factory.mktemp("decisions")
     src = root / "sources"
@@ -320,7 +320,7 @@ def test_processing_and_decisions_land_from_every_source_as_the_truth_holds(deci
 def test_a_database_without_the_new_columns_still_loads(warehouse, decisions_warehouse, tmp_path):
     """The processing columns are optional: an older don_thu without them lands, and
     its petitions have no processing or decision fields."""
-    from transforms.consolidate import consolidate  # noqa: PLC0415
+    from transforms.consolidate import consolidate
 
     _, src = decisions_warehouse
     db = tmp_path / "001.sqlite"

@@ -14,8 +14,18 @@ import pytest
 
 from reports import narrative, summary
 from reports.narrative import format_vn
-from reports.summary import (STATUS_NO_DATA, STATUS_OK, STATUS_SHORT, SummaryData, compute_summary,
-                             default_range, duty_table, lower_cases, skipped_levels, year_windows)
+from reports.summary import (
+    STATUS_NO_DATA,
+    STATUS_OK,
+    STATUS_SHORT,
+    SummaryData,
+    compute_summary,
+    default_range,
+    duty_table,
+    lower_cases,
+    skipped_levels,
+    year_windows,
+)
 
 D = dt.date
 UNIT_COLUMNS = ["unit_key", "unit_code", "name", "unit_type", "level", "parent_code", "parent_key", "scheme",

@@ -11,10 +11,18 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports.city import UnplacedRecordsError, build_rows_for_city, city_report, form_definition
-from reports.formdef import (FormDefinitionError, IdentityError, ReportRow, check_identities, compute,
-                             form_from_dict, load_form, parse_check)
-from reports.periods import custom, period
+from core.periods import custom, period
+from reports.formdef import (
+    FormDefinitionError,
+    IdentityError,
+    ReportRow,
+    check_identities,
+    compute,
+    form_from_dict,
+    load_form,
+    parse_check,
+)
+from reports.levels import UnplacedRecordsError, build_rows_for_city, city_report, form_definition
 from reports.render import write_xlsx
 
 D = dt.date
@@ -45,7 +53,7 @@ def frame(records) -> pd.DataFrame:
 # Row A: every column group exercised. Row B: a case (C1) also received at A.
 # Row CITY: the city's own record.
 Q3 = period("Q3", 2026)
-d = lambda m, day: D(2026, m, day)  # noqa: E731
+d = lambda m, day: D(2026, m, day)
 RECORDS = [
     # tiếp thường xuyên at A
     rec("a01", "2025:00004", d(7, 1), "thuong_xuyen", "can_bo", 1, "C1", "lan_dau"),

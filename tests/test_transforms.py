@@ -8,7 +8,8 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from transforms import canonical, normalise, pii
+from core import normalise, pii
+from transforms import canonical
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -117,7 +118,7 @@ def test_register_reception_mapping():
 
 
 def test_parsers_name_the_rule_they_enforce():
-    from transforms.normalise import RuleViolation
+    from core.normalise import RuleViolation
 
     cases = [({"ngay_tiep": "31/02/2024"}, "DATE_INVALID"), ({"ngay_tiep": ""}, "REQUIRED_MISSING"),
              ({"so_nguoi": "hai"}, "NUMBER_INVALID"), ({"loai": "KHAC"}, "CODE_NOT_IN_DOMAIN"),

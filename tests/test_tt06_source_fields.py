@@ -13,7 +13,6 @@ this warehouse for 2025-Q4 split every matter of 03/GQKN and 04/GQTC column 2 in
 columns 3–6 (2 = 3 + 4 + 5 + 6 checked)."""
 from __future__ import annotations
 
-import os
 import sqlite3
 
 import pytest
@@ -90,8 +89,9 @@ def test_acceptance_split_of_the_2025_q4_forms(landed):
     """On the landed data, 03/GQKN and 04/GQTC of 2025-Q4 for the city (its own scope,
     through the production report inputs) split column 2 into 3–6, the split adds up,
     and there are matters not accepted or still under review."""
+    from core import periods
     from pipeline import reporting
-    from reports import levels, periods
+    from reports import levels
     from reports.formdef import check_identities, compute
 
     p = periods.parse("2025-Q4")

@@ -182,16 +182,16 @@ def xld02(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[
     # Petitions of the window: received in it, or received before it and not processed
     # before its start (forms-2025.md §3.2 col 1: "tiếp nhận trong kỳ và đơn chưa xử lý
     # từ kỳ trước chuyển sang").
-    population = lambda r: (s <= r["received_date"] <= e) or (  # noqa: E731
+    population = lambda r: (s <= r["received_date"] <= e) or (
         r["received_date"] < s and not (r["processed_date"] and r["processed_date"] < s))
-    processed = lambda r: r["processed_date"] is not None and r["processed_date"] <= e  # noqa: E731
-    eligible = lambda r: processed(r) and r["eligible"] == 1  # noqa: E731
-    competent = lambda r: eligible(r) and r["competent"] == 1  # noqa: E731
-    of = lambda kind: lambda r: competent(r) and r["kind"] == kind  # noqa: E731
+    processed = lambda r: r["processed_date"] is not None and r["processed_date"] <= e
+    eligible = lambda r: processed(r) and r["eligible"] == 1
+    competent = lambda r: eligible(r) and r["competent"] == 1
+    of = lambda kind: lambda r: competent(r) and r["kind"] == kind
     kn, tc, knpa = of("KN"), of("TC"), of("KNPA")
-    field = lambda pred, *fs: lambda r: pred(r) and r["field"] in fs  # noqa: E731
-    other = lambda pred, *fs: lambda r: pred(r) and r["field"] not in fs  # noqa: E731
-    not_competent = lambda r: eligible(r) and r["competent"] != 1  # noqa: E731
+    field = lambda pred, *fs: lambda r: pred(r) and r["field"] in fs
+    other = lambda pred, *fs: lambda r: pred(r) and r["field"] not in fs
+    not_competent = lambda r: eligible(r) and r["competent"] != 1
     columns = {
         1: count(lambda r: True), 2: count(processed), 3: count(eligible), 4: count(competent),
         5: cases(competent),
@@ -222,19 +222,19 @@ def _resolution(records: list[dict], rows: CityRows, kind: str, outcomes: tuple[
     is 02/XLD column 6 / 12 (competent eligible petitions of the window), column 7 the
     decisions / conclusions issued (resolved_date) in the window."""
     s, e = rows.start, rows.end
-    in_xld = lambda r: (s <= r["received_date"] <= e) or (  # noqa: E731
+    in_xld = lambda r: (s <= r["received_date"] <= e) or (
         r["received_date"] < s and not (r["processed_date"] and r["processed_date"] < s))
-    petition = lambda r: (r["kind"] == kind and in_xld(r) and r["processed_date"] is not None  # noqa: E731
+    petition = lambda r: (r["kind"] == kind and in_xld(r) and r["processed_date"] is not None
                           and r["processed_date"] <= e and r["eligible"] == 1 and r["competent"] == 1)
-    decided = lambda r: (r["kind"] == kind and r["competent"] == 1 and r["outcome"] in outcomes  # noqa: E731
+    decided = lambda r: (r["kind"] == kind and r["competent"] == 1 and r["outcome"] in outcomes
                          and r["resolved_date"] is not None and s <= r["resolved_date"] <= e)
     return (lambda r: petition(r) or decided(r)), petition, decided
 
 
 def gqkn03(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[str, dict]:
-    amount = lambda cols, pred: total(cols, pred, per)  # noqa: E731
+    amount = lambda cols, pred: total(cols, pred, per)
     population, petition, decision = _resolution(records, rows, "KN", KN_DECISIONS)
-    outcome = lambda o: lambda r: decision(r) and r["outcome"] == o  # noqa: E731
+    outcome = lambda o: lambda r: decision(r) and r["outcome"] == o
     columns = {
         1: count(petition), 2: cases(petition),
         **acceptance(petition, rows.end, ("rut_don", "dinh_chi")),
@@ -253,10 +253,10 @@ def gqkn03(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict
 
 
 def gqtc04(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict[str, dict]:
-    amount = lambda cols, pred: total(cols, pred, per)  # noqa: E731
+    amount = lambda cols, pred: total(cols, pred, per)
     population, petition, conclusion = _resolution(records, rows, "TC", TC_CONCLUSIONS)
-    first = lambda o: lambda r: conclusion(r) and r["resolution_round"] != "tiep" and r["outcome"] == o  # noqa: E731
-    again = lambda o: lambda r: conclusion(r) and r["resolution_round"] == "tiep" and r["outcome"] == o  # noqa: E731
+    first = lambda o: lambda r: conclusion(r) and r["resolution_round"] != "tiep" and r["outcome"] == o
+    again = lambda o: lambda r: conclusion(r) and r["resolution_round"] == "tiep" and r["outcome"] == o
     columns = {
         1: count(petition), 2: cases(petition),
         # a suspension not by withdrawal (đình chỉ) was accepted: column 4 (the YAML's reading)
@@ -283,7 +283,7 @@ def kqth05(records: list[dict], rows: CityRows, per: str = PER_DECISION) -> dict
     issued in the window); done in the window (2, 17). One that orders nothing is
     carried out on its issue day; one that orders something on executed_date, and only
     when its source carries the execution (collected_money not NULL)."""
-    amount = lambda cols, pred: total(cols, pred, per)  # noqa: E731
+    amount = lambda cols, pred: total(cols, pred, per)
     s, e = rows.start, rows.end
 
     def done_on(r) -> dt.date | None | bool:

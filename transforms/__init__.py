@@ -1,2 +1,3 @@
-"""Pure transformations (no I/O): text and value normalisation, personal-data scrubbing,
-mapping source rows to the canonical model, consolidation rules."""
+"""Raw → validated → warehouse: the canonical model (canonical), quality decisions from
+the committed suites (quality), and the steps that run them against the warehouse —
+consolidation (consolidate, qlkntc), completeness and outliers (docs/architecture.md)."""

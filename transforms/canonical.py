@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from transforms import normalise as n
+from core import normalise as n
 
 GROUP_MIN_PEOPLE = 5
 RuleViolation = n.RuleViolation

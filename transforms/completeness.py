@@ -1,6 +1,6 @@
 """Completeness and timeliness of the units' submissions (DHIS2-style), per period.
 
-For a reporting window (reports.periods.Period) and every unit in force at some time in
+For a reporting window (core.periods.Period) and every unit in force at some time in
 it, one row per kind of source the unit is expected to deliver (config
 ``completeness.expected``: commune registers for level ``xa``, the district database for
 ``huyen``, the city service for ``tinh``), with the columns of ``dq_completeness``:
@@ -37,7 +37,7 @@ it, one row per kind of source the unit is expected to deliver (config
     last day, else the latest accepted batch (noted as before the end).
 ``deadline``
     the end of the units' deadline day of the reporting regime that governs the window
-    (reports.regimes, config ``regimes:`` ``deadlines.units``: TT 06/2025 Điều 7.2, the
+    (core.regimes, config ``regimes:`` ``deadlines.units``: TT 06/2025 Điều 7.2, the
     17th of the period's last month; the older regimes, 5 days after the window's last
     day), in Hà Nội time.
 ``status`` (vocabulary)
@@ -73,10 +73,22 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from pipeline import settings
-from reports.periods import Period
-from warehouse.schema import (dim_unit, dq_batch_audit, dq_completeness, fact_petition,
-                              fact_reception, raw_batch, raw_file_manifest, raw_record)
+from connectors.city_service import SOURCE_NAME as CITY_SOURCE_NAME
+from core import regimes, settings
+from core.dates import utcnow, vn_date
+from core.normalise import fold
+from core.periods import Period
+from warehouse.db import replace_period_rows
+from warehouse.schema import (
+    dim_unit,
+    dq_batch_audit,
+    dq_completeness,
+    fact_petition,
+    fact_reception,
+    raw_batch,
+    raw_file_manifest,
+    raw_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +105,6 @@ _TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
 # ------------------------------------------------------------------ small helpers
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def _mask(series: pd.Series, test) -> pd.Series:
     """A boolean Series (also when empty: an empty object Series would select columns)."""
     return pd.Series([bool(test(v)) for v in series], index=series.index, dtype=bool)
@@ -104,10 +112,6 @@ def _mask(series: pd.Series, test) -> pd.Series:
 
 def _to_local(ts: dt.datetime) -> dt.datetime:
     return ts + LOCAL_OFFSET
-
-
-def _d(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def _dt_local(ts: dt.datetime) -> str:
@@ -140,9 +144,7 @@ def _as_ts(v) -> dt.datetime | None:
 
 def deadline_for(period: Period) -> dt.datetime:
     """End of the units' due day (Hà Nội time) as naive UTC: the deadline of the regime
-    that governs the window (reports.regimes)."""
-    from reports import regimes  # noqa: PLC0415
-
+    that governs the window (core.regimes)."""
     due = regimes.regime_for(period).deadline(period, "units")
     if due is None:
         raise ValueError(f"the reporting regime of {period} sets no deadline for units (config regimes: deadlines)")
@@ -158,16 +160,10 @@ def _expected_levels() -> dict[str, str]:
 
 
 def _city_source_name() -> str:
-    try:
-        from connectors.city_service import SOURCE_NAME  # noqa: PLC0415 - heavy imports
-        return SOURCE_NAME
-    except Exception:  # pragma: no cover - connector unavailable
-        return "city"
+    return CITY_SOURCE_NAME
 
 
 def _slug(text: str) -> str:
-    from transforms.normalise import fold  # noqa: PLC0415
-
     return re.sub(r"[^a-z0-9]+", "", fold(text))
 
 
@@ -343,13 +339,13 @@ def _register_row(unit: Any, period: Period, books: pd.DataFrame, units: pd.Data
     first_arrival = max(arrivals) if arrivals else None
     status = _status(expected, received, rejected, first_arrival, deadline)
 
-    yrs = lambda ys: ", ".join(str(y) for y in ys)  # noqa: E731
+    yrs = lambda ys: ", ".join(str(y) for y in ys)
     parts = []
     if received:
         parts.append(f"Nhận {received}/{expected} sổ (năm {yrs(received_years)})")
     if status == "thieu":
         if first_arrival is not None:
-            parts.append(f"sổ đã nhận gửi ngày {_d(_to_local(first_arrival).date())}")
+            parts.append(f"sổ đã nhận gửi ngày {vn_date(_to_local(first_arrival).date())}")
         parts.append(f"thiếu sổ năm {yrs(missing_years)}")
         if rejected_years:
             parts.append(f"sổ năm {yrs(rejected_years)} bị từ chối ({rejected} lần gửi)")
@@ -447,18 +443,18 @@ def _deadline_day(deadline: dt.datetime) -> dt.date:
 def _arrival_phrase(prefix: str | None, arrival: dt.datetime, deadline: dt.datetime) -> str:
     day = _to_local(arrival).date()
     due = _deadline_day(deadline)
-    head = f"{prefix} {_d(day)}, " if prefix else ""
+    head = f"{prefix} {vn_date(day)}, " if prefix else ""
     if arrival <= deadline:
-        return f"{head}đúng hạn (hạn {_d(due)})"
+        return f"{head}đúng hạn (hạn {vn_date(due)})"
     late = max((day - due).days, 1)
-    return f"{head}quá hạn {late} ngày (hạn {_d(due)})"
+    return f"{head}quá hạn {late} ngày (hạn {vn_date(due)})"
 
 
 def _deadline_phrase(deadline: dt.datetime, now: dt.datetime) -> str:
     due = _deadline_day(deadline)
     if now > deadline:
-        return f"hạn {_d(due)}, đã quá {max((_to_local(now).date() - due).days, 1)} ngày"
-    return f"còn hạn đến {_d(due)}"
+        return f"hạn {vn_date(due)}, đã quá {max((_to_local(now).date() - due).days, 1)} ngày"
+    return f"còn hạn đến {vn_date(due)}"
 
 
 def _row(period, unit_key, kind, expected, received, rejected, first_arrival, deadline, status, note):
@@ -476,7 +472,7 @@ def compute(engine: sa.Engine, period: Period, *, now: dt.datetime | None = None
     `now` (naive UTC; default the current time) is the ``computed_at`` stamp and the
     moment against which notes say whether the deadline has passed.
     """
-    now = _as_ts(now) or _utcnow()
+    now = _as_ts(now) or utcnow()
     units = _read_units(engine)
     levels = _expected_levels()
     deadline = deadline_for(period)
@@ -506,7 +502,6 @@ def compute(engine: sa.Engine, period: Period, *, now: dt.datetime | None = None
 def store(engine: sa.Engine, period: Period, df: pd.DataFrame) -> int:
     """Replace the stored rows of `period` by `df` (idempotent)."""
     records = _records(df[df["period_key"] == period.key] if "period_key" in df else df)
-    from warehouse.db import replace_period_rows  # noqa: PLC0415
 
     return replace_period_rows(engine, dq_completeness, period.key, records)
 
@@ -556,55 +551,6 @@ def unit_reporting(completeness_df: pd.DataFrame, period: Period | None = None) 
                       "ok": (~status.isin(MISSING_STATUSES)).to_numpy(),
                       "partial": (status == "thieu").to_numpy()}).groupby("unit_key")
     return pd.DataFrame({"reported": g["ok"].any(), "partial": g["partial"].any(), "kinds": g.size()})
-
-
-def row_status(completeness_df: pd.DataFrame, units_df: pd.DataFrame, period: Period,
-               province_code: str) -> dict[str, dict]:
-    """Reporting state of each row of the city report (reports.city.build_rows_for_city).
-
-    A row's reporting units: its own unit (when expected to report) and every
-    descendant in force in the window that is expected to report; for the province's
-    own row, the province alone (its descendants have rows of their own). Returns
-    ``{row_id: {"reported": bool, "expected": int, "missing": int}}``: ``expected`` the
-    number of reporting units, ``missing`` those with nothing accepted (chua_bao_cao,
-    bi_tu_choi), ``reported`` whether at least one sent something.
-    """
-    from reports.city import build_rows_for_city  # noqa: PLC0415
-
-    empty = pd.DataFrame({"unit_key": pd.Series([], dtype=object),
-                          "received_date": pd.Series([], dtype=object)})
-    rows, _ = build_rows_for_city(province_code, period, empty, units_df)
-    # A unit is missing when none of its expected kinds has anything accepted.
-    per_unit = unit_reporting(completeness_df, period)["reported"]
-
-    prov_key = f"province:{province_code}"
-    prov = units_df[(units_df["unit_code"].astype(str) == str(province_code)) & (units_df["level"] == "tinh")]
-    if not prov.empty:
-        prov_key = str(prov["unit_key"].iloc[0])
-    row_ids = {r.row_id for r in rows if r.kind in ("unit", "own")}
-    parent = dict(zip(units_df["unit_key"].astype(str), units_df["parent_key"]))
-    members: dict[str, list[str]] = {rid: [] for rid in row_ids}
-    for key in per_unit.index:
-        key = str(key)
-        if key == prov_key:
-            if prov_key in members:
-                members[prov_key].append(key)
-            continue
-        k, seen = key, set()
-        while isinstance(k, str) and k not in seen and k != prov_key:
-            seen.add(k)
-            if k in members:
-                members[k].append(key)
-                break
-            k = parent.get(k)
-    out = {}
-    for r in rows:
-        if r.row_id not in members:
-            continue
-        keys = members[r.row_id]
-        ok = [bool(per_unit[k]) for k in keys]
-        out[r.row_id] = {"reported": any(ok), "expected": len(keys), "missing": ok.count(False)}
-    return out
 
 
 def summary_by_unit(completeness_df: pd.DataFrame, units_df: pd.DataFrame) -> pd.DataFrame:

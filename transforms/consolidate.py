@@ -32,6 +32,7 @@ corrected delivery (new file version, corrected record) replaces them automatica
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import re
@@ -40,13 +41,24 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from connectors.raw import utcnow
-from transforms import canonical, normalise, quality
+from core import normalise
+from core import rules as rules_catalogue
+from core.dates import utcnow
+from transforms import canonical, quality
 from warehouse import units
-from warehouse.schema import (dq_batch_audit, dq_flag, dq_quarantine, dq_validation,
-                              fact_case, fact_petition, fact_reception, fact_reception_calendar, raw_batch,
-                              raw_record,
-                              wh_partition_state)
+from warehouse.schema import (
+    dq_batch_audit,
+    dq_flag,
+    dq_quarantine,
+    dq_validation,
+    fact_case,
+    fact_petition,
+    fact_reception,
+    fact_reception_calendar,
+    raw_batch,
+    raw_record,
+    wh_partition_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +157,7 @@ def _lineage(raw_row, source_kind: str) -> dict:
 def _quarantine_row(raw_row, source_kind: str, code: str, reason: str, now) -> dict:
     """A dq_quarantine row: the lineage of the raw row, the rule and the reason, no values."""
     return {**_lineage(raw_row, source_kind), "reason_code": code,
-            "severity": quality.rule(code)["severity"], "reason": reason, "detected_at": now}
+            "severity": rules_catalogue.rule(code)["severity"], "reason": reason, "detected_at": now}
 
 
 def _safe_date(value):
@@ -206,8 +218,8 @@ def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_
             for b in todo:
                 failed = verdicts[b]
                 reason = "; ".join(
-                    f"{quality.rule(v['rule'])['title']} ({v['failed_rows']}/{v['rows']} dòng). "
-                    f"{quality.rule(v['rule'])['instruction']}" for v in failed) or None
+                    f"{rules_catalogue.rule(v['rule'])['title']} ({v['failed_rows']}/{v['rows']} dòng). "
+                    f"{rules_catalogue.rule(v['rule'])['instruction']}" for v in failed) or None
                 recs.append({"batch_id": b, "suite": suite, "suite_sha": sha, "passed": not failed,
                              "rows": int(rows_per_batch.get(b, 0)), "failed_rules": json.dumps(failed),
                              "reason": reason, "run_id": run_id, "audited_at": now})
@@ -227,7 +239,7 @@ def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_
 def _detail(code: str, row, date_col: str) -> str:
     """The reason for one row: the rule's title and, where it helps the unit find the
     row, the offending value (codes, dates and counts only — never personal data)."""
-    title = quality.rule(code)["title"]
+    title = rules_catalogue.rule(code)["title"]
     if code == "UNIT_NOT_VALID_ON_DATE":
         return (f"{title}: mã đơn vị {row['unit_code']} không phải đơn vị hành chính hợp lệ của "
                 f"thành phố vào ngày {row[date_col]:%d/%m/%Y}")
@@ -269,7 +281,7 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
                 continue
             except (ValueError, KeyError, TypeError) as exc:
                 quarantine.append(_quarantine_row(r._asdict(), source_kind, "VALUE_INVALID",
-                                                  f"{quality.rule('VALUE_INVALID')['title']}: {exc}", now))
+                                                  f"{rules_catalogue.rule('VALUE_INVALID')['title']}: {exc}", now))
                 continue
             if record_type != "case":
                 rid = r.record_id if r.record_id is not None else f"{r.source_file}!{int(r.source_row)}"
@@ -337,7 +349,6 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
 def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = None,
                 force: bool = False) -> PartitionResult:
     if source_kind in OWN_PARTITIONS:
-        import importlib  # noqa: PLC0415
         return importlib.import_module(OWN_PARTITIONS[source_kind]).consolidate(engine, run_id=run_id, force=force)
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {source_kind!r}")

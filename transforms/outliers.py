@@ -37,9 +37,11 @@ from typing import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
-from pipeline import settings
-from reports import periods as P
-from reports.periods import Period
+from core import periods as P
+from core import settings
+from core.dates import utcnow, vn_date
+from core.periods import Period
+from warehouse.db import replace_period_rows
 from warehouse.schema import dim_unit, dq_outlier, fact_petition, fact_reception
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,6 @@ LABELS = {"receptions": "Số lượt tiếp", "people": "Số người được
 SERIES_START = dt.date(2021, 7, 1)
 _DEFAULTS = {"history_periods": 8, "min_history": 4, "z_threshold": 3.0, "min_value": 10,
              "metrics": list(METRICS)}
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def settings_outliers() -> dict:
@@ -76,10 +74,6 @@ def fmt_vn(x: float, decimals: int = 0) -> str:
 
 def _round_half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
-
-
-def _d(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 # ------------------------------------------------------------------ windows
@@ -217,7 +211,7 @@ def compute(engine: sa.Engine, period: Period, *, history_periods: int | None = 
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown outlier metrics {unknown}; expected some of {list(METRICS)}")
-    now = now or _utcnow()
+    now = now or utcnow()
 
     windows = [period, *previous_windows(period, history_periods)]
     daily = _daily(engine, min(w.start for w in windows), period.end)
@@ -239,9 +233,9 @@ def compute(engine: sa.Engine, period: Period, *, history_periods: int | None = 
         if not _covers(v, period.start, period.end) and v is not None:
             bits = []
             if v[0] and v[0] > period.start:
-                bits.append(f"từ {_d(v[0])}")
+                bits.append(f"từ {vn_date(v[0])}")
             if v[1] and v[1] < period.end:
-                bits.append(f"đến {_d(v[1])}")
+                bits.append(f"đến {vn_date(v[1])}")
             partial = ", ".join(bits)
         hist_idx = [i for i, w in enumerate(windows) if i > 0 and w.start >= first
                     and _covers(v, w.start, w.end)]
@@ -294,7 +288,6 @@ def store(engine: sa.Engine, period: Period, df: pd.DataFrame) -> int:
                 x = x.to_pydatetime()
             clean[k] = x
         records.append(clean)
-    from warehouse.db import replace_period_rows  # noqa: PLC0415
 
     return replace_period_rows(engine, dq_outlier, period.key, records)
 

@@ -50,160 +50,41 @@ import pandas as pd
 import sqlalchemy as sa
 
 from connectors import qlkntc_template as T
-from connectors.qlkntc_workbooks import PROTECTION_FIELDS, RECORD_TYPE, SOURCE_KIND, VALUE_FIELDS
-from connectors.raw import utcnow
-from pipeline import settings
-from transforms import normalise, quality
+from connectors.qlkntc_values import (
+    COLUMNS,
+    PROTECTION_COLUMNS,
+    form_check_reason,
+    opt_int,
+    protection_reason,
+    read_values,
+    value_label,
+)
+from connectors.qlkntc_workbooks import RECORD_TYPE, SOURCE_KIND
+from core import rules as rules_catalogue
+from core import settings
+from core.dates import utcnow
+from transforms import quality
+from transforms.completeness import deadline_for
+from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches
 from warehouse import units
-from warehouse.schema import (dim_unit, dq_batch_audit, dq_completeness, dq_flag, dq_quarantine, dq_validation,
-                              fact_qlkntc, raw_batch, raw_record, wh_partition_state)
+from warehouse.schema import (
+    dim_unit,
+    dq_batch_audit,
+    dq_completeness,
+    dq_flag,
+    dq_quarantine,
+    dq_validation,
+    fact_qlkntc,
+    raw_batch,
+    raw_record,
+    wh_partition_state,
+)
 
 log = logging.getLogger(__name__)
 
-# fact_qlkntc's value columns, MS 1–17 in order (warehouse/schema.py).
-COLUMNS = ("docs_issued", "docs_amended", "docs_repealed", "training_classes", "training_participants",
-           "inspections", "inspected_units", "inspections_concluded", "rec_admin_orgs", "rec_admin_persons",
-           "rec_referred_orgs", "rec_referred_persons", "conclusions_to_implement", "handled_admin_orgs",
-           "handled_admin_persons", "prosecuted_cases", "prosecuted_persons")
-MS_OF = {c: ms for ms, c in enumerate(COLUMNS, start=1)}
-# fact_qlkntc's nullable protection columns, items (1)–(5) of the protection block
-# (NULL: the unit did not report them — a version-1 workbook or an empty block).
-PROTECTION_COLUMNS = tuple(col for _, col in T.PROTECTION_ITEMS)
-ITEM_OF = {c: i for i, c in enumerate(PROTECTION_COLUMNS, start=1)}
 # The canonical frame's derived column for the check (1) = (2) + (3) (not published).
 PROTECTION_PARTS = "protected_parts"
 SUITES = ("qlkntc_workbook_batch", "qlkntc_canonical", "qlkntc_warehouse")
-MAPPING_RULES = ("QLKNTC_VALUE_MISSING", "QLKNTC_VALUE_NOT_NUMBER", "QLKNTC_VALUE_FRACTIONAL",
-                 "QLKNTC_PROTECTION_MISSING")
-
-
-def column_label(ms: int) -> str:
-    """"Cột (9) «Kiến nghị xử lý › Hành chính › Tổ chức»": the column as a person finds it."""
-    path = T.COLUMNS[ms - 1][1]
-    return f"Cột ({ms}) «{' › '.join(path[1:])}»"
-
-
-def protection_label(item: int) -> str:
-    """"Bảo vệ người tố cáo, dòng (4) «Số người được áp dụng …»": the cell as a person finds it."""
-    return f"Trang «{T.PROTECTION_SHEET}», dòng {T.protection_label(item)}"
-
-
-def value_label(col: str) -> str:
-    return column_label(MS_OF[col]) if col in MS_OF else protection_label(ITEM_OF[col])
-
-
-def _vn_number(x: float) -> str:
-    text = f"{x:.6f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-# ------------------------------------------------------------------ reading the cells
-def parse_cell(value) -> tuple[int | None, str | None, str]:
-    """(value, rule, detail) of one input cell as landed: a whole number, or the rule
-    it breaks. Text that reads as a number (Vietnamese "1.250", a pasted "3") counts;
-    the detail never repeats the text typed, only numbers."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None, "QLKNTC_VALUE_MISSING", ""
-    if isinstance(value, str) and value.strip().startswith("="):
-        return None, "QLKNTC_VALUE_NOT_NUMBER", "công thức chưa được tính giá trị"
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None, "QLKNTC_VALUE_NOT_NUMBER", ""
-    try:
-        x = normalise.parse_decimal(value)
-    except (normalise.RuleViolation, ValueError):
-        return None, "QLKNTC_VALUE_NOT_NUMBER", ""
-    if x != int(x):
-        return None, "QLKNTC_VALUE_FRACTIONAL", _vn_number(x)
-    return int(x), None, ""
-
-
-def _with_detail(label: str, rule: str, detail: str) -> str:
-    return label + (f" = {detail}" if rule == "QLKNTC_VALUE_FRACTIONAL" else f" ({detail})" if detail else "")
-
-
-def has_protection_block(payload: dict) -> bool:
-    """Whether the workbook had the protection sheet (template version 2 on)."""
-    return any(f in payload for f in PROTECTION_FIELDS)
-
-
-def read_values(payload: dict) -> tuple[dict[str, int | None], list[tuple[str, str]]]:
-    """The 17 values and the five protection values (None: not reported) by canonical
-    column, and the mapping problems as (rule, reason): one per rule, naming every cell
-    concerned."""
-    values: dict[str, int | None] = {}
-    bad: dict[str, list[str]] = {}
-    for ms, (fld, col) in enumerate(zip(VALUE_FIELDS, COLUMNS), start=1):
-        v, rule, detail = parse_cell(payload.get(fld))
-        if rule is None:
-            values[col] = v
-        else:
-            bad.setdefault(rule, []).append(_with_detail(column_label(ms), rule, detail))
-    parsed = [parse_cell(payload.get(f)) for f in PROTECTION_FIELDS]
-    empty = [rule == "QLKNTC_VALUE_MISSING" for _, rule, _ in parsed]
-    for col in PROTECTION_COLUMNS:
-        values[col] = None
-    if has_protection_block(payload) and not all(empty):
-        # The block is filled: every cell must be a whole number (an empty one is a
-        # block filled in part, not "not reported").
-        for item, (col, (v, rule, detail)) in enumerate(zip(PROTECTION_COLUMNS, parsed), start=1):
-            if rule is None:
-                values[col] = v
-            elif rule == "QLKNTC_VALUE_MISSING":
-                bad.setdefault("QLKNTC_PROTECTION_MISSING", []).append(protection_label(item))
-            else:
-                bad.setdefault(rule, []).append(_with_detail(protection_label(item), rule, detail))
-    problems = [(rule, f"{quality.rule(rule)['title']}: {', '.join(bad[rule])}") for rule in MAPPING_RULES
-                if rule in bad]
-    return values, problems
-
-
-def _opt_int(v) -> int | None:
-    return None if v is None or pd.isna(v) else int(v)
-
-
-def protection_breaks(values) -> list[str]:
-    """The protection identities a set of values breaks, as Vietnamese clauses (none
-    when the block was not reported): (1) = (2) + (3); (4) <= (1); (5) <= (1)."""
-    total, denouncers, relatives, job, life = (_opt_int(values[c]) for c in PROTECTION_COLUMNS)
-    out = []
-    if total is not None and denouncers is not None and relatives is not None and total != denouncers + relatives:
-        out.append(f"dòng (1) = {total} khác dòng (2) + dòng (3) = {denouncers} + {relatives} "
-                   f"(phải có dòng (1) = dòng (2) + dòng (3))")
-    for item, v in ((4, job), (5, life)):
-        if total is not None and v is not None and v > total:
-            out.append(f"dòng ({item}) = {v} lớn hơn dòng (1) = {total} (phải có dòng ({item}) <= dòng (1))")
-    return out
-
-
-def _protection_reason(values) -> str:
-    return f"{quality.rule('QLKNTC_PROTECTION_CHECK')['title']}: {'; '.join(protection_breaks(values))}"
-
-
-def _check_details(values: dict[str, int]) -> list[tuple[str, str]]:
-    """The canonical-suite rules a set of values breaks, with their reasons (the same
-    tests as qlkntc_canonical, so the connector can warn at once)."""
-    out = []
-    negative = [f"{value_label(c)} = {v}" for c, v in values.items() if v is not None and v < 0]
-    if negative:
-        title = quality.rule("QLKNTC_VALUE_NEGATIVE")["title"]
-        out.append(("QLKNTC_VALUE_NEGATIVE", f"{title}: {', '.join(negative)}"))
-    lhs, rhs = COLUMNS[T.CHECK_LHS - 1], COLUMNS[T.CHECK_RHS - 1]
-    if lhs in values and rhs in values and values[lhs] > values[rhs]:
-        out.append(("QLKNTC_FORM_CHECK", _form_check_reason(values[lhs], values[rhs])))
-    if protection_breaks(values):
-        out.append(("QLKNTC_PROTECTION_CHECK", _protection_reason(values)))
-    return out
-
-
-def _form_check_reason(lhs: int, rhs: int) -> str:
-    return (f"{quality.rule('QLKNTC_FORM_CHECK')['title']}: Cột ({T.CHECK_LHS}) = {lhs} lớn hơn Cột "
-            f"({T.CHECK_RHS}) = {rhs} (phải có Cột ({T.CHECK_LHS}) <= Cột ({T.CHECK_RHS}))")
-
-
-def problems(payload: dict) -> list[tuple[str, str]]:
-    """Every reason the figures of a landed workbook would be quarantined (rule, reason)."""
-    values, found = read_values(payload)
-    return found + (_check_details(values) if not found else [])
 
 
 # ------------------------------------------------------------------ consolidation
@@ -258,21 +139,21 @@ def _lineage(r, payload: dict) -> dict:
 
 
 def _quarantine(r, payload: dict, rule: str, reason: str, now) -> dict:
-    return {**_lineage(r, payload), "reason_code": rule, "severity": quality.rule(rule)["severity"],
+    return {**_lineage(r, payload), "reason_code": rule, "severity": rules_catalogue.rule(rule)["severity"],
             "reason": reason, "detected_at": now}
 
 
 def _detail(rule: str, row) -> str:
     """The reason of a canonical-suite failure on one row: numbers and codes only."""
-    title = quality.rule(rule)["title"]
+    title = rules_catalogue.rule(rule)["title"]
     if rule == "QLKNTC_VALUE_NEGATIVE":
-        neg = [f"{value_label(c)} = {_opt_int(row[c])}" for c in (*COLUMNS, *PROTECTION_COLUMNS)
-               if _opt_int(row[c]) is not None and _opt_int(row[c]) < 0]
+        neg = [f"{value_label(c)} = {opt_int(row[c])}" for c in (*COLUMNS, *PROTECTION_COLUMNS)
+               if opt_int(row[c]) is not None and opt_int(row[c]) < 0]
         return f"{title}: {', '.join(neg)}"
     if rule == "QLKNTC_PROTECTION_CHECK":
-        return _protection_reason(row)
+        return protection_reason(row)
     if rule == "QLKNTC_FORM_CHECK":
-        return _form_check_reason(int(row[COLUMNS[T.CHECK_LHS - 1]]), int(row[COLUMNS[T.CHECK_RHS - 1]]))
+        return form_check_reason(int(row[COLUMNS[T.CHECK_LHS - 1]]), int(row[COLUMNS[T.CHECK_RHS - 1]]))
     if rule == "QLKNTC_UNITS_BELOW_INSPECTIONS":
         return f"{title}: Cột (7) = {int(row['inspected_units'])}, Cột (6) = {int(row['inspections'])}"
     if rule == "UNIT_NOT_VALID_ON_DATE":
@@ -297,7 +178,7 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
         values, found = read_values(payload)
         start, end = _as_date(payload.get("tu_ngay")), _as_date(payload.get("den_ngay"))
         if start is None or end is None:
-            found.append(("VALUE_INVALID", f"{quality.rule('VALUE_INVALID')['title']}: ngày của kỳ báo cáo"))
+            found.append(("VALUE_INVALID", f"{rules_catalogue.rule('VALUE_INVALID')['title']}: ngày của kỳ báo cáo"))
         if found:
             quarantine.extend(_quarantine(r, payload, rule, reason, now) for rule, reason in found)
             continue
@@ -318,7 +199,7 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
     for c in COLUMNS:
         df[c] = df[c].astype("int64")
     for c in PROTECTION_COLUMNS:
-        df[c] = pd.array([_opt_int(v) for v in df[c]], dtype="Int64")   # NULL: not reported
+        df[c] = pd.array([opt_int(v) for v in df[c]], dtype="Int64")   # NULL: not reported
     # GX reads plain floats (NaN for NULL, which the expectations skip).
     checked = df.assign(**{c: df[c].astype("float64") for c in PROTECTION_COLUMNS})
     checked[PROTECTION_PARTS] = checked["protected_denouncers"] + checked["protected_relatives"]
@@ -351,8 +232,6 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
 def consolidate(engine: sa.Engine, *, run_id: str | None = None, force: bool = False):
     """Rebuild ``fact_qlkntc`` (and the source kind's quarantine and flags) from the raw
     layer; idempotent, skipped when neither the batches nor the suites changed."""
-    from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches  # noqa: PLC0415
-
     with engine.connect() as conn:
         batch_ids = _loaded_batches(conn)
         fp = _fingerprint(batch_ids)
@@ -417,8 +296,6 @@ def completeness(engine: sa.Engine, period, *, now: dt.datetime | None = None) -
     transforms.completeness.compute, which treats every configured kind other than the
     registers as a continuous system feed; the caller concatenates the two frames
     before ``transforms.completeness.store``.)"""
-    from transforms.completeness import deadline_for  # noqa: PLC0415
-
     cols = [c.name for c in dq_completeness.columns]
     now = now or utcnow()
     if period.kind == "custom" or period.end < T.applies_from():

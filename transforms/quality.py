@@ -25,34 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from pipeline import settings
+from core import settings
+from core.dates import today_local
+from core.rules import RULES_FILE, rule
 
 log = logging.getLogger(__name__)
 
 EXPECTATIONS_DIR = settings.PROJECT_ROOT / "expectations"
 GX_DIR = EXPECTATIONS_DIR / "gx"
-RULES_FILE = EXPECTATIONS_DIR / "rules.yaml"
-SEVERITIES = ("critical", "error", "warning")
 SERIES_START = dt.date(2020, 1, 1)
-
-
-@functools.cache
-def rules() -> dict[str, dict]:
-    with open(RULES_FILE, encoding="utf-8") as fh:
-        out = yaml.safe_load(fh)["rules"]
-    for code, r in out.items():
-        if r.get("severity") not in SEVERITIES:
-            raise ValueError(f"rule {code}: severity must be one of {SEVERITIES}")
-    return out
-
-
-def rule(code: str) -> dict:
-    try:
-        return rules()[code]
-    except KeyError:
-        raise KeyError(f"rule {code!r} is not in {RULES_FILE.name}") from None
 
 
 def suite_json(name: str) -> dict:
@@ -164,7 +146,7 @@ def run(suite: str, frame: pd.DataFrame, partition: str, *, parameters: dict | N
     """Run the committed checkpoint `suite` on `frame` (which needs a ``raw_id`` column)."""
     gx = _gx()
     ctx = context()
-    params = {"today": pd.Timestamp(dt.date.today()), "series_start": pd.Timestamp(SERIES_START)}
+    params = {"today": pd.Timestamp(today_local()), "series_start": pd.Timestamp(SERIES_START)}
     params.update(parameters or {})
     checkpoint = ctx.checkpoints.get(suite)
     from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415

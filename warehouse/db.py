@@ -6,7 +6,7 @@ import logging
 
 import sqlalchemy as sa
 
-from pipeline import settings
+from core import settings
 from warehouse.schema import metadata
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,20 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint, Index)
+from sqlalchemy import (
+                        Boolean,
+                        Column,
+                        Date,
+                        DateTime,
+                        Float,
+                        Index,
+                        Integer,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+                        UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -115,7 +127,7 @@ Index("ix_raw_record_batch", raw_record.c.batch_id)
 Index("ix_raw_record_kind", raw_record.c.source_kind, raw_record.c.record_type)
 
 # ---------------------------------------------------------------- canonical facts
-_lineage = lambda: [  # noqa: E731 - the same lineage columns on every fact table
+_lineage = lambda: [
     Column("source_kind", String(24), nullable=False),
     Column("source_name", String(120), nullable=False),
     Column("record_id", String(80)),
@@ -295,7 +307,7 @@ dq_flag = Table(
 dq_completeness = Table(
     # Expected versus received submissions per unit, period and kind of source.
     "dq_completeness", metadata,
-    Column("period_key", String(40), primary_key=True),   # reports.periods key, e.g. 2026-Q3
+    Column("period_key", String(40), primary_key=True),   # core.periods key, e.g. 2026-Q3
     Column("unit_key", String(32), primary_key=True),
     Column("source_kind", String(24), primary_key=True),
     Column("date_from", Date, nullable=False),
@@ -381,7 +393,7 @@ fact_qlkntc = Table(
     Column("qlkntc_key", String(80), primary_key=True),   # "<unit code>:<period key>"
     Column("unit_code", String(8), nullable=False),       # as in the workbook's identification area
     Column("unit_key", String(32), nullable=False),       # unit version valid on window_end
-    Column("period_key", String(40), nullable=False),     # reports.periods key, e.g. 2025-Q4
+    Column("period_key", String(40), nullable=False),     # core.periods key, e.g. 2025-Q4
     Column("window_start", Date, nullable=False),         # inclusive
     Column("window_end", Date, nullable=False),           # inclusive
     Column("docs_issued", Integer, nullable=False),           # (1) văn bản ban hành mới

@@ -25,10 +25,13 @@ import datetime as dt
 import functools
 import importlib.resources
 import json
+from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
+from vietnamadminunits.database import query
 
-from pipeline import settings
+from core import settings
+from warehouse.schema import dim_unit, dim_unit_crosswalk
 
 LEGACY_FROM = dt.date(2020, 1, 1)
 
@@ -41,8 +44,6 @@ def _reform_dates() -> tuple[dt.date, dt.date]:
 @functools.lru_cache(maxsize=4)
 def unit_frame(province_code: str | None = None) -> pd.DataFrame:
     """Every unit of the province, both schemes, as rows of dim_unit."""
-    from vietnamadminunits.database import query  # noqa: PLC0415 - reference data, lazy
-
     province_code = province_code or settings.config()["province"]["code"]
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
@@ -131,8 +132,6 @@ def _converter_data() -> dict:
 
 
 def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
-
     try:
         return version("vietnamadminunits")
     except PackageNotFoundError:  # pragma: no cover - installed without metadata
@@ -158,8 +157,6 @@ def crosswalk_frame(province_code: str | None = None) -> pd.DataFrame:
     province has no successor, when a key names no unit, or when a split commune has
     not exactly one default.
     """
-    from vietnamadminunits.database import query  # noqa: PLC0415 - reference data, lazy
-
     province_code = province_code or settings.config()["province"]["code"]
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
@@ -233,8 +230,6 @@ def _db_records(df: pd.DataFrame) -> list[dict]:
 def load_dim_unit(engine) -> int:
     """Replace dim_unit and dim_unit_crosswalk with the reference data (idempotent);
     returns the number of units."""
-    from warehouse.schema import dim_unit, dim_unit_crosswalk  # noqa: PLC0415
-
     df = unit_frame()
     crosswalk = crosswalk_frame()
     with engine.begin() as conn:

@@ -18,8 +18,7 @@ import hashlib
 import hmac
 import re
 
-from pipeline import settings
-from transforms import normalise
+from core import normalise, settings
 
 # Source field names that carry personal data or free text that may contain it.
 DROP_FIELDS = frozenset({

@@ -18,7 +18,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import settings
+from core import settings
 
 __all__ = ["Regime", "RegimeError", "all_regimes", "definition_path", "overlapping", "regime_by_id",
            "regime_for", "switches_within"]
@@ -105,7 +105,7 @@ def regime_by_id(regime_id: str) -> Regime:
 
 def regime_for(period_or_end) -> Regime:
     """The regime governing a report: in force on the window's last day. Accepts a
-    :class:`reports.periods.Period` or the end date itself."""
+    :class:`core.periods.Period` or the end date itself."""
     end = getattr(period_or_end, "end", period_or_end)
     if isinstance(end, dt.datetime):
         end = end.date()

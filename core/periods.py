@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline import settings
+import pendulum
+
+from core import settings
+from core.dates import vn_date
 
 PERIODIC_KINDS = ("Q1", "Q2", "Q3", "Q4", "H1", "M9", "Y")
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
@@ -31,10 +34,6 @@ _DEFAULT_TITLES = {
     "Y": "{label} {year}",
 }
 _DEFAULT_TITLE = "{label} năm {year}"
-
-
-def _fmt(d: dt.date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,13 @@ class Period:
     @property
     def date_line(self) -> str:
         """The line printed under a form's title."""
-        return f"Số liệu tính từ ngày {_fmt(self.start)} đến ngày {_fmt(self.end)}"
+        return f"Số liệu tính từ ngày {vn_date(self.start)} đến ngày {vn_date(self.end)}"
 
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
     def __str__(self) -> str:  # logs and file names read better with the window
-        return f"{self.label} ({_fmt(self.start)}–{_fmt(self.end)})"
+        return f"{self.label} ({vn_date(self.start)}–{vn_date(self.end)})"
 
 
 def _rules() -> dict[str, dict[str, Any]]:
@@ -103,7 +102,7 @@ def custom(date_from: dt.date | str, date_to: dt.date | str) -> Period:
     start, end = _as_date(date_from), _as_date(date_to)
     if start > end:
         raise ValueError(f"custom period: start {start} is after end {end}")
-    return Period("custom", end.year, start, end, f"Từ {_fmt(start)} đến {_fmt(end)}")
+    return Period("custom", end.year, start, end, f"Từ {vn_date(start)} đến {vn_date(end)}")
 
 
 def _kinds_for(kind: str) -> tuple[str, ...]:
@@ -190,8 +189,6 @@ def from_window(start: dt.date | str, end: dt.date | str) -> Period:
 def from_data_interval(interval_start, interval_end, timezone: str = "Asia/Ho_Chi_Minh") -> Period:
     """The reporting period of a scheduler data interval [start, end): local dates,
     the end exclusive (the report runs on the 15th for the window ending on the 14th)."""
-    import pendulum  # noqa: PLC0415 - only schedulers call this
-
     s = pendulum.instance(interval_start).in_timezone(timezone).date()
     e = pendulum.instance(interval_end).in_timezone(timezone).date() - dt.timedelta(days=1)
     return from_window(s, e)

@@ -37,7 +37,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
-from pipeline import settings
+from core import settings
+from core.dates import utc_now_iso
+from core.files import atomic_write_bytes, sha256_file
 from reports import publish
 
 log = logging.getLogger(__name__)
@@ -266,7 +268,7 @@ def _append_log(folder: Path, period_key: str, record: dict[str, Any]) -> None:
     book = _load_log(folder, period_key)
     book["deliveries"].append(record)
     data = json.dumps(book, ensure_ascii=False, indent=2, default=str) + "\n"
-    publish.atomic_write_bytes(folder / DELIVERIES_NAME, data.encode("utf-8"))
+    atomic_write_bytes(folder / DELIVERIES_NAME, data.encode("utf-8"))
 
 
 def _sent_already(book: Mapping[str, Any]) -> set[tuple[str, str, str]]:
@@ -436,7 +438,7 @@ def deliver(period_key: str, *, conn_id: str | None = None, recipients: Any = No
         sent = _sent_already(_load_log(folder, manifest.period))
         for r in config.recipients:
             result: dict[str, Any] = {"recipient": r.name, "email": r.address, "status": None, "files": [],
-                                      "reason": None, "at": publish.utc_now_iso()}
+                                      "reason": None, "at": utc_now_iso()}
             results.append(result)
             meant = [e for e in latest if r.wants(e, manifest.period_kind)]
             pending = [e for e in meant if (r.address, e.path, e.sha256) not in sent]
@@ -456,13 +458,13 @@ def deliver(period_key: str, *, conn_id: str | None = None, recipients: Any = No
                 try:
                     _send(conn_id, config.sender, r, subject, body_for(r, manifest, pending),
                           [folder / e.path for e in pending], manifest.period)
-                except Exception as exc:  # one recipient's failure must not stop the others
+                except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
                     problem = _explain(exc, conn_id, r)
                     log.warning("delivery of %s to %s failed: %s (%s: %s)", manifest.period, r.address, problem,
                                 type(exc).__name__, exc)
             result["status"] = "failed" if problem else "sent"
             result["reason"] = problem
-            result["at"] = publish.utc_now_iso()
+            result["at"] = utc_now_iso()
             _append_log(folder, manifest.period, {**result, "conn_id": conn_id,
                                                   **({"subject": subject} if not problem else {})})
             if not problem:
@@ -484,7 +486,7 @@ def _check_files(entries: Iterable[publish.ManifestEntry], folder: Path) -> str 
         if not path.is_file():
             return (f"issued file {e.path} is missing from {folder}; restore it from backup or issue the "
                     "report again")
-        if publish.sha256_file(path) != e.sha256:
+        if sha256_file(path) != e.sha256:
             return (f"issued file {e.path} was changed after it was issued (its SHA-256 differs from the "
                     "manifest); restore the issued file or issue the report again")
     return None

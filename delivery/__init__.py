@@ -1,0 +1,1 @@
+"""Delivery: issued reports leave the pipeline (e-mail to officers, delivery records)."""

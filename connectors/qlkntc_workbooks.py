@@ -56,7 +56,7 @@ from connectors.inbox import uncomputed_formulas
 from connectors.qlkntc_values import PROTECTION_FIELDS, VALUE_FIELDS, problems
 from connectors.raw import Batch
 from core import periods, settings
-from core.dates import utcnow
+from core.dates import as_date, utcnow, vn_local_time
 from core.files import sha256_file
 from warehouse import units
 from warehouse.schema import raw_batch, raw_file_manifest
@@ -142,17 +142,6 @@ class WorkbookContent:
 
 def _text(v) -> str:
     return "" if v is None else str(v).strip()
-
-
-def _as_date(v) -> dt.date | None:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(_text(v)[:10])
-    except ValueError:
-        return None
 
 
 class _Sheet:
@@ -267,7 +256,7 @@ def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, 
         raise WorkbookError(
             f"Tệp '{name}': ngày của kỳ trong mẫu không khớp kỳ {period.label} ({period.start:%d/%m/%Y} – "
             f"{period.end:%d/%m/%Y}); lấy tệp mẫu mới cho kỳ này rồi gửi lại.", "QLKNTC_WINDOW_MISMATCH")
-    shown = (_text(ws[T.PERIOD_KEY_CELL]), _as_date(ws[T.WINDOW_START_CELL]), _as_date(ws[T.WINDOW_END_CELL]),
+    shown = (_text(ws[T.PERIOD_KEY_CELL]), as_date(ws[T.WINDOW_START_CELL]), as_date(ws[T.WINDOW_END_CELL]),
              _text(ws.cell(T.DATE_ROW, 1)))
     if shown != (period.key, period.start, period.end, T.date_line(period.start, period.end)):
         raise WorkbookError(
@@ -288,7 +277,7 @@ def _check_unit_known(ident: dict[str, str], period, name: str) -> None:
 
 
 def _vn(iso: str) -> str:
-    d = _as_date(iso)
+    d = as_date(iso)
     return d.strftime("%d/%m/%Y") if d else "?"
 
 
@@ -349,10 +338,6 @@ def _earlier_versions(conn: sa.Connection, logical_key: str) -> list[dt.datetime
         sa.select(sa.func.coalesce(raw_batch.c.delivered_at, raw_batch.c.started_at)).where(
             raw_batch.c.source_kind == SOURCE_KIND, raw_batch.c.logical_key == logical_key,
             raw_batch.c.status == "loaded"))]
-
-
-def _local(ts: dt.datetime) -> str:
-    return (ts + dt.timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
 
 
 def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None = None) -> list[dict]:
@@ -428,7 +413,7 @@ def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id) -> dict | No
         with engine.connect() as conn:
             earlier = _earlier_versions(conn, logical_key)
         if earlier:
-            message += (f" Bản gửi lại: thay thế toàn bộ bản đã nhận lúc {_local(max(earlier))}.")
+            message += (f" Bản gửi lại: thay thế toàn bộ bản đã nhận lúc {vn_local_time(max(earlier))}.")
         if findings:
             message += (" Số liệu chưa được dùng (sẽ bị cách ly khi hợp nhất): "
                         + "; ".join(f["reason"] for f in findings)

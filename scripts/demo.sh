@@ -34,18 +34,20 @@ trap 'scripts/city_service.sh stop; scripts/mail_sink.sh stop' EXIT
 # 01/TCD in both views, to the last cut-off and over the published range.
 # The latest report that carries the narrative (TT 06/2025: Quý I, 6 tháng, 9 tháng, năm):
 # the city's six tables and its Mẫu số 02 document.
+# Periods from END, not from the clock: the same END gives the same reports on any day.
+LATEST=$(python -c "import datetime as d; from core import periods; print(periods.latest_complete(d.date.fromisoformat('$END')).key)")
+SUMMARY_TO=$(python -c "import datetime as d; from core import periods; print(periods.latest_complete(d.date.fromisoformat('$END')).end)")
 NARRATIVE=$(python -c "import datetime as d; from core import periods; day = d.date.fromisoformat('$END'); print(max((periods.latest_complete(day, k) for k in ('Q1', 'H1', 'M9', 'Y')), key=lambda p: (p.end, p.end - p.start)).key)")
 python -m pipeline.run_dags \
   ingest_commune_registers ingest_district_databases ingest_city_service ingest_qlkntc_workbooks \
   consolidate_warehouse \
-  'report_periodic={"period": "latest"}' \
+  "report_periodic={\"period\": \"$LATEST\"}" \
   "report_periodic={\"period\": \"$NARRATIVE\", \"levels\": [\"tinh\"]}" \
   'report_periodic={"period": "2023-Q1", "levels": ["tinh"]}' \
-  'report_summary={}' \
+  "report_summary={\"date_to\": \"$SUMMARY_TO\"}" \
   'report_summary={"date_from": "2021-07-01", "date_to": "2025-02-28"}'
 
 echo "== 4/5 opening every workbook of the latest quarter, and the narrative report, with LibreOffice"
-LATEST=$(python -c "import datetime as d; from core import periods; print(periods.latest_complete(d.date.fromisoformat('$END')).key)")
 python -m reports.verify "$LATEST" "$NARRATIVE" "2021-07-01..2025-02-28" --pdf-levels tinh
 
 echo "== 5/5 outputs"

@@ -75,7 +75,7 @@ import sqlalchemy as sa
 
 from connectors.city_service import SOURCE_NAME as CITY_SOURCE_NAME
 from core import regimes, settings
-from core.dates import utcnow, vn_date
+from core.dates import LOCAL_OFFSET, as_date, to_local, utcnow, vn_date, vn_local_time
 from core.normalise import fold
 from core.periods import Period
 from warehouse.db import replace_period_rows
@@ -96,7 +96,6 @@ STATUSES = ("dung_han", "muon", "thieu", "chua_bao_cao", "bi_tu_choi")
 MISSING_STATUSES = ("chua_bao_cao", "bi_tu_choi")
 REGISTER_KIND = "commune_register"
 SYSTEM_KINDS = ("district_db", "city_service")
-LOCAL_OFFSET = dt.timedelta(hours=7)     # Hà Nội, UTC+7 all year (no daylight saving)
 COLUMNS = [c.name for c in dq_completeness.columns]
 
 _STEM = re.compile(r"^(?P<code>\d{5})_(?P<slug>.*)_(?P<year>\d{4})$")
@@ -108,24 +107,6 @@ _TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 def _mask(series: pd.Series, test) -> pd.Series:
     """A boolean Series (also when empty: an empty object Series would select columns)."""
     return pd.Series([bool(test(v)) for v in series], index=series.index, dtype=bool)
-
-
-def _to_local(ts: dt.datetime) -> dt.datetime:
-    return ts + LOCAL_OFFSET
-
-
-def _dt_local(ts: dt.datetime) -> str:
-    return _to_local(ts).strftime("%d/%m/%Y %H:%M")
-
-
-def _as_date(v) -> dt.date | None:
-    if v is None or (not isinstance(v, (dt.date, str)) and pd.isna(v)):
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return pd.Timestamp(v).date()
 
 
 def _as_ts(v) -> dt.datetime | None:
@@ -179,7 +160,7 @@ def _read_units(engine: sa.Engine) -> pd.DataFrame:
         rows = conn.execute(sa.select(dim_unit)).mappings().all()
     df = pd.DataFrame(rows, columns=[c.name for c in dim_unit.columns])
     for col in ("valid_from", "valid_to"):
-        df[col] = pd.Series([_as_date(v) for v in df[col]], index=df.index, dtype=object)
+        df[col] = pd.Series([as_date(v) for v in df[col]], index=df.index, dtype=object)
     return df
 
 
@@ -329,7 +310,7 @@ def _register_row(unit: Any, period: Period, books: pd.DataFrame, units: pd.Data
         times = [t for t in ok["when"] if t is not None]
         if not times:
             continue
-        after = [t for t in times if _to_local(t).date() >= part_end]
+        after = [t for t in times if to_local(t).date() >= part_end]
         if after:
             arrivals.append(min(after))
         else:
@@ -345,7 +326,7 @@ def _register_row(unit: Any, period: Period, books: pd.DataFrame, units: pd.Data
         parts.append(f"Nhận {received}/{expected} sổ (năm {yrs(received_years)})")
     if status == "thieu":
         if first_arrival is not None:
-            parts.append(f"sổ đã nhận gửi ngày {vn_date(_to_local(first_arrival).date())}")
+            parts.append(f"sổ đã nhận gửi ngày {vn_date(to_local(first_arrival).date())}")
         parts.append(f"thiếu sổ năm {yrs(missing_years)}")
         if rejected_years:
             parts.append(f"sổ năm {yrs(rejected_years)} bị từ chối ({rejected} lần gửi)")
@@ -390,7 +371,7 @@ def _system_row(unit: Any, kind: str, source_name: str, period: Period, batches:
             first_arrival, how = max(rec["times"]), "record"
         else:
             times = [t for t in accepted["when"] if t is not None]
-            after = [t for t in times if _to_local(t).date() >= window_end_day]
+            after = [t for t in times if to_local(t).date() >= window_end_day]
             if after:
                 first_arrival, how = min(after), "after"
             elif times:
@@ -400,11 +381,11 @@ def _system_row(unit: Any, kind: str, source_name: str, period: Period, batches:
     parts = []
     if received:
         if how == "record":
-            parts.append(f"{rec['n']} bản ghi trong kỳ, bản ghi cuối cùng đến lúc {_dt_local(first_arrival)}")
+            parts.append(f"{rec['n']} bản ghi trong kỳ, bản ghi cuối cùng đến lúc {vn_local_time(first_arrival)}")
         elif how == "after":
-            parts.append(f"Không có bản ghi trong kỳ; lần trích xuất đầu tiên sau kỳ lúc {_dt_local(first_arrival)}")
+            parts.append(f"Không có bản ghi trong kỳ; lần trích xuất đầu tiên sau kỳ lúc {vn_local_time(first_arrival)}")
         elif how == "early":
-            parts.append(f"Không có bản ghi trong kỳ; lần trích xuất gần nhất lúc {_dt_local(first_arrival)}, "
+            parts.append(f"Không có bản ghi trong kỳ; lần trích xuất gần nhất lúc {vn_local_time(first_arrival)}, "
                          "trước khi hết kỳ")
         if first_arrival is not None:
             parts.append(_arrival_phrase(None, first_arrival, deadline))
@@ -437,11 +418,11 @@ def _status(expected: int, received: int, rejected: int, first_arrival, deadline
 
 
 def _deadline_day(deadline: dt.datetime) -> dt.date:
-    return _to_local(deadline).date()
+    return to_local(deadline).date()
 
 
 def _arrival_phrase(prefix: str | None, arrival: dt.datetime, deadline: dt.datetime) -> str:
-    day = _to_local(arrival).date()
+    day = to_local(arrival).date()
     due = _deadline_day(deadline)
     head = f"{prefix} {vn_date(day)}, " if prefix else ""
     if arrival <= deadline:
@@ -453,7 +434,7 @@ def _arrival_phrase(prefix: str | None, arrival: dt.datetime, deadline: dt.datet
 def _deadline_phrase(deadline: dt.datetime, now: dt.datetime) -> str:
     due = _deadline_day(deadline)
     if now > deadline:
-        return f"hạn {vn_date(due)}, đã quá {max((_to_local(now).date() - due).days, 1)} ngày"
+        return f"hạn {vn_date(due)}, đã quá {max((to_local(now).date() - due).days, 1)} ngày"
     return f"còn hạn đến {vn_date(due)}"
 
 
@@ -526,7 +507,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
             elif k in ("first_arrival", "deadline", "computed_at"):
                 v = _as_ts(v)
             elif k in ("date_from", "date_to"):
-                v = _as_date(v)
+                v = as_date(v)
             elif k in ("expected", "received", "rejected"):
                 v = int(v)
             clean[k] = v

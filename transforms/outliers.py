@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from core import periods as P
 from core import settings
-from core.dates import utcnow, vn_date
+from core.dates import as_date, utcnow, vn_date
 from core.periods import Period
 from warehouse.db import replace_period_rows
 from warehouse.schema import dim_unit, dq_outlier, fact_petition, fact_reception
@@ -120,12 +120,6 @@ def _daily(engine: sa.Engine, start: dt.date, end: dt.date) -> pd.DataFrame:
 
 
 def _validity(engine: sa.Engine) -> dict[str, tuple[dt.date, dt.date | None]]:
-    def as_date(v):
-        if v is None or (not isinstance(v, dt.date) and pd.isna(v)):
-            return None
-        return v.date() if isinstance(v, dt.datetime) else v if isinstance(v, dt.date) else \
-            dt.date.fromisoformat(str(v)[:10])
-
     with engine.connect() as conn:
         rows = conn.execute(sa.select(dim_unit.c.unit_key, dim_unit.c.valid_from, dim_unit.c.valid_to)).all()
     return {r[0]: (as_date(r[1]), as_date(r[2])) for r in rows}

@@ -62,7 +62,7 @@ from connectors.qlkntc_values import (
 from connectors.qlkntc_workbooks import RECORD_TYPE, SOURCE_KIND
 from core import rules as rules_catalogue
 from core import settings
-from core.dates import utcnow
+from core.dates import as_date, to_local, utcnow, vn_date
 from transforms import quality
 from transforms.completeness import deadline_for
 from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches
@@ -123,19 +123,12 @@ def current_versions(raw: pd.DataFrame) -> pd.DataFrame:
     return raw[raw["batch_id"].isin(set(latest["batch_id"]))]
 
 
-def _as_date(v) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(v)[:10])
-    except (TypeError, ValueError):
-        return None
-
-
 def _lineage(r, payload: dict) -> dict:
     return {"raw_id": int(r.raw_id), "batch_id": r.batch_id, "source_kind": SOURCE_KIND,
             "source_name": r.source_name, "record_type": RECORD_TYPE, "source_file": r.source_file,
             "source_row": None if pd.isna(r.source_row) else int(r.source_row), "record_id": r.record_id,
             "unit_code": str(payload.get("ma_don_vi") or r.source_name)[:8] or None,
-            "record_date": _as_date(payload.get("den_ngay"))}
+            "record_date": as_date(payload.get("den_ngay"))}
 
 
 def _quarantine(r, payload: dict, rule: str, reason: str, now) -> dict:
@@ -176,7 +169,7 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
         if r.record_type != RECORD_TYPE:
             continue                          # the batch suite rejects such batches
         values, found = read_values(payload)
-        start, end = _as_date(payload.get("tu_ngay")), _as_date(payload.get("den_ngay"))
+        start, end = as_date(payload.get("tu_ngay")), as_date(payload.get("den_ngay"))
         if start is None or end is None:
             found.append(("VALUE_INVALID", f"{rules_catalogue.rule('VALUE_INVALID')['title']}: ngày của kỳ báo cáo"))
         if found:
@@ -332,10 +325,10 @@ def completeness(engine: sa.Engine, period, *, now: dt.datetime | None = None) -
         rejected += int(in_quarantine)
         arrival = None if current is None or pd.isna(current["delivered_at"]) else \
             pd.Timestamp(current["delivered_at"]).to_pydatetime()
-        due = (deadline + dt.timedelta(hours=7)).strftime("%d/%m/%Y")
+        due = vn_date(to_local(deadline))
         if received:
             status = "dung_han" if arrival is None or arrival <= deadline else "muon"
-            when = (arrival + dt.timedelta(hours=7)).strftime("%d/%m/%Y") if arrival else "?"
+            when = vn_date(to_local(arrival)) if arrival else "?"
             note = (f"Nhận biểu 06/QLKNTC ngày {when}, " + ("đúng hạn" if status == "dung_han" else "quá hạn")
                     + f" (hạn {due})" + (f"; {len(accepted) - 1} bản gửi trước đã được thay thế"
                                          if len(accepted) > 1 else "")

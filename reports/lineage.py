@@ -41,6 +41,7 @@ from typing import Any, Sequence
 import openpyxl
 import pandas as pd
 
+from core import settings
 from core.files import atomic_write_bytes
 from reports.formdef import (
     ROUND_DIGITS,
@@ -168,14 +169,7 @@ def _info_pairs(workbook: str | Path) -> dict[str, Any]:
 
 
 def _form_dirs() -> list[Path]:
-    dirs = []
-    try:
-        from core import settings  # noqa: PLC0415
-        dirs.append(settings.resolve("reports/forms"))
-    except Exception:  # noqa: BLE001 - settings are optional for this lookup
-        pass
-    dirs.append(Path(__file__).resolve().parent / "forms")
-    return dirs
+    return [settings.resolve("reports/forms"), Path(__file__).resolve().parent / "forms"]
 
 
 def form_of_workbook(workbook: str | Path) -> FormDef:

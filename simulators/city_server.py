@@ -323,8 +323,6 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error("--background needs --pidfile")
             print(start_background(a.db, a.port, token, a.pidfile, a.host, a.log_file))
             return 0
-        import uvicorn  # noqa: PLC0415
-
         app = create_app(a.db, token)
         if a.pidfile:
             Path(a.pidfile).write_text(f"{os.getpid()}\n")

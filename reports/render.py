@@ -1,6 +1,6 @@
 """Write a computed report table as the official Excel layout (openpyxl).
 
-Driven entirely by the form definition (reports/formdef.py): the header tree becomes
+Driven entirely by the form definition (reports/formdef/): the header tree becomes
 merged header cells, the MS row numbers the columns (with the identities the form
 prints), then one row per unit and the total row. A second sheet "Thông tin" carries
 the run's metadata (generic key/value pairs) so a delivered file can be traced back;

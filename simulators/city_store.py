@@ -14,9 +14,10 @@ from pathlib import Path
 from simulators.citizens import record_pii
 from simulators.core import CAL_END, FIRST_2025, TZ, Rng, end_of_day
 from simulators.defects import QUARANTINED, defect, legacy_code_not_reused
-from simulators.model import DELETED, OFFICIAL, UnitSim, encode_progress, state_at
+from simulators.model import UnitSim, encode_progress, state_at
 from simulators.skip_level import higher_row
 from simulators.truth import truth_progress
+from simulators.vocabulary import DELETED, OFFICIAL
 
 SCHEMA = """
 CREATE TABLE receptions (

@@ -15,9 +15,10 @@ from pathlib import Path
 from simulators.citizens import record_pii
 from simulators.core import LAST_LEGACY, Rng, end_of_day, month_end
 from simulators.defects import QUARANTINED, defect
-from simulators.model import OFFICIAL, UnitSim, encode_progress, state_at
+from simulators.model import UnitSim, encode_progress, state_at
 from simulators.skip_level import higher_row
 from simulators.truth import truth_progress
+from simulators.vocabulary import OFFICIAL
 
 SCHEMA = """
 CREATE TABLE tiep_cong_dan (           -- one row per reception (lượt tiếp)

@@ -44,11 +44,12 @@ from simulators.core import (
 )
 from simulators.defects import REGISTER_ROW_DEFECTS
 from simulators.district_db import SCHEMA, write_district
-from simulators.model import CALIBRATION, GROUP_MIN, REGULAR, simulate
+from simulators.model import CALIBRATION, simulate
 from simulators.qlkntc import deliver as deliver_qlkntc
 from simulators.registers import PETITION_SHEET, RECEPTION_SHEET, book_parts, carries_tt06, write_book
 from simulators.skip_level import lower_row, skip_plan, skipped_level_rows
 from simulators.truth import truth_progress, write_truth
+from simulators.vocabulary import GROUP_MIN, REGULAR
 
 OUTPUTS = ("commune_inbox", "district_db", "city_service", "ground_truth.sqlite", "manifest.json", "defects.csv")
 

@@ -37,11 +37,11 @@ from simulators.model import (
     DECISION_COUNTS,
     EXECUTION_AMOUNTS,
     EXECUTION_COUNTS,
-    GROUP_MIN,
     Petition,
     Reception,
     UnitSim,
 )
+from simulators.vocabulary import GROUP_MIN
 
 RECEPTION_SHEET = "Tiếp công dân"
 PETITION_SHEET = "Đơn thư"

@@ -1,4 +1,4 @@
-"""Mẫu số 02 (TT 06/2025): the narrative report as a Word document (reports/mau02.py).
+"""Mẫu số 02 (TT 06/2025): the narrative report as a Word document (reports/mau02/).
 
 Small tables are built by hand for the current period, the previous period and the same
 period of the previous year; the tests check the document against them: headings verbatim

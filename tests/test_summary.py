@@ -1,4 +1,4 @@
-"""The multi-year summary (reports/summary.py, reports/narrative.py) on small hand-built
+"""The multi-year summary (reports/summary/, reports/narrative.py) on small hand-built
 frames: every expected number below is worked out by hand in the comments. Pure pandas
 in, xlsx out: no Airflow, no database (the warehouse loader is tested on a SQLite
 warehouse at the end)."""

@@ -1,7 +1,7 @@
 """Independent expected figures of the TT 06/2025 forms 02/XLD, 03/GQKN, 04/GQTC, 05/KQTH
 and 06/QLKNTC for the city's consolidated report of a window, counted in plain Python
 from the generator's ground truth (gt_petition; the 06/QLKNTC truth rows) — never
-through reports/formdef.py or reports/levels.py.
+through reports/formdef/ or reports/levels.py.
 
 Column meanings: /work/shared/domain/forms-2025.md §3.2–§3.6 and the readings written in
 the forms' YAML `semantics` (reports/forms/*_tt06_2025.yaml) where the circular leaves a

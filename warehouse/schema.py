@@ -157,7 +157,7 @@ Index("ix_fact_reception_unit_date", fact_reception.c.unit_key, fact_reception.c
 # The head's published reception calendar (lịch tiếp công dân), for Biểu 01/TCD columns
 # 10 and 16 of TT 06/2025 (shared/domain/forms-2025.md §3.1): one row per announced day
 # per unit and receiver. A source without calendars has no rows here; the report cells
-# that need a month a unit has no row for are empty with a note (reports/formdef.py,
+# that need a month a unit has no row for are empty with a note (reports/formdef/,
 # `sources:`).
 fact_reception_calendar = Table(
     "fact_reception_calendar", metadata,

@@ -1,0 +1,161 @@
+"""Checking a report table before it is delivered: the form's check identities, the
+cells' types, the total as the sum of the rows that reported (:func:`check_identities`,
+:func:`assert_identities`), and every cell against its lineage
+(:func:`check_contributions`).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from reports.formdef.errors import IdentityError
+from reports.formdef.lineage import accounted_values
+from reports.formdef.model import ROUND_DIGITS, TOLERANCE, FormDef, RowStatus
+
+
+def _row_name(table: pd.DataFrame, row_id: Any) -> str:
+    label = table.at[row_id, "label"] if "label" in table.columns else row_id
+    return f"dòng «{label}» ({row_id})"
+
+
+def _num_text(value: Any) -> str:
+    """A number as a violation message shows it: integers without decimals."""
+    v = float(value)
+    return str(int(round(v))) if abs(v - round(v)) <= TOLERANCE else f"{v:.{ROUND_DIGITS}g}"
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(float(a) - float(b)) <= TOLERANCE
+
+
+def not_reported_rows(form: FormDef, table: pd.DataFrame) -> list[str]:
+    """Rows of `table` that did not report: data rows whose every number cell is empty
+    (that is how :func:`compute` shows them)."""
+    if not form.number_columns:
+        return []
+    empty = pd.concat([table[ms].isna() for ms in form.number_columns], axis=1).all(axis=1)
+    if "kind" in table.columns:
+        empty &= table["kind"].ne("total")
+    return [str(i) for i in table.index[empty]]
+
+
+def check_identities(form: FormDef, table: pd.DataFrame,
+                     row_status: Mapping[str, RowStatus] | None = None) -> list[str]:
+    """Every violation of the form's checks in `table` (as made by :func:`compute`),
+    as readable sentences; an empty list means the table may be delivered.
+
+    Integer columns must hold non-negative integers, decimal columns non-negative
+    numbers; sides of a check are compared within :data:`TOLERANCE`. Rows that did not
+    report (every number cell empty) are not checked, and the total must be the sum of
+    the rows that reported. With `row_status`, the empty rows must be exactly those it
+    marks ``reported=False``. Unavailable columns must be empty on every row; the
+    checks that involve them are not verified (:attr:`FormDef.unchecked_checks`).
+    """
+    # An unavailable column holds nothing to check: a table read back from a sheet may
+    # leave it out (reports.verify reads the number and text columns).
+    missing = [ms for ms in form.ms_numbers if ms not in table.columns and ms not in form.unavailable_columns]
+    if missing:
+        return [f"bảng thiếu cột {missing}"]
+    out: list[str] = []
+    empty = set(not_reported_rows(form, table))
+    if row_status is not None:
+        declared = {str(k) for k, v in row_status.items() if not v.reported}
+        for rid in table.index:
+            if str(rid) in declared and str(rid) not in empty:
+                out.append(f"{_row_name(table, rid)}: đơn vị chưa báo cáo nhưng dòng có số liệu")
+            elif str(rid) in empty and str(rid) not in declared:
+                out.append(f"{_row_name(table, rid)}: dòng để trống nhưng đơn vị không được ghi là chưa báo cáo")
+    reported = pd.Series([str(i) not in empty for i in table.index], index=table.index)
+    partial = set(form.partial_columns)
+    nums = {}
+    gaps = {}             # partial columns: the reported rows whose cell is empty on purpose
+    for ms in form.number_columns:
+        col = pd.to_numeric(table[ms], errors="coerce").astype("float64")
+        missing = col.isna() & (ms not in partial)
+        gaps[ms] = col.isna() & reported if ms in partial else pd.Series(False, index=table.index)
+        if form.column(ms).decimal:
+            bad = (missing | ~np.isfinite(col.fillna(0)) | (col < -TOLERANCE)) & reported
+            what = "không phải số không âm"
+        else:
+            bad = (missing | (col < 0) | ((col != col.round()) & col.notna())) & reported
+            what = "không phải số nguyên không âm"
+        for rid in table.index[bad]:
+            out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} {what}")
+        nums[ms] = col.fillna(0)
+    for ms in (m for m in form.unavailable_columns if m in table.columns):
+        # A figure here came from somewhere the form definition does not know of.
+        filled = [rid for rid, v in table[ms].items()
+                  if v is not None and not (pd.api.types.is_scalar(v) and pd.isna(v))]
+        for rid in filled:
+            out.append(f"{_row_name(table, rid)}: cột {ms} chưa có nguồn số liệu nhưng có giá trị "
+                       f"{table.at[rid, ms]!r}")
+    if out:
+        return out
+    for chk in form.verified_checks:
+        sums = [sum((nums[m] for m in side), pd.Series(0.0, index=table.index)) for side in chk.sides]
+        # A row with an empty cell in the check cannot be checked (it would fail or hold by accident).
+        checkable = reported & ~pd.concat([gaps[m] for side in chk.sides for m in side], axis=1).any(axis=1)
+        for i, op in enumerate(chk.ops):
+            left, right = sums[i], sums[i + 1]
+            diff = left - right
+            ok = (diff.abs() <= TOLERANCE) if op == "=" else (diff <= TOLERANCE if op == "<=" else diff >= -TOLERANCE)
+            for rid in table.index[~ok & checkable]:
+                lt = "+".join(map(str, chk.sides[i]))
+                rt = "+".join(map(str, chk.sides[i + 1]))
+                out.append(f"{_row_name(table, rid)}: vi phạm «{chk.text}» — cột {lt} = "
+                           f"{_num_text(left[rid])}, cột {rt} = {_num_text(right[rid])}"
+                           + (f" ({chk.instruction})" if chk.instruction else ""))
+    if form.total_is_sum_of_rows:
+        if "kind" not in table.columns:
+            return out + ["bảng không có cột `kind` để xác định dòng tổng cộng"]
+        is_total = table["kind"].eq("total")
+        if int(is_total.sum()) != 1:
+            return out + [f"bảng phải có đúng một dòng tổng cộng (có {int(is_total.sum())})"]
+        rid = table.index[is_total][0]
+        for ms in form.number_columns:
+            if gaps[ms][~is_total].any() or gaps[ms][rid]:
+                # Rows with empty cells: the total cannot be their sum and must be empty too.
+                if not gaps[ms][rid]:
+                    out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng có dòng "
+                               "để trống cột này (tổng không cộng được)")
+                elif not gaps[ms][~is_total].any() and (~is_total & reported).any():
+                    out.append(f"{_row_name(table, rid)}: cột {ms} để trống nhưng mọi dòng đơn vị đều có số liệu")
+                continue
+            expected = float(nums[ms][~is_total & reported].sum())
+            if not _close(nums[ms][rid], expected):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng tổng "
+                           f"các dòng đơn vị = {_num_text(expected)}")
+    return out
+
+
+def assert_identities(form: FormDef, table: pd.DataFrame,
+                      row_status: Mapping[str, RowStatus] | None = None) -> None:
+    violations = check_identities(form, table, row_status)
+    if violations:
+        raise IdentityError(violations)
+
+
+def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFrame) -> list[str]:
+    """Cells of `table` (from :func:`compute`) that `contrib` (from
+    :func:`contributions` on the same records) does not account for exactly (decimal
+    cells: within :data:`TOLERANCE`), as sentences; the total row is checked against
+    all rows. Empty list = consistent."""
+    is_total = table["kind"].eq("total")
+    data_ids = [str(i) for i in table.index[~is_total]]
+    acc = accounted_values(form, contrib, data_ids)
+    out = []
+    for ms in form.number_columns:
+        for rid in data_ids:
+            cell = table.at[rid, ms]
+            got = acc.at[rid, ms]
+            if (pd.isna(cell) and got != 0) or (not pd.isna(cell) and not _close(cell, got)):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {_num_text(got)}")
+        for rid in table.index[is_total]:
+            if ms in form.partial_columns and pd.isna(table.at[rid, ms]):
+                continue          # not added up (rows with empty cells): nothing to account for
+            got = acc[ms].sum()
+            if not _close(table.at[rid, ms], got):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(got)}")
+    return out

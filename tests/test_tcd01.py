@@ -18,11 +18,12 @@ from reports.formdef import (
     ReportRow,
     check_identities,
     compute,
+    form_definition,
     form_from_dict,
     load_form,
     parse_check,
 )
-from reports.levels import UnplacedRecordsError, build_rows_for_city, city_report, form_definition
+from reports.levels import UnplacedRecordsError, build_rows_for_city, city_report
 from reports.render import write_xlsx
 
 D = dt.date

@@ -1,7 +1,7 @@
 """Independent expected figures of the TT 06/2025 forms 02/XLD, 03/GQKN, 04/GQTC, 05/KQTH
 and 06/QLKNTC for the city's consolidated report of a window, counted in plain Python
 from the generator's ground truth (gt_petition; the 06/QLKNTC truth rows) — never
-through reports/formdef/ or reports/levels.py.
+through reports/formdef/ or reports/levels/.
 
 Column meanings: /work/shared/domain/forms-2025.md §3.2–§3.6 and the readings written in
 the forms' YAML `semantics` (reports/forms/*_tt06_2025.yaml) where the circular leaves a
@@ -10,7 +10,7 @@ fill is ``UNAVAILABLE`` (its cells must be empty); a column that needs a field s
 sources lack (the forms' ``requires``) is ``requires(field, pred, f)``: None on a row with
 a record of its set that lacks the field, else ``f``.
 
-Rows (the city's consolidated report, reports/levels.py module docstring, re-derived
+Rows (the city's consolidated report, reports/levels/ package docstring, re-derived
 here from the unit table and the crosswalk): a record counts under the unit that
 recorded it when that unit is in force in the window (the city on its own row, a 2025
 commune on its row, a legacy commune under its district while districts exist);

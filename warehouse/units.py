@@ -17,7 +17,7 @@ commune went on 01/07/2025, from the package's converter data: ``whole`` when th
 commune went entirely into one new commune, ``split`` when it was divided among several
 (one row per new commune, ``is_default`` marking the one the package assigns when
 nothing finer is known). Records are never recoded with it; remapped reports use it
-(reports/levels.py).
+(reports/levels/).
 """
 from __future__ import annotations
 

@@ -1,0 +1,165 @@
+"""The layout of a scope (:class:`Layout`): its static rows, with the notes of units in
+force for part of the window, and the row each unit's records go to — as recorded, or
+through the crosswalk for the remapped view and for records carried over from units no
+longer in force.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+
+from core.dates import vn_date
+from core.periods import Period
+from reports.formdef import ReportRow
+from reports.levels.scopes import Scope
+from reports.levels.units import Units
+from reports.levels.vocabulary import DISTRICTS_ROW_ID, LEVEL_ORDER, capitalise, join_notes, unit_row_label
+from warehouse.units import crosswalk_frame
+
+
+def _validity_notes(units: Units, key: str, period: Period) -> list[str]:
+    """Say on the report why a unit's figures cover only part of the window (it was
+    created or abolished inside it)."""
+    vf, vt = units.by_key.at[key, "valid_from"], units.by_key.at[key, "valid_to"]
+    notes = []
+    if vf is not None and vf > period.start:
+        notes.append(f"số liệu từ ngày {vn_date(vf)}")
+    if vt is not None and vt < period.end:
+        notes.append(f"số liệu đến ngày {vn_date(vt)}")
+    return notes
+
+
+def _crosswalk_maps(crosswalk: pd.DataFrame) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
+    """{old key: (default new key, relation)}, {old key: every new key}."""
+    default: dict[str, tuple[str, str]] = {}
+    targets: dict[str, list[str]] = {}
+    for r in crosswalk.itertuples(index=False):
+        targets.setdefault(str(r.old_unit_key), []).append(str(r.new_unit_key))
+        if bool(r.is_default):
+            if str(r.old_unit_key) in default:
+                raise ValueError(f"crosswalk gives {r.old_unit_key} several default successors")
+            default[str(r.old_unit_key)] = (str(r.new_unit_key), str(r.relation))
+    return default, targets
+
+
+class Layout:
+    """The static rows of a scope and where each unit's records go."""
+
+    def __init__(self, scope: Scope, period: Period, units: Units, crosswalk: pd.DataFrame | None):
+        self.scope, self.period, self.units = scope, period, units
+        if scope.unit_key not in units:
+            raise ValueError(f"unit {scope.unit_key!r} of scope {scope.slug} not in the unit table")
+        self.prov = units.province(scope.province_code)
+        self.prov_key = str(self.prov["unit_key"])
+        self._crosswalk = crosswalk
+        self._maps: tuple[dict, dict] | None = None
+        in_force = units.in_force_mask(period.start, period.end)
+        self.window_keys = set(units.df.loc[in_force, "unit_key"])
+        self.row_of: dict[str, str] = {}
+        self.rows: list[ReportRow] = []
+        unit = units.row(scope.unit_key)
+        own = ReportRow(scope.unit_key, unit_row_label(str(unit["name"]), scope.level, str(unit["unit_type"])),
+                        scope.unit_code, "own")
+        if scope.kind == "own":
+            self.rows = [dataclasses.replace(own, note=capitalise(join_notes(*_validity_notes(units, scope.unit_key, period))))]
+            self.row_of[scope.unit_key] = scope.unit_key
+        elif scope.kind == "consolidated":
+            self._consolidated(own)
+        else:
+            self._remapped(own)
+        self.has_districts_row = any(r.row_id == DISTRICTS_ROW_ID for r in self.rows)
+
+    # -- kinds
+    def _consolidated(self, own: ReportRow) -> None:
+        units, period, top = self.units, self.period, self.scope.unit_key
+        df = units.df[units.df["unit_key"].isin(self.window_keys) & (units.df["parent_key"] == top)]
+        df = df.assign(_lv=df["level"].map(LEVEL_ORDER).fillna(9),
+                       _vf=[v or dt.date.min for v in df["valid_from"]])
+        # Earlier-valid units first: legacy districts, then the 2025 communes.
+        df = df.sort_values(["_vf", "_lv", "unit_code"], kind="mergesort")
+        for u in df.itertuples():
+            notes = (["gồm cả cấp xã trực thuộc"] if u.level == "huyen" else []) + \
+                _validity_notes(units, u.unit_key, period)
+            self.rows.append(ReportRow(u.unit_key, str(u.name), str(u.unit_code), "unit", capitalise(join_notes(*notes))))
+        own_notes = _validity_notes(units, top, period) if self.scope.level != "tinh" else []
+        self.rows.append(dataclasses.replace(own, note=capitalise(join_notes(*own_notes))))
+        children = {r.row_id for r in self.rows}
+        for key in self.window_keys:
+            if key == top:
+                self.row_of[key] = top
+                continue
+            chain = units.chain(key)
+            if top in chain:
+                child = chain[chain.index(top) - 1]
+                if child in children:
+                    self.row_of[key] = child
+
+    def _remapped(self, own: ReportRow) -> None:
+        units, prov_key = self.units, self.prov_key
+        df = units.df
+        today = df[(df["level"] == "xa") & (df["parent_key"] == prov_key) & df["valid_to"].isna()]
+        for u in today.sort_values("unit_code", kind="mergesort").itertuples():
+            self.rows.append(ReportRow(u.unit_key, str(u.name), str(u.unit_code), "unit"))
+            self.row_of[u.unit_key] = u.unit_key
+        if any(units.level(k) == "huyen" for k in self.window_keys):
+            self.rows.append(self.districts_row())
+        self.rows.append(own)
+        self.row_of[prov_key] = prov_key
+
+    def districts_row(self) -> ReportRow:
+        ends = {v for v in self.units.df.loc[self.units.df["level"] == "huyen", "valid_to"]}
+        label = f"Cấp huyện (đến {vn_date(max(ends))})" if ends and None not in ends else "Cấp huyện"
+        return ReportRow(DISTRICTS_ROW_ID, label, None, "unit")
+
+    # -- placement
+    @property
+    def maps(self) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
+        if self._maps is None:
+            cw = self._crosswalk
+            if cw is None:
+                cw = crosswalk_frame(self.scope.province_code)
+            self._maps = _crosswalk_maps(cw)
+        return self._maps
+
+    def _is_district(self, key: str) -> bool:
+        return self.units.level(key) == "huyen" and self.prov_key in self.units.chain(key)
+
+    def target(self, key: str) -> tuple[str | None, str | None, str | None]:
+        """(row_id, old unit key, relation) for the records of unit `key`: relation None
+        when placed as recorded, ``whole``/``split`` through the crosswalk, ``district``
+        on the districts' row; (None, None, None) when not in this scope."""
+        if key in self.row_of:
+            return self.row_of[key], None, None
+        if key not in self.units:
+            return None, None, None
+        remapped = self.scope.kind == "remapped"
+        carried = key not in self.window_keys     # only records carried over from before the window
+        if not (remapped or carried):
+            return None, None, None
+        default, _ = self.maps
+        if key in default:
+            new, relation = default[key]
+            row = self.row_of.get(new)
+            if row is None and carried and new not in self.window_keys:
+                row = self.target(new)[0]       # a successor itself superseded: follow on
+            return (row, key, relation) if row else (None, None, None)
+        if self.whole_province and self._is_district(key):
+            return DISTRICTS_ROW_ID, key, "district"
+        return None, None, None
+
+    @property
+    def whole_province(self) -> bool:
+        """The city's consolidated and remapped reports: every record has a row."""
+        return self.scope.level == "tinh" and self.scope.kind != "own"
+
+    def in_subtree(self, key: str) -> bool:
+        """Whether records of `key` belong to this scope's unit (so failing to place
+        them is an error, not "another unit's report")."""
+        if self.whole_province:
+            return True
+        if key not in self.units:
+            return False
+        chain = self.units.chain(key)
+        return self.scope.unit_key in (chain if self.scope.kind != "own" else chain[:1])

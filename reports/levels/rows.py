@@ -1,0 +1,176 @@
+"""The rows of a scope's report and its records placed on them (:func:`build_rows`), with
+the notes that depend on the records (carried over, estimates); records that belong to
+the scope but cannot be placed raise :class:`UnplacedRecordsError`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pandas as pd
+
+from core.periods import Period
+from reports.formdef import TOTAL_ROW_ID, ReportRow
+from reports.levels.layout import Layout
+from reports.levels.scopes import Scope
+from reports.levels.units import Units
+from reports.levels.vocabulary import CARRIED_NOTE, DISTRICTS_ROW_ID, ESTIMATE_NOTE, capitalise, join_notes
+
+log = logging.getLogger(__name__)
+
+_MAX_NAMES = 3
+
+
+class UnplacedRecordsError(ValueError):
+    """Records in the window whose unit is not under the province (or not a unit in
+    force in the window): they would silently vanish from the report."""
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s, errors="coerce").dt.date
+
+
+def _names(keys: list[str], units: "Units") -> str:
+    """Unit names for a note: "Phường Cống Vị (Quận Ba Đình), … và 2 đơn vị khác"."""
+    shown = []
+    for k in sorted(keys)[:_MAX_NAMES]:
+        name = units.name(k)
+        parent = units.parent.get(k)
+        if isinstance(parent, str) and units.level(parent) == "huyen":
+            name = f"{name} ({units.name(parent)})"
+        shown.append(name)
+    more = len(keys) - len(shown)
+    return ", ".join(shown) + (f" và {more} đơn vị khác" if more > 0 else "")
+
+
+def _old_units(keys: list[str], units: "Units") -> str:
+    return ("đơn vị cũ " if len(keys) == 1 else "các đơn vị cũ ") + _names(keys, units)
+
+
+def build_rows(scope: Scope, period: Period, records: pd.DataFrame, units_df: pd.DataFrame, *,
+               date_column: str = "received_date", strict: bool = True, preselected: bool = False,
+               crosswalk: pd.DataFrame | None = None) -> tuple[list[ReportRow], pd.DataFrame]:
+    """Rows of `scope`'s report for `period`, and its records with their ``row_id``.
+
+    `records` are the form's source records: by default those dated (`date_column`,
+    inclusive bounds) in the window are taken; with `preselected`, the caller has
+    already selected the form's population for the window (``FormDef.select``), which
+    may include records dated before it, and no date filter is applied. Records of
+    units outside the scope are left out (they belong to other reports).
+
+    Returns ``(rows, records)``: `rows` end with the total row; `records` get
+    ``row_id`` and ``estimate`` (placed through a split unit's default successor)
+    columns, and ``attrs``: ``unplaced`` (records dropped), ``estimate_rows`` (row ids
+    whose figures are estimates) and ``view`` (as_recorded | remapped).
+
+    A record that belongs to the scope but cannot be placed — unknown unit or outside
+    the province (city scopes), unit not in force on the record's date, no row for its
+    unit — raises UnplacedRecordsError when `strict`, else is dropped with a warning.
+    `crosswalk` (dim_unit_crosswalk rows) defaults to
+    ``warehouse.units.crosswalk_frame(scope.province_code)``; it is read only for the
+    remapped view and for records carried over from units no longer in force.
+    """
+    units = Units(units_df)
+    layout = Layout(scope, period, units, crosswalk)
+    df = records
+    day = _dates(df[date_column]) if date_column in df.columns else pd.Series(pd.NaT, index=df.index)
+    if preselected:
+        recs = df.copy()
+    else:
+        in_window = day.notna() & (day >= period.start) & (day <= period.end)
+        recs = df[in_window.to_numpy()].copy()
+        day = day[in_window.to_numpy()]
+    if "unit_key" in recs.columns:
+        keys = recs["unit_key"].astype("string").astype(object).where(recs["unit_key"].notna(), None)
+    else:
+        keys = pd.Series(None, index=recs.index, dtype=object)
+    # Everything below is looked up once per distinct unit, then mapped (many records,
+    # few units; the pipeline places the same records for hundreds of scopes).
+    distinct = [k for k in pd.unique(keys.dropna())]
+    targets = {k: layout.target(k) for k in distinct}
+    row_id = keys.map({k: t[0] for k, t in targets.items()})
+    old = keys.map({k: t[1] for k, t in targets.items()})
+    relation = keys.map({k: t[2] for k, t in targets.items()})
+    known = keys.map({k: k in units for k in distinct}).fillna(False).astype(bool)
+    # The unit must be in force on the record's own date (unit_key is meant to be the
+    # version valid then); otherwise a record would be counted under a district that no
+    # longer existed on that day. A record without a date (preselected) is not checked.
+    ts = lambda s: pd.to_datetime(s, errors="coerce")
+    known_keys = [k for k in distinct if k in units]
+    vf = ts(keys.map({k: units.by_key.at[k, "valid_from"] for k in known_keys}))
+    vt = ts(keys.map({k: units.by_key.at[k, "valid_to"] for k in known_keys}))
+    rday = ts(day)
+    on_date = rday.isna() | (vf.notna() & (vf <= rday) & (vt.isna() | (vt >= rday)))
+    placed = row_id.notna() & known & on_date.fillna(False).astype(bool)
+    # Records that belong to the scope: all of the province's for the city's
+    # consolidated and remapped reports (none may vanish); otherwise the scope unit's
+    # own or subtree's, or those reaching it through a successor.
+    mine = keys.map({k: layout.in_subtree(k) for k in distinct}).fillna(False).astype(bool) | row_id.notna()
+    if layout.whole_province:
+        mine = pd.Series(True, index=recs.index)
+    bad = mine.astype(bool) & ~placed
+    if bad.any():
+        counts = keys[bad].astype(str).value_counts().head(10).to_dict()
+        where = f"province {scope.province_code}" if layout.whole_province else f"scope {scope.slug}"
+        msg = (f"{int(bad.sum())} record(s) in {period.key} cannot be placed in the report of {where}: "
+               f"by unit_key {counts}")
+        if strict:
+            raise UnplacedRecordsError(msg)
+        log.warning("%s; dropped", msg)
+    keep = placed.to_numpy()
+    out = recs[keep].copy()
+    out["row_id"] = row_id[keep].astype(str).to_numpy()
+    out["estimate"] = (relation[keep] == "split").to_numpy()
+    rows = _dynamic_rows(layout, out, old[keep], relation[keep], keys)
+    estimate_rows = [r.row_id for r in rows if ESTIMATE_NOTE in r.note]
+    out.attrs.update(unplaced=int(bad.sum()), estimate_rows=estimate_rows, view=scope.view)
+    return rows, out
+
+
+def _dynamic_rows(layout: Layout, placed_recs: pd.DataFrame, old: pd.Series, relation: pd.Series,
+                  all_keys: pd.Series) -> list[ReportRow]:
+    """The scope's rows with the notes that depend on the records: carried over from
+    units no longer in force, estimates (split units), and the districts' row of a city
+    report when carried-over district records need it; the total row last."""
+    units, scope = layout.units, layout.scope
+    remapped = scope.kind == "remapped"
+    rows = list(layout.rows)
+    notes: dict[str, list[str]] = {r.row_id: [] for r in rows}
+    via = pd.DataFrame({"row": placed_recs["row_id"].to_numpy(), "old": old.to_numpy(),
+                        "rel": relation.to_numpy()})
+    via = via[via["old"].notna()]
+    if (via["rel"] == "district").any() and not layout.has_districts_row:
+        own_at = next(i for i, r in enumerate(rows) if r.kind == "own")
+        rows.insert(own_at, layout.districts_row())
+        notes[DISTRICTS_ROW_ID] = []
+    for rid, grp in via.groupby("row", sort=True):
+        carried = sorted({k for k in grp["old"] if k not in layout.window_keys})
+        split = sorted(set(grp.loc[grp["rel"] == "split", "old"]))
+        if carried:
+            notes[rid].append(f"{CARRIED_NOTE}: {_names(carried, units)}")
+        if split:
+            notes[rid].append(f"{ESTIMATE_NOTE}: gồm toàn bộ số liệu của {_old_units(split, units)}, "
+                              "nay được chia cho nhiều đơn vị")
+    # A split unit's other successors get none of its records (they all go to the
+    # default one): their figures are short. This also holds for a successor's own
+    # report, where those records went to another report.
+    mapped_keys = [k for k in sorted(set(all_keys.dropna()))
+                   if k in units and k not in layout.row_of and (remapped or k not in layout.window_keys)]
+    if mapped_keys:
+        default, targets = layout.maps
+        short: dict[str, set[str]] = {}
+        for k in mapped_keys:
+            if default.get(k, ("", ""))[1] != "split":
+                continue
+            default_row = layout.target(k)[0]
+            for new in targets.get(k, []):
+                rid = layout.row_of.get(new)
+                if rid and rid != default_row:
+                    short.setdefault(rid, set()).add(k)
+        for rid, ks in sorted(short.items()):
+            notes[rid].append(f"{ESTIMATE_NOTE}: chưa gồm số liệu của phần {_old_units(sorted(ks), units)} "
+                              "nay thuộc đơn vị này")
+    total_code = scope.province_code if scope.level == "tinh" else scope.unit_code
+    out = [dataclasses.replace(r, note=capitalise(join_notes(r.note, *notes[r.row_id]))) if notes.get(r.row_id) else r
+           for r in rows]
+    return out + [ReportRow(TOTAL_ROW_ID, "Tổng cộng", total_code, "total")]

@@ -10,6 +10,7 @@ and uncalculated formulas are handled as docs/data-contracts.md §1 says.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
+from pydantic import BaseModel, ConfigDict, model_validator
 from python_calamine import CalamineWorkbook
 
 from connectors.inbox import inbox_path, uncomputed_formulas
@@ -42,10 +43,48 @@ class RegisterError(ValueError):
         self.code = code
 
 
+class SheetColumns(BaseModel):
+    """One sheet of config/commune_register_columns.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: list[str]
+    date_field: str
+    merged_not_filled: list[str] = []
+    columns: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> SheetColumns:
+        unknown = [f for f in [*self.required, self.date_field, *self.merged_not_filled] if f not in self.columns]
+        if unknown:
+            raise ValueError(f"fields {unknown} have no entry under columns")
+        empty = [f for f, names in self.columns.items() if not names]
+        if empty:
+            raise ValueError(f"columns {empty} list no header")
+        return self
+
+
+class RegisterColumns(BaseModel):
+    """config/commune_register_columns.yaml: the accepted headers of each sheet."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reception: SheetColumns
+    petition: SheetColumns
+    calendar: SheetColumns
+    total_row_labels: list[str]
+
+
 def _columns_config() -> dict:
-    cfg = settings.config()["sources"]["commune_registers"]
-    with open(settings.PROJECT_ROOT / cfg["columns"], encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """The column aliases (``sources.commune_registers.columns``, relative to the
+    project), validated; read again only when the file changes."""
+    path = settings.PROJECT_ROOT / settings.get().sources.commune_registers.columns
+    return _columns_at(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _columns_at(path: str, _mtime_ns: int) -> dict:
+    return settings.validate_yaml(RegisterColumns, path).model_dump()
 
 
 @dataclass(frozen=True)
@@ -57,7 +96,7 @@ class RegisterFile:
 
 
 def parse_file_name(path: Path) -> RegisterFile:
-    pattern = settings.config()["sources"]["commune_registers"]["file_name_pattern"]
+    pattern = settings.get().sources.commune_registers.file_name_pattern
     m = re.match(pattern, path.stem)
     if not m:
         raise RegisterError(
@@ -221,7 +260,7 @@ def read_workbook(path: Path) -> RegisterContent:
     (sheet names, headers and text cells) and converted to Unicode before the headers
     are matched; the notes say so.
     """
-    cfg = settings.config()["sources"]["commune_registers"]
+    cfg = settings.get().sources.commune_registers
     cols = _columns_config()
     totals = {normalise.fold(t) for t in cols["total_row_labels"]}
     try:
@@ -231,12 +270,12 @@ def read_workbook(path: Path) -> RegisterContent:
                             "lưu lại bằng Excel dưới dạng .xlsx rồi gửi lại.", "FILE_NOT_READABLE") from None
     sheets = {}
     for record_type, sheet_cfg in (("reception", "reception_sheet"), ("petition", "petition_sheet")):
-        sheet = _find_sheet(wb.sheet_names, cfg[sheet_cfg])
+        sheet = _find_sheet(wb.sheet_names, getattr(cfg, sheet_cfg))
         if sheet is None:
             raise RegisterError(
-                f"Tệp '{path.name}' không có trang '{cfg[sheet_cfg][0]}' (các trang hiện có: "
-                f"{', '.join(wb.sheet_names) or 'không có'}); sổ phải có trang '{cfg['reception_sheet'][0]}' "
-                f"và trang '{cfg['petition_sheet'][0]}' theo mẫu, bổ sung rồi gửi lại.", "SHEET_MISSING")
+                f"Tệp '{path.name}' không có trang '{getattr(cfg, sheet_cfg)[0]}' (các trang hiện có: "
+                f"{', '.join(wb.sheet_names) or 'không có'}); sổ phải có trang '{cfg.reception_sheet[0]}' "
+                f"và trang '{cfg.petition_sheet[0]}' theo mẫu, bổ sung rồi gửi lại.", "SHEET_MISSING")
         ws = wb.get_sheet_by_name(sheet)
         rows = ws.to_python(skip_empty_area=False)
         for (r, c), formula in uncomputed_formulas(path, sheet).items():
@@ -249,7 +288,7 @@ def read_workbook(path: Path) -> RegisterContent:
         sheets[record_type] = (sheet, rows, merges)
     # Optional: the head's published reception calendar (lịch tiếp công dân, 01/TCD cột
     # 10, 16). A book without the sheet loads as before; its unit's calendar is absent.
-    calendar_sheet = _find_sheet(wb.sheet_names, cfg.get("calendar_sheet") or [])
+    calendar_sheet = _find_sheet(wb.sheet_names, cfg.calendar_sheet)
     if calendar_sheet is not None:
         ws = wb.get_sheet_by_name(calendar_sheet)
         try:
@@ -295,7 +334,7 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     inbox = inbox or inbox_path()
     if not inbox.is_dir():
         raise FileNotFoundError(f"commune inbox {inbox} does not exist")
-    files = sorted(inbox.glob(settings.config()["sources"]["commune_registers"]["file_glob"]))
+    files = sorted(inbox.glob(settings.get().sources.commune_registers.file_glob))
     # Biểu 06/QLKNTC workbooks share the inbox; they are another source's (connectors.qlkntc_workbooks).
     files = [p for p in files if not is_qlkntc_file(p)]
     with engine.connect() as conn:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +83,9 @@ MODIFIED = "ngay_cap_nhat"
 OVERLAP = dt.timedelta(minutes=10)
 
 
+_DEFAULTS = settings.DistrictDatabases.model_fields
+
+
 @dataclass(frozen=True)
 class AccessPolicy:
     """How long to wait for a busy source: the driver's lock/connect timeout for one
@@ -92,17 +94,14 @@ class AccessPolicy:
     config/pipeline.yaml may set ``lock_timeout_seconds``, ``retry_attempts`` and
     ``retry_max_wait_seconds``; tests pass their own."""
 
-    lock_timeout_seconds: float = 5.0
-    retry_attempts: int = 3
-    retry_max_wait_seconds: float = 5.0
+    lock_timeout_seconds: float = _DEFAULTS["lock_timeout_seconds"].default
+    retry_attempts: int = _DEFAULTS["retry_attempts"].default
+    retry_max_wait_seconds: float = _DEFAULTS["retry_max_wait_seconds"].default
 
     @classmethod
     def from_config(cls) -> AccessPolicy:
-        cfg = settings.config()["sources"]["district_databases"]
-        d = cls()
-        return cls(float(cfg.get("lock_timeout_seconds", d.lock_timeout_seconds)),
-                   int(cfg.get("retry_attempts", d.retry_attempts)),
-                   float(cfg.get("retry_max_wait_seconds", d.retry_max_wait_seconds)))
+        cfg = settings.get().sources.district_databases
+        return cls(cfg.lock_timeout_seconds, cfg.retry_attempts, cfg.retry_max_wait_seconds)
 
 
 class SourceProblem(Exception):
@@ -116,14 +115,14 @@ class SourceProblem(Exception):
 def district_sources() -> dict[str, str]:
     """{district code: SQLAlchemy URL}: Airflow connections tcd_district_<code> (extra
     url) listed in env TCD_DISTRICT_CODES, else every <code>.sqlite in the folder."""
-    cfg = settings.config()["sources"]["district_databases"]
+    s = settings.get()
+    cfg = s.sources.district_databases
     out: dict[str, str] = {}
-    codes = [c for c in os.environ.get("TCD_DISTRICT_CODES", "").split(",") if c.strip()]
-    for code in codes:
-        c = settings.connection(f"{cfg['conn_prefix']}{code.strip()}")
+    for code in s.env.district_code_list:
+        c = settings.connection(f"{cfg.conn_prefix}{code}")
         if c and c.extra and c.extra.get("url"):
-            out[code.strip()] = c.extra["url"]
-    folder = settings.resolve(os.environ.get("TCD_DISTRICT_DB_DIR") or cfg["default_dir"])
+            out[code] = c.extra["url"]
+    folder = s.resolve(cfg.default_dir)      # env TCD_DISTRICT_DB_DIR when set
     if folder.is_dir():
         for p in sorted(Path(folder).glob("*.sqlite")):
             out.setdefault(p.stem, f"sqlite:///{p}")

@@ -210,9 +210,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from core import regimes
+from core import regimes, settings
 
 ROW_KINDS = ("unit", "own", "total")
 TOTAL_ROW_ID = "total"
@@ -1014,9 +1013,7 @@ def _topo_order(columns: Iterable[FormColumn]) -> list[FormColumn]:
 def load_form(path: str | Path) -> FormDef:
     """Read and validate a form definition file."""
     path = Path(path)
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    return form_from_dict(raw, str(path))
+    return form_from_dict(settings.load_yaml(path), str(path))
 
 
 def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:

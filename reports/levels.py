@@ -52,6 +52,7 @@ import pandas as pd
 
 from core import settings
 from core.dates import vn_date
+from core.levels import LEVEL_ORDER, LEVELS
 from core.normalise import fold
 from core.periods import Period
 from reports.formdef import (
@@ -74,8 +75,6 @@ from warehouse.units import crosswalk_frame
 log = logging.getLogger(__name__)
 
 KINDS = ("own", "consolidated", "remapped")
-LEVELS = ("tinh", "huyen", "xa")
-_LEVEL_ORDER = {"tinh": 0, "huyen": 1, "xa": 2}
 
 DISTRICTS_ROW_ID = "cap-huyen"
 ESTIMATE_NOTE = "Ước tính"
@@ -207,7 +206,7 @@ class _Units:
         if province_code is not None:
             prov = prov[prov["unit_code"] == str(province_code)]
         elif len(prov) > 1:
-            prov = prov[prov["unit_code"] == str(settings.config()["province"]["code"])]
+            prov = prov[prov["unit_code"] == settings.get().province.code]
         if prov.empty:
             raise ValueError(f"province {province_code!r} not in the unit table")
         return prov.iloc[0]
@@ -286,7 +285,7 @@ def report_scopes(period: Period, units_df: pd.DataFrame, province_code: str | N
     out = [_scope(prov, k, code) for k in kinds]
     df = units.df[units.in_force_mask(period.start, period.end)]
     df = df[[prov_key in units.chain(k)[1:] for k in df["unit_key"]]] if len(df) else df
-    df = df.assign(_lv=df["level"].map(_LEVEL_ORDER).fillna(9),
+    df = df.assign(_lv=df["level"].map(LEVEL_ORDER).fillna(9),
                    _vf=[v or dt.date.min for v in df["valid_from"]])
     for u in df[df["level"] == "huyen"].sort_values(["unit_code", "_vf"], kind="mergesort").itertuples():
         row = units.row(u.unit_key)
@@ -357,7 +356,7 @@ class _Layout:
     def _consolidated(self, own: ReportRow) -> None:
         units, period, top = self.units, self.period, self.scope.unit_key
         df = units.df[units.df["unit_key"].isin(self.window_keys) & (units.df["parent_key"] == top)]
-        df = df.assign(_lv=df["level"].map(_LEVEL_ORDER).fillna(9),
+        df = df.assign(_lv=df["level"].map(LEVEL_ORDER).fillna(9),
                        _vf=[v or dt.date.min for v in df["valid_from"]])
         # Earlier-valid units first: legacy districts, then the 2025 communes.
         df = df.sort_values(["_vf", "_lv", "unit_code"], kind="mergesort")
@@ -912,7 +911,7 @@ def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df:
     records) feed the form's second inputs (01/TCD of TT 06/2025: the reception
     calendar, fact_reception_calendar; reports.levels.source_inputs).
     """
-    province_code = province_code or settings.config()["province"]["code"]
+    province_code = province_code or settings.get().province.code
     scope = scope_for(units_df, _province_key(units_df, province_code), "consolidated", str(province_code))
     return scope_report(form_code, scope, period, records, units_df, path, meta, form=form,
                         row_status=row_status, quality=quality, lineage=lineage, strict=strict,

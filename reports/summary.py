@@ -45,8 +45,9 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-from core import periods, regimes
+from core import periods, regimes, settings
 from core.dates import today_local, vn_date
+from core.levels import LEVEL_NAMES, LEVEL_ORDER, LEVELS
 from reports import narrative
 from reports.narrative import format_vn
 from reports.render import META_LABELS, NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
@@ -54,9 +55,6 @@ from warehouse import schema
 from warehouse import units as wh_units
 
 # ----------------------------------------------------------------------------- rules
-DEFAULT_START = dt.date(2021, 7, 1)
-LEVELS = ("tinh", "huyen", "xa")
-LEVEL_NAMES = {"tinh": "cấp tỉnh", "huyen": "cấp huyện", "xa": "cấp xã"}
 
 REGULAR_MODES = ("thuong_xuyen",)
 # The leaders' periodic and unscheduled reception: 01/TCD "Thủ trưởng tiếp" + "Ủy quyền tiếp".
@@ -172,10 +170,11 @@ SKIPPED_RULE = ("Một lượt tiếp ở cấp trên (cấp huyện hoặc cấ
 
 # ----------------------------------------------------------------------------- range
 def default_range(today: dt.date | str | None = None):
-    """The default range: 01/07/2021 to the last cut-off, i.e. the end of the latest
-    complete quarter window (15th–14th) before `today`. A core.periods.Period."""
+    """The default range: the series start (``series.start``, 01/07/2021) to the last
+    cut-off, i.e. the end of the latest complete quarter window (15th–14th) before
+    `today`. A core.periods.Period."""
     today = today or today_local()
-    return periods.custom(DEFAULT_START, periods.latest_complete(today, "Q").end)
+    return periods.custom(settings.get().series.start, periods.latest_complete(today, "Q").end)
 
 
 @dataclass(frozen=True)
@@ -520,7 +519,7 @@ def duty_table(receptions: pd.DataFrame, units: pd.DataFrame, date_from: dt.date
     order = {STATUS_SHORT: 0, STATUS_OK: 1, STATUS_NOT_ASSESSED: 2, STATUS_NO_DATA: 3}
     out["_o"] = out["status"].map(order)
     out["_s"] = -pd.to_numeric(out["shortfall"], errors="coerce").fillna(0)
-    out["_l"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+    out["_l"] = out["level"].map(LEVEL_ORDER)
     out = out.sort_values(["_o", "_s", "_l", "unit_code", "span_from"], kind="stable")
     return out.drop(columns=["_o", "_s", "_l"]).reset_index(drop=True)
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Callable
 
 from core import normalise as n
+from core import settings
 
-GROUP_MIN_PEOPLE = 5
+# Đoàn đông người / đơn nhiều người đứng tên: this many people or more (config
+# counting.group_min_people), read once when the mapping is loaded.
+GROUP_MIN_PEOPLE: int = settings.get().counting.group_min_people
 RuleViolation = n.RuleViolation
 
 

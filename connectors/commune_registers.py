@@ -10,7 +10,6 @@ and uncalculated formulas are handled as docs/data-contracts.md §1 says.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from dataclasses import field as dc_field
 from pathlib import Path
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, model_validator
 from python_calamine import CalamineWorkbook
 
 from connectors.inbox import inbox_path, uncomputed_formulas
@@ -43,48 +41,9 @@ class RegisterError(ValueError):
         self.code = code
 
 
-class SheetColumns(BaseModel):
-    """One sheet of config/commune_register_columns.yaml."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    required: list[str]
-    date_field: str
-    merged_not_filled: list[str] = []
-    columns: dict[str, list[str]]
-
-    @model_validator(mode="after")
-    def _known_fields(self) -> SheetColumns:
-        unknown = [f for f in [*self.required, self.date_field, *self.merged_not_filled] if f not in self.columns]
-        if unknown:
-            raise ValueError(f"fields {unknown} have no entry under columns")
-        empty = [f for f, names in self.columns.items() if not names]
-        if empty:
-            raise ValueError(f"columns {empty} list no header")
-        return self
-
-
-class RegisterColumns(BaseModel):
-    """config/commune_register_columns.yaml: the accepted headers of each sheet."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reception: SheetColumns
-    petition: SheetColumns
-    calendar: SheetColumns
-    total_row_labels: list[str]
-
-
 def _columns_config() -> dict:
-    """The column aliases (``sources.commune_registers.columns``, relative to the
-    project), validated; read again only when the file changes."""
-    path = settings.PROJECT_ROOT / settings.get().sources.commune_registers.columns
-    return _columns_at(str(path), path.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=4)
-def _columns_at(path: str, _mtime_ns: int) -> dict:
-    return settings.validate_yaml(RegisterColumns, path).model_dump()
+    """The column aliases (config/commune_register_columns.yaml), validated."""
+    return settings.register_columns().model_dump()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from the typed object. :func:`load_yaml` is the one reader of the project's YAML
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -435,6 +436,56 @@ class PipelineConfig(_Section):
             if len(set(values)) != len(values):
                 raise ValueError(f"regimes: {what} repeat: {[str(v) for v in values]}")
         return self
+
+
+# ---------------------------------------------------------------------------- config/commune_register_columns.yaml
+class SheetColumns(BaseModel):
+    """One sheet of config/commune_register_columns.yaml (docs/data-contracts.md §1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: list[str]
+    date_field: str
+    merged_not_filled: list[str] = []
+    columns: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> SheetColumns:
+        unknown = [f for f in [*self.required, self.date_field, *self.merged_not_filled] if f not in self.columns]
+        if unknown:
+            raise ValueError(f"fields {unknown} have no entry under columns")
+        empty = [f for f, names in self.columns.items() if not names]
+        if empty:
+            raise ValueError(f"columns {empty} list no header")
+        return self
+
+
+class RegisterColumns(BaseModel):
+    """config/commune_register_columns.yaml: the accepted headers of each sheet."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reception: SheetColumns
+    petition: SheetColumns
+    calendar: SheetColumns
+    total_row_labels: list[str]
+
+
+@functools.lru_cache(maxsize=4)
+def _register_columns_at(path: str, _stamp: tuple[int, int]) -> RegisterColumns:
+    return validate_yaml(RegisterColumns, path)
+
+
+def register_columns() -> RegisterColumns:
+    """The accepted column headers of the commune registers (the file named by
+    ``sources.commune_registers.columns``, relative to the project), validated; read
+    again only when the file changes."""
+    path = PROJECT_ROOT / get().sources.commune_registers.columns
+    try:
+        st = path.stat()
+    except OSError:
+        raise ConfigError(f"{path}: file not found (sources.commune_registers.columns)") from None
+    return _register_columns_at(str(path), (st.st_mtime_ns, st.st_size))
 
 
 # ---------------------------------------------------------------------------- the settings

@@ -267,3 +267,42 @@ def test_one_yaml_reader():
     where = [str(p.relative_to(ROOT)) for p, text in _shipped_sources()
              if p != ROOT / "core" / "settings.py" and re.search(r"yaml\.(safe_)?load\(", text)]
     assert not where, f"read YAML files with core.settings.load_yaml: {where}"
+
+
+# ------------------------------------------------------------------ code lists and field maps are data
+def test_code_lists_are_data_and_validated():
+    from pydantic import ValidationError
+
+    from core import normalise
+
+    assert normalise.KIND[normalise.fold("Khiếu nại")] == "KN" and normalise.YES_NO[""] == "no"
+    good = settings.load_yaml(normalise.CODES_FILE)
+    # unquoted yes/no are booleans in YAML: refused, not silently turned into True/False
+    with pytest.raises(ValidationError, match="yes_no"):
+        normalise.CodeLists.model_validate({**good, "yes_no": yaml.safe_load("{yes: [x], no: ['']}")})
+    with pytest.raises(ValidationError, match="'Thụ lý' is a spelling of both thu_ly and huong_dan"):
+        normalise.CodeLists.model_validate({**good, "handling": {"thu_ly": ["Thụ lý"], "huong_dan": ["Thụ lý"]}})
+
+
+def test_source_field_maps_are_data_and_validated(tmp_path):
+    from connectors import district_db
+    from transforms import canonical
+
+    assert district_db.TABLES["don_thu"][0] == "petition" and "ngay_thi_hanh_xong" in district_db.OPTIONAL["don_thu"]
+    assert canonical.REGISTER_PROGRESS["outcome"] == "ket_qua"
+    assert canonical.REGISTER_PROGRESS["outcome:label"] == "Kết quả giải quyết"   # the register's first header
+    data = settings.load_yaml(canonical.PROGRESS_FILE)
+    del data["city_service"]["executed_date"]
+    path = tmp_path / "progress_fields.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(settings.ConfigError, match=r"city_service: missing fields \['executed_date'\]"):
+        settings.validate_yaml(canonical.ProgressFields, path)
+    contract = settings.load_yaml(district_db.CONTRACT_FILE)
+    contract["tables"]["tiep_cong_dan"]["columns"].remove("ngay_cap_nhat")
+    contract["tables"]["vu_viec"]["colums"] = []
+    path = tmp_path / "district_db_columns.yaml"
+    path.write_text(yaml.safe_dump(contract), encoding="utf-8")
+    with pytest.raises(settings.ConfigError) as err:
+        settings.validate_yaml(district_db.DistrictContract, path)
+    assert "tables.vu_viec.colums: unknown key" in str(err.value)
+    assert "tables.tiep_cong_dan: columns must include ['ngay_cap_nhat']" in str(err.value)

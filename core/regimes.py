@@ -68,7 +68,7 @@ def _regime(entry: settings.RegimeEntry) -> Regime:
     return Regime(id=entry.id, circular=entry.circular, in_force_from=entry.in_force_from, forms=dict(entry.forms),
                   file_tag=entry.file_tag,
                   deadlines={who: d.model_dump(exclude_none=True) for who, d in entry.deadlines.items()},
-                  narrative=entry.narrative.model_dump() if entry.narrative else None)
+                  narrative=entry.narrative.model_dump(exclude_none=True) if entry.narrative else None)
 
 
 _built: tuple[object, tuple[Regime, ...]] | None = None     # (the settings' regime list, its regimes)

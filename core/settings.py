@@ -277,8 +277,8 @@ class CommuneRegisters(_Section):
     file_glob: str = Field(description="Which files of the inbox are registers.")
     reception_sheet: list[str] = Field(min_length=1, description="Accepted names of the reception sheet.")
     petition_sheet: list[str] = Field(min_length=1, description="Accepted names of the petition sheet.")
-    calendar_sheet: list[str] = Field(min_length=1,
-                                      description="Accepted names of the optional reception-calendar sheet.")
+    calendar_sheet: list[str] = Field([], description="Accepted names of the optional reception-calendar sheet "
+                                                      "(none: the sheet is not read).")
     columns: str = Field(description="The column aliases file (relative to the project).")
     file_name_pattern: str = Field(description="Regular expression of a register's file name (groups unit_code, "
                                                "year).")
@@ -367,6 +367,7 @@ class Deadline(_Section):
 class Narrative(_Section):
     template: str = Field(description="The narrative report (Mẫu số 02).")
     periods: list[str] = Field(description="Period kinds whose reports carry it.")
+    levels: list[Level] | None = Field(None, description="Levels whose reports carry it; default every level.")
 
 
 class RegimeEntry(_Section):
@@ -779,6 +780,9 @@ def _yaml_rows(model: type[BaseModel], prefix: str, shipped: Any, env_of: dict[s
         env = f"`{env_of[key]}`" if key in env_of else ""
         rows.append(f"| `{key}` | {_type_name(sub)} | {shown if shown else default} | {env} | "
                     f"{_cell(f.description or '')}{'' if f.is_required() or not shown else f' (default {default})'} |")
+        optional = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if optional:                                        # Model | None: its keys too
+            rows += _yaml_rows(optional[0], f"{key}.", None, env_of)
     return rows
 
 

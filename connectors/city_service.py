@@ -35,7 +35,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -74,23 +73,23 @@ class CityServiceError(RuntimeError):
         self.status, self.code = status, code
 
 
+_DEFAULTS = settings.CityService.model_fields
+
+
 @dataclass(frozen=True)
 class AccessPolicy:
     """Timeout of one request and the retries of transient failures. Read from
     `sources.city_service` in config/pipeline.yaml (``timeout_seconds``, and optionally
     ``retry_attempts``, ``retry_max_wait_seconds``); tests pass their own."""
 
-    timeout_seconds: float = 30.0
-    retry_attempts: int = 5
-    retry_max_wait_seconds: float = 10.0
+    timeout_seconds: float = _DEFAULTS["timeout_seconds"].default
+    retry_attempts: int = _DEFAULTS["retry_attempts"].default
+    retry_max_wait_seconds: float = _DEFAULTS["retry_max_wait_seconds"].default
 
     @classmethod
     def from_config(cls) -> AccessPolicy:
-        cfg = settings.config()["sources"]["city_service"]
-        d = cls()
-        return cls(float(cfg.get("timeout_seconds", d.timeout_seconds)),
-                   int(cfg.get("retry_attempts", d.retry_attempts)),
-                   float(cfg.get("retry_max_wait_seconds", d.retry_max_wait_seconds)))
+        cfg = settings.get().sources.city_service
+        return cls(cfg.timeout_seconds, cfg.retry_attempts, cfg.retry_max_wait_seconds)
 
     def retrying(self) -> Retrying:
         return Retrying(retry=retry_if_exception(_transient), stop=stop_after_attempt(self.retry_attempts),
@@ -99,10 +98,10 @@ class AccessPolicy:
 
 def endpoint() -> tuple[str, str]:
     """(base URL, bearer token) from connection tcd_city_api or the environment."""
-    cfg = settings.config()["sources"]["city_service"]
-    c = settings.connection(cfg["conn_id"])
-    url = (c.base_url if c else None) or os.environ.get("TCD_CITY_API_URL") or cfg["default_url"]
-    token = settings.secret(cfg["conn_id"], cfg["token_env"])
+    cfg = settings.get().sources.city_service
+    c = settings.connection(cfg.conn_id)
+    url = (c.base_url if c else None) or cfg.default_url      # default_url: env TCD_CITY_API_URL when set
+    token = settings.secret(cfg.conn_id, "city_api_token")
     return url.rstrip("/"), token
 
 
@@ -282,15 +281,15 @@ def ingest(engine: sa.Engine, *, base_url: str | None = None, token: str | None 
     written (loaded, rejected or failed). Never raises because the service is down or
     malformed."""
     key = pseudonym_key()
-    cfg = settings.config()["sources"]["city_service"]
+    cfg = settings.get().sources.city_service
     policy = policy or AccessPolicy.from_config()
-    page_size = page_size or cfg["page_size"]
+    page_size = page_size or cfg.page_size
     if base_url is None or token is None:
         base_url, token = endpoint()
     summaries = []
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
                       timeout=policy.timeout_seconds) as client:
-        for resource in resources or cfg["resources"]:
+        for resource in resources or cfg.resources:
             record_type = RECORD_TYPE[resource]
             with engine.connect() as conn:
                 wm = get_watermark(conn, SOURCE_KIND, SOURCE_NAME, resource)

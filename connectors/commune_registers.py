@@ -17,7 +17,6 @@ from dataclasses import field as dc_field
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
 from python_calamine import CalamineWorkbook
 
 from connectors.inbox import inbox_path, uncomputed_formulas
@@ -43,9 +42,8 @@ class RegisterError(ValueError):
 
 
 def _columns_config() -> dict:
-    cfg = settings.config()["sources"]["commune_registers"]
-    with open(settings.PROJECT_ROOT / cfg["columns"], encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """The column aliases (config/commune_register_columns.yaml), validated."""
+    return settings.register_columns().model_dump()
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class RegisterFile:
 
 
 def parse_file_name(path: Path) -> RegisterFile:
-    pattern = settings.config()["sources"]["commune_registers"]["file_name_pattern"]
+    pattern = settings.get().sources.commune_registers.file_name_pattern
     m = re.match(pattern, path.stem)
     if not m:
         raise RegisterError(
@@ -221,7 +219,7 @@ def read_workbook(path: Path) -> RegisterContent:
     (sheet names, headers and text cells) and converted to Unicode before the headers
     are matched; the notes say so.
     """
-    cfg = settings.config()["sources"]["commune_registers"]
+    cfg = settings.get().sources.commune_registers
     cols = _columns_config()
     totals = {normalise.fold(t) for t in cols["total_row_labels"]}
     try:
@@ -231,12 +229,12 @@ def read_workbook(path: Path) -> RegisterContent:
                             "lưu lại bằng Excel dưới dạng .xlsx rồi gửi lại.", "FILE_NOT_READABLE") from None
     sheets = {}
     for record_type, sheet_cfg in (("reception", "reception_sheet"), ("petition", "petition_sheet")):
-        sheet = _find_sheet(wb.sheet_names, cfg[sheet_cfg])
+        sheet = _find_sheet(wb.sheet_names, getattr(cfg, sheet_cfg))
         if sheet is None:
             raise RegisterError(
-                f"Tệp '{path.name}' không có trang '{cfg[sheet_cfg][0]}' (các trang hiện có: "
-                f"{', '.join(wb.sheet_names) or 'không có'}); sổ phải có trang '{cfg['reception_sheet'][0]}' "
-                f"và trang '{cfg['petition_sheet'][0]}' theo mẫu, bổ sung rồi gửi lại.", "SHEET_MISSING")
+                f"Tệp '{path.name}' không có trang '{getattr(cfg, sheet_cfg)[0]}' (các trang hiện có: "
+                f"{', '.join(wb.sheet_names) or 'không có'}); sổ phải có trang '{cfg.reception_sheet[0]}' "
+                f"và trang '{cfg.petition_sheet[0]}' theo mẫu, bổ sung rồi gửi lại.", "SHEET_MISSING")
         ws = wb.get_sheet_by_name(sheet)
         rows = ws.to_python(skip_empty_area=False)
         for (r, c), formula in uncomputed_formulas(path, sheet).items():
@@ -249,7 +247,7 @@ def read_workbook(path: Path) -> RegisterContent:
         sheets[record_type] = (sheet, rows, merges)
     # Optional: the head's published reception calendar (lịch tiếp công dân, 01/TCD cột
     # 10, 16). A book without the sheet loads as before; its unit's calendar is absent.
-    calendar_sheet = _find_sheet(wb.sheet_names, cfg.get("calendar_sheet") or [])
+    calendar_sheet = _find_sheet(wb.sheet_names, cfg.calendar_sheet)
     if calendar_sheet is not None:
         ws = wb.get_sheet_by_name(calendar_sheet)
         try:
@@ -295,7 +293,7 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     inbox = inbox or inbox_path()
     if not inbox.is_dir():
         raise FileNotFoundError(f"commune inbox {inbox} does not exist")
-    files = sorted(inbox.glob(settings.config()["sources"]["commune_registers"]["file_glob"]))
+    files = sorted(inbox.glob(settings.get().sources.commune_registers.file_glob))
     # Biểu 06/QLKNTC workbooks share the inbox; they are another source's (connectors.qlkntc_workbooks).
     files = [p for p in files if not is_qlkntc_file(p)]
     with engine.connect() as conn:

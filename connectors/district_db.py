@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, model_validator
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
@@ -46,42 +47,46 @@ from core.pii import pseudonym_key
 log = logging.getLogger(__name__)
 SOURCE_KIND = "district_db"
 
-# table → (record type, columns read). Only what the canonical model needs, plus the
-# personal-data columns that scrubbing must see to pseudonymise (they are not stored).
-TABLES = {
-    "tiep_cong_dan": ("reception", ["id", "ma_don_vi", "ngay_tiep", "hinh_thuc", "nguoi_tiep",
-                                    "ky_tiep_id", "so_nguoi", "so_cccd", "loai", "vu_viec_id",
-                                    "lan_tiep", "trang_thai", "ngay_cap_nhat"]),
-    "don_thu": ("petition", ["id", "ma_don_vi", "ngay_nhan", "nguon", "loai", "so_nguoi_dung_ten",
-                             "so_cccd", "linh_vuc", "vu_viec_id", "tiep_cong_dan_id", "du_dieu_kien",
-                             "thuoc_tham_quyen", "hinh_thuc_xu_ly", "co_van_ban_phuc_dap",
-                             "trang_thai", "ngay_cap_nhat"]),
-    "vu_viec": ("case", ["id", "ma_don_vi", "ngay_thu_ly", "loai", "linh_vuc", "tinh_trang",
-                         "ngay_giai_quyet", "trang_thai", "ngay_cap_nhat"]),
-}
-# Columns read when the table has them (added to the contract later; a database
-# without them still loads, the fields are empty): processing, resolution and execution of petitions.
-OPTIONAL = {
-    "don_thu": ["ngay_xu_ly", "ngay_thu_ly", "ngay_giai_quyet", "lan_giai_quyet", "ket_qua", "dung_han",
-                "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien",
-                "tra_ca_nhan_dat", "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi",
-                "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu", "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc",
-                # execution of the decision (02/KQGQ, 04/KQGQ)
-                "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
-                "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc",
-                "da_khoi_to_so_vu", "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc",
-                # TT 06/2025: không thụ lý, organisations recommended for / subjected to handling
-                "ngay_khong_thu_ly", "xu_ly_hc_so_to_chuc", "da_xu_ly_hc_so_to_chuc"],
-}
-# Tables read when the database has them (added to the contract later): a database
-# without one loads as before, and no batch is written for it. lich_tiep_cong_dan: the
-# head's published reception calendar (01/TCD cột 10, 16; docs/data-contracts.md §2).
-OPTIONAL_TABLES = {
-    "lich_tiep_cong_dan": ("calendar", ["id", "ma_don_vi", "ngay", "hinh_thuc", "ngay_cap_nhat"]),
-}
-OPTIONAL["lich_tiep_cong_dan"] = ["trang_thai"]
 MODIFIED = "ngay_cap_nhat"
+
+
+class TableContract(BaseModel):
+    """One table of config/district_db_columns.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    record_type: Literal["reception", "petition", "case", "calendar"]
+    columns: list[str]
+    optional_columns: list[str] = []
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _versioned(self) -> TableContract:
+        missing = [c for c in ("id", MODIFIED) if c not in self.columns]
+        if missing:
+            raise ValueError(f"columns must include {missing}: rows are versioned by id and {MODIFIED}")
+        return self
+
+
+class DistrictContract(BaseModel):
+    """config/district_db_columns.yaml: the tables read and their columns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tables: dict[str, TableContract]
+
+
+# The contract is data (docs/data-contracts.md §2): table → (record type, columns read);
+# the columns read when the table has them; the tables read when the database has them.
+CONTRACT_FILE = settings.PROJECT_ROOT / "config" / "district_db_columns.yaml"
+_CONTRACT = settings.validate_yaml(DistrictContract, CONTRACT_FILE).tables
+TABLES = {t: (c.record_type, list(c.columns)) for t, c in _CONTRACT.items() if not c.optional}
+OPTIONAL = {t: list(c.optional_columns) for t, c in _CONTRACT.items() if c.optional_columns}
+OPTIONAL_TABLES = {t: (c.record_type, list(c.columns)) for t, c in _CONTRACT.items() if c.optional}
 OVERLAP = dt.timedelta(minutes=10)
+
+
+_DEFAULTS = settings.DistrictDatabases.model_fields
 
 
 @dataclass(frozen=True)
@@ -92,17 +97,14 @@ class AccessPolicy:
     config/pipeline.yaml may set ``lock_timeout_seconds``, ``retry_attempts`` and
     ``retry_max_wait_seconds``; tests pass their own."""
 
-    lock_timeout_seconds: float = 5.0
-    retry_attempts: int = 3
-    retry_max_wait_seconds: float = 5.0
+    lock_timeout_seconds: float = _DEFAULTS["lock_timeout_seconds"].default
+    retry_attempts: int = _DEFAULTS["retry_attempts"].default
+    retry_max_wait_seconds: float = _DEFAULTS["retry_max_wait_seconds"].default
 
     @classmethod
     def from_config(cls) -> AccessPolicy:
-        cfg = settings.config()["sources"]["district_databases"]
-        d = cls()
-        return cls(float(cfg.get("lock_timeout_seconds", d.lock_timeout_seconds)),
-                   int(cfg.get("retry_attempts", d.retry_attempts)),
-                   float(cfg.get("retry_max_wait_seconds", d.retry_max_wait_seconds)))
+        cfg = settings.get().sources.district_databases
+        return cls(cfg.lock_timeout_seconds, cfg.retry_attempts, cfg.retry_max_wait_seconds)
 
 
 class SourceProblem(Exception):
@@ -116,14 +118,14 @@ class SourceProblem(Exception):
 def district_sources() -> dict[str, str]:
     """{district code: SQLAlchemy URL}: Airflow connections tcd_district_<code> (extra
     url) listed in env TCD_DISTRICT_CODES, else every <code>.sqlite in the folder."""
-    cfg = settings.config()["sources"]["district_databases"]
+    s = settings.get()
+    cfg = s.sources.district_databases
     out: dict[str, str] = {}
-    codes = [c for c in os.environ.get("TCD_DISTRICT_CODES", "").split(",") if c.strip()]
-    for code in codes:
-        c = settings.connection(f"{cfg['conn_prefix']}{code.strip()}")
+    for code in s.env.district_code_list:
+        c = settings.connection(f"{cfg.conn_prefix}{code}")
         if c and c.extra and c.extra.get("url"):
-            out[code.strip()] = c.extra["url"]
-    folder = settings.resolve(os.environ.get("TCD_DISTRICT_DB_DIR") or cfg["default_dir"])
+            out[code] = c.extra["url"]
+    folder = s.resolve(cfg.default_dir)      # env TCD_DISTRICT_DB_DIR when set
     if folder.is_dir():
         for p in sorted(Path(folder).glob("*.sqlite")):
             out.setdefault(p.stem, f"sqlite:///{p}")

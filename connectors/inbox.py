@@ -3,7 +3,6 @@ workbooks arrive, and what both connectors need to read a workbook's cells."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -13,11 +12,13 @@ from core import settings
 
 
 def inbox_path() -> Path:
-    cfg = settings.config()["sources"]["commune_registers"]
-    c = settings.connection(cfg["conn_id"])
+    """Connection tcd_commune_inbox (extra ``path``), else ``default_path``
+    (env TCD_COMMUNE_INBOX when set)."""
+    s = settings.get()
+    c = settings.connection(s.sources.commune_registers.conn_id)
     if c and c.extra and c.extra.get("path"):
         return Path(c.extra["path"])
-    return settings.resolve(os.environ.get("TCD_COMMUNE_INBOX") or cfg["default_path"])
+    return s.resolve(s.sources.commune_registers.default_path)
 
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

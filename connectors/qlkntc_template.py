@@ -57,6 +57,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from core import periods, settings
+from core.levels import LEVELS
 from core.periods import Period
 from warehouse import units
 
@@ -243,7 +244,7 @@ class TemplateUnit:
 
 
 def applies_from() -> dt.date:
-    return dt.date.fromisoformat(str(settings.config()["sources"]["qlkntc_workbooks"]["applies_from_window_end"]))
+    return settings.get().sources.qlkntc_workbooks.applies_from_window_end
 
 
 def check_period(period: Period) -> None:
@@ -553,7 +554,7 @@ def units_for(period: Period, level: str | None = None, codes: list[str] | None 
     `level` (default: every level of ``sources.qlkntc_workbooks.levels``) or with the
     given codes. A unit's workbook covers the whole window under the unit in force at
     its end (a 2025 commune's Năm 2025 workbook includes its area's figures since 15/12/2024)."""
-    levels = [level] if level else list(settings.config()["sources"]["qlkntc_workbooks"]["levels"])
+    levels = [level] if level else list(settings.get().sources.qlkntc_workbooks.levels)
     df = units.units_valid_on(period.end)
     df = df[df["level"].isin(levels)]
     if codes:
@@ -580,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m connectors.qlkntc_template",
                                  description="Tạo tệp mẫu nhập số liệu biểu 06/QLKNTC cho các đơn vị của một kỳ.")
     ap.add_argument("--period", required=True, help="kỳ báo cáo: 2025-Q4, 2026-H1, 2026-M9, 2026-Y, …")
-    ap.add_argument("--level", choices=["tinh", "huyen", "xa"], help="cấp đơn vị (mặc định: các cấp trong cấu hình)")
+    ap.add_argument("--level", choices=LEVELS, help="cấp đơn vị (mặc định: các cấp trong cấu hình)")
     ap.add_argument("--unit", action="append", help="mã đơn vị (lặp lại để chọn nhiều đơn vị)")
     ap.add_argument("--out", required=True, help="thư mục ghi các tệp mẫu")
     a = ap.parse_args(argv)

@@ -77,8 +77,8 @@ class WorkbookError(ValueError):
         self.code = code
 
 
-def _cfg() -> dict:
-    return settings.config()["sources"]["qlkntc_workbooks"]
+def _cfg() -> settings.QlkntcWorkbooks:
+    return settings.get().sources.qlkntc_workbooks
 
 
 def inbox_path() -> Path:
@@ -90,7 +90,7 @@ def is_qlkntc_file(path: Path) -> bool:
     """A file this connector owns: QLKNTC_….xlsx, case ignored. (The register connector
     leaves these alone.)"""
     name = path.name
-    return (name.casefold().startswith(_cfg()["file_prefix"].casefold())
+    return (name.casefold().startswith(_cfg().file_prefix.casefold())
             and name.casefold().endswith(".xlsx"))
 
 
@@ -119,7 +119,7 @@ class WorkbookName:
 
 
 def parse_file_name(path: Path) -> WorkbookName:
-    m = re.match(_cfg()["file_name_pattern"], path.stem, re.IGNORECASE)
+    m = re.match(_cfg().file_name_pattern, path.stem, re.IGNORECASE)
     if not m:
         raise WorkbookError(
             f"Tên tệp '{path.name}' không đúng quy ước QLKNTC_<mã đơn vị>_<kỳ báo cáo>.xlsx (ví dụ "
@@ -267,7 +267,7 @@ def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, 
 
 
 def _check_unit_known(ident: dict[str, str], period, name: str) -> None:
-    levels = set(_cfg()["levels"])
+    levels = set(_cfg().levels)
     df = units.units_valid_on(period.end)
     if not ((df["unit_code"] == ident["ma_don_vi"]) & df["level"].isin(levels)).any():
         raise WorkbookError(

@@ -1,5 +1,8 @@
 """Normalise values as people and systems write them: Unicode, dates, integers, codes.
 
+The code lists (which spellings mean which canonical code) are data:
+config/codes.yaml, validated when this module is loaded.
+
 Every parser raises ``RuleViolation`` (a ValueError) carrying the code of the
 data-quality rule it enforces (expectations/rules.yaml) and a message a person can act
 on (in Vietnamese, since it is shown to the unit that must correct its data); callers
@@ -10,6 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+
+from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
+
+from core import settings
 
 _SPACES = re.compile(r"\s+")
 
@@ -167,85 +174,56 @@ def folded_map(pairs: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
-KIND = folded_map({
-    "KN": ["khiếu nại", "khieu nai"],
-    "TC": ["tố cáo", "to cao"],
-    "KNPA": ["kiến nghị, phản ánh", "kiến nghị phản ánh", "phản ánh, kiến nghị", "KN, PA", "KNPA"],
-})
-MODE = folded_map({
-    "thuong_xuyen": ["Thường xuyên", "THUONG_XUYEN", "regular"],
-    "dinh_ky": ["Định kỳ", "DINH_KY", "periodic"],
-    "dot_xuat": ["Đột xuất", "DOT_XUAT", "unscheduled"],
-})
-RECEIVER = folded_map({
-    "can_bo": ["Cán bộ tiếp công dân", "Cán bộ", "CAN_BO", "staff"],
-    "thu_truong": ["Thủ trưởng", "Chủ tịch", "THU_TRUONG", "head"],
-    "uy_quyen": ["Ủy quyền", "Uỷ quyền", "Phó Chủ tịch (ủy quyền)", "UY_QUYEN", "deputy"],
-})
-# Who receives on an announced day of the head's reception calendar (lịch tiếp công
-# dân; Biểu 01/TCD cột 10, 16): the head in person or a deputy by delegation. Staff
-# (cán bộ) do not hold the head's days, so "Cán bộ" is not a value here.
-CALENDAR_RECEIVER = folded_map({
-    "thu_truong": ["Trực tiếp", "Thủ trưởng trực tiếp", "Thủ trưởng", "Chủ tịch", "THU_TRUONG", "head",
-                   "in_person"],
-    "uy_quyen": ["Ủy quyền", "Uỷ quyền", "Ủy quyền tiếp", "Uỷ quyền tiếp", "Phó Chủ tịch (ủy quyền)", "UY_QUYEN",
-                 "deputy", "delegated"],
-})
-VISIT = folded_map({
-    "lan_dau": ["Lần đầu", "LAN_DAU", "first"],
-    "nhieu_lan": ["Nhiều lần", "NHIEU_LAN", "repeat"],
-})
-STATUS = folded_map({
-    "official": ["chính thức", "CHINH_THUC"],
-    "draft": ["nháp", "NHAP"],
-    "deleted": ["đã xóa", "DA_XOA"],
-})
-CHANNEL = folded_map({
-    "tiep_cong_dan": ["Qua tiếp công dân", "TIEP_CONG_DAN", "reception"],
-    "buu_chinh": ["Bưu chính", "BUU_CHINH", "post"],
-    "co_quan_khac": ["Cơ quan khác chuyển đến", "CO_QUAN_KHAC", "agency"],
-    "truc_tuyen": ["Trực tuyến", "TRUC_TUYEN", "online"],
-})
-FIELD = folded_map({
-    "che_do_chinh_sach": ["Chế độ chính sách", "CHE_DO_CHINH_SACH", "policy"],
-    "dat_dai": ["Đất đai, nhà cửa", "DAT_DAI", "land"],
-    "cong_chuc": ["Công chức, công vụ", "CONG_CHUC", "civil_service"],
-    "tham_nhung": ["Tham nhũng", "THAM_NHUNG", "corruption"],
-    "tu_phap": ["Tư pháp", "TU_PHAP", "judicial"],
-    "dang_doan_the": ["Đảng, đoàn thể", "DANG_DOAN_THE", "party"],
-    "khac": ["Khác", "KHAC", "other"],
-})
-HANDLING = folded_map({
-    "thu_ly": ["Thụ lý", "THU_LY", "accept"],
-    "huong_dan": ["Hướng dẫn", "HUONG_DAN", "guide"],
-    "chuyen_don": ["Chuyển đơn", "CHUYEN_DON", "forward"],
-    "don_doc": ["Đôn đốc", "Đôn đốc giải quyết", "DON_DOC", "urge"],
-})
-RESOLUTION = folded_map({
-    "chua_giai_quyet": ["Chưa giải quyết", "CHUA_GIAI_QUYET", "unresolved"],
-    "dang_giai_quyet": ["Đang giải quyết", "DANG_GIAI_QUYET", "in_progress"],
-    "da_giai_quyet": ["Đã giải quyết", "DA_GIAI_QUYET", "resolved"],
-})
-ROUND = folded_map({
-    "lan_dau": ["Lần đầu", "Lần 1", "LAN_DAU", "first"],
-    "lan_2": ["Lần 2", "Lần hai", "Lần thứ hai", "LAN_2", "second"],
-    "ban_an": ["Đã có bản án", "Đã có bản án của tòa", "Có bản án", "BAN_AN", "court_judgment"],
-    "tiep": ["Tố cáo tiếp", "Tiếp", "TIEP", "continued"],
-})
-OUTCOME = folded_map({
-    "dung": ["Đúng", "Khiếu nại đúng", "Tố cáo đúng", "DUNG", "founded"],
-    "sai": ["Sai", "Khiếu nại sai", "Tố cáo sai", "SAI", "unfounded"],
-    "dung_mot_phan": ["Đúng một phần", "Đúng 1 phần", "Có đúng, có sai", "Có đúng có sai", "DUNG_MOT_PHAN",
-                      "partly_founded"],
-    "cong_nhan": ["Công nhận", "Công nhận quyết định lần đầu", "CONG_NHAN", "upheld"],
-    "huy_sua": ["Hủy, sửa", "Hủy sửa", "Hủy, sửa quyết định lần đầu", "HUY_SUA", "overturned"],
-    "rut_don": ["Rút đơn", "Rút đơn qua giải thích, thuyết phục", "Rút toàn bộ nội dung", "RUT_DON", "withdrawn"],
-    "dinh_chi": ["Đình chỉ", "Đình chỉ không do rút", "Đình chỉ giải quyết", "DINH_CHI", "discontinued"],
-})
-ON_TIME = folded_map({"yes": ["Có", "x", "Đúng hạn", "Đúng quy định", "Trong hạn", "1", "true"],
-                      "no": ["Không", "Quá hạn", "Không đúng quy định", "Trễ hạn", "0", "false"]})
-YES_NO = folded_map({"yes": ["x", "có", "đủ", "thuộc", "1", "true"],
-                     "no": ["", "không", "không đủ", "không thuộc", "0", "false"]})
+class CodeLists(BaseModel):
+    """config/codes.yaml: per coded field, {canonical code: [accepted spellings]}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: dict[StrictStr, list[StrictStr]]
+    mode: dict[StrictStr, list[StrictStr]]
+    receiver: dict[StrictStr, list[StrictStr]]
+    calendar_receiver: dict[StrictStr, list[StrictStr]]
+    visit: dict[StrictStr, list[StrictStr]]
+    status: dict[StrictStr, list[StrictStr]]
+    channel: dict[StrictStr, list[StrictStr]]
+    field: dict[StrictStr, list[StrictStr]]
+    handling: dict[StrictStr, list[StrictStr]]
+    resolution: dict[StrictStr, list[StrictStr]]
+    round: dict[StrictStr, list[StrictStr]]
+    outcome: dict[StrictStr, list[StrictStr]]
+    on_time: dict[StrictStr, list[StrictStr]]
+    yes_no: dict[StrictStr, list[StrictStr]]
+
+    @model_validator(mode="after")
+    def _one_code_per_spelling(self) -> CodeLists:
+        for name in type(self).model_fields:
+            seen: dict[str, str] = {}
+            for code, spellings in getattr(self, name).items():
+                for s in (code, *spellings):
+                    if seen.setdefault(fold(s), code) != code:
+                        raise ValueError(f"{name}: {s!r} is a spelling of both {seen[fold(s)]} and {code}")
+        return self
+
+
+CODES_FILE = settings.PROJECT_ROOT / "config" / "codes.yaml"
+CODES: CodeLists = settings.validate_yaml(CodeLists, CODES_FILE)
+
+KIND = folded_map(CODES.kind)
+MODE = folded_map(CODES.mode)
+RECEIVER = folded_map(CODES.receiver)
+# Who receives on an announced day of the head's reception calendar: the head in
+# person or a deputy by delegation (config/codes.yaml).
+CALENDAR_RECEIVER = folded_map(CODES.calendar_receiver)
+VISIT = folded_map(CODES.visit)
+STATUS = folded_map(CODES.status)
+CHANNEL = folded_map(CODES.channel)
+FIELD = folded_map(CODES.field)
+HANDLING = folded_map(CODES.handling)
+RESOLUTION = folded_map(CODES.resolution)
+ROUND = folded_map(CODES.round)
+OUTCOME = folded_map(CODES.outcome)
+ON_TIME = folded_map(CODES.on_time)
+YES_NO = folded_map(CODES.yes_no)
 
 
 def yes_no(value: object, field: str) -> bool | None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pendulum
 
 from core import settings
-from core.dates import vn_date
+from core.dates import TIMEZONE, vn_date
 
 PERIODIC_KINDS = ("Q1", "Q2", "Q3", "Q4", "H1", "M9", "Y")
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
@@ -66,8 +65,8 @@ class Period:
         return f"{self.label} ({vn_date(self.start)}–{vn_date(self.end)})"
 
 
-def _rules() -> dict[str, dict[str, Any]]:
-    return settings.config()["periods"]["kinds"]
+def _rules() -> dict[str, settings.PeriodKind]:
+    return settings.get().periods.kinds
 
 
 def _as_date(value: dt.date | str) -> dt.date:
@@ -78,7 +77,7 @@ def _as_date(value: dt.date | str) -> dt.date:
     return dt.date.fromisoformat(str(value))
 
 
-def _rule_date(spec: list[int], year: int) -> dt.date:
+def _rule_date(spec: tuple[int, int, int], year: int) -> dt.date:
     offset, month, day = spec
     return dt.date(year + int(offset), int(month), int(day))
 
@@ -90,11 +89,11 @@ def period(kind: str, year: int) -> Period:
     if kind not in rules:
         raise ValueError(f"unknown period kind {kind!r}; expected one of {sorted(rules)}")
     rule = rules[kind]
-    start, end = _rule_date(rule["start"], year), _rule_date(rule["end"], year)
+    start, end = _rule_date(rule.start, year), _rule_date(rule.end, year)
     if start > end:
         raise ValueError(f"period rule {kind} gives an empty window for {year}")
-    title = rule.get("title") or _DEFAULT_TITLES.get(kind, _DEFAULT_TITLE)
-    return Period(kind, int(year), start, end, title.format(label=rule["label"], year=year))
+    title = rule.title or _DEFAULT_TITLES.get(kind, _DEFAULT_TITLE)
+    return Period(kind, int(year), start, end, title.format(label=rule.label, year=year))
 
 
 def custom(date_from: dt.date | str, date_to: dt.date | str) -> Period:
@@ -186,7 +185,7 @@ def from_window(start: dt.date | str, end: dt.date | str) -> Period:
     return custom(start, end)
 
 
-def from_data_interval(interval_start, interval_end, timezone: str = "Asia/Ho_Chi_Minh") -> Period:
+def from_data_interval(interval_start, interval_end, timezone: str = TIMEZONE) -> Period:
     """The reporting period of a scheduler data interval [start, end): local dates,
     the end exclusive (the report runs on the 15th for the window ending on the 14th)."""
     s = pendulum.instance(interval_start).in_timezone(timezone).date()

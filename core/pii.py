@@ -30,8 +30,7 @@ PSEUDONYM_FIELD = "citizen_pseudonym"
 
 
 def pseudonym_key() -> bytes:
-    cfg = settings.config()["pseudonymisation"]
-    key = settings.secret(cfg["conn_id"], cfg["key_env"])
+    key = settings.secret(settings.get().pseudonymisation.conn_id, "pseudonym_key")
     if len(key) < 16:
         raise RuntimeError("the pseudonym key must be at least 16 characters long")
     return key.encode("utf-8")

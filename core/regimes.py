@@ -14,7 +14,6 @@ manifest's ``regime`` and ``circular``.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,36 +63,24 @@ class Regime:
         return period.end + dt.timedelta(days=int(rule["days_after_cutoff"]))
 
 
-def _parse(entry: dict) -> Regime:
-    try:
-        return Regime(id=str(entry["id"]), circular=str(entry["circular"]),
-                      in_force_from=dt.date.fromisoformat(str(entry["in_force_from"])),
-                      forms={str(k): str(v) for k, v in (entry.get("forms") or {}).items()},
-                      file_tag=str(entry.get("file_tag") or ""),
-                      deadlines=dict(entry.get("deadlines") or {}),
-                      narrative=entry.get("narrative") or None)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise RegimeError(f"config regimes: entry {entry!r} is invalid: {exc}") from exc
+def _regime(entry: settings.RegimeEntry) -> Regime:
+    """A regime of the configuration (validated on load: core.settings.RegimeEntry)."""
+    return Regime(id=entry.id, circular=entry.circular, in_force_from=entry.in_force_from, forms=dict(entry.forms),
+                  file_tag=entry.file_tag,
+                  deadlines={who: d.model_dump(exclude_none=True) for who, d in entry.deadlines.items()},
+                  narrative=entry.narrative.model_dump(exclude_none=True) if entry.narrative else None)
 
 
-@functools.lru_cache(maxsize=8)
-def _regimes(config_id: int) -> tuple[Regime, ...]:
-    entries = settings.config().get("regimes") or []
-    out = tuple(sorted((_parse(e) for e in entries), key=lambda r: r.in_force_from))
-    ids = [r.id for r in out]
-    if len(set(ids)) != len(ids):
-        raise RegimeError(f"config regimes: ids repeat: {ids}")
-    if len({r.in_force_from for r in out}) != len(out):
-        raise RegimeError("config regimes: two regimes come into force on the same day")
-    tags = [r.file_tag for r in out if r.file_tag]
-    if len(set(tags)) != len(tags):
-        raise RegimeError(f"config regimes: file tags repeat: {tags}")
-    return out
+_built: tuple[object, tuple[Regime, ...]] | None = None     # (the settings' regime list, its regimes)
 
 
 def all_regimes() -> tuple[Regime, ...]:
     """Every configured regime, oldest first."""
-    return _regimes(id(settings.config()))
+    global _built
+    entries = settings.get().regimes
+    if _built is None or _built[0] is not entries:
+        _built = (entries, tuple(sorted(map(_regime, entries), key=lambda r: r.in_force_from)))
+    return _built[1]
 
 
 def regime_by_id(regime_id: str) -> Regime:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import functools
 
-import yaml
-
 from core import settings
 
 RULES_FILE = settings.PROJECT_ROOT / "expectations" / "rules.yaml"
@@ -16,8 +14,7 @@ SEVERITIES = ("critical", "error", "warning")
 
 @functools.cache
 def rules() -> dict[str, dict]:
-    with open(RULES_FILE, encoding="utf-8") as fh:
-        out = yaml.safe_load(fh)["rules"]
+    out = settings.load_yaml(RULES_FILE)["rules"]
     for code, r in out.items():
         if r.get("severity") not in SEVERITIES:
             raise ValueError(f"rule {code}: severity must be one of {SEVERITIES}")

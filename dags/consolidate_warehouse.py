@@ -26,7 +26,6 @@ suites did not change since its last publication is skipped. Idempotent.
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
 from pipeline.dag_defaults import (
@@ -35,7 +34,7 @@ from pipeline.dag_defaults import (
     RAW_COMMUNE_REGISTERS,
     RAW_DISTRICT_DATABASES,
     RAW_QLKNTC_WORKBOOKS,
-    TIMEZONE,
+    SERIES_START,
     WAREHOUSE_PUBLISHED,
 )
 
@@ -46,7 +45,7 @@ SOURCE_KINDS = ["commune_register", "district_db", "city_service", "qlkntc_workb
     dag_id="consolidate_warehouse",
     schedule=(Asset(RAW_COMMUNE_REGISTERS) | Asset(RAW_DISTRICT_DATABASES) | Asset(RAW_CITY_SERVICE)
               | Asset(RAW_QLKNTC_WORKBOOKS)),
-    start_date=pendulum.datetime(2021, 7, 1, tz=TIMEZONE),
+    start_date=SERIES_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -11,16 +11,15 @@ each record version once in the raw layer, personal data scrubbed.
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.dag_defaults import DEFAULT_ARGS, RAW_CITY_SERVICE, TIMEZONE
+from pipeline.dag_defaults import DEFAULT_ARGS, RAW_CITY_SERVICE, SERIES_START
 
 
 @dag(
     dag_id="ingest_city_service",
     schedule="0 2 * * *",
-    start_date=pendulum.datetime(2021, 7, 1, tz=TIMEZONE),
+    start_date=SERIES_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

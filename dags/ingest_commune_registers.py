@@ -12,16 +12,15 @@ and the other files go on.
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.dag_defaults import DEFAULT_ARGS, RAW_COMMUNE_REGISTERS, TIMEZONE
+from pipeline.dag_defaults import DEFAULT_ARGS, RAW_COMMUNE_REGISTERS, SERIES_START
 
 
 @dag(
     dag_id="ingest_commune_registers",
     schedule="0 1 * * *",
-    start_date=pendulum.datetime(2021, 7, 1, tz=TIMEZONE),
+    start_date=SERIES_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

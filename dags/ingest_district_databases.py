@@ -13,16 +13,15 @@ codes listed in env `TCD_DISTRICT_CODES`, and/or `<code>.sqlite` files in
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.dag_defaults import DEFAULT_ARGS, RAW_DISTRICT_DATABASES, TIMEZONE
+from pipeline.dag_defaults import DEFAULT_ARGS, RAW_DISTRICT_DATABASES, SERIES_START
 
 
 @dag(
     dag_id="ingest_district_databases",
     schedule="30 1 * * *",
-    start_date=pendulum.datetime(2021, 7, 1, tz=TIMEZONE),
+    start_date=SERIES_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -16,16 +16,17 @@ window, an altered template or a missing sheet is rejected with a Vietnamese rea
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.dag_defaults import DEFAULT_ARGS, RAW_QLKNTC_WORKBOOKS, TIMEZONE
+from core import settings
+from pipeline.dag_defaults import DEFAULT_ARGS, RAW_QLKNTC_WORKBOOKS, start_date
 
 
 @dag(
     dag_id="ingest_qlkntc_workbooks",
     schedule="15 1 * * *",
-    start_date=pendulum.datetime(2025, 9, 30, tz=TIMEZONE),
+    # the form exists from TT 06/2025 (config sources.qlkntc_workbooks.applies_from_window_end)
+    start_date=start_date(settings.get().sources.qlkntc_workbooks.applies_from_window_end),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

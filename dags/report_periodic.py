@@ -52,9 +52,10 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
+from core.levels import LEVELS as _LEVELS
 from pipeline.dag_defaults import DEFAULT_ARGS, TIMEZONE
 
-LEVELS = ["tinh", "huyen", "xa"]
+LEVELS = list(_LEVELS)       # Param values are JSON: a list
 
 
 @dag(

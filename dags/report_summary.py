@@ -16,16 +16,15 @@ the recipients of `config/recipients.yaml` who take `summary` reports.
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from pipeline.dag_defaults import DEFAULT_ARGS, TIMEZONE
+from pipeline.dag_defaults import DEFAULT_ARGS, SERIES_START
 
 
 @dag(
     dag_id="report_summary",
     schedule=None,
-    start_date=pendulum.datetime(2021, 7, 1, tz=TIMEZONE),
+    start_date=SERIES_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -33,7 +32,7 @@ from pipeline.dag_defaults import DEFAULT_ARGS, TIMEZONE
     doc_md=__doc__,
     params={
         "date_from": Param(None, type=["null", "string"], format="date",
-                           description="start (YYYY-MM-DD); empty = 2021-07-01"),
+                           description=f"start (YYYY-MM-DD); empty = {SERIES_START:%Y-%m-%d}"),
         "date_to": Param(None, type=["null", "string"], format="date",
                          description="end (YYYY-MM-DD); empty = the last cut-off"),
         "deliver": Param(True, type="boolean", description="e-mail the workbooks to their recipients"),

@@ -34,26 +34,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from core import settings
 from core.dates import utc_now_iso
 from core.files import atomic_write_bytes, sha256_file
+from core.levels import LEVEL_NAMES, Level
 from reports import publish
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONN_ID = "smtp_default"
-CONN_ID_ENV = "TCD_SMTP_CONN_ID"
-RECIPIENTS_ENV = "TCD_RECIPIENTS_FILE"
-DEFAULT_RECIPIENTS = settings.PROJECT_ROOT / "config" / "recipients.yaml"
+DEFAULT_CONN_ID = settings.Environment.model_fields["smtp_conn_id"].default
+CONN_ID_ENV = settings.env_name("smtp_conn_id")
+RECIPIENTS_ENV = settings.env_name("recipients_file")
+DEFAULT_RECIPIENTS = settings.DEFAULT_RECIPIENTS
 DELIVERIES_NAME = "deliveries.json"
 _LOCK_NAME = ".deliveries.lock"
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 
-LEVEL_LABELS = {"tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã", publish.SUMMARY_LEVEL: "Tổng hợp"}
+LEVEL_LABELS = {**{lv: name.capitalize() for lv, name in LEVEL_NAMES.items()}, publish.SUMMARY_LEVEL: "Tổng hợp"}
 VIEW_LABELS = {
     "as_recorded": "Theo đơn vị tại thời điểm ghi nhận",
     "remapped": "Quy đổi theo đơn vị hành chính hiện hành",
@@ -94,7 +94,7 @@ class Recipient(BaseModel):
     name: str = Field(min_length=3, description="role and office, e.g. Chuyên viên thống kê, Thanh tra …")
     email: EmailStr
     units: list[str]
-    levels: list[Literal["tinh", "huyen", "xa", "tong-hop", "*"]]
+    levels: list[Literal[Level, "tong-hop", "*"]]
     forms: list[str] = ["*"]
     periods: list[Literal["Q", "Q1", "Q2", "Q3", "Q4", "H1", "M9", "Y", "custom", "summary", "*"]] = ["*"]
     views: list[str] = ["*"]
@@ -210,7 +210,7 @@ def _describe(err: ValidationError, data: Any) -> str:
 
 
 def recipients_path() -> Path:
-    return Path(os.environ.get(RECIPIENTS_ENV) or DEFAULT_RECIPIENTS)
+    return settings.get().env.recipients_file
 
 
 def parse_recipients(data: Any, *, source: str = "recipients") -> RecipientsConfig:
@@ -224,14 +224,13 @@ def parse_recipients(data: Any, *, source: str = "recipients") -> RecipientsConf
 def load_recipients(path: str | os.PathLike | None = None) -> RecipientsConfig:
     """Read and validate config/recipients.yaml (or `path`, or env TCD_RECIPIENTS_FILE)."""
     path = Path(path) if path is not None else recipients_path()
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
+    if not path.is_file():
         raise RecipientsConfigError(f"recipients file {path} does not exist "
-                                    f"(set {RECIPIENTS_ENV} or create config/recipients.yaml)") from None
-    except yaml.YAMLError as err:
-        raise RecipientsConfigError(f"{path}: not valid YAML: {err}") from None
+                                    f"(set {RECIPIENTS_ENV} or create config/recipients.yaml)")
+    try:
+        data = settings.load_yaml(path)
+    except settings.ConfigError as err:
+        raise RecipientsConfigError(str(err)) from None
     return parse_recipients(data, source=str(path))
 
 
@@ -428,7 +427,7 @@ def deliver(period_key: str, *, conn_id: str | None = None, recipients: Any = No
     a DeliveryError listing the failures is raised after every recipient was tried.
     """
     config = _as_config(recipients)
-    conn_id = conn_id or os.environ.get(CONN_ID_ENV) or DEFAULT_CONN_ID
+    conn_id = conn_id or settings.get().env.smtp_conn_id
     manifest = publish.load_manifest(period_key, root)
     folder = publish.period_dir(manifest.period, root)
     latest = manifest.latest()

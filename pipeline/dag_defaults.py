@@ -2,22 +2,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
+import pendulum
+
+from core import settings
+from core.dates import TIMEZONE
 from pipeline.alerts import on_failure
 
 OWNER = "tcd-data-team"
-TIMEZONE = "Asia/Ho_Chi_Minh"
 ALLOWED_TAGS = frozenset({"tcd", "ingest", "consolidate", "report", "commune", "district", "city"})
 
 DEFAULT_ARGS = {
     "owner": OWNER,
     # TCD_TASK_RETRIES lets tests see a failure at once instead of after the back-off.
-    "retries": int(os.environ.get("TCD_TASK_RETRIES", "2")),
+    "retries": settings.get().env.task_retries,
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": True,
     "on_failure_callback": on_failure,
 }
+
+
+
+def start_date(day: dt.date) -> pendulum.DateTime:
+    """Midnight of `day` in Hà Nội, as a DAG's start_date."""
+    return pendulum.datetime(day.year, day.month, day.day, tz=TIMEZONE)
+
+
+# The DAGs start with the reported series (config series.start).
+SERIES_START = start_date(settings.get().series.start)
 
 # Asset names: one per raw source kind, one for the published warehouse.
 RAW_COMMUNE_REGISTERS = "tcd_raw_commune_registers"

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from core import rules as rules_catalogue
 from core import settings
 from core.dates import utcnow
+from core.levels import LEVEL_ORDER
 from core.periods import Period
 from reports.dq_workbook import write_table_workbook
 from transforms import completeness, outliers, qlkntc, quality
@@ -140,7 +141,7 @@ def assess(period: dict, run_id: str | None = None) -> dict:
 
 
 def workbook_path(p: Period) -> Path:
-    province = settings.config()["province"]["code"]
+    province = settings.get().province.code
     return (settings.path_setting("data_quality") / p.key.replace("..", "_")
             / f"Chat-luong-du-lieu_{province}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx")
 
@@ -179,8 +180,7 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
     flagged_outl = outl[outl["flagged"]] if len(outl) else outl
     per_unit["outliers"] = per_unit["unit_key"].map(
         flagged_outl.groupby("unit_key")["metric"].apply(lambda s: ", ".join(s)) if len(flagged_outl) else {}).fillna("")
-    level_order = {"tinh": 0, "huyen": 1, "xa": 2}
-    per_unit = per_unit.assign(_lv=per_unit["level"].map(level_order)).sort_values(["_lv", "unit_code"])
+    per_unit = per_unit.assign(_lv=per_unit["level"].map(LEVEL_ORDER)).sort_values(["_lv", "unit_code"])
     per_unit["level"] = per_unit["level"].map({"tinh": "Thành phố", "huyen": "Huyện", "xa": "Xã"})
 
     # ---- completeness detail
@@ -217,8 +217,8 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
         outl_out = outl_out[outl_out["flagged"]]
         outl_out["z"] = outl_out["z_score"].map(lambda z: None if pd.isna(z) else z / 100)
 
-    province = settings.config()["province"]
-    title = [f"BÁO CÁO CHẤT LƯỢNG DỮ LIỆU — {province['name'].upper()}",
+    province = settings.get().province
+    title = [f"BÁO CÁO CHẤT LƯỢNG DỮ LIỆU — {province.name.upper()}",
              f"Kỳ: {p.label} (từ ngày {p.start:%d/%m/%Y} đến ngày {p.end:%d/%m/%Y})"]
     sheets = [
         ("Tổng hợp theo đơn vị", per_unit, {

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from core import periods, regimes, settings
 from core.dates import local_date, today_local, utcnow
+from core.levels import LEVELS
 from delivery import mail as delivery
 from pipeline import dq
 from reports import formdef, levels, mau02, publish, summary
@@ -39,8 +40,6 @@ from warehouse.schema import dq_completeness, dq_validation, raw_batch, rpt_repo
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("tinh", "huyen", "xa")
-DEFAULT_SUMMARY_START = dt.date(2021, 7, 1)
 
 
 # ----------------------------------------------------------------------------- periods
@@ -92,10 +91,11 @@ def official_issue_confs(period: str | None = None, *, run_after=None, today: st
 
 def summary_range(date_from: str | None = None, date_to: str | None = None, *, run_after=None,
                   today: str | None = None) -> dict:
-    """The multi-year range: 01/07/2021 (or `date_from`) to the last cut-off (or `date_to`)."""
+    """The multi-year range: the series start (``series.start``, 01/07/2021) or `date_from`,
+    to the last cut-off (or `date_to`)."""
     day = today or (local_date(run_after) if run_after is not None else today_local())
     end = date_to or periods.latest_complete(day).end.isoformat()
-    return _period_dict(periods.custom(date_from or DEFAULT_SUMMARY_START.isoformat(), end))
+    return _period_dict(periods.custom(date_from or settings.get().series.start.isoformat(), end))
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -468,7 +468,7 @@ def _comparison_note(p, compared: dict) -> str:
 
 
 def settings_province_name() -> str:
-    return settings.config()["province"]["name"]
+    return settings.get().province.name
 
 
 def _issue_meta(inputs: _PeriodInputs) -> dict:

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from core import settings
+
 
 def run(dag_id: str, conf: dict | None, log_dir: Path) -> None:
     cmd = ["airflow", "dags", "test", dag_id]
@@ -37,7 +39,7 @@ def run(dag_id: str, conf: dict | None, log_dir: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    log_dir = Path(os.environ.get("TCD_HOME", ".")) / "output" / "logs" / "dag_runs"
+    log_dir = settings.path_setting("logs") / "dag_runs"
     for arg in argv:
         dag_id, _, conf = arg.partition("=")
         run(dag_id, json.loads(conf) if conf else None, log_dir)

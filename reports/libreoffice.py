@@ -23,6 +23,8 @@ from typing import Iterable
 
 import openpyxl
 
+from core import settings
+
 # The export filter names LibreOffice expects after the target extension.
 FILTERS = {"pdf": "pdf:calc_pdf_Export", "xlsx": 'xlsx:Calc MS Excel 2007 XML'}
 BATCH = 200          # files per soffice process (command-line length, memory)
@@ -34,7 +36,7 @@ class LibreOfficeError(RuntimeError):
 
 def soffice() -> str:
     """The soffice executable (env TCD_SOFFICE overrides)."""
-    exe = os.environ.get("TCD_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice")
+    exe = settings.get().env.soffice or shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
         raise LibreOfficeError("LibreOffice (soffice) not found: install libreoffice-calc-nogui "
                                "(scripts/system_deps.sh)")

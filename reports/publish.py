@@ -61,10 +61,10 @@ from openpyxl.utils import get_column_letter
 from core import settings
 from core.dates import utc_now_iso
 from core.files import atomic_write_bytes, sha256_file
+from core.levels import LEVELS
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("tinh", "huyen", "xa")
 SUMMARY_LEVEL = "tong-hop"
 SUMMARY_VIEW = "summary"        # also marks a summary workbook, whatever its level
 ALL_LEVELS = (*LEVELS, SUMMARY_LEVEL)

@@ -98,7 +98,9 @@ def test_periods_ending_on_run_day():
 
 
 def test_rules_come_from_config(monkeypatch):
-    rules = {"Q1": {"start": [-1, 12, 1], "end": [0, 2, 28], "label": "Quý I"}}
+    from core.settings import PeriodKind
+
+    rules = {"Q1": PeriodKind(start=(-1, 12, 1), end=(0, 2, 28), label="Quý I")}
     monkeypatch.setattr(periods, "_rules", lambda: rules)
     p = period("Q1", 2026)
     assert (p.start, p.end, p.label) == (D(2025, 12, 1), D(2026, 2, 28), "Quý I năm 2026")

@@ -6,14 +6,24 @@ reason a person can act on) when the row cannot be read at all.
 Mapping only *reads*: a value that can be read but breaks a rule (a people count out
 of range, a periodic reception by staff, a date in the future, a unit not in force on
 the date) is left to the canonical Great Expectations suite, whose rules carry the
-severity that decides what happens to the row (expectations/gx, rules.yaml)."""
+severity that decides what happens to the row (expectations/gx, rules.yaml).
+
+What is data is in config/: the code lists (config/codes.yaml, core.normalise) and each
+source's names of the petition's processing and decision fields
+(config/progress_fields.yaml); a register's field is named in a message by its usual
+header (config/commune_register_columns.yaml)."""
 from __future__ import annotations
 
 from typing import Callable
 
-from core import normalise as n
+from pydantic import BaseModel, ConfigDict, model_validator
 
-GROUP_MIN_PEOPLE = 5
+from core import normalise as n
+from core import settings
+
+# Đoàn đông người / đơn nhiều người đứng tên: this many people or more (config
+# counting.group_min_people), read once when the mapping is loaded.
+GROUP_MIN_PEOPLE: int = settings.get().counting.group_min_people
 RuleViolation = n.RuleViolation
 
 
@@ -85,17 +95,6 @@ EXECUTION_FIELDS = ("executed_date", *EXECUTED_AMOUNT_FIELDS, *EXECUTED_COUNT_FI
 TT06_FIELDS = ("not_accepted_date", "acceptance_recorded", "sanction_orgs", "sanctioned_orgs")
 PROGRESS_FIELDS = ("processed_date", "accepted_date", "resolution_round", "outcome", "on_time", *AMOUNT_FIELDS,
                    *COUNT_FIELDS, *EXECUTION_FIELDS, *TT06_FIELDS)
-# Source names of the decision fields: registers and district databases share them.
-VN_DECISION_COLUMNS = dict(zip(AMOUNT_FIELDS + COUNT_FIELDS, (
-    "thu_hoi_tien", "thu_hoi_dat", "tra_to_chuc_tien", "tra_to_chuc_dat", "tra_ca_nhan_tien", "tra_ca_nhan_dat",
-    "so_to_chuc_duoc_tra", "so_ca_nhan_duoc_tra", "xu_ly_hc_so_nguoi", "xu_ly_hc_cbccvc", "chuyen_dieu_tra_so_vu",
-    "chuyen_dieu_tra_so_nguoi", "chuyen_dieu_tra_cbccvc")))
-VN_EXECUTION_COLUMNS = dict(zip(EXECUTION_FIELDS, (
-    "ngay_thi_hanh_xong", "da_thu_tien", "da_thu_dat", "da_tra_to_chuc_tien", "da_tra_to_chuc_dat",
-    "da_tra_ca_nhan_tien", "da_tra_ca_nhan_dat", "da_xu_ly_hc_so_nguoi", "da_xu_ly_hc_cbccvc", "da_khoi_to_so_vu",
-    "da_khoi_to_so_nguoi", "da_khoi_to_cbccvc")))
-
-
 def _progress(p: dict, names: dict[str, str]) -> dict:
     """The processing and decision fields of a petition payload; ``names`` maps each
     canonical field to the source's name (and ``<field>:label`` to the name a person
@@ -166,39 +165,36 @@ def _resolution_from_dates(handling, accepted, resolved) -> str | None:
     return "chua_giai_quyet" if handling == "thu_ly" else None
 
 
-VN_TT06_COLUMNS = {"not_accepted_date": "ngay_khong_thu_ly", "sanction_orgs": "xu_ly_hc_so_to_chuc",
-                   "sanctioned_orgs": "da_xu_ly_hc_so_to_chuc"}
-REGISTER_PROGRESS = {
-    "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
-    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS,
-    # what the unit reads in a quarantine message: the register's usual headers
-    **{f"{f}:label": label for f, label in zip(
-        ("resolution_round", "outcome", "on_time") + AMOUNT_FIELDS + COUNT_FIELDS,
-        ("Lần giải quyết", "Kết quả giải quyết", "Đúng hạn", "Thu hồi tiền (triệu đồng)", "Thu hồi đất (m2)",
-         "Trả tổ chức: tiền (triệu đồng)", "Trả tổ chức: đất (m2)", "Trả cá nhân: tiền (triệu đồng)",
-         "Trả cá nhân: đất (m2)", "Số tổ chức được trả quyền lợi", "Số cá nhân được trả quyền lợi",
-         "Xử lý hành chính: số người", "Xử lý hành chính: CBCCVC", "Chuyển điều tra: số vụ",
-         "Chuyển điều tra: số người", "Chuyển điều tra: CBCCVC"))},
-    **VN_EXECUTION_COLUMNS,
-    **{f"{f}:label": label for f, label in zip(EXECUTION_FIELDS, (
-        "Ngày thi hành xong", "Đã thu tiền (triệu đồng)", "Đã thu đất (m2)", "Đã trả tổ chức: tiền (triệu đồng)",
-        "Đã trả tổ chức: đất (m2)", "Đã trả cá nhân: tiền (triệu đồng)", "Đã trả cá nhân: đất (m2)",
-        "Đã xử lý hành chính: số người", "Đã xử lý hành chính: CBCCVC", "Đã khởi tố: số vụ", "Đã khởi tố: số người",
-        "Đã khởi tố: CBCCVC"))},
-    **VN_TT06_COLUMNS,
-    "not_accepted_date:label": "Ngày không thụ lý", "sanction_orgs:label": "Xử lý hành chính: số tổ chức",
-    "sanctioned_orgs:label": "Đã xử lý hành chính: số tổ chức",
-}
-DISTRICT_PROGRESS = {
-    "processed_date": "ngay_xu_ly", "accepted_date": "ngay_thu_ly", "resolution_round": "lan_giai_quyet",
-    "outcome": "ket_qua", "on_time": "dung_han", **VN_DECISION_COLUMNS, **VN_EXECUTION_COLUMNS, **VN_TT06_COLUMNS,
-}
-CITY_PROGRESS = {
-    "processed_date": "processed_on", "accepted_date": "accepted_on", "resolution_round": "round",
-    "outcome": "outcome", "on_time": "on_time", **{f: f for f in AMOUNT_FIELDS + COUNT_FIELDS},
-    "executed_date": "executed_on", **{f: f for f in EXECUTED_AMOUNT_FIELDS + EXECUTED_COUNT_FIELDS},
-    "not_accepted_date": "not_accepted_on", "sanction_orgs": "sanction_orgs", "sanctioned_orgs": "sanctioned_orgs",
-}
+class ProgressFields(BaseModel):
+    """config/progress_fields.yaml: per source, the name of each processing and decision
+    field of a petition (every field of PROGRESS_FIELDS but the derived
+    acceptance_recorded)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    commune_register: dict[str, str]
+    district_db: dict[str, str]
+    city_service: dict[str, str]
+
+    @model_validator(mode="after")
+    def _every_field(self) -> ProgressFields:
+        wanted = [f for f in PROGRESS_FIELDS if f != "acceptance_recorded"]
+        for source in type(self).model_fields:
+            names = getattr(self, source)
+            missing, unknown = [f for f in wanted if f not in names], [f for f in names if f not in wanted]
+            if missing or unknown:
+                raise ValueError(f"{source}: missing fields {missing}, unknown fields {unknown}")
+        return self
+
+
+PROGRESS_FILE = settings.PROJECT_ROOT / "config" / "progress_fields.yaml"
+_PROGRESS = settings.validate_yaml(ProgressFields, PROGRESS_FILE)
+DISTRICT_PROGRESS = dict(_PROGRESS.district_db)
+CITY_PROGRESS = dict(_PROGRESS.city_service)
+# What the unit reads in a quarantine message: the register's usual header of the field.
+_REGISTER_HEADERS = settings.register_columns().petition.columns
+REGISTER_PROGRESS = {**_PROGRESS.commune_register,
+                     **{f"{f}:label": _REGISTER_HEADERS[name][0] for f, name in _PROGRESS.commune_register.items()}}
 
 
 # ------------------------------------------------------------------ commune registers

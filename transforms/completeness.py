@@ -76,6 +76,7 @@ import sqlalchemy as sa
 from connectors.city_service import SOURCE_NAME as CITY_SOURCE_NAME
 from core import regimes, settings
 from core.dates import LOCAL_OFFSET, as_date, to_local, utcnow, vn_date, vn_local_time
+from core.levels import LEVEL_ORDER
 from core.normalise import fold
 from core.periods import Period
 from warehouse.db import replace_period_rows
@@ -134,10 +135,7 @@ def deadline_for(period: Period) -> dt.datetime:
 
 
 def _expected_levels() -> dict[str, str]:
-    spec = settings.config().get("completeness", {}).get("expected") or {
-        "commune_register": {"level": "xa"}, "district_db": {"level": "huyen"},
-        "city_service": {"level": "tinh"}}
-    return {kind: (v or {}).get("level") for kind, v in spec.items()}
+    return {kind: v.level for kind, v in settings.get().completeness.expected.items()}
 
 
 def _city_source_name() -> str:
@@ -547,8 +545,7 @@ def summary_by_unit(completeness_df: pd.DataFrame, units_df: pd.DataFrame) -> pd
     df = completeness_df.merge(u, on="unit_key", how="left")
     df["missing"] = (df["expected"] - df["received"]).clip(lower=0).astype(int)
     df["late"] = (df["status"] == "muon").astype(int)
-    order = {"tinh": 0, "huyen": 1, "xa": 2}
-    df["_lv"] = df["level"].map(order).fillna(9)
+    df["_lv"] = df["level"].map(LEVEL_ORDER).fillna(9)
     df = df.sort_values(["period_key", "_lv", "unit_code", "unit_key", "source_kind"], kind="mergesort")
     return df[cols].reset_index(drop=True)
 

@@ -11,8 +11,8 @@ the value in the window is compared with the same metric in the previous
 ``history_periods`` windows of the same kind (a quarter with the previous quarters, a
 6-month/9-month/year window with the same window of earlier years, a custom range with
 the contiguous ranges of the same length before it). A history window counts only when
-it starts on or after the series start (``outliers.series_start``, default 01/07/2021,
-so the partial first quarter is skipped) and the unit was in force for the whole of it.
+it starts on or after the series start (``series.start``, 01/07/2021, so the partial
+first quarter is skipped) and the unit was in force for the whole of it.
 A unit with no record in the window but records in its history gets value 0.
 
 A figure is flagged when the history has at least ``min_history`` windows, the larger
@@ -49,20 +49,11 @@ log = logging.getLogger(__name__)
 COLUMNS = [c.name for c in dq_outlier.columns]
 METRICS = ("receptions", "people", "petitions")
 LABELS = {"receptions": "Số lượt tiếp", "people": "Số người được tiếp", "petitions": "Số đơn tiếp nhận"}
-SERIES_START = dt.date(2021, 7, 1)
-_DEFAULTS = {"history_periods": 8, "min_history": 4, "z_threshold": 3.0, "min_value": 10,
-             "metrics": list(METRICS)}
-
-
-def settings_outliers() -> dict:
-    cfg = dict(_DEFAULTS)
-    cfg.update(settings.config().get("outliers") or {})
-    return cfg
 
 
 def series_start() -> dt.date:
-    v = (settings.config().get("outliers") or {}).get("series_start")
-    return dt.date.fromisoformat(str(v)) if v else SERIES_START
+    """The first day a history window may start on (config ``series.start``)."""
+    return settings.get().series.start
 
 
 # ------------------------------------------------------------------ formatting
@@ -195,13 +186,13 @@ def compute(engine: sa.Engine, period: Period, *, history_periods: int | None = 
             min_value: int | None = None, metrics: Iterable[str] | None = None,
             now: dt.datetime | None = None) -> pd.DataFrame:
     """Rows of dq_outlier for `period`. Parameters left None come from config
-    ``outliers`` (defaults 8, 4, 3.0, 10, receptions/people/petitions)."""
-    cfg = settings_outliers()
-    history_periods = int(cfg["history_periods"] if history_periods is None else history_periods)
-    min_history = int(cfg["min_history"] if min_history is None else min_history)
-    z_threshold = float(cfg["z_threshold"] if z_threshold is None else z_threshold)
-    min_value = int(cfg["min_value"] if min_value is None else min_value)
-    metrics = tuple(cfg["metrics"] if metrics is None else metrics)
+    ``outliers`` (as shipped: 8, 4, 3.0, 10, receptions/people/petitions)."""
+    cfg = settings.get().outliers
+    history_periods = int(cfg.history_periods if history_periods is None else history_periods)
+    min_history = int(cfg.min_history if min_history is None else min_history)
+    z_threshold = float(cfg.z_threshold if z_threshold is None else z_threshold)
+    min_value = int(cfg.min_value if min_value is None else min_value)
+    metrics = tuple(cfg.metrics if metrics is None else metrics)
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown outlier metrics {unknown}; expected some of {list(METRICS)}")

@@ -293,7 +293,7 @@ def completeness(engine: sa.Engine, period, *, now: dt.datetime | None = None) -
     now = now or utcnow()
     if period.kind == "custom" or period.end < T.applies_from():
         return pd.DataFrame(columns=cols)
-    levels = list(settings.config()["sources"]["qlkntc_workbooks"]["levels"])
+    levels = list(settings.get().sources.qlkntc_workbooks.levels)
     deadline = deadline_for(period)
     with engine.connect() as conn:
         us = conn.execute(sa.select(dim_unit.c.unit_key, dim_unit.c.unit_code, dim_unit.c.level).where(

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 EXPECTATIONS_DIR = settings.PROJECT_ROOT / "expectations"
 GX_DIR = EXPECTATIONS_DIR / "gx"
-SERIES_START = dt.date(2020, 1, 1)
 
 
 def suite_json(name: str) -> dict:
@@ -71,10 +70,11 @@ def _context_for(out_dir: str):
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415 - GX, as above
 
-    # great_expectations.yml reads its output folders from these variables.
-    os.environ["TCD_GX_VALIDATIONS_DIR"] = str(Path(out_dir) / "gx_validations") + os.sep
-    os.environ["TCD_GX_DATA_DOCS_DIR"] = str(Path(out_dir) / "data_docs") + os.sep
-    ctx = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
+    # great_expectations.yml reads its output folders from these config variables
+    # (given to the context, not through the environment).
+    folders = {"gx_validations_dir": str(Path(out_dir) / "gx_validations") + os.sep,
+               "gx_data_docs_dir": str(Path(out_dir) / "data_docs") + os.sep}
+    ctx = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR), runtime_environment=folders)
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return ctx
 
@@ -146,7 +146,9 @@ def run(suite: str, frame: pd.DataFrame, partition: str, *, parameters: dict | N
     """Run the committed checkpoint `suite` on `frame` (which needs a ``raw_id`` column)."""
     gx = _gx()
     ctx = context()
-    params = {"today": pd.Timestamp(today_local()), "series_start": pd.Timestamp(SERIES_START)}
+    # The suites' parameter `series_start` is the earliest day a record may carry
+    # (config series.data_from, rule DATE_BEFORE_SERIES), not the reported series' start.
+    params = {"today": pd.Timestamp(today_local()), "series_start": pd.Timestamp(settings.get().series.data_from)}
     params.update(parameters or {})
     checkpoint = ctx.checkpoints.get(suite)
     from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415 - GX, as above

@@ -33,21 +33,20 @@ from vietnamadminunits.database import query
 from core import settings
 from warehouse.schema import dim_unit, dim_unit_crosswalk
 
-LEGACY_FROM = dt.date(2020, 1, 1)
-
 
 def _reform_dates() -> tuple[dt.date, dt.date]:
-    r = settings.config()["reform"]
-    return dt.date.fromisoformat(r["last_day_three_tier"]), dt.date.fromisoformat(r["first_day_two_tier"])
+    r = settings.get().reform
+    return r.last_day_three_tier, r.first_day_two_tier
 
 
 @functools.lru_cache(maxsize=4)
 def unit_frame(province_code: str | None = None) -> pd.DataFrame:
     """Every unit of the province, both schemes, as rows of dim_unit."""
-    province_code = province_code or settings.config()["province"]["code"]
+    province_code = province_code or settings.get().province.code
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
     last_legacy, first_2025 = _reform_dates()
+    legacy_from = settings.get().series.data_from     # the units cover the data's whole span
     legacy = pd.DataFrame(query(
         "SELECT DISTINCT province, provinceCode, district, districtType, districtCode, "
         "ward, wardType, wardCode FROM admin_units_legacy "
@@ -64,7 +63,7 @@ def unit_frame(province_code: str | None = None) -> pd.DataFrame:
         "unit_key": f"province:{province_code}", "unit_code": province_code,
         "name": prov_name, "unit_type": prov_name.split(" ")[0] if prov_name.startswith("Tỉnh") else "Thành phố",
         "level": "tinh", "parent_code": None, "parent_key": None, "scheme": "province",
-        "valid_from": LEGACY_FROM, "valid_to": None, "source": source_new,
+        "valid_from": legacy_from, "valid_to": None, "source": source_new,
     }]
     districts = legacy.drop_duplicates("districtCode")
     for r in districts.itertuples():
@@ -72,13 +71,13 @@ def unit_frame(province_code: str | None = None) -> pd.DataFrame:
             "unit_key": f"legacy:{r.districtCode}", "unit_code": r.districtCode, "name": r.district,
             "unit_type": r.districtType, "level": "huyen", "parent_code": province_code,
             "parent_key": f"province:{province_code}", "scheme": "legacy",
-            "valid_from": LEGACY_FROM, "valid_to": last_legacy, "source": source_legacy})
+            "valid_from": legacy_from, "valid_to": last_legacy, "source": source_legacy})
     for r in legacy.itertuples():
         rows.append({
             "unit_key": f"legacy:{r.wardCode}", "unit_code": r.wardCode, "name": r.ward,
             "unit_type": r.wardType, "level": "xa", "parent_code": r.districtCode,
             "parent_key": f"legacy:{r.districtCode}", "scheme": "legacy",
-            "valid_from": LEGACY_FROM, "valid_to": last_legacy, "source": source_legacy})
+            "valid_from": legacy_from, "valid_to": last_legacy, "source": source_legacy})
     for r in new.itertuples():
         rows.append({
             "unit_key": f"2025:{r.wardCode}", "unit_code": r.wardCode, "name": r.ward,
@@ -157,7 +156,7 @@ def crosswalk_frame(province_code: str | None = None) -> pd.DataFrame:
     province has no successor, when a key names no unit, or when a split commune has
     not exactly one default.
     """
-    province_code = province_code or settings.config()["province"]["code"]
+    province_code = province_code or settings.get().province.code
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
     legacy = pd.DataFrame(query(

@@ -9,9 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
-from core import regimes
+from core import regimes, settings
 from reports.formdef.errors import FormDefinitionError
 from reports.formdef.filters import MATCH_ALL, Filter, check_filter_cycles, check_refs, compile_filter
 from reports.formdef.measures import MEASURES
@@ -197,9 +195,7 @@ def _settle_sum_of_formats(columns: list[FormColumn], explicit: set[int]) -> lis
 def load_form(path: str | Path) -> FormDef:
     """Read and validate a form definition file."""
     path = Path(path)
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    return form_from_dict(raw, str(path))
+    return form_from_dict(settings.load_yaml(path), str(path))
 
 
 def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:

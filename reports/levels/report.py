@@ -207,7 +207,7 @@ def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df:
     records) feed the form's second inputs (01/TCD of TT 06/2025: the reception
     calendar, fact_reception_calendar; reports.levels.source_inputs).
     """
-    province_code = province_code or settings.config()["province"]["code"]
+    province_code = province_code or settings.get().province.code
     scope = scope_for(units_df, _province_key(units_df, province_code), "consolidated", str(province_code))
     return scope_report(form_code, scope, period, records, units_df, path, meta, form=form,
                         row_status=row_status, quality=quality, lineage=lineage, strict=strict,

@@ -72,7 +72,7 @@ class Units:
         if province_code is not None:
             prov = prov[prov["unit_code"] == str(province_code)]
         elif len(prov) > 1:
-            prov = prov[prov["unit_code"] == str(settings.config()["province"]["code"])]
+            prov = prov[prov["unit_code"] == settings.get().province.code]
         if prov.empty:
             raise ValueError(f"province {province_code!r} not in the unit table")
         return prov.iloc[0]

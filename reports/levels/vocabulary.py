@@ -5,8 +5,6 @@ own row.
 from __future__ import annotations
 
 KINDS = ("own", "consolidated", "remapped")
-LEVELS = ("tinh", "huyen", "xa")
-LEVEL_ORDER = {"tinh": 0, "huyen": 1, "xa": 2}
 
 DISTRICTS_ROW_ID = "cap-huyen"
 ESTIMATE_NOTE = "Ước tính"

@@ -50,7 +50,6 @@ from reports.summary.rules import (
     CHANGE_FORMAT,
     CHANGE_RATE_FORMAT,
     DATE_FORMAT,
-    DEFAULT_START,
     DUTY_LAW,
     HEAD_DUTY,
     HEAD_DUTY_MODES,
@@ -85,7 +84,6 @@ from reports.summary.tables import SummaryTables, compute_summary, narrative_fac
 from reports.summary.workbook import SummaryResult, build_summary, regime_switch_text
 
 __all__ = [
-    "DEFAULT_START",
     "LEVELS",
     "LEVEL_NAMES",
     "REGULAR_MODES",

@@ -13,9 +13,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from core import periods
+from core import periods, settings
 from core.dates import today_local
-from reports.summary.rules import DEFAULT_START
 from warehouse import schema
 from warehouse import units as wh_units
 
@@ -24,7 +23,7 @@ def default_range(today: dt.date | str | None = None):
     """The default range: 01/07/2021 to the last cut-off, i.e. the end of the latest
     complete quarter window (15th–14th) before `today`. A core.periods.Period."""
     today = today or today_local()
-    return periods.custom(DEFAULT_START, periods.latest_complete(today, "Q").end)
+    return periods.custom(settings.get().series.start, periods.latest_complete(today, "Q").end)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from core.levels import LEVEL_ORDER
 from reports.summary.data import as_datetimes, as_timestamp
 from reports.summary.rules import (
     HEAD_DUTY,
@@ -117,7 +118,7 @@ def duty_table(receptions: pd.DataFrame, units: pd.DataFrame, date_from: dt.date
     order = {STATUS_SHORT: 0, STATUS_OK: 1, STATUS_NOT_ASSESSED: 2, STATUS_NO_DATA: 3}
     out["_o"] = out["status"].map(order)
     out["_s"] = -pd.to_numeric(out["shortfall"], errors="coerce").fillna(0)
-    out["_l"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+    out["_l"] = out["level"].map(LEVEL_ORDER)
     out = out.sort_values(["_o", "_s", "_l", "unit_code", "span_from"], kind="stable")
     return out.drop(columns=["_o", "_s", "_l"]).reset_index(drop=True)
 

@@ -6,12 +6,7 @@ rule as printed.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-
-DEFAULT_START = dt.date(2021, 7, 1)
-LEVELS = ("tinh", "huyen", "xa")
-LEVEL_NAMES = {"tinh": "cấp tỉnh", "huyen": "cấp huyện", "xa": "cấp xã"}
 
 REGULAR_MODES = ("thuong_xuyen",)
 # The leaders' periodic and unscheduled reception: 01/TCD "Thủ trưởng tiếp" + "Ủy quyền tiếp".

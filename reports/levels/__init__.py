@@ -46,6 +46,7 @@ each unit's records go), :mod:`~reports.levels.rows` (:func:`build_rows`),
 :mod:`~reports.levels.report` (:func:`scope_report`, :func:`city_report`). The names in
 ``__all__`` are the public surface; import them from here.
 """
+from core.levels import LEVELS
 from reports.levels.counting import count_per_unit
 from reports.levels.report import ReportResult, build_rows_for_city, city_report, scope_report, select_records
 from reports.levels.rows import UnplacedRecordsError, build_rows
@@ -59,7 +60,6 @@ from reports.levels.vocabulary import (
     ESTIMATE_META_KEY,
     ESTIMATE_NOTE,
     KINDS,
-    LEVELS,
     REMAPPED_VIEW_TEXT,
     VIEW_META_KEY,
     own_row_label,

@@ -11,11 +11,12 @@ import datetime as dt
 import pandas as pd
 
 from core.dates import vn_date
+from core.levels import LEVEL_ORDER
 from core.periods import Period
 from reports.formdef import ReportRow
 from reports.levels.scopes import Scope
 from reports.levels.units import Units
-from reports.levels.vocabulary import DISTRICTS_ROW_ID, LEVEL_ORDER, capitalise, join_notes, unit_row_label
+from reports.levels.vocabulary import DISTRICTS_ROW_ID, capitalise, join_notes, unit_row_label
 from warehouse.units import crosswalk_frame
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.levels import LEVEL_ORDER, LEVELS
 from core.normalise import fold
 from core.periods import Period
 from reports.levels.units import Units
-from reports.levels.vocabulary import KINDS, LEVEL_ORDER, LEVELS
+from reports.levels.vocabulary import KINDS
 
 
 def _slug_text(text: str) -> str:

@@ -36,6 +36,7 @@ sheet names), :mod:`~reports.summary.data` (range, windows, the facts read),
 :mod:`~reports.summary.workbook` (:func:`build_summary`). The names below are the public
 surface; import them from here.
 """
+from core.levels import LEVEL_NAMES, LEVELS
 from reports.summary.data import SummaryData, Window, default_range, summary_frames, total_window, year_windows
 from reports.summary.duty import duty_by_level, duty_table
 from reports.summary.indicators import (
@@ -59,8 +60,6 @@ from reports.summary.rules import (
     KINDS,
     LEADER_MODES,
     LEADER_RECEIVERS,
-    LEVEL_NAMES,
-    LEVELS,
     RATE_FORMAT,
     REGULAR_MODES,
     SHEET_CHARTS,

@@ -9,13 +9,12 @@ from typing import Mapping
 
 import pandas as pd
 
-from core.levels import LEVEL_ORDER
+from core.levels import LEVEL_ORDER, LEVELS
 from reports.summary.data import as_datetimes, as_timestamp
 from reports.summary.rules import (
     HEAD_DUTY,
     HEAD_DUTY_MODES,
     HEAD_DUTY_RECEIVERS,
-    LEVELS,
     STATUS_NO_DATA,
     STATUS_NOT_ASSESSED,
     STATUS_OK,

@@ -10,11 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from core.levels import LEVEL_NAMES, LEVELS
 from reports import narrative
 from reports.summary.data import SummaryData, Window, as_timestamp, cell_number, total_window, year_windows
 from reports.summary.duty import duty_by_level, duty_table
 from reports.summary.indicators import change_table, indicator_table, level_spans, prepare_petitions, prepare_receptions
-from reports.summary.rules import DUTY_LAW, INDICATOR_KEYS, LEADER_RECEIVERS, LEVEL_NAMES, LEVELS
+from reports.summary.rules import DUTY_LAW, INDICATOR_KEYS, LEADER_RECEIVERS
 from reports.summary.skip_level import lower_cases, skipped_by_unit, skipped_by_year_level, skipped_levels
 
 

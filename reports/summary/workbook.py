@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from core import regimes
 from core.dates import vn_date
+from core.levels import LEVEL_NAMES, LEVELS
 from reports.narrative import format_vn
 from reports.render import META_LABELS, NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
 from reports.summary.data import SummaryData, cell_number
@@ -29,8 +30,6 @@ from reports.summary.rules import (
     DATE_FORMAT,
     HEAD_DUTY,
     INDICATORS,
-    LEVEL_NAMES,
-    LEVELS,
     RATE_FORMAT,
     SHEET_CHARTS,
     SHEET_DUTY,

@@ -51,6 +51,9 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import docx
+import openpyxl
+
 # ---------------------------------------------------------------------------------------
 # WHAT IS IGNORED — the complete list. Each rule replaces the value (or the part of a
 # string) it catches by a placeholder before the two sides are compared.
@@ -283,7 +286,6 @@ def _merged_ranges(ws) -> list[str]:
 
 def compare_xlsx(a: Path, b: Path, na: Normaliser, nb: Normaliser, d: Diffs) -> None:
     # Imported here, in the worker, so that --help and the JSON/CSV paths stay light.
-    import openpyxl
 
     wa = openpyxl.load_workbook(a, read_only=True, data_only=False)
     wb = openpyxl.load_workbook(b, read_only=True, data_only=False)
@@ -338,8 +340,6 @@ def _coord_key(coord: str) -> tuple[int, int]:
 
 def _docx_texts(path: Path) -> dict[str, str]:
     """location -> text of every body paragraph, table cell and header/footer paragraph."""
-    import docx
-
     doc = docx.Document(str(path))
     out = {f"paragraph {i}": p.text for i, p in enumerate(doc.paragraphs, 1)}
     for t, table in enumerate(doc.tables, 1):

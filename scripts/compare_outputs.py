@@ -30,11 +30,13 @@ run id), and files of other kinds (``.*.lock``). Inside a workbook, column width
 fonts other than bold, conditional formats, data validations, charts and images are not
 compared, and neither is the workbook's or document's metadata (docProps).
 
-What is ignored inside the compared files is listed, all in one place, in the rule tables
-below (VALUE_PATTERNS, ROW_LABELS, COLUMN_HEADERS, KEYS, and CSV line order). A value an
-ignore rule catches is replaced by a placeholder on both sides, so it still has to be
-present on both sides. Plain dates (dd/mm/yyyy without a time of day) are never ignored,
-and numbers only where a label or key names them (raw_id, a file's size in bytes).
+What is ignored inside the compared files is listed, all in one place, in the numbered
+rule tables below (VALUE_PATTERNS, ROW_LABELS, COLUMN_HEADERS, KEYS, the order of CSV
+lines, UNORDERED_LISTS). A value an ignore rule catches is replaced by a placeholder on
+both sides, so it still has to be present on both sides. Plain dates (dd/mm/yyyy without
+a time of day) are never ignored, and numbers only where a label or key names them
+(raw_id, a file's size in bytes). The summary counts, per rule, the differing values it
+made equal, so a run shows what it hid.
 """
 from __future__ import annotations
 
@@ -84,6 +86,12 @@ VALUE_PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
     # Source batch ids: a random uuid4 in lower-case base32, 26 characters
     # (connectors.raw.new_batch_id). Column "Mã lô", CSV column batch_id.
     ("batch id", re.compile(r"\b[a-z2-7]{26}\b"), "<BATCH_ID>"),
+    # The absolute location of an output tree, up to one of its top-level folders: the DQ
+    # workbook links its Data Docs site as /work/main/output/data_quality/data_docs/…, and
+    # a tree copied elsewhere (cp -r output /tmp/before) still says where it was written.
+    ("output tree location",
+     re.compile(r"(?<![\w./-])(?:/[^/\s\"'<>|]+)+?(?=/(?:reports|data_quality|pdf|logs|mailbox|warehouse)/)"),
+     "<OUTPUT_DIR>"),
     # SHA-256 digests: of source files (their bytes carry write times) and of workbooks
     # (their bytes carry the run id); the content is compared cell by cell instead. The
     # lookahead wants a letter, so that no 64-digit number could ever be taken for one.
@@ -122,19 +130,25 @@ KEYS: dict[str, str] = {
     "confirmed_at": "wall-clock time", "at": "wall-clock time a delivery was sent",
     "data_cutoff": "when the last source batch was ingested",
     "sha256": "digest of the file's bytes, which carry the run id and write times",
-    "content_sha256": "digest of the workbook content, run id included",
+    # Equal between reruns in practice (reports.publish hashes the values outside the
+    # info sheets), but a digest all the same; those values are compared cell by cell.
+    "content_sha256": "digest of the workbook's values (publish.content_hash)",
     "checksum": "digest of a source file's bytes",
     "size": "byte size of a written workbook: its zip compresses the run id and times",
     "raw_id": RAW_ID,
 }
 
 # 5. The order of CSV data lines. The lineage files (*.nguon.csv) are sorted by report row,
-#    then raw_id (above), so their order within a report row changes with it. The lines
-#    are compared as a multiset: every line must be on both sides, as often.
+#    then raw_id (above), so their order within a report row changes with it; manifest.csv
+#    lists files in the order they were issued (6). The lines are compared as a multiset:
+#    every line must be on both sides, as often.
 
-# Besides these rules, the location of each tree is masked: the absolute path of the tree
-# and of the directory holding it (a Data Docs link in the DQ workbook's info sheet)
-# become <TREE> and <ROOT>, so two checkouts in different places compare equal.
+# 6. The order of these JSON lists of objects, which are matched by "path" (and "version")
+#    instead of by position.
+UNORDERED_LISTS: dict[str, str] = {
+    "files": "manifest.json lists files in the order they were issued, which is the order "
+             "the report tasks happened to finish in (reports.publish appends)",
+}
 
 # ---------------------------------------------------------------------------------------
 
@@ -156,23 +170,19 @@ def rules_description() -> dict:
         "value_patterns": {name: [pat.pattern, repl] for name, pat, repl in VALUE_PATTERNS},
         "row_labels": ROW_LABELS, "column_headers": COLUMN_HEADERS, "keys": KEYS,
         "csv_line_order": "not compared: data lines compared as a multiset",
-        "tree_location": "absolute path of each tree and of its parent -> <TREE>, <ROOT>",
+        "unordered_json_lists": UNORDERED_LISTS,
     }
 
 
 # --- normalisation ---------------------------------------------------------------------
 
 class Normaliser:
-    """Masks run-dependent substrings of one tree's strings (the tree's own location
-    included, which is why there is one per side)."""
+    """Applies VALUE_PATTERNS to strings, with a cache (one per file and side)."""
 
     # One search for "any pattern" first: most strings (numbers, names) match none.
     _any = re.compile("|".join(f"(?:{pat.pattern})" for _, pat, _ in VALUE_PATTERNS))
 
-    def __init__(self, tree: Path):
-        tree = tree.resolve()
-        # Longest first, so the tree's path is not half-replaced by its parent's.
-        self.locations = [(str(tree), "<TREE>"), (str(tree.parent), "<ROOT>")]
+    def __init__(self):
         # Lineage files repeat the same batch ids and labels on thousands of lines.
         self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}
 
@@ -181,10 +191,6 @@ class Normaliser:
         hit = self._cache.get(s)
         if hit is None:
             out, fired = s, []
-            for loc, repl in self.locations:
-                if loc != "/" and loc in out:
-                    out = out.replace(loc, repl)
-                    fired.append("tree location")
             if self._any.search(out):
                 for name, pat, repl in VALUE_PATTERNS:
                     out, n = pat.subn(repl, out)
@@ -243,9 +249,9 @@ def _same(x, y) -> bool:
     return x == y and isinstance(x, bool) == isinstance(y, bool)
 
 
-# Every comparer below compares the raw values first and normalises only a pair that
-# differs: equal raw values are equal, and the normalisation (regexes over ~300,000 CSV
-# lines) is the expensive part.
+# Every comparer below compares the raw values first and normalises only what differs
+# (a CSV file as a whole, once its lines differ): equal raw values are equal, and the
+# normalisation (regexes over ~200,000-line lineage files) is the expensive part.
 
 # --- xlsx ------------------------------------------------------------------------------
 
@@ -421,9 +427,10 @@ def compare_csv(a: Path, b: Path, na: Normaliser, nb: Normaliser, d: Diffs) -> N
         # changed, which for one changed number is one field.
         for (line_a, la), (line_b, lb) in zip(gone, new, strict=True):
             where = f"line {line_a}" if line_a == line_b else f"line {line_a} (after: line {line_b})"
+            raw_a, raw_b = ra[line_a - 1], rb[line_b - 1]
             for i, (fa, fb) in enumerate(zip(la, lb, strict=False)):
-                if fa != fb:
-                    d.add("field", fa, fb, cell=f"{where}, {header[i] if i < len(header) else i + 1}")
+                if fa != fb:   # shown as written, like a workbook cell
+                    d.add("field", raw_a[i], raw_b[i], cell=f"{where}, {header[i] if i < len(header) else i + 1}")
             if len(la) != len(lb):
                 d.add("field count", len(la), len(lb), cell=where)
         return
@@ -441,6 +448,8 @@ def _json_walk(x, y, na: Normaliser, nb: Normaliser, where: str, d: Diffs) -> No
             at = f"{where}.{k}" if where else k
             if k not in x or k not in y:
                 d.add("key only on one side", x.get(k, "<absent>"), y.get(k, "<absent>"), cell=at)
+            elif k in UNORDERED_LISTS and _all_dicts(x[k]) and _all_dicts(y[k]):
+                _json_unordered(x[k], y[k], na, nb, at, d)
             elif k not in KEYS:
                 _json_walk(x[k], y[k], na, nb, at, d)
             elif x[k] != y[k]:   # a KEYS value is ignored; the key itself must be on both sides
@@ -455,6 +464,32 @@ def _json_walk(x, y, na: Normaliser, nb: Normaliser, where: str, d: Diffs) -> No
             d.reconciled(_why(x, y, na, nb))
         else:
             d.add("value", x, y, cell=where or "$")
+
+
+def _all_dicts(v) -> bool:
+    return isinstance(v, list) and all(isinstance(e, dict) for e in v)
+
+
+def _json_unordered(x: list[dict], y: list[dict], na: Normaliser, nb: Normaliser, where: str, d: Diffs) -> None:
+    """Rule 6: match the objects of two lists by path and version, whatever their order."""
+    def ident(e: dict) -> str:
+        return f"{e.get('path')} v{e.get('version')}" if "version" in e else str(e.get("path"))
+
+    def index(lst: list[dict]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for e in lst:
+            out.setdefault(ident(e), []).append(e)
+        return out
+
+    ia, ib = index(x), index(y)
+    if [ident(e) for e in x] != [ident(e) for e in y] and sorted(ia) == sorted(ib):
+        d.reconciled(["JSON list order: " + where.rsplit(".", 1)[-1]])
+    for key in dict.fromkeys([*ia, *ib]):
+        la, lb = ia.get(key, []), ib.get(key, [])
+        if len(la) != len(lb):
+            d.add("entries", len(la), len(lb), cell=f"{where}[{key}]")
+        for u, v in zip(la, lb, strict=False):
+            _json_walk(u, v, na, nb, f"{where}[{key}]", d)
 
 
 def compare_json(a: Path, b: Path, na: Normaliser, nb: Normaliser, d: Diffs) -> None:
@@ -492,7 +527,7 @@ def compare_file(rel: str, kind: str, before: str, after: str, parse_all: bool =
     # Byte-identical files are identical whatever the rules; skips the parsing.
     if parse_all or not filecmp.cmp(a, b, shallow=False):
         try:
-            COMPARERS[kind](a, b, Normaliser(Path(before)), Normaliser(Path(after)), d)
+            COMPARERS[kind](a, b, Normaliser(), Normaliser(), d)
         except Exception as exc:  # noqa: BLE001 — an unreadable file is a difference, not a crash
             d.add("could not compare", f"{type(exc).__name__}: {exc}", None)
     return {"path": rel, "kind": kind, "identical": d.total == 0,
@@ -561,7 +596,8 @@ def print_report(result: dict, max_diffs: int, out=sys.stdout) -> None:
       "(ISO, dd/mm/yyyy HH:MM:SS, compact); cells labelled "
       + ", ".join(f'"{k}"' for k in ROW_LABELS) + "; columns under "
       + ", ".join(f'"{k}"' for k in COLUMN_HEADERS) + "; JSON keys / CSV columns "
-      + ", ".join(KEYS) + "; the order of CSV lines; the trees' own locations "
+      + ", ".join(KEYS) + "; the order of CSV lines and of the JSON lists "
+      + ", ".join(UNORDERED_LISTS) + "; absolute paths of output trees "
       "(rule tables at the top of this script)")
     p("")
     for kind, s in result["summary"].items():

@@ -43,7 +43,9 @@ def make_tree(root: Path, run: int, *, number: int = 82, date_from: str = "15/06
     ws.merge_cells("A4:B4")
     info = wb.create_sheet("Thông tin")
     for row in (["Mã lần chạy (run id)", r["run_id"]], ["Thời điểm lập báo cáo", r["made"]],
-                ["Thời điểm chốt số liệu", r["cutoff"]], ["Từ ngày", date_from]):
+                ["Thời điểm chốt số liệu", r["cutoff"]], ["Từ ngày", date_from],
+                # Where the tree was written: the two trees sit in different folders.
+                ["data_docs", str(root / "data_quality" / "data_docs" / "index.html")]):
         info.append(row)
     dq = wb.create_sheet("Chất lượng dữ liệu")
     dq.append(["Mã lô", "Nguồn", "SHA-256", "Thời điểm gửi", "Hạn gửi"])
@@ -71,7 +73,7 @@ def test_a_rerun_is_identical(tmp_path):
     # Every run-dependent value was seen to differ and was ignored by the rule meant for it.
     assert set(result["ignored_differences"]) == {
         "label: Mã lần chạy (run id)", "label: Thời điểm lập báo cáo", "label: Thời điểm chốt số liệu",
-        "label: Thời điểm gửi", "batch id", "SHA-256 digest",
+        "label: Thời điểm gửi", "batch id", "SHA-256 digest", "output tree location",
         "key: run_id", "key: updated_at", "key: sha256", "key: size", "key: data_cutoff"}
 
 

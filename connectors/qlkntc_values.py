@@ -14,7 +14,7 @@ import pandas as pd
 
 from connectors import qlkntc_template as T
 from core import normalise
-from core.rules import rule
+from core import rules as rules_catalogue
 
 VALUE_FIELDS = tuple(f"cot_{ms:02d}" for ms in range(1, T.N_COLUMNS + 1))   # payload keys of MS 1–17
 # payload keys of the protection block's items (1)–(5); absent from a version-1 workbook
@@ -109,8 +109,8 @@ def read_values(payload: dict) -> tuple[dict[str, int | None], list[tuple[str, s
                 bad.setdefault("QLKNTC_PROTECTION_MISSING", []).append(protection_label(item))
             else:
                 bad.setdefault(rule, []).append(_with_detail(protection_label(item), rule, detail))
-    problems = [(rule, f"{rule(rule)['title']}: {', '.join(bad[rule])}") for rule in MAPPING_RULES
-                if rule in bad]
+    problems = [(code, f"{rules_catalogue.rule(code)['title']}: {', '.join(bad[code])}") for code in MAPPING_RULES
+                if code in bad]
     return values, problems
 
 
@@ -133,7 +133,7 @@ def protection_breaks(values) -> list[str]:
 
 
 def protection_reason(values) -> str:
-    return f"{rule('QLKNTC_PROTECTION_CHECK')['title']}: {'; '.join(protection_breaks(values))}"
+    return f"{rules_catalogue.rule('QLKNTC_PROTECTION_CHECK')['title']}: {'; '.join(protection_breaks(values))}"
 
 
 def _check_details(values: dict[str, int]) -> list[tuple[str, str]]:
@@ -142,7 +142,7 @@ def _check_details(values: dict[str, int]) -> list[tuple[str, str]]:
     out = []
     negative = [f"{value_label(c)} = {v}" for c, v in values.items() if v is not None and v < 0]
     if negative:
-        title = rule("QLKNTC_VALUE_NEGATIVE")["title"]
+        title = rules_catalogue.rule("QLKNTC_VALUE_NEGATIVE")["title"]
         out.append(("QLKNTC_VALUE_NEGATIVE", f"{title}: {', '.join(negative)}"))
     lhs, rhs = COLUMNS[T.CHECK_LHS - 1], COLUMNS[T.CHECK_RHS - 1]
     if lhs in values and rhs in values and values[lhs] > values[rhs]:
@@ -153,7 +153,7 @@ def _check_details(values: dict[str, int]) -> list[tuple[str, str]]:
 
 
 def form_check_reason(lhs: int, rhs: int) -> str:
-    return (f"{rule('QLKNTC_FORM_CHECK')['title']}: Cột ({T.CHECK_LHS}) = {lhs} lớn hơn Cột "
+    return (f"{rules_catalogue.rule('QLKNTC_FORM_CHECK')['title']}: Cột ({T.CHECK_LHS}) = {lhs} lớn hơn Cột "
             f"({T.CHECK_RHS}) = {rhs} (phải có Cột ({T.CHECK_LHS}) <= Cột ({T.CHECK_RHS}))")
 
 

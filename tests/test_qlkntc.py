@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from connectors import commune_registers
+from connectors import commune_registers, qlkntc_values
 from connectors import qlkntc_template as T
 from connectors import qlkntc_workbooks as W
 from core import periods
@@ -388,7 +388,7 @@ def _protection_label(wb):
 def test_each_bad_protection_value_is_quarantined(warehouse, tmp_path, communes):
     inbox, blank = tmp_path / "inbox", tmp_path / "blank"
     c = iter(communes)
-    label = qlkntc.protection_label
+    label = qlkntc_values.protection_label
     cases = (
         (("khoảng 3", 2, 1, 0, 1), "QLKNTC_VALUE_NOT_NUMBER",
          f"Ô số liệu của biểu 06/QLKNTC không phải là số: {label(1)}"),

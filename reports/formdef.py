@@ -202,6 +202,7 @@ Public API used by other modules: :func:`load_form`, :func:`form_from_dict`,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -1012,11 +1013,21 @@ def _topo_order(columns: Iterable[FormColumn]) -> list[FormColumn]:
 
 
 def load_form(path: str | Path) -> FormDef:
-    """Read and validate a form definition file."""
+    """Read and validate a form definition file.
+
+    Parsed once per version of the file (path, modification time, size): a report set
+    or a lineage query asks for the same few forms hundreds of times, and parsing one
+    costs ~0.1 s. A FormDef is frozen; an edited file is read again."""
     path = Path(path)
+    st = path.stat()
+    return _load_form(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_form(path: str, mtime_ns: int, size: int) -> FormDef:
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
-    return form_from_dict(raw, str(path))
+    return form_from_dict(raw, path)
 
 
 def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:

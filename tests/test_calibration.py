@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration   # the full city data set, served over HTTP
 
 
 @pytest.fixture(scope="module")

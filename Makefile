@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint airflow bench lock venv clean sources system-deps
+.PHONY: demo test test-fast test-integration test-e2e lint airflow bench lock venv clean sources system-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -27,8 +27,21 @@ demo: $(STAMP) system-deps        ## simulated sources → Airflow DAGs → 01/T
 lint: $(STAMP)          ## ruff (imports, unused code) and the layer contracts (docs/architecture.md)
 	. scripts/env.sh && ruff check . && lint-imports --no-cache
 
-test: $(STAMP) system-deps lint   ## the linters, then the whole test suite (what CI runs)
-	. scripts/env.sh && python -m pytest -q
+# Test lanes (pyproject.toml markers; README): unmarked tests are the fast lane — in
+# process only, no subprocess, socket or LibreOffice (tests/conftest.py enforces it).
+FAST := not integration and not e2e
+
+test: $(STAMP) system-deps lint   ## the linters, then every lane (what CI runs), the 25 slowest tests listed
+	. scripts/env.sh && python -m pytest -q --durations=25
+
+test-fast: $(STAMP)     ## the fast lane: no database server, subprocess, LibreOffice or network (~1-2 min)
+	. scripts/env.sh && python -m pytest -q -m "$(FAST)"
+
+test-integration: $(STAMP) system-deps   ## PostgreSQL, LibreOffice, HTTP and SMTP servers, subprocesses, full-size data
+	. scripts/env.sh && python -m pytest -q -m integration --durations=10
+
+test-e2e: $(STAMP) system-deps   ## the DAGs through Airflow (airflow dags test, airflow standalone)
+	. scripts/env.sh && python -m pytest -q -m e2e --durations=10
 
 airflow: $(STAMP)       ## airflow standalone on the same DAGs and sources (UI on :8080)
 	scripts/airflow.sh

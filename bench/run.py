@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import subprocess
@@ -25,6 +26,7 @@ from core import logs
 from pipeline import dq, reporting, tasks
 from simulators import generate
 from simulators.city_server import serve_in_thread
+from simulators.core import FIXED_END
 from transforms.consolidate import consolidate
 from warehouse import db
 
@@ -73,7 +75,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sources", default="simulated_sources")
     ap.add_argument("--work", default="output/bench")
-    ap.add_argument("--end", default=None, help="generate sources up to this date if missing")
+    ap.add_argument("--end", default=FIXED_END.isoformat(),
+                    help="generate sources up to this date if missing (default: the fixed end the tests "
+                         "use, simulators.core.FIXED_END, so that the benchmark's work does not grow with the calendar)")
     args = ap.parse_args()
 
 
@@ -94,8 +98,9 @@ def main() -> None:
     if not (sources / "manifest.json").exists():
         with stage("generate simulated sources", lambda r: sum((r or {}).get("counts", {}).values())
                    if isinstance((r or {}).get("counts"), dict) else 0) as h:
-            h["result"] = generate.generate(sources, seed=42,
-                                            end=dt.date.fromisoformat(args.end) if args.end else None)
+            h["result"] = generate.generate(sources, seed=42, end=dt.date.fromisoformat(args.end))
+    # The periods follow the data, not the clock: the latest complete ones before the sources' end.
+    end = json.loads((sources / "manifest.json").read_text(encoding="utf-8"))["end"]
 
 
     rows = lambda r: sum(b["rows"] for b in r) if r else 0
@@ -120,7 +125,7 @@ def main() -> None:
             h["result"] = consolidate(eng, kind, force=True)
 
     os.environ["TCD_PATH_DATA_QUALITY"] = str(work / "data_quality")
-    for spec, label in (({"period": "latest"}, "latest quarter"),
+    for spec, label in (({"period": "latest", "today": end}, "latest quarter"),
                         ({"date_from": "2021-07-01", "date_to": "2025-02-28"}, "2021-07..2025-02")):
         period = reporting.resolve_periods(**spec)[0]
         with stage(f"data quality {label}", lambda r: r["units_expected"]) as h:
@@ -131,12 +136,12 @@ def main() -> None:
 
     # The whole report set of the latest quarter: every form × every scope of each level.
     os.environ["TCD_PATH_REPORTS"] = str(work / "report_set")
-    period = reporting.resolve_periods("latest")[0]
+    period = reporting.resolve_periods("latest", today=end)[0]
     for level in reporting.LEVELS:
         with stage(f"report set {period['key']} {level}", lambda r: r["issued"]) as h:
             h["result"] = reporting.build_reports(period, level)
     with stage("summary 2021-07..last cut-off", lambda r: len(r["files"])) as h:
-        h["result"] = reporting.build_summary(reporting.summary_range())
+        h["result"] = reporting.build_summary(reporting.summary_range(today=end))
     total = sum(r[1] for r in RESULTS)
     print(f"{'total':38} {total:8.1f} s {max(r[2] for r in RESULTS) / 2**20:8.0f} MiB (peak)")
     dag_import_times()

@@ -33,6 +33,11 @@ LAST_LEGACY = dt.date(2025, 6, 30)      # last day of the three-tier units
 FIRST_2025 = dt.date(2025, 7, 1)        # first day of the two-tier units
 CAL_START = dt.date(2021, 7, 1)         # the published city table (domain README §7)
 CAL_END = dt.date(2025, 2, 28)
+# The one fixed end of the data sets the tests and the benchmark generate (tests/,
+# bench/run.py) where the demo ends on today: ending on the clock, they would grow, and
+# the suite slow down, every day. Past every window they report on (2026-Q3, ending
+# 14/09/2026, and the 9 tháng of 2026) and past CAL_END, so the calibration holds.
+FIXED_END = dt.date(2026, 11, 30)
 TZ = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh, no DST
 
 # Hà Nội's social-distancing months of 2021 (Chỉ thị 16): direct reception was mostly

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e   # airflow standalone: scheduler, API server, REST calls
 
 
 def _free_port() -> int:

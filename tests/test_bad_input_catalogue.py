@@ -139,6 +139,7 @@ CASES = {
 }
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 @pytest.mark.parametrize("case", list(CASES))
 def test_defect_outcome(warehouse, tmp_path, case):
     c = CASES[case]
@@ -208,6 +209,7 @@ def _big_register(path, n):
     wb.save(path)
 
 
+@pytest.mark.integration   # full-size data: a 200,000-row register
 def test_register_of_200000_rows_loads_in_one_batch(warehouse, tmp_path, capsys):
     n = 200_000
     inbox = tmp_path / "inbox"
@@ -268,6 +270,7 @@ def _source_counts(db):
         con.close()
 
 
+@pytest.mark.integration   # small_sources: generated with the whole city service
 @pytest.mark.parametrize("case", list(DISTRICT_CASES))
 def test_district_defect_outcome(warehouse, small_sources, tmp_path, case):
     breaker, broken, status, code, fragment = DISTRICT_CASES[case]
@@ -347,6 +350,7 @@ def _city_landed(engine):
                                  .group_by(raw_record.c.source_file)).all())
 
 
+@pytest.mark.integration   # the city service over HTTP, behind a faulty proxy
 @pytest.mark.parametrize("case", list(CITY_CASES))
 def test_city_defect_outcome(warehouse, small_sources, city_server, case):
     fault, status, code, fragment = CITY_CASES[case]

@@ -3,7 +3,6 @@ demo data of the city service: ingestion over HTTP, consolidation, the 01/TCD re
 for 01/07/2021 – 28/02/2025. A naive sum of the raw feed must not give the figures."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 
@@ -11,15 +10,16 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration   # the full city data set, served over HTTP
 
 
 @pytest.fixture(scope="module")
 def city_full(tmp_path_factory):
+    from simulators.core import FIXED_END
     from simulators.generate import generate
 
     out = tmp_path_factory.mktemp("city_full")
-    generate(out, seed=42, only=["city"], end=dt.date.today())   # the demo's defaults
+    generate(out, seed=42, only=["city"], end=FIXED_END)   # the demo's defaults, to a fixed end
     return out
 
 

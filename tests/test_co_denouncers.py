@@ -28,6 +28,8 @@ import sqlalchemy as sa
 
 from tests.pii_scan import find_pii
 
+pytestmark = pytest.mark.integration   # each source kind served as it is: the city service over HTTP
+
 D1, D2 = dt.date(2024, 4, 10), dt.date(2024, 7, 10)
 PERIOD = "2024-Q2"
 

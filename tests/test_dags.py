@@ -8,6 +8,8 @@ import pytest
 
 from pipeline.dag_defaults import ALLOWED_TAGS
 
+pytestmark = pytest.mark.integration   # Airflow's DagBag (its import runs `file`), the DAG files in subprocesses
+
 DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
 
 

@@ -67,7 +67,10 @@ def test_every_expectation_names_a_known_rule_and_every_suite_rule_is_used():
         assert r["title"] and r["instruction"] and r["importance"] in ("cao", "trung_binh", "thap"), code
 
 
-def test_results_and_data_docs_go_to_the_outputs_not_the_repository(warehouse):
+@pytest.mark.integration   # the committed GX suites (consolidation)
+def test_results_and_data_docs_go_to_the_outputs_not_the_repository(warehouse, tmp_path, monkeypatch):
+    # Outputs of its own: the site holds this test's validations, not the session's.
+    monkeypatch.setenv("TCD_PATH_DATA_QUALITY", str(tmp_path / "data_quality"))
     land_book(warehouse, [reception()])
     consolidate(warehouse, "commune_register")
     index = quality.build_data_docs()
@@ -80,6 +83,7 @@ def test_results_and_data_docs_go_to_the_outputs_not_the_repository(warehouse):
 
 
 # ------------------------------------------------------------------ critical: batch rejected
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_a_book_with_most_dates_unreadable_is_rejected_whole_and_the_previous_version_stays(warehouse):
     good = land_book(warehouse, [reception(case="VV-1"), reception(day="06/03/2024", case="VV-2")],
                      when=dt.datetime(2025, 1, 1))
@@ -100,6 +104,7 @@ def test_a_book_with_most_dates_unreadable_is_rejected_whole_and_the_previous_ve
     assert bad not in set(_q(warehouse, dq_quarantine, "batch_id")["batch_id"])
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_a_book_of_another_year_is_rejected(warehouse):
     bid = land_book(warehouse, [reception(day="05/03/2023"), reception(day="06/03/2023", case="VV-2")])
     consolidate(warehouse, "commune_register")
@@ -109,6 +114,7 @@ def test_a_book_of_another_year_is_rejected(warehouse):
 
 
 # ------------------------------------------------------------------ error: row quarantined
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_error_rules_quarantine_rows_and_keep_the_rest(warehouse):
     future = (dt.date.today() + dt.timedelta(days=400)).strftime("%d/%m/%Y")
     rows = [reception(case="OK-1"),
@@ -142,6 +148,7 @@ def test_error_rules_quarantine_rows_and_keep_the_rest(warehouse):
                                                        "DATE_OUTSIDE_FILE_YEAR", "PEOPLE_UNUSUAL"}
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_a_corrected_delivery_reprocesses_the_quarantined_row(warehouse):
     land_book(warehouse, [reception(case="VV-1"), reception(people=-2, case="VV-2")],
               when=dt.datetime(2025, 1, 1))
@@ -155,6 +162,7 @@ def test_a_corrected_delivery_reprocesses_the_quarantined_row(warehouse):
 
 
 # ------------------------------------------------------------------ the warehouse gate
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_the_warehouse_suite_blocks_publication_and_the_previous_state_stays(warehouse, monkeypatch):
     land_book(warehouse, [reception(case="VV-1")], when=dt.datetime(2025, 1, 1))
     consolidate(warehouse, "commune_register")
@@ -188,6 +196,7 @@ def petition(case, **extra):
             "tra_ca_nhan_tien": "150,5", "xu_ly_hc_so_nguoi": 2, "xu_ly_hc_cbccvc": 1, **extra}
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_decision_rules_quarantine_or_flag_petitions(warehouse):
     from warehouse.schema import fact_petition
 

@@ -131,6 +131,7 @@ def _by_email(results):
     return {r["email"]: r for r in results}
 
 
+@pytest.mark.integration   # an SMTP server on localhost
 def test_each_recipient_gets_exactly_their_reports(smtp, tree):
     root, e = tree
     results = delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root)
@@ -175,6 +176,7 @@ def test_each_recipient_gets_exactly_their_reports(smtp, tree):
     assert log[0]["files"][0]["sha256"] == e["city"].sha256 and log[0]["at"]
 
 
+@pytest.mark.integration   # an SMTP server on localhost
 def test_a_second_run_sends_nothing_new_and_a_new_version_is_sent(smtp, tree, tmp_path):
     root, e = tree
     delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root)
@@ -203,6 +205,7 @@ def test_a_second_run_sends_nothing_new_and_a_new_version_is_sent(smtp, tree, tm
     assert "thay thế tệp" in body and "Tổng cộng / MS 1: 1 → 7" in body
 
 
+@pytest.mark.integration   # an SMTP server on localhost
 def test_unreachable_server_is_reported_and_the_files_go_out_later(smtp, tree, monkeypatch):
     root, e = tree
     recipients = {"recipients": [RECIPIENTS["recipients"][0], RECIPIENTS["recipients"][2]]}
@@ -222,6 +225,7 @@ def test_unreachable_server_is_reported_and_the_files_go_out_later(smtp, tree, m
     assert len(smtp.messages) == 2
 
 
+@pytest.mark.integration   # an SMTP server on localhost
 def test_connection_id_from_environment(smtp, tree, monkeypatch):
     root, e = tree
     monkeypatch.setenv("AIRFLOW_CONN_TCD_MAIL", _conn_json(smtp.port))
@@ -232,6 +236,7 @@ def test_connection_id_from_environment(smtp, tree, monkeypatch):
     assert delivery.load_deliveries("2025-Q3", root)[0]["conn_id"] == "tcd_mail"
 
 
+@pytest.mark.integration   # an SMTP server on localhost
 def test_dry_run_sends_and_records_nothing(smtp, tree):
     root, e = tree
     results = _by_email(delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root, dry_run=True))
@@ -241,6 +246,7 @@ def test_dry_run_sends_and_records_nothing(smtp, tree):
     assert delivery.load_deliveries("2025-Q3", root) == []
 
 
+@pytest.mark.integration   # an SMTP server on localhost
 def test_a_changed_issued_file_is_not_sent(smtp, tree):
     root, e = tree
     path = root / "2025-Q3" / e["district"].path

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from tests.pii_scan import find_pii, load_pii
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e   # the DAGs with `airflow dags test`, the city service over HTTP
 
 REPORTS = {
     "2025-Q3": {"period": "2025-Q3"},                                   # spans the reform

@@ -262,6 +262,7 @@ def test_cli_exit_code_when_the_sources_do_not_account(written, form, tmp_path, 
     assert main([str(broken), "--row", "B", "--col", "4"]) == 0       # other rows are untouched
 
 
+@pytest.mark.integration   # the CLI run as a program
 def test_cli_as_a_module(written):
     out, *_ = written
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

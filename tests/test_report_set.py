@@ -18,7 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration   # LibreOffice, the city service over HTTP
 
 PERIODS = ("2025-Q2", "2025-Q3", "2025-Q4")
 SUMMARY_RANGE = ("2021-07-01", "2025-10-14")

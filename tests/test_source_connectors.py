@@ -21,6 +21,7 @@ def _count(engine, **where):
         return c.execute(q).scalar_one()
 
 
+@pytest.mark.integration   # small_sources: generated with the whole city service
 def test_district_incremental_by_watermark(warehouse, small_sources, tmp_path):
     db = tmp_path / "001.sqlite"
     shutil.copy(small_sources / "district_db" / "001.sqlite", db)
@@ -73,6 +74,7 @@ def test_district_missing_database_or_table_is_recorded_not_raised(warehouse, tm
         assert c.execute(sa.select(sa.func.count()).select_from(raw_watermark)).scalar_one() == 0
 
 
+@pytest.mark.integration   # the city service over HTTP
 def test_city_feed_lands_every_version_once(warehouse, small_sources, city_server):
     url, token = city_server
     batches = city_service.ingest(warehouse, base_url=url, token=token)
@@ -85,6 +87,7 @@ def test_city_feed_lands_every_version_once(warehouse, small_sources, city_serve
     assert city_service.ingest(warehouse, base_url=url, token=token) == []   # watermark: nothing new
 
 
+@pytest.mark.integration   # the city service over HTTP
 def test_city_wrong_token_is_recorded_with_a_reason(warehouse, city_server):
     url, _ = city_server
     batches = city_service.ingest(warehouse, base_url=url, token="wrong", policy=FAST_CITY)
@@ -208,6 +211,7 @@ class FaultyCity:
         send(200, json.dumps(body).encode())
 
 
+@pytest.mark.integration   # small_sources: generated with the whole city service
 def test_district_impossible_date_lands_as_stored(warehouse, small_sources, tmp_path):
     """A value SQLAlchemy cannot convert (a DATE column holding '2023-02-31') lands as it is,
     to be quarantined by the mapping (DATE_INVALID); it does not stop the table."""
@@ -275,6 +279,7 @@ def decisions_warehouse(tmp_path_factory):
     return eng, src
 
 
+@pytest.mark.integration   # decisions_warehouse: the city service over HTTP
 def test_processing_and_decisions_land_from_every_source_as_the_truth_holds(decisions_warehouse):
     eng, src = decisions_warehouse
     gt = sqlite3.connect(src / "ground_truth.sqlite")
@@ -317,6 +322,7 @@ def test_processing_and_decisions_land_from_every_source_as_the_truth_holds(deci
         assert s["to_execute"] > s["executed"] > 0, (kind, s)
 
 
+@pytest.mark.integration   # decisions_warehouse: the city service over HTTP
 def test_a_database_without_the_new_columns_still_loads(warehouse, decisions_warehouse, tmp_path):
     """The processing columns are optional: an older don_thu without them lands, and
     its petitions have no processing or decision fields."""

@@ -156,6 +156,7 @@ def _city_payload(**kw):
     return json.dumps(p)
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_consolidation_latest_version_wins_drafts_dropped_duplicates_collapsed():
     from transforms.consolidate import build_partition
 
@@ -199,6 +200,7 @@ def test_consolidation_latest_version_wins_drafts_dropped_duplicates_collapsed()
     assert all("p1" not in q["reason"] for q in quarantine)
 
 
+@pytest.mark.integration   # the committed GX suites (consolidation)
 def test_consolidation_newer_register_file_replaces_older():
     from transforms.consolidate import build_partition
 

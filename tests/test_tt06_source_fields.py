@@ -18,7 +18,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration   # the city service over HTTP
 
 FIELDS = ("not_accepted_date", "acceptance_recorded", "sanction_orgs", "sanctioned_orgs")
 

@@ -5,6 +5,7 @@ report window (:func:`form_definition`).
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -193,9 +194,22 @@ def _settle_sum_of_formats(columns: list[FormColumn], explicit: set[int]) -> lis
 
 
 def load_form(path: str | Path) -> FormDef:
-    """Read and validate a form definition file."""
+    """Read and validate a form definition file.
+
+    Parsed once per version of the file (path, modification time, size): a report set
+    or a lineage query asks for the same few forms hundreds of times, and parsing one
+    costs ~0.1 s. A FormDef is frozen; an edited file is read again."""
     path = Path(path)
-    return form_from_dict(settings.load_yaml(path), str(path))
+    try:
+        st = path.stat()
+    except OSError:          # let the loader say what is wrong, in its words
+        return form_from_dict(settings.load_yaml(path), str(path))
+    return _load_form(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_form(path: str, mtime_ns: int, size: int) -> FormDef:
+    return form_from_dict(settings.load_yaml(Path(path)), path)
 
 
 def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:

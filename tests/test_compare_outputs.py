@@ -98,6 +98,7 @@ def test_plain_dates_and_missing_files_are_differences(tmp_path):
     assert result["only_in_before"] == ["reports/2026-Q3/manifest.json"]
 
 
+@pytest.mark.integration          # the script run as a program (a subprocess)
 @pytest.mark.parametrize(("number", "exit_code"), [(82, 0), (83, 1)])
 def test_exit_code(tmp_path, number, exit_code):
     before, after = make_tree(tmp_path / "a", 1), make_tree(tmp_path / "b", 2, number=number)

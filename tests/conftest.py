@@ -45,7 +45,7 @@ class LaneGuard:
     AF_INET6 sockets, ``connect``, ``connect_ex``, ``listen`` and ``bind`` to a given port.
     A bind to port 0 alone is let through: urllib3 probes IPv6 support at import with
     ``bind(("::1", 0))``, and a server on an ephemeral port is refused at ``listen``.
-    Unix sockets and SQLite files are allowed.
+    Unix sockets and SQLite files are allowed. GX suites: _fast_lane_runs_no_gx_suite.
     """
 
     Violation = FastLaneViolation

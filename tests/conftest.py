@@ -154,9 +154,20 @@ def pytest_unconfigure(config):
     GUARD.uninstall()
 
 
+# Setup (the module and session fixtures a fast test brings up included) and call are
+# guarded. Teardown is not: the last test of a module or of the session also ends the
+# fixtures of the tests before it, which may stop a server or a database (pg_ctl).
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    # Setup (session fixtures a fast test triggers included), call and teardown.
+def pytest_runtest_setup(item):
+    GUARD.test = item.nodeid if lane(item) == "fast" else None
+    try:
+        return (yield)
+    finally:
+        GUARD.test = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
     GUARD.test = item.nodeid if lane(item) == "fast" else None
     try:
         return (yield)

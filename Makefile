@@ -28,16 +28,17 @@ lint: $(STAMP)          ## ruff (imports, unused code) and the layer contracts (
 	. scripts/env.sh && ruff check . && lint-imports --no-cache
 
 # Test lanes (pyproject.toml markers; README): unmarked tests are the fast lane — in
-# process only, no subprocess, socket or LibreOffice (tests/conftest.py enforces it).
+# process only, no subprocess, socket, LibreOffice or GX suite (tests/conftest.py
+# enforces it), so it needs no system-deps.
 FAST := not integration and not e2e
 
 test: $(STAMP) system-deps lint   ## the linters, then every lane (what CI runs), the 25 slowest tests listed
 	. scripts/env.sh && python -m pytest -q --durations=25
 
-test-fast: $(STAMP)     ## the fast lane: no database server, subprocess, LibreOffice or network (~1-2 min)
+test-fast: $(STAMP)     ## the fast lane: no database server, subprocess, LibreOffice or network (~2 min)
 	. scripts/env.sh && python -m pytest -q -m "$(FAST)"
 
-test-integration: $(STAMP) system-deps   ## PostgreSQL, LibreOffice, HTTP and SMTP servers, subprocesses, full-size data
+test-integration: $(STAMP) system-deps   ## PostgreSQL, LibreOffice, HTTP/SMTP servers, subprocesses, GX suites, larger data
 	. scripts/env.sh && python -m pytest -q -m integration --durations=10
 
 test-e2e: $(STAMP) system-deps   ## the DAGs through Airflow (airflow dags test, airflow standalone)

@@ -45,7 +45,7 @@ class LaneGuard:
     AF_INET6 sockets, ``connect``, ``connect_ex``, ``listen`` and ``bind`` to a given port.
     A bind to port 0 alone is let through: urllib3 probes IPv6 support at import with
     ``bind(("::1", 0))``, and a server on an ephemeral port is refused at ``listen``.
-    Unix sockets and SQLite files are allowed.
+    Unix sockets and SQLite files are allowed. GX suites: _fast_lane_runs_no_gx_suite.
     """
 
     Violation = FastLaneViolation
@@ -154,9 +154,20 @@ def pytest_unconfigure(config):
     GUARD.uninstall()
 
 
+# Setup (the module and session fixtures a fast test brings up included) and call are
+# guarded. Teardown is not: the last test of a module or of the session also ends the
+# fixtures of the tests before it, which may stop a server or a database (pg_ctl).
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    # Setup (session fixtures a fast test triggers included), call and teardown.
+def pytest_runtest_setup(item):
+    GUARD.test = item.nodeid if lane(item) == "fast" else None
+    try:
+        return (yield)
+    finally:
+        GUARD.test = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
     GUARD.test = item.nodeid if lane(item) == "fast" else None
     try:
         return (yield)

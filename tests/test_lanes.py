@@ -91,22 +91,28 @@ def server():
 def test_fixture_opens_a_server(server):
     pass
 
-def test_pure():
-    assert sum(range(4)) == 6
-
 @pytest.mark.integration
 def test_integration(server):
     subprocess.run(["true"], check=True)
 
+@pytest.fixture(scope="session")
+def database():
+    yield
+    subprocess.run(["true"], check=True)      # stopping it runs a program (pg_ctl stop)
+
 @pytest.mark.e2e
-def test_e2e():
+def test_e2e(database):
     subprocess.run(["true"], check=True)
+
+def test_pure():                              # last: the session's teardown runs in its own
+    assert sum(range(4)) == 6
 '''
 
 
 def test_the_guard_fails_tests_in_a_session(pytester, lane_guard):
     """An inner session with this conftest: the fast-lane test fails even though it
-    caught the error, so does the one whose fixture opens a server; the marked ones pass."""
+    caught the error, so does the one whose fixture opens a server; the marked ones pass,
+    and so does the last fast test, whose teardown stops the session's fixtures."""
     pytester.makeconftest(Path(__file__).with_name("conftest.py").read_text(encoding="utf-8"))
     pytester.makeini("[pytest]\naddopts = --strict-markers\nmarkers =\n  integration: x\n  e2e: y\n")
     pytester.makepyfile(test_inner=INNER)

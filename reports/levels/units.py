@@ -8,21 +8,7 @@ from typing import Any
 import pandas as pd
 
 from core import settings
-
-
-def _opt_date(v: Any) -> dt.date | None:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return pd.Timestamp(v).date()
+from core.dates import as_date
 
 
 class Units:
@@ -32,8 +18,8 @@ class Units:
         u = units_df.copy()
         u["unit_key"] = u["unit_key"].astype(str)
         u["unit_code"] = u["unit_code"].astype(str)
-        u["valid_from"] = [_opt_date(v) for v in u["valid_from"]]
-        u["valid_to"] = [_opt_date(v) for v in u["valid_to"]]
+        u["valid_from"] = [as_date(v) for v in u["valid_from"]]
+        u["valid_to"] = [as_date(v) for v in u["valid_to"]]
         self.df = u
         self.by_key = u.set_index("unit_key", drop=False)
         self.parent = {k: (p if isinstance(p, str) else None) for k, p in zip(u["unit_key"], u["parent_key"])}

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
-from core import pii, settings
+from core import config_schema, connections, pii, settings
 from core.pii import pseudonym_key
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class CityServiceError(RuntimeError):
         self.status, self.code = status, code
 
 
-_DEFAULTS = settings.CityService.model_fields
+_DEFAULTS = config_schema.CityService.model_fields
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ class AccessPolicy:
 def endpoint() -> tuple[str, str]:
     """(base URL, bearer token) from connection tcd_city_api or the environment."""
     cfg = settings.get().sources.city_service
-    c = settings.connection(cfg.conn_id)
+    c = connections.connection(cfg.conn_id)
     url = (c.base_url if c else None) or cfg.default_url      # default_url: env TCD_CITY_API_URL when set
-    token = settings.secret(cfg.conn_id, "city_api_token")
+    token = connections.secret(cfg.conn_id, "city_api_token")
     return url.rstrip("/"), token
 
 

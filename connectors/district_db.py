@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
-from core import pii, settings
+from core import config_schema, connections, environment, pii, settings, yaml_files
 from core.pii import pseudonym_key
 
 log = logging.getLogger(__name__)
@@ -78,15 +78,15 @@ class DistrictContract(BaseModel):
 
 # The contract is data (docs/data-contracts.md §2): table → (record type, columns read);
 # the columns read when the table has them; the tables read when the database has them.
-CONTRACT_FILE = settings.PROJECT_ROOT / "config" / "district_db_columns.yaml"
-_CONTRACT = settings.validate_yaml(DistrictContract, CONTRACT_FILE).tables
+CONTRACT_FILE = environment.PROJECT_ROOT / "config" / "district_db_columns.yaml"
+_CONTRACT = yaml_files.validate_yaml(DistrictContract, CONTRACT_FILE).tables
 TABLES = {t: (c.record_type, list(c.columns)) for t, c in _CONTRACT.items() if not c.optional}
 OPTIONAL = {t: list(c.optional_columns) for t, c in _CONTRACT.items() if c.optional_columns}
 OPTIONAL_TABLES = {t: (c.record_type, list(c.columns)) for t, c in _CONTRACT.items() if c.optional}
 OVERLAP = dt.timedelta(minutes=10)
 
 
-_DEFAULTS = settings.DistrictDatabases.model_fields
+_DEFAULTS = config_schema.DistrictDatabases.model_fields
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def district_sources() -> dict[str, str]:
     cfg = s.sources.district_databases
     out: dict[str, str] = {}
     for code in s.env.district_code_list:
-        c = settings.connection(f"{cfg.conn_prefix}{code}")
+        c = connections.connection(f"{cfg.conn_prefix}{code}")
         if c and c.extra and c.extra.get("url"):
             out[code] = c.extra["url"]
     folder = s.resolve(cfg.default_dir)      # env TCD_DISTRICT_DB_DIR when set
@@ -215,7 +215,7 @@ def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
     written (loaded, rejected or failed). Never raises for a bad source."""
     key = pseudonym_key()
     policy = policy or AccessPolicy.from_config()
-    redacted = settings.redact_url(url)
+    redacted = connections.redact_url(url)
     where = Path(url.removeprefix("sqlite:///")).name if url.startswith("sqlite:///") else redacted
     db_label = f"huyện {district_code} ({where})"
     summaries: list[dict] = []

@@ -8,14 +8,14 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from core import settings
+from core import connections, settings
 
 
 def inbox_path() -> Path:
     """Connection tcd_commune_inbox (extra ``path``), else ``default_path``
     (env TCD_COMMUNE_INBOX when set)."""
     s = settings.get()
-    c = settings.connection(s.sources.commune_registers.conn_id)
+    c = connections.connection(s.sources.commune_registers.conn_id)
     if c and c.extra and c.extra.get("path"):
         return Path(c.extra["path"])
     return s.resolve(s.sources.commune_registers.default_path)

@@ -55,7 +55,7 @@ from connectors.inbox import inbox_path as register_inbox
 from connectors.inbox import uncomputed_formulas
 from connectors.qlkntc_values import PROTECTION_FIELDS, VALUE_FIELDS, problems
 from connectors.raw import Batch
-from core import periods, settings
+from core import config_schema, periods, settings
 from core.dates import as_date, utcnow, vn_local_time
 from core.files import sha256_file
 from warehouse import units
@@ -77,7 +77,7 @@ class WorkbookError(ValueError):
         self.code = code
 
 
-def _cfg() -> settings.QlkntcWorkbooks:
+def _cfg() -> config_schema.QlkntcWorkbooks:
     return settings.get().sources.qlkntc_workbooks
 
 

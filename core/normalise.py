@@ -16,7 +16,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
 
-from core import settings
+from core import environment, yaml_files
 
 _SPACES = re.compile(r"\s+")
 
@@ -205,8 +205,8 @@ class CodeLists(BaseModel):
         return self
 
 
-CODES_FILE = settings.PROJECT_ROOT / "config" / "codes.yaml"
-CODES: CodeLists = settings.validate_yaml(CodeLists, CODES_FILE)
+CODES_FILE = environment.PROJECT_ROOT / "config" / "codes.yaml"
+CODES: CodeLists = yaml_files.validate_yaml(CodeLists, CODES_FILE)
 
 KIND = folded_map(CODES.kind)
 MODE = folded_map(CODES.mode)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pendulum
 
-from core import settings
+from core import config_schema, settings
 from core.dates import TIMEZONE, vn_date
 
 PERIODIC_KINDS = ("Q1", "Q2", "Q3", "Q4", "H1", "M9", "Y")
@@ -65,7 +65,7 @@ class Period:
         return f"{self.label} ({vn_date(self.start)}–{vn_date(self.end)})"
 
 
-def _rules() -> dict[str, settings.PeriodKind]:
+def _rules() -> dict[str, config_schema.PeriodKind]:
     return settings.get().periods.kinds
 
 

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import re
 
-from core import normalise, settings
+from core import connections, normalise, settings
 
 # Source field names that carry personal data or free text that may contain it.
 DROP_FIELDS = frozenset({
@@ -30,7 +30,7 @@ PSEUDONYM_FIELD = "citizen_pseudonym"
 
 
 def pseudonym_key() -> bytes:
-    key = settings.secret(settings.get().pseudonymisation.conn_id, "pseudonym_key")
+    key = connections.secret(settings.get().pseudonymisation.conn_id, "pseudonym_key")
     if len(key) < 16:
         raise RuntimeError("the pseudonym key must be at least 16 characters long")
     return key.encode("utf-8")

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import settings
+from core import config_schema, environment, settings
 
 __all__ = ["Regime", "RegimeError", "all_regimes", "definition_path", "overlapping", "regime_by_id",
            "regime_for", "switches_within"]
@@ -63,8 +63,8 @@ class Regime:
         return period.end + dt.timedelta(days=int(rule["days_after_cutoff"]))
 
 
-def _regime(entry: settings.RegimeEntry) -> Regime:
-    """A regime of the configuration (validated on load: core.settings.RegimeEntry)."""
+def _regime(entry: config_schema.RegimeEntry) -> Regime:
+    """A regime of the configuration (validated on load: core.config_schema.RegimeEntry)."""
     return Regime(id=entry.id, circular=entry.circular, in_force_from=entry.in_force_from, forms=dict(entry.forms),
                   file_tag=entry.file_tag,
                   deadlines={who: d.model_dump(exclude_none=True) for who, d in entry.deadlines.items()},
@@ -124,7 +124,7 @@ def definition_path(regime: Regime, form_code: str) -> Path:
     if rel is None:
         raise RegimeError(f"form {form_code} is not part of {regime.circular} ({regime.id}); "
                           f"its forms are {', '.join(regime.forms)}")
-    for candidate in (settings.resolve(rel), settings.PROJECT_ROOT / rel):
+    for candidate in (settings.resolve(rel), environment.PROJECT_ROOT / rel):
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"definition {rel} of form {form_code} ({regime.id}) not found")

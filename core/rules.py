@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import functools
 
-from core import settings
+from core import environment, yaml_files
 
-RULES_FILE = settings.PROJECT_ROOT / "expectations" / "rules.yaml"
+RULES_FILE = environment.PROJECT_ROOT / "expectations" / "rules.yaml"
 SEVERITIES = ("critical", "error", "warning")
 
 
 @functools.cache
 def rules() -> dict[str, dict]:
-    out = settings.load_yaml(RULES_FILE)["rules"]
+    out = yaml_files.load_yaml(RULES_FILE)["rules"]
     for code, r in out.items():
         if r.get("severity") not in SEVERITIES:
             raise ValueError(f"rule {code}: severity must be one of {SEVERITIES}")

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
-from core import settings
+from core import connections, environment, settings, yaml_files
 from core.dates import utc_now_iso
 from core.files import atomic_write_bytes, sha256_file
 from core.levels import LEVEL_NAMES, Level
@@ -44,10 +44,10 @@ from reports import publish
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONN_ID = settings.Environment.model_fields["smtp_conn_id"].default
-CONN_ID_ENV = settings.env_name("smtp_conn_id")
-RECIPIENTS_ENV = settings.env_name("recipients_file")
-DEFAULT_RECIPIENTS = settings.DEFAULT_RECIPIENTS
+DEFAULT_CONN_ID = environment.Environment.model_fields["smtp_conn_id"].default
+CONN_ID_ENV = environment.env_name("smtp_conn_id")
+RECIPIENTS_ENV = environment.env_name("recipients_file")
+DEFAULT_RECIPIENTS = environment.DEFAULT_RECIPIENTS
 DELIVERIES_NAME = "deliveries.json"
 _LOCK_NAME = ".deliveries.lock"
 
@@ -228,8 +228,8 @@ def load_recipients(path: str | os.PathLike | None = None) -> RecipientsConfig:
         raise RecipientsConfigError(f"recipients file {path} does not exist "
                                     f"(set {RECIPIENTS_ENV} or create config/recipients.yaml)")
     try:
-        data = settings.load_yaml(path)
-    except settings.ConfigError as err:
+        data = yaml_files.load_yaml(path)
+    except yaml_files.ConfigError as err:
         raise RecipientsConfigError(str(err)) from None
     return parse_recipients(data, source=str(path))
 
@@ -358,7 +358,7 @@ def body_for(recipient: Recipient, manifest: publish.Manifest, entries: Sequence
 # ------------------------------------------------------------------ sending
 def _explain(exc: BaseException, conn_id: str, recipient: Recipient) -> str:
     """A reason a person can act on, for an exception raised while sending."""
-    info = settings.connection(conn_id)
+    info = connections.connection(conn_id)
     server = f"{info.host}:{info.port}" if info and info.host else f"of connection '{conn_id}'"
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

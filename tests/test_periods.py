@@ -98,7 +98,7 @@ def test_periods_ending_on_run_day():
 
 
 def test_rules_come_from_config(monkeypatch):
-    from core.settings import PeriodKind
+    from core.config_schema import PeriodKind
 
     rules = {"Q1": PeriodKind(start=(-1, 12, 1), end=(0, 2, 28), label="Quý I")}
     monkeypatch.setattr(periods, "_rules", lambda: rules)

@@ -1,6 +1,8 @@
-"""Configuration read once (core/settings.py): every environment variable declared and
-documented, the YAML validated key by key, the environment over the YAML, the cache,
-secrets kept out of sight, constants written once."""
+"""Configuration read once (core/settings.py, from the declarations of
+core/environment.py and core/config_schema.py; files read by core/yaml_files.py,
+secrets by core/connections.py): every environment variable declared and documented,
+the YAML validated key by key, the environment over the YAML, the cache, secrets kept
+out of sight, constants written once."""
 from __future__ import annotations
 
 import re
@@ -8,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
-from core import dates, settings
+from core import config_schema, connections, dates, environment, settings, settings_doc, yaml_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("core", "warehouse", "connectors", "transforms", "reports", "delivery", "pipeline", "dags")
@@ -43,13 +46,13 @@ def _copy_config(tmp_path: Path, change) -> Path:
 
 # ------------------------------------------------------------------ (a) every name declared and documented
 def test_every_tcd_variable_is_declared_and_documented():
-    declared = set(settings.ENV_NAMES)
+    declared = set(environment.ENV_NAMES)
     used = _names_used()
     assert len(used) >= 15, f"the scan found too few names to be looking in the right places: {sorted(used)}"
     prefixes = {n for n in used if n.endswith("_")}          # TCD_PATH_<KEY> in a comment
     undeclared = {n: sorted(where) for n, where in used.items()
                   if n not in prefixes and n not in declared}
-    assert not undeclared, f"TCD_* variables used but not declared in core.settings.Environment: {undeclared}"
+    assert not undeclared, f"TCD_* variables used but not declared in core.environment.Environment: {undeclared}"
     for p in prefixes:
         assert any(n.startswith(p) for n in declared), f"no declared variable starts with {p}"
     doc = DOC.read_text(encoding="utf-8")
@@ -59,46 +62,46 @@ def test_every_tcd_variable_is_declared_and_documented():
 
 def test_the_generated_reference_is_current():
     doc = DOC.read_text(encoding="utf-8")
-    assert settings.doc_tables() in doc, \
-        "docs/configuration.md is out of date: run `python -m core.settings doc --write`"
+    assert settings_doc.doc_tables() in doc, \
+        "docs/configuration.md is out of date: run `python -m core.settings_doc --write`"
 
 
 def test_every_setting_says_what_it_does():
-    missing = [f"Environment.{n}" for n, f in settings.Environment.model_fields.items() if not f.description]
+    missing = [f"Environment.{n}" for n, f in environment.Environment.model_fields.items() if not f.description]
 
     def walk(model, prefix):
         for name, f in model.model_fields.items():
             ann = f.annotation
             item = (getattr(ann, "__args__", None) or (None,))[-1]
-            if isinstance(ann, type) and issubclass(ann, settings.BaseModel):
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
                 walk(ann, f"{prefix}{name}.")
             else:
                 if not f.description:
                     missing.append(f"{prefix}{name}")
-                if isinstance(item, type) and issubclass(item, settings.BaseModel):
+                if isinstance(item, type) and issubclass(item, BaseModel):
                     walk(item, f"{prefix}{name}[].")
 
-    walk(settings.PipelineConfig, "")
+    walk(config_schema.PipelineConfig, "")
     assert not missing, f"settings without a description (docs/configuration.md would be blank): {missing}"
 
 
 def test_no_shipped_module_reads_a_tcd_variable_itself():
     direct = re.compile(r"(os\.environ|getenv)[^\n]*TCD_")
     offenders = [f"{p.relative_to(ROOT)}:{i}" for pkg in SHIPPED for p in (ROOT / pkg).rglob("*.py")
-                 if p != ROOT / "core" / "settings.py"
+                 if p != ROOT / "core" / "environment.py"
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if direct.search(line)]
-    assert not offenders, f"read TCD_* through core.settings, not os.environ: {offenders}"
+    assert not offenders, f"read TCD_* through core.settings (core.environment), not os.environ: {offenders}"
 
 
 def test_the_scripts_defaults_are_the_declared_ones():
-    fields = settings.Environment.model_fields
+    fields = environment.Environment.model_fields
     by_name = {f.validation_alias: f for f in fields.values()}
     found = 0
     for path in [*(ROOT / "scripts").glob("*.sh"), ROOT / "docker-compose.yaml"]:
         for name, default in re.findall(r"\$\{(TCD_[A-Z0-9_]+):-([^}$]*)\}", path.read_text(encoding="utf-8")):
             found += 1
             assert str(by_name[name].default) == default, f"{path.name}: {name} defaults to {default}, " \
-                                                         f"core.settings to {by_name[name].default}"
+                                                         f"core.environment to {by_name[name].default}"
     assert found >= 3
 
 
@@ -108,7 +111,7 @@ def test_a_misspelt_key_is_named(tmp_path, monkeypatch):
         d["sources"]["city_service"]["page_sise"] = d["sources"]["city_service"].pop("page_size")
 
     monkeypatch.setenv("TCD_CONFIG", str(_copy_config(tmp_path, typo)))
-    with pytest.raises(settings.ConfigError) as err:
+    with pytest.raises(yaml_files.ConfigError) as err:
         settings.get()
     text = str(err.value)
     assert "sources.city_service.page_sise: unknown key" in text
@@ -123,7 +126,7 @@ def test_a_wrong_type_is_named(tmp_path, monkeypatch):
         d["sources"]["qlkntc_workbooks"]["levels"] = ["tinh", "phuong"]
 
     monkeypatch.setenv("TCD_CONFIG", str(_copy_config(tmp_path, wrong)))
-    with pytest.raises(settings.ConfigError) as err:
+    with pytest.raises(yaml_files.ConfigError) as err:
         settings.get()
     text = str(err.value)
     assert "outliers.min_history: Input should be a valid integer" in text and "'four'" in text
@@ -142,20 +145,20 @@ def test_a_wrong_type_is_named(tmp_path, monkeypatch):
 ], ids=["regime-ids", "series-order", "cutoff", "deadline", "pattern"])
 def test_rules_across_keys_are_checked(tmp_path, monkeypatch, change, message):
     monkeypatch.setenv("TCD_CONFIG", str(_copy_config(tmp_path, change)))
-    with pytest.raises(settings.ConfigError) as err:
+    with pytest.raises(yaml_files.ConfigError) as err:
         settings.get()
     assert message in str(err.value)
 
 
 def test_a_bad_variable_is_named(monkeypatch):
     monkeypatch.setenv("TCD_TASK_RETRIES", "twice")
-    with pytest.raises(settings.ConfigError, match="TCD_TASK_RETRIES"):
+    with pytest.raises(yaml_files.ConfigError, match="TCD_TASK_RETRIES"):
         settings.get()
 
 
 def test_a_missing_file_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("TCD_CONFIG", str(tmp_path / "none.yaml"))
-    with pytest.raises(settings.ConfigError, match="none.yaml: file not found"):
+    with pytest.raises(yaml_files.ConfigError, match="none.yaml: file not found"):
         settings.get()
 
 
@@ -207,28 +210,28 @@ def test_secrets_come_from_the_connection_or_the_environment_and_are_never_shown
     monkeypatch.setenv("TCD_PSEUDONYM_KEY", key)
     monkeypatch.delenv("AIRFLOW_CONN_TCD_PSEUDONYM_KEY", raising=False)
     s = settings.get()
-    assert settings.secret("tcd_pseudonym_key", "TCD_PSEUDONYM_KEY") == key
-    assert settings.secret("tcd_pseudonym_key", "pseudonym_key") == key
+    assert connections.secret("tcd_pseudonym_key", "TCD_PSEUDONYM_KEY") == key
+    assert connections.secret("tcd_pseudonym_key", "pseudonym_key") == key
     assert key not in repr(s) and key not in str(s.env) and key not in str(settings.config())
     monkeypatch.setenv("AIRFLOW_CONN_TCD_PSEUDONYM_KEY", '{"conn_type": "generic", "password": "from-airflow-0123456"}')
-    assert settings.secret("tcd_pseudonym_key", "pseudonym_key") == "from-airflow-0123456"
-    assert "from-airflow" not in repr(settings.connection("tcd_pseudonym_key"))
+    assert connections.secret("tcd_pseudonym_key", "pseudonym_key") == "from-airflow-0123456"
+    assert "from-airflow" not in repr(connections.connection("tcd_pseudonym_key"))
     with pytest.raises(KeyError, match="not a secret declared"):
-        settings.secret("tcd_pseudonym_key", "TCD_SOMETHING_ELSE")
+        connections.secret("tcd_pseudonym_key", "TCD_SOMETHING_ELSE")
     monkeypatch.delenv("AIRFLOW_CONN_TCD_PSEUDONYM_KEY")
     monkeypatch.delenv("TCD_PSEUDONYM_KEY")
     with pytest.raises(RuntimeError, match="connection 'tcd_pseudonym_key'.*TCD_PSEUDONYM_KEY"):
-        settings.secret("tcd_pseudonym_key", "pseudonym_key")
+        connections.secret("tcd_pseudonym_key", "pseudonym_key")
 
 
 def test_warehouse_url_from_connection_env_or_sqlite(tmp_path, monkeypatch):
     monkeypatch.delenv("TCD_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("TCD_PATH_WAREHOUSE_SQLITE", str(tmp_path / "wh" / "w.sqlite"))
-    assert settings.warehouse_url() == f"sqlite:///{tmp_path / 'wh' / 'w.sqlite'}"
+    assert connections.warehouse_url() == f"sqlite:///{tmp_path / 'wh' / 'w.sqlite'}"
     monkeypatch.setenv("TCD_WAREHOUSE_URL", "postgresql+psycopg2://u:pw@db/tcd")
-    assert settings.warehouse_url() == "postgresql+psycopg2://u:pw@db/tcd"
+    assert connections.warehouse_url() == "postgresql+psycopg2://u:pw@db/tcd"
     monkeypatch.setenv("AIRFLOW_CONN_TCD_WAREHOUSE", '{"conn_type": "generic", "extra": {"url": "sqlite:///x.db"}}')
-    assert settings.warehouse_url() == "sqlite:///x.db"
+    assert connections.warehouse_url() == "sqlite:///x.db"
 
 
 # ------------------------------------------------------------------ constants written once
@@ -265,8 +268,8 @@ def test_the_series_dates_come_from_the_configuration():
 
 def test_one_yaml_reader():
     where = [str(p.relative_to(ROOT)) for p, text in _shipped_sources()
-             if p != ROOT / "core" / "settings.py" and re.search(r"yaml\.(safe_)?load\(", text)]
-    assert not where, f"read YAML files with core.settings.load_yaml: {where}"
+             if p != ROOT / "core" / "yaml_files.py" and re.search(r"yaml\.(safe_)?load\(", text)]
+    assert not where, f"read YAML files with core.yaml_files.load_yaml: {where}"
 
 
 # ------------------------------------------------------------------ code lists and field maps are data
@@ -276,7 +279,7 @@ def test_code_lists_are_data_and_validated():
     from core import normalise
 
     assert normalise.KIND[normalise.fold("Khiếu nại")] == "KN" and normalise.YES_NO[""] == "no"
-    good = settings.load_yaml(normalise.CODES_FILE)
+    good = yaml_files.load_yaml(normalise.CODES_FILE)
     # unquoted yes/no are booleans in YAML: refused, not silently turned into True/False
     with pytest.raises(ValidationError, match="yes_no"):
         normalise.CodeLists.model_validate({**good, "yes_no": yaml.safe_load("{yes: [x], no: ['']}")})
@@ -291,18 +294,18 @@ def test_source_field_maps_are_data_and_validated(tmp_path):
     assert district_db.TABLES["don_thu"][0] == "petition" and "ngay_thi_hanh_xong" in district_db.OPTIONAL["don_thu"]
     assert canonical.REGISTER_PROGRESS["outcome"] == "ket_qua"
     assert canonical.REGISTER_PROGRESS["outcome:label"] == "Kết quả giải quyết"   # the register's first header
-    data = settings.load_yaml(canonical.PROGRESS_FILE)
+    data = yaml_files.load_yaml(canonical.PROGRESS_FILE)
     del data["city_service"]["executed_date"]
     path = tmp_path / "progress_fields.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(settings.ConfigError, match=r"city_service: missing fields \['executed_date'\]"):
-        settings.validate_yaml(canonical.ProgressFields, path)
-    contract = settings.load_yaml(district_db.CONTRACT_FILE)
+    with pytest.raises(yaml_files.ConfigError, match=r"city_service: missing fields \['executed_date'\]"):
+        yaml_files.validate_yaml(canonical.ProgressFields, path)
+    contract = yaml_files.load_yaml(district_db.CONTRACT_FILE)
     contract["tables"]["tiep_cong_dan"]["columns"].remove("ngay_cap_nhat")
     contract["tables"]["vu_viec"]["colums"] = []
     path = tmp_path / "district_db_columns.yaml"
     path.write_text(yaml.safe_dump(contract), encoding="utf-8")
-    with pytest.raises(settings.ConfigError) as err:
-        settings.validate_yaml(district_db.DistrictContract, path)
+    with pytest.raises(yaml_files.ConfigError) as err:
+        yaml_files.validate_yaml(district_db.DistrictContract, path)
     assert "tables.vu_viec.colums: unknown key" in str(err.value)
     assert "tables.tiep_cong_dan: columns must include ['ngay_cap_nhat']" in str(err.value)

@@ -18,8 +18,8 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from core import environment, settings, yaml_files
 from core import normalise as n
-from core import settings
 
 # Đoàn đông người / đơn nhiều người đứng tên: this many people or more (config
 # counting.group_min_people), read once when the mapping is loaded.
@@ -187,8 +187,8 @@ class ProgressFields(BaseModel):
         return self
 
 
-PROGRESS_FILE = settings.PROJECT_ROOT / "config" / "progress_fields.yaml"
-_PROGRESS = settings.validate_yaml(ProgressFields, PROGRESS_FILE)
+PROGRESS_FILE = environment.PROJECT_ROOT / "config" / "progress_fields.yaml"
+_PROGRESS = yaml_files.validate_yaml(ProgressFields, PROGRESS_FILE)
 DISTRICT_PROGRESS = dict(_PROGRESS.district_db)
 CITY_PROGRESS = dict(_PROGRESS.city_service)
 # What the unit reads in a quarantine message: the register's usual header of the field.

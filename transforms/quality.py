@@ -26,13 +26,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import settings
+from core import environment, settings
 from core.dates import today_local
 from core.rules import RULES_FILE, rule
 
 log = logging.getLogger(__name__)
 
-EXPECTATIONS_DIR = settings.PROJECT_ROOT / "expectations"
+EXPECTATIONS_DIR = environment.PROJECT_ROOT / "expectations"
 GX_DIR = EXPECTATIONS_DIR / "gx"
 
 

@@ -6,7 +6,7 @@ import logging
 
 import sqlalchemy as sa
 
-from core import settings
+from core import connections
 from warehouse.schema import metadata
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def _engine(url: str) -> sa.Engine:
 
 def engine(url: str | None = None) -> sa.Engine:
     """The warehouse engine (schema created on first use, new optional columns added)."""
-    url = url or settings.warehouse_url()
+    url = url or connections.warehouse_url()
     eng = _engine(url)
     metadata.create_all(eng)
     _add_new_columns(url)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from core import regimes, settings
+from core import regimes, yaml_files
 from reports.formdef.errors import FormDefinitionError
 from reports.formdef.filters import MATCH_ALL, Filter, check_filter_cycles, check_refs, compile_filter
 from reports.formdef.measures import MEASURES
@@ -203,13 +203,13 @@ def load_form(path: str | Path) -> FormDef:
     try:
         st = path.stat()
     except OSError:          # let the loader say what is wrong, in its words
-        return form_from_dict(settings.load_yaml(path), str(path))
+        return form_from_dict(yaml_files.load_yaml(path), str(path))
     return _load_form(str(path), st.st_mtime_ns, st.st_size)
 
 
 @functools.lru_cache(maxsize=256)
 def _load_form(path: str, mtime_ns: int, size: int) -> FormDef:
-    return form_from_dict(settings.load_yaml(Path(path)), path)
+    return form_from_dict(yaml_files.load_yaml(Path(path)), path)
 
 
 def form_from_dict(raw: dict[str, Any], path: str | None = None) -> FormDef:

@@ -47,8 +47,9 @@ test-e2e: $(STAMP) system-deps   ## the DAGs through Airflow (airflow dags test,
 airflow: $(STAMP)       ## airflow standalone on the same DAGs and sources (UI on :8080)
 	scripts/airflow.sh
 
-bench: $(STAMP)         ## time and peak memory of each stage on the demo data
-	. scripts/env.sh && python -m bench.run
+SCALE ?= hanoi
+bench: $(STAMP)         ## each stage's time, rows/s and peak memory, one process each (SCALE=sample|hanoi|national) → output/bench/<scale>.json
+	. scripts/env.sh && python -m bench.run --scale $(SCALE)
 
 sources: $(STAMP)
 	. scripts/env.sh && python -m simulators.generate --out simulated_sources --seed 42

@@ -1,150 +1,268 @@
-"""`make bench`: run each pipeline stage on the demo data into a fresh warehouse and
-print wall time, peak resident memory and records per second for each.
+"""`make bench SCALE=…`: run each pipeline stage on a generated data set into a fresh
+warehouse; print, per stage, wall time, rows, rows per second and peak resident memory,
+and the ratio of ingestion + validation + consolidation to the read-once floor; write the
+figures to ``output/bench/<scale>.json``.
 
-The stages are the same functions the Airflow tasks call, run in this process so that
-each can be timed alone (Airflow's own scheduling overhead is not what is measured).
-Figures depend on the machine; no targets are asserted here.
+- **One stage per process.** Every stage runs in a fresh (spawned) interpreter, so its
+  peak RSS is its own (``ru_maxrss`` of that process), not the high-water mark of the
+  stages before it, and nothing is cached from one stage to the next — as in Airflow,
+  where every task is a process.
+- **The DAGs' code.** Each stage calls the function the Airflow task calls
+  (``pipeline.tasks``, ``pipeline.dq``, ``pipeline.reporting``); Airflow's own scheduling
+  overhead is not what is measured.
+- **The floor.** One stage reads every input once and does nothing else: every sheet of
+  every register workbook with calamine, every table of every district database, every
+  page of every city-service resource over HTTP. ``floor_ratio`` = (ingestion +
+  consolidation, which includes validation) ÷ that floor.
+- **Fixed data.** The sources end on ``simulators.core.FIXED_END`` unless told
+  otherwise, so the benchmark's work does not grow with the calendar.
+
+Figures depend on the machine; nothing is asserted here (the tests check behaviour).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
-import logging
 import os
+import platform
+import resource
+import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
+import httpx
 import psutil
+from python_calamine import CalamineWorkbook
 
-from connectors import city_service, commune_registers, district_db
-from core import logs
+from connectors import city_service
+from core import logs, settings
 from pipeline import dq, reporting, tasks
-from simulators import generate
 from simulators.city_server import serve_in_thread
 from simulators.core import FIXED_END
-from transforms.consolidate import consolidate
-from warehouse import db
+from simulators.generate import generate
+
+# The scales: arguments of simulators.generate.generate. `sample` is one district with
+# two communes (a quick check of the benchmark itself); `hanoi` is the demo's data set.
+SCALES: dict[str, dict | None] = {
+    "sample": {"seed": 7, "districts": ["001"], "communes_per_district": 2},
+    "hanoi": {"seed": 42},
+    # Needs the generator's --province/--provinces (issue 13, point 1): not built yet.
+    "national": None,
+}
+INGEST_AND_CONSOLIDATE = ("ingest", "consolidate")
 
 
-class PeakRSS:
-    """Sample this process's RSS every 20 ms during a stage; report the peak."""
+# ----------------------------------------------------------------------------- stages
+# Each runs in a child process and returns (rows, details): plain data only.
+def _generate(out: str, end: str, kwargs: dict) -> tuple[int, dict]:
 
-    def __init__(self) -> None:
-        self._proc = psutil.Process()
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self.peak = self._proc.memory_info().rss
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
+    manifest = generate(Path(out), end=dt.date.fromisoformat(end), **kwargs)
+    rows = {kind: sum(n for key, n in s.get("rows", {}).items() if key.endswith("_rows"))
+            for kind, s in manifest["sources"].items()}
+    return sum(rows.values()), {"source_rows": rows}
 
 
-RESULTS: list[tuple[str, float, int, int]] = []
+def _floor(sources: str, base_url: str, token: str) -> tuple[int, dict]:
+    """Read every input once, nothing else: the lower bound of ingestion."""
+
+    root = Path(sources)
+    rows = {"registers": 0, "district": 0, "city": 0}
+    for path in sorted(p for p in (root / "commune_inbox").rglob("*") if p.suffix.lower() in (".xlsx", ".xls")):
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            rows["registers"] += len(wb.get_sheet_by_name(name).to_python())
+    for path in sorted((root / "district_db").glob("*.sqlite")):
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = [t for (t,) in con.execute("select name from sqlite_master where type = 'table'")]
+            for t in tables:
+                rows["district"] += len(con.execute(f'select * from "{t}"').fetchall())
+        finally:
+            con.close()
+    cfg = settings.get().sources.city_service
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        for res in cfg.resources:
+            try:
+                for body in city_service.fetch_pages(client, res, None, cfg.page_size):
+                    rows["city"] += len(body["items"])
+            except city_service.ResourceAbsent:
+                pass
+    return sum(rows.values()), rows
 
 
-@contextmanager
-def stage(name: str, records_fn=lambda r: 0):
-    holder: dict = {}
+def _task(name: str, *args) -> tuple[int, dict]:
+    """A function of pipeline.tasks, as its Airflow task runs it."""
+
+    if name == "ingest_districts":
+        out = [tasks.ingest_district(code) for code in tasks.list_district_codes()]
+        return sum(o["rows"] for o in out), {"batches": sum(o["batches"] for o in out)}
+    result = getattr(tasks, name)(*args)
+    if name == "consolidate":
+        stats = result["stats"]
+        return int(stats.get("raw_rows", 0)), {"published": stats.get("published"),
+                                               "quarantined": stats.get("quarantined")}
+    if name == "prepare_warehouse":
+        return int(result["units"]), {}
+    return int(result.get("rows", 0)), {"batches": result.get("batches")}
+
+
+def _assess(spec: dict) -> tuple[int, dict]:
+
+    period = reporting.resolve_periods(**spec)[0]
+    r = dq.assess(period)
+    return int(r["units_expected"]), {"period": period["key"]}
+
+
+def _report_set(spec: dict, level: str, forms: list[str] | None, scope_kinds: tuple[str, ...]) -> tuple[int, dict]:
+
+    period = reporting.resolve_periods(**spec)[0]
+    r = reporting.build_reports(period, level, forms=forms, scope_kinds=scope_kinds)
+    return int(r["issued"]), {"period": period["key"], "level": level, "withheld": len(r["withheld"]),
+                              "workbooks": int(r["issued"])}
+
+
+def _summary(end: str) -> tuple[int, dict]:
+
+    r = reporting.build_summary(reporting.summary_range(today=end))
+    return len(r["files"]), {}
+
+
+def _in_child(fn, args: tuple) -> tuple[int, dict, float, int]:
     t0 = time.perf_counter()
-    with PeakRSS() as mem:
-        yield holder
-    elapsed = time.perf_counter() - t0
-    n = records_fn(holder.get("result"))
-    RESULTS.append((name, elapsed, mem.peak, n))
-    rate = f"{n / elapsed:,.0f}" if n and elapsed else "-"
-    print(f"{name:38} {elapsed:8.1f} s {mem.peak / 2**20:8.0f} MiB {n:>10,} {rate:>12}/s", flush=True)
+    rows, details = fn(*args)
+    seconds = time.perf_counter() - t0
+    return rows, details, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sources", default="simulated_sources")
-    ap.add_argument("--work", default="output/bench")
+class Bench:
+    def __init__(self) -> None:
+        self.stages: list[dict] = []
+        self._ctx = get_context("spawn")
+
+    def stage(self, name: str, fn, *args) -> dict:
+        """Run `fn(*args)` alone in a fresh process; record and print its figures."""
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=1, mp_context=self._ctx) as pool:
+            rows, details, seconds, peak = pool.submit(_in_child, fn, args).result()
+        wall = time.perf_counter() - t0          # with the interpreter's start-up
+        entry = {"name": name, "seconds": round(seconds, 2), "rows": rows,
+                 "peak_rss_mib": round(peak / 2**20, 1), "process_seconds": round(wall, 2), **details}
+        self.stages.append(entry)
+        rate = f"{rows / seconds:,.0f}" if rows and seconds else "-"
+        print(f"{name:44} {seconds:8.1f} s {entry['peak_rss_mib']:8.0f} MiB {rows:>10,} {rate:>10}/s", flush=True)
+        return entry
+
+    def seconds(self, *prefixes: str) -> float:
+        return sum(s["seconds"] for s in self.stages if s["name"].startswith(prefixes))
+
+
+def main(argv: list[str] | None = None) -> int:
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", default=os.environ.get("SCALE") or "hanoi", choices=sorted(SCALES))
+    ap.add_argument("--sources", help="the generated sources (default output/bench/<scale>/sources; "
+                                      "generated when missing)")
+    ap.add_argument("--work", default="output/bench", help="where the warehouse, reports and JSON go")
     ap.add_argument("--end", default=FIXED_END.isoformat(),
-                    help="generate sources up to this date if missing (default: the fixed end the tests "
-                         "use, simulators.core.FIXED_END, so that the benchmark's work does not grow with the calendar)")
-    args = ap.parse_args()
-
+                    help="the sources' last day when they are generated (default: the tests' fixed end)")
+    ap.add_argument("--reports", choices=("all", "city", "none"), default="all",
+                    help="the latest quarter's report set for every level (all), the city's only, or none")
+    args = ap.parse_args(argv)
+    gen_kwargs = SCALES[args.scale]
+    if gen_kwargs is None:
+        print(f"scale {args.scale!r} is not available yet: the generator knows only Hà Nội "
+              "(issue 13, point 1: --province/--provinces).", file=sys.stderr)
+        return 2
 
     logs.setup()
-
-    logging.getLogger().setLevel(logging.WARNING)
-    sources = Path(args.sources).resolve()
-    work = Path(args.work).resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    wh = work / "warehouse.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{wh}{suffix}").unlink(missing_ok=True)
-    os.environ["TCD_WAREHOUSE_URL"] = f"sqlite:///{wh}"
-    os.environ["TCD_PATH_REPORTS"] = str(work / "reports")
+    work = (Path(args.work) / args.scale).resolve()
+    sources = Path(args.sources).resolve() if args.sources else work / "sources"
+    run_dir = work / "run"
+    if run_dir.exists():
+        subprocess.run(["rm", "-rf", str(run_dir)], check=True)
+    run_dir.mkdir(parents=True)
+    # Children inherit the environment at spawn: everything they need is set here.
+    os.environ.update({
+        "TCD_WAREHOUSE_URL": f"sqlite:///{run_dir / 'warehouse.sqlite'}",
+        "TCD_PATH_REPORTS": str(run_dir / "reports"),
+        "TCD_PATH_DATA_QUALITY": str(run_dir / "data_quality"),
+        "TCD_PATH_LOGS": str(run_dir / "logs"),
+        "TCD_COMMUNE_INBOX": str(sources / "commune_inbox"),
+        "TCD_DISTRICT_DB_DIR": str(sources / "district_db"),
+    })
     os.environ.setdefault("TCD_PSEUDONYM_KEY", "bench-only-key-not-secret-0123456789")
-
-    print(f"{'stage':38} {'time':>10} {'peak RSS':>12} {'records':>10} {'records/s':>14}")
-    if not (sources / "manifest.json").exists():
-        with stage("generate simulated sources", lambda r: sum((r or {}).get("counts", {}).values())
-                   if isinstance((r or {}).get("counts"), dict) else 0) as h:
-            h["result"] = generate.generate(sources, seed=42, end=dt.date.fromisoformat(args.end))
-    # The periods follow the data, not the clock: the latest complete ones before the sources' end.
-    end = json.loads((sources / "manifest.json").read_text(encoding="utf-8"))["end"]
-
-
-    rows = lambda r: sum(b["rows"] for b in r) if r else 0
-    with stage("prepare warehouse (schema, units)", lambda r: r["units"]) as h:
-        h["result"] = tasks.prepare_warehouse()
-    eng = db.engine()
-    with stage("ingest commune registers (.xlsx)", rows) as h:
-        h["result"] = commune_registers.ingest(eng, inbox=sources / "commune_inbox")
-    os.environ["TCD_DISTRICT_DB_DIR"] = str(sources / "district_db")
-    with stage("ingest district databases", rows) as h:
-        h["result"] = [b for code, url in district_db.district_sources().items()
-                       for b in district_db.ingest_district(eng, code, url)]
     token = "bench-token"
+    os.environ["TCD_CITY_API_TOKEN"] = token
+    # The city service is the one served below (TCD_CITY_API_URL), not a connection
+    # the environment may define for the demo's server (scripts/env.sh).
+    os.environ.pop("AIRFLOW_CONN_TCD_CITY_API", None)
+
+    b = Bench()
+    print(f"scale {args.scale}: sources {sources}\n")
+    print(f"{'stage':44} {'time':>10} {'peak RSS':>12} {'rows':>10} {'rows/s':>12}")
+    manifest = sources / "manifest.json"
+    if not manifest.exists():
+        b.stage("generate sources", _generate, str(sources), args.end, gen_kwargs)
+    end = json.loads(manifest.read_text(encoding="utf-8"))["end"]
+
     base_url, stop = serve_in_thread(sources / "city_service" / "city.sqlite", token, port=0)
+    os.environ["TCD_CITY_API_URL"] = base_url
     try:
-        with stage("ingest city service (HTTP)", rows) as h:
-            h["result"] = city_service.ingest(eng, base_url=base_url, token=token)
+        floor = b.stage("floor: read every input once", _floor, str(sources), base_url, token)
+        b.stage("prepare warehouse (schema, units)", _task, "prepare_warehouse")
+        b.stage("ingest commune registers (.xlsx)", _task, "ingest_commune_registers")
+        b.stage("ingest district databases", _task, "ingest_districts")
+        b.stage("ingest city service (HTTP)", _task, "ingest_city_service")
+        b.stage("ingest 06/QLKNTC workbooks", _task, "ingest_qlkntc_workbooks")
     finally:
         stop()
-    for kind in ("commune_register", "district_db", "city_service"):
-        with stage(f"consolidate {kind}", lambda r: r.stats.get("raw_rows", 0)) as h:
-            h["result"] = consolidate(eng, kind, force=True)
+    for kind in ("commune_register", "district_db", "city_service", "qlkntc_workbook"):
+        b.stage(f"consolidate {kind}", _task, "consolidate", kind)
 
-    os.environ["TCD_PATH_DATA_QUALITY"] = str(work / "data_quality")
-    for spec, label in (({"period": "latest", "today": end}, "latest quarter"),
-                        ({"date_from": "2021-07-01", "date_to": "2025-02-28"}, "2021-07..2025-02")):
-        period = reporting.resolve_periods(**spec)[0]
-        with stage(f"data quality {label}", lambda r: r["units_expected"]) as h:
-            h["result"] = dq.assess(period)
-        # the city's 01/TCD through the DAG's path (report_periodic's build_reports)
-        with stage(f"report 01/TCD city {label}", lambda r: r["issued"]) as h:
-            h["result"] = reporting.build_reports(period, "tinh", forms=["01/TCD"], scope_kinds=("consolidated",))
+    latest = {"period": "latest", "today": end}
+    b.stage("data quality, latest quarter", _assess, latest)
+    workbooks = []
+    if args.reports != "none":
+        levels = ("tinh",) if args.reports == "city" else ("tinh", "huyen", "xa")
+        for level in levels:
+            workbooks.append(b.stage(f"report set, latest quarter, {level}", _report_set, latest, level, None,
+                                     ("own", "consolidated")))
+        b.stage("summary 2021-07..last cut-off", _summary, end)
 
-    # The whole report set of the latest quarter: every form × every scope of each level.
-    os.environ["TCD_PATH_REPORTS"] = str(work / "report_set")
-    period = reporting.resolve_periods("latest", today=end)[0]
-    for level in reporting.LEVELS:
-        with stage(f"report set {period['key']} {level}", lambda r: r["issued"]) as h:
-            h["result"] = reporting.build_reports(period, level)
-    with stage("summary 2021-07..last cut-off", lambda r: len(r["files"])) as h:
-        h["result"] = reporting.build_summary(reporting.summary_range(today=end))
-    total = sum(r[1] for r in RESULTS)
-    print(f"{'total':38} {total:8.1f} s {max(r[2] for r in RESULTS) / 2**20:8.0f} MiB (peak)")
+    floor_s = floor["seconds"]
+    pipeline_s = b.seconds(*INGEST_AND_CONSOLIDATE)
+    wb_n = sum(s["workbooks"] for s in workbooks)
+    wb_s = sum(s["seconds"] for s in workbooks)
+    result = {
+        "scale": args.scale,
+        "records": floor["rows"],
+        "sources_end": end,
+        "stages": b.stages,
+        "floor_seconds": floor_s,
+        "floor_ratio": round(pipeline_s / floor_s, 2) if floor_s else None,
+        "workbooks": wb_n,
+        "workbooks_per_s": round(wb_n / wb_s, 2) if wb_s else None,
+        # Incremental runs (issue 13, point 3) are not built yet: nothing to measure.
+        "incremental_day_seconds": None,
+        "peak_rss_mib": max(s["peak_rss_mib"] for s in b.stages),
+        "machine": {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "platform": platform.platform()},
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    out = Path(args.work).resolve() / f"{args.scale}.json"
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\ningestion + consolidation {pipeline_s:.1f} s = {result['floor_ratio']}× the read-once floor "
+          f"({floor_s:.1f} s, {floor['rows']:,} rows)")
+    if wb_n:
+        print(f"report workbooks: {wb_n} in {wb_s:.1f} s = {result['workbooks_per_s']}/s")
+    print(f"peak RSS of any stage: {result['peak_rss_mib']:.0f} MiB\nfigures: {out}")
     dag_import_times()
+    return 0
 
 
 def dag_import_times() -> None:
@@ -159,4 +277,4 @@ def dag_import_times() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

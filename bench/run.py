@@ -88,7 +88,8 @@ def _floor(sources: str, base_url: str, token: str) -> tuple[int, dict]:
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
         for res in cfg.resources:
             try:
-                for body in city_service.fetch_pages(client, res, None, cfg.page_size):
+                for body in city_service.fetch_pages(client, res, None, cfg.page_size,
+                                                       city_service.AccessPolicy.from_config(cfg)):
                     rows["city"] += len(body["items"])
             except city_service.ResourceAbsent:
                 pass

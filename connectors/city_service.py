@@ -43,8 +43,9 @@ import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
-from core import config_schema, connections, pii, settings
+from core import config_schema, connections, pii
 from core.pii import pseudonym_key
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "city_service"
@@ -87,8 +88,8 @@ class AccessPolicy:
     retry_max_wait_seconds: float = _DEFAULTS["retry_max_wait_seconds"].default
 
     @classmethod
-    def from_config(cls) -> AccessPolicy:
-        cfg = settings.get().sources.city_service
+    def from_config(cls, cfg: config_schema.CityService) -> AccessPolicy:
+        """The policy of ``sources.city_service``."""
         return cls(cfg.timeout_seconds, cfg.retry_attempts, cfg.retry_max_wait_seconds)
 
     def retrying(self) -> Retrying:
@@ -96,12 +97,12 @@ class AccessPolicy:
                         wait=wait_exponential(multiplier=0.5, max=self.retry_max_wait_seconds), reraise=True)
 
 
-def endpoint() -> tuple[str, str]:
+def endpoint(s: Settings) -> tuple[str, str]:
     """(base URL, bearer token) from connection tcd_city_api or the environment."""
-    cfg = settings.get().sources.city_service
-    c = connections.connection(cfg.conn_id)
+    cfg = s.sources.city_service
+    c = connections.connection(cfg.conn_id, s.env)
     url = (c.base_url if c else None) or cfg.default_url      # default_url: env TCD_CITY_API_URL when set
-    token = connections.secret(cfg.conn_id, "city_api_token")
+    token = connections.secret(cfg.conn_id, "city_api_token", s.env)
     return url.rstrip("/"), token
 
 
@@ -138,9 +139,8 @@ def _get_page_once(client: httpx.Client, resource: str, params: dict) -> dict:
     return body
 
 
-def _get_page(client: httpx.Client, resource: str, params: dict, policy: AccessPolicy | None = None) -> dict:
+def _get_page(client: httpx.Client, resource: str, params: dict, policy: AccessPolicy) -> dict:
     """One page, transient failures retried; access failures become CityServiceError."""
-    policy = policy or AccessPolicy.from_config()
     page = params.get("page")
     try:
         return policy.retrying()(_get_page_once, client, resource, params)
@@ -156,7 +156,7 @@ def _get_page(client: httpx.Client, resource: str, params: dict, policy: AccessP
 
 
 def fetch_pages(client: httpx.Client, resource: str, changed_since: str | None, page_size: int,
-                policy: AccessPolicy | None = None) -> Iterator[dict]:
+                policy: AccessPolicy) -> Iterator[dict]:
     """Yield every page of the feed since the watermark."""
     page, pages = 1, 1
     while page <= pages:
@@ -170,7 +170,7 @@ def fetch_pages(client: httpx.Client, resource: str, changed_since: str | None, 
 
 
 def fetch(client: httpx.Client, resource: str, changed_since: str | None, page_size: int,
-          policy: AccessPolicy | None = None) -> Iterator[dict]:
+          policy: AccessPolicy) -> Iterator[dict]:
     """Yield every item of the feed since the watermark, page by page."""
     for body in fetch_pages(client, resource, changed_since, page_size, policy):
         yield from body["items"]
@@ -274,18 +274,18 @@ def _read_resource(client: httpx.Client, resource: str, since: str | None, page_
     return r, (max_seen.isoformat() if max_seen else None)
 
 
-def ingest(engine: sa.Engine, *, base_url: str | None = None, token: str | None = None,
+def ingest(engine: sa.Engine, s: Settings, *, base_url: str | None = None, token: str | None = None,
            run_id: str | None = None, policy: AccessPolicy | None = None,
            page_size: int | None = None, resources: list[str] | None = None) -> list[dict]:
     """Land the change feed of every resource (or of `resources`); one summary per batch
     written (loaded, rejected or failed). Never raises because the service is down or
     malformed."""
-    key = pseudonym_key()
-    cfg = settings.get().sources.city_service
-    policy = policy or AccessPolicy.from_config()
+    key = pseudonym_key(s)
+    cfg = s.sources.city_service
+    policy = policy or AccessPolicy.from_config(cfg)
     page_size = page_size or cfg.page_size
     if base_url is None or token is None:
-        base_url, token = endpoint()
+        base_url, token = endpoint(s)
     summaries = []
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
                       timeout=policy.timeout_seconds) as client:

@@ -22,10 +22,11 @@ from python_calamine import CalamineWorkbook
 from connectors.inbox import inbox_path, uncomputed_formulas
 from connectors.qlkntc_workbooks import is_qlkntc_file
 from connectors.raw import Batch
-from core import legacy_encoding, normalise, pii, settings
+from core import config_schema, legacy_encoding, normalise, pii
 from core.dates import utcnow
 from core.files import sha256_file
 from core.pii import pseudonym_key
+from core.settings import Settings
 from warehouse.schema import raw_file_manifest
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,6 @@ class RegisterError(ValueError):
         self.code = code
 
 
-def _columns_config() -> dict:
-    """The column aliases (config/commune_register_columns.yaml), validated."""
-    return settings.register_columns().model_dump()
-
-
 @dataclass(frozen=True)
 class RegisterFile:
     path: Path
@@ -54,8 +50,9 @@ class RegisterFile:
     year: int
 
 
-def parse_file_name(path: Path) -> RegisterFile:
-    pattern = settings.get().sources.commune_registers.file_name_pattern
+def parse_file_name(path: Path, pattern: str) -> RegisterFile:
+    """The unit and year of a register from its file name (`pattern`:
+    ``sources.commune_registers.file_name_pattern``)."""
     m = re.match(pattern, path.stem)
     if not m:
         raise RegisterError(
@@ -212,15 +209,17 @@ class RegisterContent:
     encoding: str | None = None                    # legacy encoding converted from, if any
 
 
-def read_workbook(path: Path) -> RegisterContent:
-    """Read both sheets of a register workbook with python-calamine (fast, read-only).
+def read_workbook(path: Path, cfg: config_schema.CommuneRegisters, columns: config_schema.RegisterColumns
+                  ) -> RegisterContent:
+    """Read both sheets of a register workbook with python-calamine (fast, read-only):
+    the sheets named in `cfg` (``sources.commune_registers``), the columns recognised by
+    their headers in `columns` (config/commune_register_columns.yaml, validated).
 
     Text typed in a legacy font encoding (TCVN3, VNI) is detected on the whole workbook
     (sheet names, headers and text cells) and converted to Unicode before the headers
     are matched; the notes say so.
     """
-    cfg = settings.get().sources.commune_registers
-    cols = _columns_config()
+    cols = columns.model_dump()
     totals = {normalise.fold(t) for t in cols["total_row_labels"]}
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -282,20 +281,23 @@ def read_workbook(path: Path) -> RegisterContent:
 LEGACY_SAMPLE_ROWS = 3000     # rows per sheet looked at to detect a legacy encoding
 
 
-def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None = None) -> list[dict]:
-    """Land every new or changed workbook in the inbox; returns one summary per batch.
+def ingest(engine: sa.Engine, cfg: Settings, *, inbox: Path | None = None, run_id: str | None = None) -> list[dict]:
+    """Land every new or changed workbook in the inbox (`inbox`, else the configured one);
+    returns one summary per batch.
 
     A workbook that cannot be read is a ``rejected`` batch with a rule code
     (FILE_NOT_READABLE, FILE_NAME_INVALID, SHEET_MISSING, COLUMNS_MISSING) and a
     message naming the file; the other files go on.
     """
-    key = pseudonym_key()
-    inbox = inbox or inbox_path()
+    key = pseudonym_key(cfg)
+    inbox = inbox or inbox_path(cfg)
     if not inbox.is_dir():
         raise FileNotFoundError(f"commune inbox {inbox} does not exist")
-    files = sorted(inbox.glob(settings.get().sources.commune_registers.file_glob))
+    rcfg = cfg.sources.commune_registers
+    columns = cfg.register_columns()
+    files = sorted(inbox.glob(rcfg.file_glob))
     # Biểu 06/QLKNTC workbooks share the inbox; they are another source's (connectors.qlkntc_workbooks).
-    files = [p for p in files if not is_qlkntc_file(p)]
+    files = [p for p in files if not is_qlkntc_file(p, cfg.sources.qlkntc_workbooks.file_prefix)]
     with engine.connect() as conn:
         seen = {(r[0], r[1]) for r in conn.execute(
             sa.select(raw_file_manifest.c.logical_key, raw_file_manifest.c.checksum))}
@@ -317,9 +319,9 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
             if read_error is not None:
                 raise RegisterError(f"Tệp '{path.name}' không đọc được từ thư mục nhận sổ "
                                     f"({type(read_error).__name__}); gửi lại tệp.", "FILE_NOT_READABLE")
-            reg = parse_file_name(path)
+            reg = parse_file_name(path, rcfg.file_name_pattern)
             batch.source_name = reg.unit_code
-            content = read_workbook(path)
+            content = read_workbook(path, rcfg, columns)
             for record_type, rows in content.records.items():
                 for row_no, values in rows:
                     sheet = values.pop("_sheet")

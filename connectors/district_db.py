@@ -41,8 +41,9 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from connectors.raw import Batch, get_watermark, known_versions, set_watermark
-from core import config_schema, connections, environment, pii, settings, yaml_files
+from core import config_schema, connections, environment, pii, yaml_files
 from core.pii import pseudonym_key
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "district_db"
@@ -102,8 +103,8 @@ class AccessPolicy:
     retry_max_wait_seconds: float = _DEFAULTS["retry_max_wait_seconds"].default
 
     @classmethod
-    def from_config(cls) -> AccessPolicy:
-        cfg = settings.get().sources.district_databases
+    def from_config(cls, cfg: config_schema.DistrictDatabases) -> AccessPolicy:
+        """The policy of ``sources.district_databases``."""
         return cls(cfg.lock_timeout_seconds, cfg.retry_attempts, cfg.retry_max_wait_seconds)
 
 
@@ -115,14 +116,13 @@ class SourceProblem(Exception):
         self.status, self.code = status, code
 
 
-def district_sources() -> dict[str, str]:
+def district_sources(s: Settings) -> dict[str, str]:
     """{district code: SQLAlchemy URL}: Airflow connections tcd_district_<code> (extra
     url) listed in env TCD_DISTRICT_CODES, else every <code>.sqlite in the folder."""
-    s = settings.get()
     cfg = s.sources.district_databases
     out: dict[str, str] = {}
     for code in s.env.district_code_list:
-        c = connections.connection(f"{cfg.conn_prefix}{code}")
+        c = connections.connection(f"{cfg.conn_prefix}{code}", s.env)
         if c and c.extra and c.extra.get("url"):
             out[code] = c.extra["url"]
     folder = s.resolve(cfg.default_dir)      # env TCD_DISTRICT_DB_DIR when set
@@ -209,12 +209,12 @@ def _version_text(value, dated: bool) -> str | None:
     return _as_text(value)
 
 
-def ingest_district(engine: sa.Engine, district_code: str, url: str, *,
+def ingest_district(engine: sa.Engine, district_code: str, url: str, cfg: Settings, *,
                     run_id: str | None = None, policy: AccessPolicy | None = None) -> list[dict]:
     """Land the new and changed rows of one district database; one summary per batch
     written (loaded, rejected or failed). Never raises for a bad source."""
-    key = pseudonym_key()
-    policy = policy or AccessPolicy.from_config()
+    key = pseudonym_key(cfg)
+    policy = policy or AccessPolicy.from_config(cfg.sources.district_databases)
     redacted = connections.redact_url(url)
     where = Path(url.removeprefix("sqlite:///")).name if url.startswith("sqlite:///") else redacted
     db_label = f"huyện {district_code} ({where})"

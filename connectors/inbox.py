@@ -8,14 +8,14 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from core import connections, settings
+from core import connections
+from core.settings import Settings
 
 
-def inbox_path() -> Path:
+def inbox_path(s: Settings) -> Path:
     """Connection tcd_commune_inbox (extra ``path``), else ``default_path``
     (env TCD_COMMUNE_INBOX when set)."""
-    s = settings.get()
-    c = connections.connection(s.sources.commune_registers.conn_id)
+    c = connections.connection(s.sources.commune_registers.conn_id, s.env)
     if c and c.extra and c.extra.get("path"):
         return Path(c.extra["path"])
     return s.resolve(s.sources.commune_registers.default_path)

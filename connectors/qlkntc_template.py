@@ -59,6 +59,7 @@ from openpyxl.writer.excel import ExcelWriter
 from core import periods, settings
 from core.levels import LEVELS
 from core.periods import Period
+from core.settings import Settings
 from warehouse import units
 
 FORM_CODE = "06/QLKNTC"
@@ -243,16 +244,13 @@ class TemplateUnit:
     level: str           # tinh | huyen | xa
 
 
-def applies_from() -> dt.date:
-    return settings.get().sources.qlkntc_workbooks.applies_from_window_end
-
-
-def check_period(period: Period) -> None:
-    """06/QLKNTC exists for the periodic windows ending on or after TT 06/2025 took effect."""
+def check_period(period: Period, applies_from: dt.date) -> None:
+    """06/QLKNTC exists for the periodic windows ending on or after TT 06/2025 took effect
+    (`applies_from`: ``sources.qlkntc_workbooks.applies_from_window_end``)."""
     if period.kind == "custom":
         raise ValueError(f"biểu 06/QLKNTC chỉ lập cho kỳ báo cáo định kỳ, không cho khoảng ngày tùy chọn {period}")
-    if period.end < applies_from():
-        raise ValueError(f"kỳ {period} kết thúc trước {applies_from():%d/%m/%Y}: chưa áp dụng biểu 06/QLKNTC "
+    if period.end < applies_from:
+        raise ValueError(f"kỳ {period} kết thúc trước {applies_from:%d/%m/%Y}: chưa áp dụng biểu 06/QLKNTC "
                          "(Thông tư 06/2025/TT-TTCP)")
 
 
@@ -269,10 +267,11 @@ def _font(bold=False, italic=False, size=11) -> Font:
     return Font(name=FONT, bold=bold, italic=italic, size=size)
 
 
-def build_workbook(unit: TemplateUnit, period: Period, *, protection: bool = True) -> Workbook:
+def build_workbook(unit: TemplateUnit, period: Period, applies_from: dt.date, *, protection: bool = True) -> Workbook:
     """The empty template of `unit` for `period` (an openpyxl Workbook); with
-    `protection` False, the first template (version 1, no protection block)."""
-    return set_unit(build_base(period, protection=protection), unit, period)
+    `protection` False, the first template (version 1, no protection block).
+    `applies_from`: see :func:`check_period`."""
+    return set_unit(build_base(period, applies_from, protection=protection), unit, period)
 
 
 def set_unit(wb: Workbook, unit: TemplateUnit, period: Period) -> Workbook:
@@ -299,10 +298,11 @@ def set_unit(wb: Workbook, unit: TemplateUnit, period: Period) -> Workbook:
     return wb
 
 
-def build_base(period: Period, *, protection: bool = True) -> Workbook:
+def build_base(period: Period, applies_from: dt.date, *, protection: bool = True) -> Workbook:
     """The template of `period` without a unit (see :func:`set_unit`); with
-    `protection` False, the first template (no protection block)."""
-    check_period(period)
+    `protection` False, the first template (no protection block). `applies_from`: see
+    :func:`check_period`."""
+    check_period(period, applies_from)
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
@@ -542,20 +542,22 @@ def save(wb: Workbook, path: Path, stamp: dt.datetime) -> Path:
     return path
 
 
-def write_template(out_dir: Path, unit: TemplateUnit, period: Period, *, protection: bool = True) -> Path:
+def write_template(out_dir: Path, unit: TemplateUnit, period: Period, applies_from: dt.date, *,
+                   protection: bool = True) -> Path:
     """Write the template of `unit` for `period` into `out_dir`; returns its path."""
     stamp = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(7, 0))
-    return save(build_workbook(unit, period, protection=protection), Path(out_dir) / file_name(unit.code, period.key),
-                stamp)
+    return save(build_workbook(unit, period, applies_from, protection=protection),
+                Path(out_dir) / file_name(unit.code, period.key), stamp)
 
 
-def units_for(period: Period, level: str | None = None, codes: list[str] | None = None) -> list[TemplateUnit]:
+def units_for(period: Period, cfg: Settings, level: str | None = None,
+              codes: list[str] | None = None) -> list[TemplateUnit]:
     """The reporting units of `period`: those in force on the window's last day, of
     `level` (default: every level of ``sources.qlkntc_workbooks.levels``) or with the
     given codes. A unit's workbook covers the whole window under the unit in force at
     its end (a 2025 commune's Năm 2025 workbook includes its area's figures since 15/12/2024)."""
-    levels = [level] if level else list(settings.get().sources.qlkntc_workbooks.levels)
-    df = units.units_valid_on(period.end)
+    levels = [level] if level else list(cfg.sources.qlkntc_workbooks.levels)
+    df = units.units_valid_on(units.unit_frame(cfg), period.end)
     df = df[df["level"].isin(levels)]
     if codes:
         missing = sorted(set(codes) - set(df["unit_code"]))
@@ -566,15 +568,15 @@ def units_for(period: Period, level: str | None = None, codes: list[str] | None 
     return [TemplateUnit(r.unit_code, r.name, r.level) for r in df.sort_values(["level", "unit_code"]).itertuples()]
 
 
-def generate(period: Period | str, out_dir: Path | str, *, level: str | None = None,
+def generate(period: Period | str, out_dir: Path | str, cfg: Settings, *, level: str | None = None,
              codes: list[str] | None = None) -> list[Path]:
     """Write the templates of every unit of `level` (or the given unit codes) for
     `period` (a Period or a key such as "2025-Q4") into `out_dir`."""
     p = periods.parse(period) if isinstance(period, str) else period
-    base = build_base(p)
+    base = build_base(p, cfg.sources.qlkntc_workbooks.applies_from_window_end)
     stamp = dt.datetime.combine(p.end + dt.timedelta(days=1), dt.time(7, 0))
     return [save(set_unit(base, u, p), Path(out_dir) / file_name(u.code, p.key), stamp)
-            for u in units_for(p, level, codes)]
+            for u in units_for(p, cfg, level, codes)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="thư mục ghi các tệp mẫu")
     a = ap.parse_args(argv)
     try:
-        paths = generate(a.period, a.out, level=a.level, codes=a.unit)
+        paths = generate(a.period, a.out, settings.get(), level=a.level, codes=a.unit)
     except ValueError as exc:
         print(f"lỗi: {exc}", file=sys.stderr)
         return 2

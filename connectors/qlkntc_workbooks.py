@@ -55,9 +55,10 @@ from connectors.inbox import inbox_path as register_inbox
 from connectors.inbox import uncomputed_formulas
 from connectors.qlkntc_values import PROTECTION_FIELDS, VALUE_FIELDS, problems
 from connectors.raw import Batch
-from core import config_schema, periods, settings
+from core import config_schema, periods
 from core.dates import as_date, utcnow, vn_local_time
 from core.files import sha256_file
+from core.settings import Settings
 from warehouse import units
 from warehouse.schema import raw_batch, raw_file_manifest
 
@@ -77,30 +78,26 @@ class WorkbookError(ValueError):
         self.code = code
 
 
-def _cfg() -> config_schema.QlkntcWorkbooks:
-    return settings.get().sources.qlkntc_workbooks
-
-
-def inbox_path() -> Path:
+def inbox_path(cfg: Settings) -> Path:
     """The commune inbox: the workbooks arrive beside the registers."""
-    return register_inbox()
+    return register_inbox(cfg)
 
 
-def is_qlkntc_file(path: Path) -> bool:
-    """A file this connector owns: QLKNTC_….xlsx, case ignored. (The register connector
-    leaves these alone.)"""
+def is_qlkntc_file(path: Path, file_prefix: str) -> bool:
+    """A file this connector owns: <file_prefix>….xlsx (``sources.qlkntc_workbooks.file_prefix``,
+    QLKNTC_), case ignored. (The register connector leaves these alone.)"""
     name = path.name
-    return (name.casefold().startswith(_cfg().file_prefix.casefold())
+    return (name.casefold().startswith(file_prefix.casefold())
             and name.casefold().endswith(".xlsx"))
 
 
-def find_workbooks(inbox: Path) -> list[Path]:
+def find_workbooks(inbox: Path, file_prefix: str) -> list[Path]:
     """Every QLKNTC workbook under the inbox, oldest delivery first (so that within one
     run a correction lands after the version it corrects)."""
     found = []
     for p in inbox.rglob("*"):
         try:
-            if p.is_file() and is_qlkntc_file(p):
+            if p.is_file() and is_qlkntc_file(p, file_prefix):
                 found.append((p.stat().st_mtime, str(p), p))
         except OSError:       # vanished meanwhile: nothing to do with it
             continue
@@ -118,8 +115,10 @@ class WorkbookName:
         return f"QLKNTC_{self.unit_code}_{self.period_key}"
 
 
-def parse_file_name(path: Path) -> WorkbookName:
-    m = re.match(_cfg().file_name_pattern, path.stem, re.IGNORECASE)
+def parse_file_name(path: Path, pattern: str) -> WorkbookName:
+    """The unit and period of a workbook from its file name (`pattern`:
+    ``sources.qlkntc_workbooks.file_name_pattern``)."""
+    m = re.match(pattern, path.stem, re.IGNORECASE)
     if not m:
         raise WorkbookError(
             f"Tên tệp '{path.name}' không đúng quy ước QLKNTC_<mã đơn vị>_<kỳ báo cáo>.xlsx (ví dụ "
@@ -226,7 +225,7 @@ def _check_protection_layout(ws: _Sheet, name: str) -> None:
             "đơn vị cho kỳ này, chỉ nhập số vào các ô màu vàng rồi gửi lại.", "QLKNTC_TEMPLATE_ALTERED")
 
 
-def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, name: str):
+def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, name: str, applies_from: dt.date):
     """The identification against the file name and the visible cells; returns the Period."""
     if wn.unit_code != ident["ma_don_vi"]:
         raise WorkbookError(
@@ -247,10 +246,10 @@ def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, 
     except ValueError:
         raise WorkbookError(f"Tệp '{name}': kỳ báo cáo của mẫu không đọc được; lấy tệp mẫu mới rồi gửi lại.",
                             "QLKNTC_WINDOW_MISMATCH") from None
-    if period.end < T.applies_from():
+    if period.end < applies_from:
         raise WorkbookError(
             f"Tệp '{name}' là số liệu kỳ {period.label} (đến {period.end:%d/%m/%Y}): biểu 06/QLKNTC chỉ áp dụng "
-            f"cho kỳ kết thúc từ {T.applies_from():%d/%m/%Y}; không gửi biểu này cho kỳ đó.",
+            f"cho kỳ kết thúc từ {applies_from:%d/%m/%Y}; không gửi biểu này cho kỳ đó.",
             "QLKNTC_WINDOW_MISMATCH")
     if (ident["tu_ngay"], ident["den_ngay"]) != (period.start.isoformat(), period.end.isoformat()):
         raise WorkbookError(
@@ -266,9 +265,8 @@ def _check_unit_and_window(ws: _Sheet, ident: dict[str, str], wn: WorkbookName, 
     return period
 
 
-def _check_unit_known(ident: dict[str, str], period, name: str) -> None:
-    levels = set(_cfg().levels)
-    df = units.units_valid_on(period.end)
+def _check_unit_known(ident: dict[str, str], period, name: str, levels: set[str], unit_df) -> None:
+    df = units.units_valid_on(unit_df, period.end)
     if not ((df["unit_code"] == ident["ma_don_vi"]) & df["level"].isin(levels)).any():
         raise WorkbookError(
             f"Tệp '{name}': mã đơn vị {ident['ma_don_vi']} không phải đơn vị báo cáo của thành phố vào ngày "
@@ -289,9 +287,10 @@ def _as_typed(v):
     return v
 
 
-def read_workbook(path: Path, wn: WorkbookName) -> WorkbookContent:
-    """Read and check one workbook; raises WorkbookError (with its rule) when it cannot
-    be accepted."""
+def read_workbook(path: Path, wn: WorkbookName, wcfg: config_schema.QlkntcWorkbooks, unit_df) -> WorkbookContent:
+    """Read and check one workbook against `wcfg` (``sources.qlkntc_workbooks``) and the
+    units `unit_df` (warehouse.units.unit_frame); raises WorkbookError (with its rule)
+    when it cannot be accepted."""
     name = path.name
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -308,8 +307,8 @@ def read_workbook(path: Path, wn: WorkbookName) -> WorkbookContent:
     ident = _read_identification(wb, path, name)
     ws = _Sheet(wb, path, T.DATA_SHEET)
     _check_layout(ws, name)
-    period = _check_unit_and_window(ws, ident, wn, name)
-    _check_unit_known(ident, period, name)
+    period = _check_unit_and_window(ws, ident, wn, name, wcfg.applies_from_window_end)
+    _check_unit_known(ident, period, name, set(wcfg.levels), unit_df)
     values = {f: _as_typed(ws[T.data_cell(ms)]) for ms, f in enumerate(VALUE_FIELDS, start=1)}
     protection = None
     if ident["phien_ban_mau"] != T.TEMPLATE_VERSION_V1:
@@ -340,15 +339,18 @@ def _earlier_versions(conn: sa.Connection, logical_key: str) -> list[dt.datetime
             raw_batch.c.status == "loaded"))]
 
 
-def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None = None) -> list[dict]:
-    """Land every new or changed QLKNTC workbook in the inbox; one summary per batch
-    (``findings``: the problems the consolidation will quarantine the figures for)."""
+def ingest(engine: sa.Engine, cfg: Settings, *, inbox: Path | None = None, run_id: str | None = None) -> list[dict]:
+    """Land every new or changed QLKNTC workbook in the inbox (`inbox`, else the
+    configured one); one summary per batch (``findings``: the problems the consolidation
+    will quarantine the figures for)."""
     summaries: list[dict] = []
+    wcfg = cfg.sources.qlkntc_workbooks
     try:
-        inbox = inbox or inbox_path()
+        inbox = inbox or inbox_path(cfg)
         if not inbox.is_dir():
             raise FileNotFoundError(f"inbox {inbox} does not exist")
-        files = find_workbooks(inbox)
+        files = find_workbooks(inbox, wcfg.file_prefix)
+        unit_df = units.unit_frame(cfg)
         with engine.connect() as conn:
             seen = {(r[0], r[1]) for r in conn.execute(
                 sa.select(raw_file_manifest.c.logical_key, raw_file_manifest.c.checksum))}
@@ -362,7 +364,7 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     skipped = 0
     for path in files:
         try:
-            summary = _ingest_one(engine, inbox, path, seen, run_id)
+            summary = _ingest_one(engine, inbox, path, seen, run_id, wcfg, unit_df)
         except Exception as exc:
             log.exception("QLKNTC workbook %s not processed", path.name)
             summary = {"batch_id": None, "source_kind": SOURCE_KIND, "logical_key": path.stem, "rows": 0,
@@ -377,7 +379,8 @@ def ingest(engine: sa.Engine, *, inbox: Path | None = None, run_id: str | None =
     return summaries
 
 
-def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id) -> dict | None:
+def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id, wcfg: config_schema.QlkntcWorkbooks,
+                unit_df) -> dict | None:
     try:
         checksum, delivered = sha256_file(path), delivered_at(path)
         size = path.stat().st_size
@@ -386,7 +389,7 @@ def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id) -> dict | No
     else:
         read_error = None
     try:
-        wn: WorkbookName | None = parse_file_name(path)
+        wn: WorkbookName | None = parse_file_name(path, wcfg.file_name_pattern)
     except WorkbookError:
         wn = None
     logical_key = wn.logical_key if wn else path.stem
@@ -401,8 +404,8 @@ def _ingest_one(engine, inbox: Path, path: Path, seen: set, run_id) -> dict | No
             raise WorkbookError(f"Tệp '{path.name}' không đọc được từ thư mục nhận ({type(read_error).__name__}); "
                                 "gửi lại tệp.", "QLKNTC_FILE_NOT_READABLE")
         if wn is None:
-            parse_file_name(path)            # raises with the message
-        content = read_workbook(path, wn)
+            parse_file_name(path, wcfg.file_name_pattern)            # raises with the message
+        content = read_workbook(path, wn, wcfg, unit_df)
         payload = _payload(content)
         # No personal data in this form; the key is never used (no identity field).
         batch.add(RECORD_TYPE, f"{path.name}#{T.DATA_SHEET}", payload, key=b"", source_row=T.DATA_ROW,

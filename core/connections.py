@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from core import settings
 from core.environment import Environment
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -84,11 +86,12 @@ def _from_airflow(conn_id: str) -> ConnectionInfo | None:
                           c.password, c.extra_dejson or None)
 
 
-def connection(conn_id: str) -> ConnectionInfo | None:
+def connection(conn_id: str, env: Environment) -> ConnectionInfo | None:
     """An Airflow connection by id: from the environment first (cheap, works in tests and
-    `airflow dags test`), then from Airflow's metadata/secrets backend inside tasks."""
+    `airflow dags test`), then from Airflow's metadata/secrets backend inside tasks (when
+    `env` allows it: TCD_USE_AIRFLOW_CONNECTIONS)."""
     return _from_env_conn(conn_id) or (
-        _from_airflow(conn_id) if settings.get().env.use_airflow_connections
+        _from_airflow(conn_id) if env.use_airflow_connections
         and os.environ.get("AIRFLOW_CTX_DAG_ID") else None)
 
 
@@ -100,14 +103,15 @@ def _secret_field(name: str) -> str:
     return field
 
 
-def secret(conn_id: str, env_name: str, *, required: bool = True) -> str | None:
+def secret(conn_id: str, env_name: str, env: Environment, *, required: bool = True) -> str | None:
     """A secret value: the password of connection `conn_id`, else the declared secret
-    `env_name` (its variable name, TCD_PSEUDONYM_KEY, or field name, pseudonym_key)."""
+    `env_name` (its variable name, TCD_PSEUDONYM_KEY, or field name, pseudonym_key) of
+    the environment `env`."""
     field = _secret_field(env_name)
-    c = connection(conn_id)
+    c = connection(conn_id, env)
     if c and c.password:
         return c.password
-    value = getattr(settings.get().env, field)
+    value = getattr(env, field)
     if value is not None and value.get_secret_value():
         return value.get_secret_value()
     if required:
@@ -117,9 +121,10 @@ def secret(conn_id: str, env_name: str, *, required: bool = True) -> str | None:
     return None
 
 
-def warehouse_url() -> str:
-    s = settings.get()
-    c = connection(s.warehouse.conn_id)
+def warehouse_url(s: Settings) -> str:
+    """The warehouse's database URL: connection ``warehouse.conn_id`` (extra ``url``),
+    else TCD_WAREHOUSE_URL, else the SQLite file ``paths.warehouse_sqlite``."""
+    c = connection(s.warehouse.conn_id, s.env)
     if c and c.extra and c.extra.get("url"):
         return c.extra["url"]
     if s.env.warehouse_url is not None:

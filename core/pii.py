@@ -18,7 +18,8 @@ import hashlib
 import hmac
 import re
 
-from core import connections, normalise, settings
+from core import connections, normalise
+from core.settings import Settings
 
 # Source field names that carry personal data or free text that may contain it.
 DROP_FIELDS = frozenset({
@@ -29,8 +30,10 @@ ID_FIELDS = frozenset({"so_giay_to", "so_cccd", "id_number"})
 PSEUDONYM_FIELD = "citizen_pseudonym"
 
 
-def pseudonym_key() -> bytes:
-    key = connections.secret(settings.get().pseudonymisation.conn_id, "pseudonym_key")
+def pseudonym_key(cfg: Settings) -> bytes:
+    """The pseudonymisation key: the secret of connection ``pseudonymisation.conn_id``
+    (else TCD_PSEUDONYM_KEY)."""
+    key = connections.secret(cfg.pseudonymisation.conn_id, "pseudonym_key", cfg.env)
     if len(key) < 16:
         raise RuntimeError("the pseudonym key must be at least 16 characters long")
     return key.encode("utf-8")

@@ -10,14 +10,19 @@ range follows its end date, and a re-issue of an old period keeps its forms.
 Form codes are unique only within a regime: code the pair (regime, form) wherever a
 form is named outside its period — :meth:`Regime.file_stem_prefix` for file names, the
 manifest's ``regime`` and ``circular``.
+
+The functions take the configured regimes (``settings.regimes``, a sequence of
+:class:`core.config_schema.RegimeEntry`) as a parameter: the task function reads the
+settings and passes them down.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import config_schema, environment, settings
+from core import config_schema, environment
 
 __all__ = ["Regime", "RegimeError", "all_regimes", "definition_path", "overlapping", "regime_by_id",
            "regime_for", "switches_within"]
@@ -73,58 +78,60 @@ def _regime(entry: config_schema.RegimeEntry) -> Regime:
 
 _built: tuple[object, tuple[Regime, ...]] | None = None     # (the settings' regime list, its regimes)
 
+Entries = Sequence[config_schema.RegimeEntry]
 
-def all_regimes() -> tuple[Regime, ...]:
-    """Every configured regime, oldest first."""
+
+def all_regimes(entries: Entries) -> tuple[Regime, ...]:
+    """Every regime of `entries` (the configuration's ``regimes``), oldest first."""
     global _built
-    entries = settings.get().regimes
     if _built is None or _built[0] is not entries:
         _built = (entries, tuple(sorted(map(_regime, entries), key=lambda r: r.in_force_from)))
     return _built[1]
 
 
-def regime_by_id(regime_id: str) -> Regime:
-    for r in all_regimes():
+def regime_by_id(regime_id: str, entries: Entries) -> Regime:
+    for r in all_regimes(entries):
         if r.id == regime_id:
             return r
-    raise RegimeError(f"no regime {regime_id!r} in config regimes: {[r.id for r in all_regimes()]}")
+    raise RegimeError(f"no regime {regime_id!r} in config regimes: {[r.id for r in all_regimes(entries)]}")
 
 
-def regime_for(period_or_end) -> Regime:
-    """The regime governing a report: in force on the window's last day. Accepts a
-    :class:`core.periods.Period` or the end date itself."""
+def regime_for(period_or_end, entries: Entries) -> Regime:
+    """The regime of `entries` governing a report: in force on the window's last day.
+    Accepts a :class:`core.periods.Period` or the end date itself."""
     end = getattr(period_or_end, "end", period_or_end)
     if isinstance(end, dt.datetime):
         end = end.date()
-    usable = [r for r in all_regimes() if r.in_force_from <= end]
+    rs = all_regimes(entries)
+    usable = [r for r in rs if r.in_force_from <= end]
     if not usable:
-        first = all_regimes()[0].in_force_from if all_regimes() else None
+        first = rs[0].in_force_from if rs else None
         raise RegimeError(f"no reporting regime in force on {end:%d/%m/%Y}"
                           + (f" (the first comes into force on {first:%d/%m/%Y})" if first else ""))
     return usable[-1]
 
 
-def overlapping(date_from: dt.date, date_to: dt.date) -> list[Regime]:
+def overlapping(date_from: dt.date, date_to: dt.date, entries: Entries) -> list[Regime]:
     """The regimes under which some window ending within [date_from, date_to] falls."""
-    rs = all_regimes()
+    rs = all_regimes(entries)
     return [r for i, r in enumerate(rs) if r.in_force_from <= date_to
             and (i + 1 == len(rs) or rs[i + 1].in_force_from > date_from)]
 
 
-def switches_within(date_from: dt.date, date_to: dt.date) -> list[Regime]:
+def switches_within(date_from: dt.date, date_to: dt.date, entries: Entries) -> list[Regime]:
     """The regimes that come into force after `date_from` and on or before `date_to`:
     where a multi-year series crosses a change of forms."""
-    return [r for r in all_regimes() if date_from < r.in_force_from <= date_to]
+    return [r for r in all_regimes(entries) if date_from < r.in_force_from <= date_to]
 
 
-def definition_path(regime: Regime, form_code: str) -> Path:
-    """The definition file of `form_code` in `regime`. A definition under TCD_HOME
-    overrides the one shipped with the code."""
+def definition_path(regime: Regime, form_code: str, home: Path) -> Path:
+    """The definition file of `form_code` in `regime`. A definition under `home`
+    (TCD_HOME, ``settings.home``) overrides the one shipped with the code."""
     rel = regime.forms.get(form_code)
     if rel is None:
         raise RegimeError(f"form {form_code} is not part of {regime.circular} ({regime.id}); "
                           f"its forms are {', '.join(regime.forms)}")
-    for candidate in (settings.resolve(rel), environment.PROJECT_ROOT / rel):
+    for candidate in (Path(home) / rel, environment.PROJECT_ROOT / rel):
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"definition {rel} of form {form_code} ({regime.id}) not found")

@@ -17,6 +17,11 @@ on its next call, with no fixture to remember; the snapshot costs a few dictiona
 look-ups and one ``stat``. :func:`reload` drops the cache (for a file rewritten within
 the file system's time resolution).
 
+**Passed down.** Only the task functions (``pipeline/``), the DAG files and the
+command-line entry points call :func:`get` (or the helpers below); they hand the
+:class:`Settings`, or the section or value a step needs, to the layers below as a
+parameter (docs/architecture.md; checked by tests/test_architecture.py).
+
 The older helpers (:func:`config`, :func:`path_setting`, :func:`resolve`, :func:`home`)
 stay and read from the typed object; :func:`register_columns` reads the configured
 column aliases file. ``python -m core.settings check`` loads and validates the
@@ -57,6 +62,12 @@ class Settings(PipelineConfig):
         if name not in Paths.model_fields:
             raise KeyError(f"no path {name!r} in the paths: section ({', '.join(Paths.model_fields)})")
         return self.resolve(getattr(self.paths, name))
+
+    def register_columns(self) -> RegisterColumns:
+        """The accepted column headers of the commune registers (the file named by
+        ``sources.commune_registers.columns``, relative to the project), validated; read
+        again only when the file changes."""
+        return load_register_columns(PROJECT_ROOT / self.sources.commune_registers.columns)
 
 
 def _set(data: dict, dotted: str, value: Any) -> None:
@@ -159,10 +170,8 @@ def path_setting(name: str) -> Path:
 
 
 def register_columns() -> RegisterColumns:
-    """The accepted column headers of the commune registers (the file named by
-    ``sources.commune_registers.columns``, relative to the project), validated; read
-    again only when the file changes."""
-    return load_register_columns(PROJECT_ROOT / get().sources.commune_registers.columns)
+    """The accepted column headers of the commune registers (:meth:`Settings.register_columns`)."""
+    return get().register_columns()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ from core import connections, environment, settings, yaml_files
 from core.dates import utc_now_iso
 from core.files import atomic_write_bytes, sha256_file
 from core.levels import LEVEL_NAMES, Level
+from core.settings import Settings
 from reports import publish
 
 log = logging.getLogger(__name__)
@@ -209,10 +210,6 @@ def _describe(err: ValidationError, data: Any) -> str:
     return "\n".join(lines)
 
 
-def recipients_path() -> Path:
-    return settings.get().env.recipients_file
-
-
 def parse_recipients(data: Any, *, source: str = "recipients") -> RecipientsConfig:
     """Validate recipients given as data (the YAML's structure)."""
     try:
@@ -221,9 +218,10 @@ def parse_recipients(data: Any, *, source: str = "recipients") -> RecipientsConf
         raise RecipientsConfigError(f"{source}: invalid recipients configuration:\n{_describe(err, data)}") from None
 
 
-def load_recipients(path: str | os.PathLike | None = None) -> RecipientsConfig:
-    """Read and validate config/recipients.yaml (or `path`, or env TCD_RECIPIENTS_FILE)."""
-    path = Path(path) if path is not None else recipients_path()
+def load_recipients(path: str | os.PathLike) -> RecipientsConfig:
+    """Read and validate the recipients file `path` (config/recipients.yaml, or env
+    TCD_RECIPIENTS_FILE: ``settings.env.recipients_file``)."""
+    path = Path(path)
     if not path.is_file():
         raise RecipientsConfigError(f"recipients file {path} does not exist "
                                     f"(set {RECIPIENTS_ENV} or create config/recipients.yaml)")
@@ -234,9 +232,9 @@ def load_recipients(path: str | os.PathLike | None = None) -> RecipientsConfig:
     return parse_recipients(data, source=str(path))
 
 
-def _as_config(recipients: Any) -> RecipientsConfig:
+def _as_config(recipients: Any, default_path: Path) -> RecipientsConfig:
     if recipients is None:
-        return load_recipients()
+        return load_recipients(default_path)
     if isinstance(recipients, RecipientsConfig):
         return recipients
     if isinstance(recipients, (str, os.PathLike)):
@@ -256,7 +254,7 @@ def _load_log(folder: Path, period_key: str) -> dict[str, Any]:
         return json.load(fh)
 
 
-def load_deliveries(period_key: str, root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+def load_deliveries(period_key: str, root: str | os.PathLike) -> list[dict[str, Any]]:
     """Every delivery attempt recorded for a period, oldest first."""
     return _load_log(publish.period_dir(period_key, root), period_key)["deliveries"]
 
@@ -356,16 +354,16 @@ def body_for(recipient: Recipient, manifest: publish.Manifest, entries: Sequence
 
 
 # ------------------------------------------------------------------ sending
-def _explain(exc: BaseException, conn_id: str, recipient: Recipient) -> str:
+def _explain(exc: BaseException, conn_id: str, recipient: Recipient, env: environment.Environment) -> str:
     """A reason a person can act on, for an exception raised while sending."""
-    info = connections.connection(conn_id)
+    info = connections.connection(conn_id, env)
     server = f"{info.host}:{info.port}" if info and info.host else f"of connection '{conn_id}'"
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, msg = next(iter(exc.recipients.values()), (None, b""))
         msg = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
         return (f"the mail server refused the address {recipient.address} ({code} {msg}); "
-                f"correct the address of \"{recipient.name}\" in {recipients_path().name}")
+                f"correct the address of \"{recipient.name}\" in {env.recipients_file.name}")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return (f"the mail server {server} refused the login ({exc.smtp_code}); check the login and "
                 f"password of Airflow connection '{conn_id}'")
@@ -388,7 +386,7 @@ def _explain(exc: BaseException, conn_id: str, recipient: Recipient) -> str:
         return (f"Airflow connection '{conn_id}' is not defined; add it (Airflow UI, `airflow connections add`, "
                 f"or env AIRFLOW_CONN_{conn_id.upper()}) or name another one with {CONN_ID_ENV}")
     if "from_email" in str(exc):
-        return (f"no sender address: set sender.from_email in {recipients_path().name} or the extra "
+        return (f"no sender address: set sender.from_email in {env.recipients_file.name} or the extra "
                 f"from_email of connection '{conn_id}'")
     return text[:500]
 
@@ -408,15 +406,17 @@ def _send(conn_id: str, sender: Sender, recipient: Recipient, subject: str, body
                              files=[str(f) for f in files], custom_headers=headers)
 
 
-def deliver(period_key: str, *, conn_id: str | None = None, recipients: Any = None,
+def deliver(period_key: str, cfg: Settings, *, conn_id: str | None = None, recipients: Any = None,
             root: str | os.PathLike | None = None, dry_run: bool = False,
             raise_on_failure: bool = False) -> list[dict[str, Any]]:
     """E-mail every recipient the latest issue of each report of the period meant for
     them that they have not received yet; one message per recipient.
 
-    `recipients`: None (config/recipients.yaml or TCD_RECIPIENTS_FILE), a path, a
-    RecipientsConfig, its dict form, or a list of recipients. `conn_id`: the Airflow
-    SMTP connection (default env TCD_SMTP_CONN_ID, else ``smtp_default``). `dry_run`:
+    The defaults come from `cfg`: `recipients`: None (``cfg.env.recipients_file``:
+    config/recipients.yaml or TCD_RECIPIENTS_FILE), a path, a RecipientsConfig, its dict
+    form, or a list of recipients. `conn_id`: the Airflow SMTP connection (default
+    ``cfg.env.smtp_conn_id``: env TCD_SMTP_CONN_ID, else ``smtp_default``). `root`: the
+    report tree (default ``cfg.paths.reports``). `dry_run`:
     decide and build the messages but neither connect nor record anything.
 
     Returns one dict per recipient: ``recipient`` (name), ``email``, ``status``
@@ -426,8 +426,9 @@ def deliver(period_key: str, *, conn_id: str | None = None, recipients: Any = No
     sent), ``reason`` (why it failed, else None) and ``at``. With `raise_on_failure`,
     a DeliveryError listing the failures is raised after every recipient was tried.
     """
-    config = _as_config(recipients)
-    conn_id = conn_id or settings.get().env.smtp_conn_id
+    config = _as_config(recipients, cfg.env.recipients_file)
+    conn_id = conn_id or cfg.env.smtp_conn_id
+    root = root if root is not None else cfg.path("reports")
     manifest = publish.load_manifest(period_key, root)
     folder = publish.period_dir(manifest.period, root)
     latest = manifest.latest()
@@ -458,7 +459,7 @@ def deliver(period_key: str, *, conn_id: str | None = None, recipients: Any = No
                     _send(conn_id, config.sender, r, subject, body_for(r, manifest, pending),
                           [folder / e.path for e in pending], manifest.period)
                 except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
-                    problem = _explain(exc, conn_id, r)
+                    problem = _explain(exc, conn_id, r, cfg.env)
                     log.warning("delivery of %s to %s failed: %s (%s: %s)", manifest.period, r.address, problem,
                                 type(exc).__name__, exc)
             result["status"] = "failed" if problem else "sent"
@@ -500,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
     args = ap.parse_args(argv)
     try:
-        results = deliver(args.period, conn_id=args.conn_id, recipients=args.recipients, dry_run=args.dry_run)
+        results = deliver(args.period, settings.get(), conn_id=args.conn_id, recipients=args.recipients,
+                          dry_run=args.dry_run)
     except (FileNotFoundError, RecipientsConfigError) as err:
         print(err)
         return 2

@@ -15,11 +15,12 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from core import connections, settings
 from core import rules as rules_catalogue
-from core import settings
 from core.dates import utcnow
 from core.levels import LEVEL_ORDER
 from core.periods import Period
+from core.settings import Settings
 from reports.dq_workbook import write_table_workbook
 from transforms import completeness, outliers, qlkntc, quality
 from warehouse import db, units
@@ -42,8 +43,8 @@ def period_from_dict(d: dict) -> Period:
                   dt.date.fromisoformat(d["end"]), d["label"])
 
 
-def _unit_names() -> pd.DataFrame:
-    u = units.unit_frame()
+def _unit_names(cfg: Settings) -> pd.DataFrame:
+    u = units.unit_frame(cfg)
     return u[["unit_key", "unit_code", "name", "level"]]
 
 
@@ -98,14 +99,14 @@ def rejected_batches(conn: sa.Connection, p: Period) -> pd.DataFrame:
     return df[relevant].sort_values(["source_kind", "source_name", "logical_key", "started_at"])
 
 
-def _resolve_keys(df: pd.DataFrame) -> pd.Series:
+def _resolve_keys(df: pd.DataFrame, unit_df: pd.DataFrame) -> pd.Series:
     if df.empty:
         return pd.Series(dtype=object)
     dates = pd.to_datetime(df["record_date"], errors="coerce")
     ok = dates.notna() & df["unit_code"].notna()
     out = pd.Series([None] * len(df), index=df.index, dtype=object)
     if ok.any():
-        out[ok] = units.resolve_unit_keys(df.loc[ok, "unit_code"].astype(str), dates[ok].dt.date).to_numpy()
+        out[ok] = units.resolve_unit_keys(unit_df, df.loc[ok, "unit_code"].astype(str), dates[ok].dt.date).to_numpy()
     return out
 
 
@@ -120,17 +121,18 @@ def assess(period: dict, run_id: str | None = None) -> dict:
     """Compute completeness and outliers for the window, store them, write the
     data-quality workbook and rebuild Data Docs. Returns paths and headline counts."""
     p = period_from_dict(period)
-    eng = db.engine()
-    comp = completeness.compute(eng, p)
+    cfg = settings.get()
+    eng = db.engine(connections.warehouse_url(cfg))
+    comp = completeness.compute(eng, p, cfg)
     # The 06/QLKNTC input workbooks: one per unit and window (none before TT 06/2025).
-    own_inputs = qlkntc.completeness(eng, p)
+    own_inputs = qlkntc.completeness(eng, p, cfg)
     if len(own_inputs):
         comp = pd.concat([comp, own_inputs.astype(comp.dtypes.to_dict(), errors="ignore")], ignore_index=True)
     completeness.store(eng, p, comp)
-    outl = outliers.compute(eng, p)
+    outl = outliers.compute(eng, p, cfg.outliers, cfg.series.start)
     outliers.store(eng, p, outl)
-    path = write_workbook(eng, p, comp, outl, run_id)
-    docs = quality.build_data_docs()
+    path = write_workbook(eng, p, comp, outl, run_id, cfg)
+    docs = quality.build_data_docs(cfg.path("data_quality"))
     summary = {"workbook": str(path), "data_docs": str(docs),
                "units_expected": int(comp["unit_key"].nunique()) if len(comp) else 0,
                "not_reported": int(comp["status"].isin(NOT_REPORTED).sum()) if len(comp) else 0,
@@ -140,15 +142,15 @@ def assess(period: dict, run_id: str | None = None) -> dict:
     return summary
 
 
-def workbook_path(p: Period) -> Path:
-    province = settings.get().province.code
-    return (settings.path_setting("data_quality") / p.key.replace("..", "_")
+def workbook_path(p: Period, cfg: Settings) -> Path:
+    province = cfg.province.code
+    return (cfg.path("data_quality") / p.key.replace("..", "_")
             / f"Chat-luong-du-lieu_{province}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx")
 
 
 def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataFrame,
-                   run_id: str | None) -> Path:
-    names = _unit_names()
+                   run_id: str | None, cfg: Settings) -> Path:
+    names = _unit_names(cfg)
     rules = rules_catalogue.rules()
     with eng.connect() as conn:
         quar = quarantine_in_window(conn, p, dq_quarantine)
@@ -159,7 +161,7 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
             published.append(pd.read_sql(sa.select(t.c.unit_key, sa.func.count().label("n")).where(
                 t.c.received_date.between(p.start, p.end)).group_by(t.c.unit_key), conn))
     pub = pd.concat(published).groupby("unit_key")["n"].sum() if published else pd.Series(dtype=int)
-    quar["unit_key"] = _resolve_keys(quar)
+    quar["unit_key"] = _resolve_keys(quar, units.unit_frame(cfg))
 
     # ---- per unit
     comp = comp.merge(names, on="unit_key", how="left")
@@ -217,7 +219,7 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
         outl_out = outl_out[outl_out["flagged"]]
         outl_out["z"] = outl_out["z_score"].map(lambda z: None if pd.isna(z) else z / 100)
 
-    province = settings.get().province
+    province = cfg.province
     title = [f"BÁO CÁO CHẤT LƯỢNG DỮ LIỆU — {province.name.upper()}",
              f"Kỳ: {p.label} (từ ngày {p.start:%d/%m/%Y} đến ngày {p.end:%d/%m/%Y})"]
     sheets = [
@@ -252,17 +254,17 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
             "rows": "Số dòng vi phạm trong kỳ", "batches": "Số lô bị từ chối", "instruction": "Hướng dẫn khắc phục"}),
     ]
     meta = {"run_id": run_id or "", "generated_at": utcnow().replace(microsecond=0),
-            "period": p.label, "data_docs": str(quality.data_docs_index())}
+            "period": p.label, "data_docs": str(quality.data_docs_index(cfg.path("data_quality")))}
     # An empty frame (nothing rejected, no outliers…) still shows its header.
     sheets = [(name, df.reindex(columns=list(labels)) if any(c not in df.columns for c in labels) else df, labels)
               for name, df, labels in sheets]
-    path = workbook_path(p)
+    path = workbook_path(p, cfg)
     write_table_workbook(path, title, sheets, meta)
     log.info("wrote %s", path)
     return path
 
 
-def quality_context(conn: sa.Connection, p: Period) -> dict:
+def quality_context(conn: sa.Connection, p: Period, cfg: Settings) -> dict:
     """What every report over window `p` shares on its "Chất lượng dữ liệu" sheet, read
     once per period: quarantined and flagged rows in the window, the batches table."""
     batches = pd.read_sql(sa.select(
@@ -270,12 +272,12 @@ def quality_context(conn: sa.Connection, p: Period) -> dict:
         raw_batch.c.checksum, raw_batch.c.row_count, raw_batch.c.delivered_at), conn)
     return {"quarantine": quarantine_in_window(conn, p, dq_quarantine),
             "flags": quarantine_in_window(conn, p, dq_flag), "batches": batches,
-            "names": dict(zip(*_unit_names()[["unit_key", "name"]].T.values))}
+            "names": dict(zip(*_unit_names(cfg)[["unit_key", "name"]].T.values))}
 
 
 def report_quality(conn: sa.Connection | None, p: Period, records: pd.DataFrame, row_status: dict,
                    run_id: str | None, cutoff: str, *, record_type: str = "reception",
-                   context: dict | None = None, unit_codes: set[str] | None = None) -> dict:
+                   context: dict, unit_codes: set[str] | None = None) -> dict:
     """Content of the "Chất lượng dữ liệu" sheet of a report over window `p`.
 
     `record_type` selects the quarantine and flags of the form's records (reception,
@@ -283,7 +285,7 @@ def report_quality(conn: sa.Connection | None, p: Period, records: pd.DataFrame,
     (a commune's own report shows that commune's quarantined rows). `context` is
     :func:`quality_context` of the period, to read the warehouse once for many reports.
     """
-    ctx = context if context is not None else quality_context(conn, p)
+    ctx = context
 
     def scoped(df: pd.DataFrame) -> pd.DataFrame:
         if df.empty:

@@ -5,7 +5,7 @@ import json
 
 import sqlalchemy as sa
 
-from core import settings
+from core import connections, settings
 from warehouse import db
 from warehouse.schema import (
     dq_batch_audit,
@@ -23,7 +23,8 @@ from warehouse.schema import (
 
 
 def main() -> None:
-    eng = db.engine()
+    cfg = settings.get()
+    eng = db.engine(connections.warehouse_url(cfg))
     with eng.connect() as conn:
         count = lambda t: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
         refused = dict(conn.execute(sa.select(raw_batch.c.status, sa.func.count()).where(
@@ -52,12 +53,12 @@ def main() -> None:
             print(f"  completeness {key}: " + ", ".join(f"{s} {n}" for s, n in sorted(st.items())))
         reports = conn.execute(sa.select(rpt_report.c.date_from, rpt_report.c.date_to, sa.func.count())
                                .group_by(rpt_report.c.date_from, rpt_report.c.date_to)).all()
-    dq_dir = settings.path_setting("data_quality")
+    dq_dir = cfg.path("data_quality")
     print(f"data quality {dq_dir}")
     print(f"  Data Docs  {dq_dir / 'data_docs' / 'index.html'}")
     for wb in sorted(dq_dir.glob("*/*.xlsx")):
         print(f"  workbook   {wb}")
-    root = settings.path_setting("reports")
+    root = cfg.path("reports")
     print(f"reports     {root}  ({sum(n for *_, n in reports)} issued reports in rpt_report)")
     for manifest in sorted(root.glob("*/manifest.json")):
         entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])

@@ -27,9 +27,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from core import periods, regimes, settings
+from core import connections, periods, regimes, settings
 from core.dates import local_date, today_local, utcnow
 from core.levels import LEVELS
+from core.settings import Settings
 from delivery import mail as delivery
 from pipeline import dq
 from reports import formdef, levels, mau02, publish, summary
@@ -104,6 +105,7 @@ class _PeriodInputs:
     """What every report of one window reads, loaded once per task."""
 
     period: object
+    cfg: Settings                                   # the settings, read once by the task function
     units: object
     completeness: object
     cutoff_text: str
@@ -132,16 +134,16 @@ def _unit_folder(scope, reused: set[str]) -> str:
     return scope.unit_code
 
 
-def _load_inputs(eng, p) -> _PeriodInputs:
+def _load_inputs(eng, p, cfg: Settings) -> _PeriodInputs:
     with eng.connect() as conn:
         cutoff = conn.execute(sa.select(sa.func.max(raw_batch.c.finished_at)).where(
             raw_batch.c.status == "loaded")).scalar_one_or_none()
         comp = pd.read_sql(sa.select(dq_completeness).where(dq_completeness.c.period_key == p.key), conn)
-        quality = dq.quality_context(conn, p)
+        quality = dq.quality_context(conn, p, cfg)
     if comp.empty:       # a run without the assessment step: compute, do not store
-        comp = completeness.compute(eng, p)
+        comp = completeness.compute(eng, p, cfg)
     cutoff_text = f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else ""
-    return _PeriodInputs(p, units.unit_frame(), comp, cutoff_text, quality)
+    return _PeriodInputs(p, cfg, units.unit_frame(cfg), comp, cutoff_text, quality)
 
 
 def _records(eng, inputs: _PeriodInputs, table_name: str):
@@ -167,23 +169,26 @@ def _records(eng, inputs: _PeriodInputs, table_name: str):
     return inputs.records[table_name]
 
 
-def configured_forms(period) -> list[str]:
+def configured_forms(period, cfg: Settings | None = None) -> list[str]:
     """The forms of the regime that governs `period` (core.regimes), less those
     filled in per reporting window (``periodic_only``: 06/QLKNTC, from the units' input
-    workbooks of a quarter, 6 tháng, 9 tháng or năm) when `period` is a custom range."""
-    codes = regimes.regime_for(period).form_codes
+    workbooks of a quarter, 6 tháng, 9 tháng or năm) when `period` is a custom range.
+    `cfg`: the settings the task read (default: read them)."""
+    cfg = cfg or settings.get()
+    codes = regimes.regime_for(period, cfg.regimes).form_codes
     if getattr(period, "kind", None) != "custom":
         return codes
-    return [c for c in codes if not form_definition(c, period).periodic_only]
+    return [c for c in codes if not form_definition(c, period, cfg).periodic_only]
 
 
 # ----------------------------------------------------------------------------- report set
-def issue_kind_for(period, now: dt.datetime | None = None) -> str:
+def issue_kind_for(period, now: dt.datetime | None = None, cfg: Settings | None = None) -> str:
     """"preliminary" (bản sơ bộ) while the units' deadline of the period's reporting
     regime has not passed (Hà Nội time), else "official" (bản chính thức). The run on
     the 15th, the day after the cut-off, is preliminary under TT 06/2025 (units have
-    until the 17th); the run after the deadline issues the official reports."""
-    due = regimes.regime_for(period).deadline(period, "units")
+    until the 17th); the run after the deadline issues the official reports. `cfg`: the
+    settings the task read (default: read them)."""
+    due = regimes.regime_for(period, (cfg or settings.get()).regimes).deadline(period, "units")
     if due is None:
         return "official"
     today = local_date(now) if now else today_local()
@@ -205,14 +210,15 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     p = dq.period_from_dict(period)
-    eng = db.engine()
-    inputs = _load_inputs(eng, p)
+    cfg = settings.get()
+    eng = db.engine(connections.warehouse_url(cfg))
+    inputs = _load_inputs(eng, p, cfg)
     all_scopes = levels.report_scopes(p, inputs.units)
     inputs.reused_codes = _reused_codes(all_scopes)
     scopes = [s for s in all_scopes if s.level == level and s.kind in scope_kinds
               and (not units or s.unit_code in set(map(str, units)))]
-    codes = forms or configured_forms(p)
-    inputs.issue_kind = issue_kind or issue_kind_for(p)
+    codes = forms or configured_forms(p, cfg)
+    inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-reports-"))
     try:
@@ -250,15 +256,16 @@ class PreparedReport:
     sources: dict = field(default_factory=dict)     # table → records of the form's second inputs
 
 
-def report_inputs(eng, period) -> _PeriodInputs:
-    """What every report of `period` reads (see :class:`_PeriodInputs`)."""
-    return _load_inputs(eng, period)
+def report_inputs(eng, period, cfg: Settings | None = None) -> _PeriodInputs:
+    """What every report of `period` reads (see :class:`_PeriodInputs`); `cfg`: the
+    settings the task read (default: read them)."""
+    return _load_inputs(eng, period, cfg or settings.get())
 
 
 def _placed(eng, inputs: _PeriodInputs, code: str, scope):
     """(form, rows, placed records, row status) of form `code` for `scope` over the window."""
     p = inputs.period
-    form = form_definition(code, p)
+    form = form_definition(code, p, inputs.cfg)
     key = ("selected", code)
     if key not in inputs.records:      # the form's population is the same for every scope
         inputs.records[key] = form.select(_records(eng, inputs, form.source), p)
@@ -313,10 +320,10 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
     entry = publish.issue(staged, period=p, level=scope.level, unit_code=_unit_folder(scope, inputs.reused_codes),
                           form_code=code,
                           form_version=form.version, view=view or _view(scope), run_id=run_id,
-                          data_cutoff=inputs.cutoff_text, regime=regimes.regime_for(p),
-                          issue_kind=inputs.issue_kind)
+                          data_cutoff=inputs.cutoff_text, regime=regimes.regime_for(p, inputs.cfg.regimes),
+                          issue_kind=inputs.issue_kind, root=_reports_root(inputs))
     lineage_src = staged.with_name(staged.stem + ".nguon.csv")
-    entry_path = entry.absolute_path()
+    entry_path = entry.absolute_path(_reports_root(inputs))
     if lineage_src.exists() and entry.outcome == "issued":
         shutil.copyfile(lineage_src, entry_path.with_name(entry_path.stem + ".nguon.csv"))
     with eng.begin() as conn:
@@ -387,32 +394,36 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
     period of the previous year (reports.mau02); issued into the tree beside the forms
     (``<tag>_BC-MAU02_<unit>_<from>-<to>.docx`` and its ``.so-lieu.json`` figure record)."""
     p = dq.period_from_dict(period)
-    regime = regimes.regime_for(p)
+    cfg = settings.get()
+    regime = regimes.regime_for(p, cfg.regimes)
     asked = regime.has_narrative(p) or (on_request and bool(regime.narrative))
     if not asked or level not in regime.narrative.get("levels", LEVELS):
         return {"period": p.key, "level": level, "issued": 0,
                 "skipped": f"{regime.circular}: no narrative report for {p.label} at level {level}"}
-    eng = db.engine()
-    inputs = _load_inputs(eng, p)
-    inputs.issue_kind = issue_kind or issue_kind_for(p)
+    eng = db.engine(connections.warehouse_url(cfg))
+    inputs = _load_inputs(eng, p, cfg)
+    inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
+    root = _reports_root(inputs)
     all_scopes = levels.report_scopes(p, inputs.units)
     inputs.reused_codes = _reused_codes(all_scopes)
     scopes = [s for s in all_scopes if s.level == level and _view(s) == "as_recorded"
               and (not units or s.unit_code in set(map(str, units)))]
     others = {}
     for name, q in comparison_periods(p).items():
-        if q is not None and regimes.regime_for(q).id in COMPARABLE_REGIMES:
-            q_inputs = _load_inputs(eng, q)
+        if q is not None and regimes.regime_for(q, cfg.regimes).id in COMPARABLE_REGIMES:
+            q_inputs = _load_inputs(eng, q, cfg)
             others[name] = (q_inputs, {(s.level, s.unit_key, s.kind): s
-                                       for s in levels.report_scopes(q, q_inputs.units)}, regimes.regime_for(q))
-    notes = mau02.na_reasons(formdef.load_form(regimes.definition_path(regime, c)) for c in regime.form_codes)
-    place = str(settings_province_name()).removeprefix("Thành phố ").removeprefix("Tỉnh ")
+                                       for s in levels.report_scopes(q, q_inputs.units)},
+                            regimes.regime_for(q, cfg.regimes))
+    notes = mau02.na_reasons(formdef.load_form(regimes.definition_path(regime, c, cfg.home))
+                             for c in regime.form_codes)
+    place = str(cfg.province.name).removeprefix("Thành phố ").removeprefix("Tỉnh ")
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-narrative-"))
     try:
         for scope in scopes:
             try:
-                tables = _totals_of_forms(eng, inputs, configured_forms(p), scope)
+                tables = _totals_of_forms(eng, inputs, configured_forms(p, cfg), scope)
                 compared = {}
                 for name in ("previous", "last_year"):
                     if name not in others:
@@ -429,11 +440,12 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
                 entry = publish.issue(staged, period=p, level=scope.level,
                                       unit_code=_unit_folder(scope, inputs.reused_codes), form_code=NARRATIVE_FORM,
                                       form_version=regime.id, view="as_recorded", run_id=run_id,
-                                      data_cutoff=inputs.cutoff_text, regime=regime, issue_kind=inputs.issue_kind)
+                                      data_cutoff=inputs.cutoff_text, regime=regime, issue_kind=inputs.issue_kind,
+                                      root=root)
                 if entry.outcome == "issued":
-                    dest = entry.absolute_path()
+                    dest = entry.absolute_path(root)
                     shutil.copyfile(result.figures_path, mau02.figures_path(dest))
-                issued.append({"scope": scope.slug, "path": str(entry.absolute_path()),
+                issued.append({"scope": scope.slug, "path": str(entry.absolute_path(root)),
                                "new": entry.outcome == "issued", "figures": len(result.figures)})
             except Exception as exc:  # noqa: BLE001 - one unit's document must not stop the others
                 log.error("narrative %s %s withheld: %s", scope.slug, p.key, exc)
@@ -467,8 +479,9 @@ def _comparison_note(p, compared: dict) -> str:
     return text
 
 
-def settings_province_name() -> str:
-    return settings.get().province.name
+def _reports_root(inputs: _PeriodInputs):
+    """The report tree (``paths.reports``) of the task's settings."""
+    return inputs.cfg.path("reports")
 
 
 def _issue_meta(inputs: _PeriodInputs) -> dict:
@@ -477,7 +490,7 @@ def _issue_meta(inputs: _PeriodInputs) -> dict:
     if inputs.issue_kind != "preliminary":
         return {"issue_kind": "official"}
     p = inputs.period
-    due = regimes.regime_for(p).deadline(p, "units")
+    due = regimes.regime_for(p, inputs.cfg.regimes).deadline(p, "units")
     return {"issue_kind": "preliminary", "units_deadline": f"{due:%d/%m/%Y}"}
 
 
@@ -515,19 +528,21 @@ def build_summary(period: dict, run_id: str | None = None) -> dict:
     """The multi-year summary workbook, and the city's 01/TCD over the range as recorded
     and remapped to today's units; both issued into the tree."""
     p = dq.period_from_dict(period)
-    eng = db.engine()
-    inputs = _load_inputs(eng, p)
+    cfg = settings.get()
+    eng = db.engine(connections.warehouse_url(cfg))
+    inputs = _load_inputs(eng, p, cfg)
+    root = _reports_root(inputs)
     staging = Path(tempfile.mkdtemp(prefix="tcd-summary-"))
     out = {"period": p.key, "files": []}
     try:
-        data = summary.summary_frames(eng, p.start, p.end)
+        data = summary.summary_frames(eng, p.start, p.end, inputs.units)
         staged = staging / "tong-hop.xlsx"
-        summary.build_summary(data, staged, {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text})
+        summary.build_summary(data, staged, cfg.regimes, {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text})
         province = inputs.units[inputs.units["level"] == "tinh"].iloc[0]
         entry = publish.issue(staged, period=p, level="tinh", unit_code=str(province["unit_code"]),
                               form_code="TONG-HOP", form_version="1", view="summary", run_id=run_id,
-                              data_cutoff=inputs.cutoff_text)
-        out["files"].append(str(entry.absolute_path()))
+                              data_cutoff=inputs.cutoff_text, root=root)
+        out["files"].append(str(entry.absolute_path(root)))
         city_scopes = [s for s in levels.report_scopes(p, inputs.units, include_remapped=True)
                        if s.level == "tinh" and s.kind in ("consolidated", "remapped")]
         for scope in city_scopes:
@@ -543,7 +558,7 @@ def deliver(period_key: str, run_id: str | None = None) -> dict:
     # Everyone reachable gets their reports first; then a failure for any recipient fails
     # the task, so that administrators are alerted and a retry sends what is still
     # missing (versions already sent are not sent again).
-    results = delivery.deliver(period_key, raise_on_failure=True)
+    results = delivery.deliver(period_key, settings.get(), raise_on_failure=True)
     by_status: dict[str, int] = {}
     for r in results:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1

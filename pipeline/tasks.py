@@ -1,6 +1,7 @@
 """The work behind each Airflow task, as plain functions (tested without Airflow).
 
-Each returns a small JSON-serialisable summary (ids, counts, paths) for XCom; data moves
+Each reads the settings once (``core.settings.get()``) and passes down what the layers
+below need. Each returns a small JSON-serialisable summary (ids, counts, paths) for XCom; data moves
 through the warehouse, never through XCom.
 """
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import logging
 
 from connectors import city_service, commune_registers, district_db, qlkntc_workbooks
+from core import connections, settings
+from core.settings import Settings
 from pipeline import alerts
 from transforms import consolidate as c
 from warehouse import db, units
@@ -15,39 +18,48 @@ from warehouse import db, units
 log = logging.getLogger(__name__)
 
 
+def _engine(cfg: Settings):
+    return db.engine(connections.warehouse_url(cfg))
+
+
 def prepare_warehouse() -> dict:
     """Create the schema if needed and (re)load the unit dimension. Idempotent."""
-    eng = db.engine()
-    n = units.load_dim_unit(eng)
+    cfg = settings.get()
+    eng = _engine(cfg)
+    n = units.load_dim_unit(eng, cfg)
     return {"warehouse": eng.url.render_as_string(hide_password=True),
             "units": n}
 
 
 def ingest_commune_registers(run_id: str | None = None) -> dict:
-    batches = commune_registers.ingest(db.engine(), run_id=run_id)
+    cfg = settings.get()
+    batches = commune_registers.ingest(_engine(cfg), cfg, run_id=run_id)
     return _summary(batches, "ingest_commune_registers", run_id)
 
 
 def list_district_codes() -> list[str]:
-    codes = list(district_db.district_sources())
+    codes = list(district_db.district_sources(settings.get()))
     log.info("district databases configured: %d", len(codes))
     return codes
 
 
 def ingest_district(district_code: str, run_id: str | None = None) -> dict:
-    sources = district_db.district_sources()
+    cfg = settings.get()
+    sources = district_db.district_sources(cfg)
     if district_code not in sources:
         raise KeyError(f"no database configured for district {district_code}")
-    return _summary(district_db.ingest_district(db.engine(), district_code, sources[district_code],
+    return _summary(district_db.ingest_district(_engine(cfg), district_code, sources[district_code], cfg,
                                                 run_id=run_id), f"ingest_district {district_code}", run_id)
 
 
 def ingest_city_service(run_id: str | None = None) -> dict:
-    return _summary(city_service.ingest(db.engine(), run_id=run_id), "ingest_city_service", run_id)
+    cfg = settings.get()
+    return _summary(city_service.ingest(_engine(cfg), cfg, run_id=run_id), "ingest_city_service", run_id)
 
 
 def consolidate(source_kind: str, run_id: str | None = None) -> dict:
-    r = c.consolidate(db.engine(), source_kind, run_id=run_id)
+    cfg = settings.get()
+    r = c.consolidate(_engine(cfg), source_kind, cfg, run_id=run_id)
     return {"source_kind": r.source_kind, "skipped": r.skipped, "batches": r.batches, "stats": r.stats}
 
 
@@ -64,7 +76,8 @@ def ingest_qlkntc_workbooks(run_id: str | None = None) -> dict:
     then ``consolidate("qlkntc_workbook")`` publishes fact_qlkntc. Besides the rejected
     workbooks, the summary lists the landed ones whose figures the consolidation will
     quarantine (``findings``: file, rule code, reason), for the units to correct."""
-    batches = qlkntc_workbooks.ingest(db.engine(), run_id=run_id)
+    cfg = settings.get()
+    batches = qlkntc_workbooks.ingest(_engine(cfg), cfg, run_id=run_id)
     out = _summary(batches, "ingest_qlkntc_workbooks", run_id)
     out["findings"] = [{"file": b["logical_key"], "reason_code": f["rule"], "reason": f["reason"]}
                        for b in batches for f in b.get("findings") or []]

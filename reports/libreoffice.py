@@ -23,8 +23,6 @@ from typing import Iterable
 
 import openpyxl
 
-from core import settings
-
 # The export filter names LibreOffice expects after the target extension.
 FILTERS = {"pdf": "pdf:calc_pdf_Export", "xlsx": 'xlsx:Calc MS Excel 2007 XML'}
 BATCH = 200          # files per soffice process (command-line length, memory)
@@ -34,18 +32,20 @@ class LibreOfficeError(RuntimeError):
     """LibreOffice is missing or could not open/convert some workbooks."""
 
 
-def soffice() -> str:
-    """The soffice executable (env TCD_SOFFICE overrides)."""
-    exe = settings.get().env.soffice or shutil.which("soffice") or shutil.which("libreoffice")
+def soffice(configured: str | None) -> str:
+    """The soffice executable: `configured` (env TCD_SOFFICE, ``settings.env.soffice``)
+    when given, else soffice or libreoffice on the PATH."""
+    exe = configured or shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
         raise LibreOfficeError("LibreOffice (soffice) not found: install libreoffice-calc-nogui "
                                "(scripts/system_deps.sh)")
     return exe
 
 
-def convert(paths: Iterable[str | os.PathLike], to: str, outdir: str | os.PathLike,
+def convert(paths: Iterable[str | os.PathLike], to: str, outdir: str | os.PathLike, exe: str | None,
             timeout: float = 600) -> dict[Path, Path]:
-    """Convert every workbook in `paths` to `to` ("pdf" or "xlsx") into `outdir`.
+    """Convert every workbook in `paths` to `to` ("pdf" or "xlsx") into `outdir`, with
+    the LibreOffice `exe` (``settings.env.soffice``; None: the one on the PATH).
 
     Returns {source path: converted path}. Raises LibreOfficeError naming every file
     LibreOffice could not open or convert (an empty or missing output counts as a
@@ -68,14 +68,14 @@ def convert(paths: Iterable[str | os.PathLike], to: str, outdir: str | os.PathLi
             seen[p.stem] = i + 1
             groups.setdefault(i, []).append(p)
         for i, group in groups.items():
-            out.update(convert(group, to, outdir / f"set{i}", timeout))
+            out.update(convert(group, to, outdir / f"set{i}", exe, timeout))
         return out
     result: dict[Path, Path] = {}
     failures: list[str] = []
     for start in range(0, len(sources), BATCH):
         chunk = sources[start:start + BATCH]
         with tempfile.TemporaryDirectory(prefix="tcd-lo-profile-") as profile:
-            cmd = [soffice(), "--headless", "--norestore", "--nologo", "--nolockcheck",
+            cmd = [soffice(exe), "--headless", "--norestore", "--nologo", "--nolockcheck",
                    f"-env:UserInstallation={Path(profile).as_uri()}",
                    "--convert-to", FILTERS[to], "--outdir", str(outdir), *map(str, chunk)]
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,

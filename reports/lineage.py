@@ -168,19 +168,19 @@ def _info_pairs(workbook: str | Path) -> dict[str, Any]:
         wb.close()
 
 
-def _form_dirs() -> list[Path]:
-    return [settings.resolve("reports/forms"), Path(__file__).resolve().parent / "forms"]
+def _form_dirs(home: Path) -> list[Path]:
+    return [Path(home) / "reports/forms", Path(__file__).resolve().parent / "forms"]
 
 
-def form_of_workbook(workbook: str | Path) -> FormDef:
+def form_of_workbook(workbook: str | Path, home: Path) -> FormDef:
     """The form definition a report workbook was written with, found from its
     "Thông tin" sheet (form and definition version) among ``reports/forms/*.yaml``
-    (a definition under TCD_HOME first)."""
+    (a definition under `home`, TCD_HOME, first)."""
     info = _info_pairs(workbook)
     label = _nfc(info.get("Biểu mẫu", ""))
     version = _nfc(info.get("Phiên bản định nghĩa biểu", "")).split(" ")[0]
     seen = set()
-    for d in _form_dirs():
+    for d in _form_dirs(home):
         for f in sorted(d.glob("*.yaml")) if d.is_dir() else []:
             if f.name in seen:
                 continue
@@ -308,12 +308,12 @@ def _sources(sel: pd.DataFrame, form: FormDef, ms: int, label: str) -> pd.DataFr
     return out
 
 
-def cell_sources(lineage_csv_path: str | Path, row: str, ms: int, *, form: FormDef | None = None) -> pd.DataFrame:
+def cell_sources(lineage_csv_path: str | Path, row: str, ms: int, *, form: FormDef) -> pd.DataFrame:
     """The source rows behind one cell of a report.
 
     `row`: a row_id, a row's unit code or label, or ``total`` / "Tổng cộng". `ms`: the
-    column's MS number. `form` defaults to the definition of the workbook beside the
-    file (``<stem>.xlsx``). Returns the lineage columns plus ``contributes``: for
+    column's MS number. `form`: the definition of the workbook beside the file
+    (``<stem>.xlsx``; :func:`form_of_workbook`). Returns the lineage columns plus ``contributes``: for
     count/sum columns the lines with a non-zero addend (and the addend), for distinct
     and case columns the lines with a key (and the key), for ``sum_of`` columns the
     union over the columns added up. ``.attrs["accounted"]`` is the value these lines
@@ -322,9 +322,6 @@ def cell_sources(lineage_csv_path: str | Path, row: str, ms: int, *, form: FormD
     LookupError when no line belongs to `row`.
     """
     path = Path(lineage_csv_path)
-    if form is None:
-        form = form_of_workbook(path.with_name(path.name[: -len(LINEAGE_SUFFIX)] + ".xlsx")
-                                if path.name.endswith(LINEAGE_SUFFIX) else path.with_suffix(".xlsx"))
     sel, label = select_rows(read_lineage(path), row, form)
     return _sources(sel, form, int(ms), label)
 
@@ -390,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise LookupError(f"không có tệp {workbook}")
         if not csv_path.exists():
             raise LookupError(f"không có tệp nguồn {csv_path}")
-        form = form_of_workbook(workbook)
+        form = form_of_workbook(workbook, settings.get().home)
         if args.col not in form.ms_numbers:
             raise LookupError(f"biểu {form.code} không có cột {args.col}")
         lin = read_lineage(csv_path)

@@ -6,7 +6,7 @@ Layout (docs/report-set.md §4, docs/delivery.md)::
     <root>/<period folder>/manifest.json     every file issued for the period (and manifest.csv)
 
 - ``<root>`` is ``paths.reports`` of config/pipeline.yaml (``output/reports``; env
-  ``TCD_PATH_REPORTS`` / ``TCD_HOME``), unless a caller passes ``root``;
+  ``TCD_PATH_REPORTS`` / ``TCD_HOME``): the task functions pass it as ``root``;
 - the period folder is the period key with ``..`` replaced by ``_`` (``2025-Q3``,
   ``2021-07-01_2025-02-28``);
 - ``<level>`` is ``tinh``, ``huyen`` or ``xa`` for the report of one unit, and
@@ -58,7 +58,6 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from core import settings
 from core.dates import utc_now_iso
 from core.files import atomic_write_bytes, sha256_file
 from core.levels import LEVELS
@@ -86,9 +85,9 @@ VIEW_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 # ------------------------------------------------------------------ paths
-def reports_root(root: str | os.PathLike | None = None) -> Path:
-    """The root of the output tree: `root`, else ``paths.reports`` (TCD_PATH_REPORTS)."""
-    return Path(root).resolve() if root is not None else settings.path_setting("reports")
+def reports_root(root: str | os.PathLike) -> Path:
+    """The root of the output tree, `root` (``paths.reports``, TCD_PATH_REPORTS), resolved."""
+    return Path(root).resolve()
 
 
 def period_folder_name(period_key: str) -> str:
@@ -100,7 +99,7 @@ def period_folder_name(period_key: str) -> str:
     return key.replace("..", "_")
 
 
-def period_dir(period_key: str, root: str | os.PathLike | None = None) -> Path:
+def period_dir(period_key: str, root: str | os.PathLike) -> Path:
     return reports_root(root) / period_folder_name(period_key)
 
 
@@ -125,7 +124,7 @@ ISSUE_KINDS = ("preliminary", "official")
 ISSUED_SUFFIXES = (".xlsx", ".docx")
 
 
-def target_path(period, level: str, unit_code: str, form_code: str, root: str | os.PathLike | None = None,
+def target_path(period, level: str, unit_code: str, form_code: str, root: str | os.PathLike,
                 *, view: str = DEFAULT_VIEW, file_tag: str = "", suffix: str = ".xlsx") -> Path:
     """Where the first issue of a report goes (later issues add ``_vN`` to the stem).
 
@@ -152,7 +151,7 @@ def versioned_path(first: Path, version: int) -> Path:
     return first if version == 1 else first.with_name(f"{first.stem}_v{version}{first.suffix}")
 
 
-def staging_dir(root: str | os.PathLike | None = None) -> Path:
+def staging_dir(root: str | os.PathLike) -> Path:
     """A folder on the same file system as the tree, for workbooks about to be issued
     (so that :func:`issue` moves them with an atomic rename)."""
     path = reports_root(root) / ".staging"
@@ -209,7 +208,7 @@ class ManifestEntry:
         """A summary workbook: level ``tong-hop``, or a view named ``summary``."""
         return self.level == SUMMARY_LEVEL or self.view == SUMMARY_VIEW
 
-    def absolute_path(self, root: str | os.PathLike | None = None) -> Path:
+    def absolute_path(self, root: str | os.PathLike) -> Path:
         return period_dir(self.period, root) / self.path
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,7 +266,7 @@ def _read_manifest(folder: Path, period_key: str) -> Manifest:
         return Manifest.from_dict(json.load(fh))
 
 
-def load_manifest(period_key: str, root: str | os.PathLike | None = None) -> Manifest:
+def load_manifest(period_key: str, root: str | os.PathLike) -> Manifest:
     """The manifest of a period (key ``2025-Q3``, ``2021-07-01..2025-02-28`` or its
     folder name). Raises FileNotFoundError when nothing was issued for the period."""
     folder = period_dir(period_key, root)
@@ -277,8 +276,8 @@ def load_manifest(period_key: str, root: str | os.PathLike | None = None) -> Man
     return _read_manifest(folder, period_key)
 
 
-def issued_path(period_key: str, form_code: str, level: str, unit_code: str, view: str = "as_recorded",
-                root: str | os.PathLike | None = None) -> Path:
+def issued_path(period_key: str, form_code: str, level: str, unit_code: str, view: str = "as_recorded", *,
+                root: str | os.PathLike) -> Path:
     """The file of the latest issue of one report (what an officer would take from the
     tree). Raises FileNotFoundError when the report was never issued for the period."""
     manifest = load_manifest(period_key, root)
@@ -469,7 +468,7 @@ def manifest_csv(manifest: Manifest, *, changes_shown: int = 10) -> str:
 
 def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str, form_code: str,
           form_version: str, view: str = DEFAULT_VIEW, run_id: str | None, data_cutoff: Any,
-          root: str | os.PathLike | None = None, regime=None, issue_kind: str = "official") -> ManifestEntry:
+          root: str | os.PathLike, regime=None, issue_kind: str = "official") -> ManifestEntry:
     """Move a freshly written workbook into the tree and record it in the manifest.
 
     - no earlier issue of (period, level, unit, form, view) → version 1 at

@@ -19,15 +19,16 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from core import regimes
+from core import regimes, settings
+from core.settings import Settings
 from reports import formdef, libreoffice, publish
 
 
-def form_by_version(code: str, version: str) -> formdef.FormDef:
-    """The definition of version `version` of form `code`, in any configured regime."""
-    for regime in regimes.all_regimes():
+def form_by_version(code: str, version: str, cfg: Settings) -> formdef.FormDef:
+    """The definition of version `version` of form `code`, in any regime of ``cfg.regimes``."""
+    for regime in regimes.all_regimes(cfg.regimes):
         if code in regime.forms:
-            form = formdef.load_form(regimes.definition_path(regime, code))
+            form = formdef.load_form(regimes.definition_path(regime, code, cfg.home))
             if str(form.version) == str(version):
                 return form
     raise KeyError(f"form {code} version {version} is not configured")
@@ -61,10 +62,14 @@ def table_from_sheet(form: formdef.FormDef, rows: list[tuple]) -> pd.DataFrame:
     return table
 
 
-def verify(period_keys: list[str], root=None, pdf_root=None, pdf_levels: set[str] | None = None) -> dict:
+def verify(period_keys: list[str], cfg: Settings, root=None, pdf_root=None, pdf_levels: set[str] | None = None
+           ) -> dict:
     """Open every latest workbook of the periods with LibreOffice (re-save, re-read,
-    identities); write PDFs of those whose level is in `pdf_levels` (default: all)."""
+    identities); write PDFs of those whose level is in `pdf_levels` (default: all).
+    `root`: the report tree (default ``cfg.paths.reports``)."""
     results = {"workbooks": 0, "pdf": 0, "identity_checked": 0, "problems": []}
+    root = root if root is not None else cfg.path("reports")
+    exe = cfg.env.soffice
     reports_root = publish.reports_root(root)
     pdf_root = Path(pdf_root) if pdf_root else reports_root.parent / "pdf"
     for key in period_keys:
@@ -80,21 +85,21 @@ def verify(period_keys: list[str], root=None, pdf_root=None, pdf_levels: set[str
         out_dir = pdf_root / Path(next(iter(issued))).relative_to(reports_root).parts[0] if issued else pdf_root
         to_pdf = [b for b, e in issued.items() if pdf_levels is None or e.level in pdf_levels]
         try:
-            pdfs = libreoffice.convert(to_pdf, "pdf", out_dir) if to_pdf else {}
+            pdfs = libreoffice.convert(to_pdf, "pdf", out_dir, exe) if to_pdf else {}
         except libreoffice.LibreOfficeError as exc:
             results["problems"].append(str(exc))
             pdfs = {}
         results["pdf"] += len(pdfs)
         with tempfile.TemporaryDirectory(prefix="tcd-verify-") as tmp:
             try:
-                resaved = libreoffice.convert(books, "xlsx", tmp)
+                resaved = libreoffice.convert(books, "xlsx", tmp, exe)
             except libreoffice.LibreOfficeError as exc:
                 results["problems"].append(str(exc))
                 continue
             for src, e in books.items():
                 if e.is_summary or src not in resaved:
                     continue
-                form = form_by_version(e.form, e.form_version)
+                form = form_by_version(e.form, e.form_version, cfg)
                 wb = openpyxl.load_workbook(resaved[src], data_only=True, read_only=True)
                 rows = [tuple(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
                 wb.close()
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "(default: every workbook; a PDF takes ~0.4 s)")
     args = ap.parse_args(argv)
     t0 = time.monotonic()
-    r = verify(args.periods, pdf_levels=set(args.pdf_levels.split(",")) if args.pdf_levels else None)
+    r = verify(args.periods, settings.get(),
+               pdf_levels=set(args.pdf_levels.split(",")) if args.pdf_levels else None)
     print(f"LibreOffice opened {r['workbooks']} workbook(s) and {r.get('documents', 0)} document(s): "
           f"{r['pdf']} PDF written, identities re-checked "
           f"on {r['identity_checked']} form(s) as LibreOffice read them; problems: {len(r['problems'])} "

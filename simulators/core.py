@@ -25,6 +25,7 @@ from importlib import resources
 import numpy as np
 from vietnamadminunits.database import query
 
+from core import settings
 from warehouse.units import unit_frame
 
 # --------------------------------------------------------------------------- dates
@@ -237,7 +238,7 @@ class Unit:
 @functools.lru_cache(maxsize=1)
 def all_units() -> dict[str, Unit]:
     """Every Hà Nội unit from the project's reference data (warehouse.units), by key."""
-    df = unit_frame()
+    df = unit_frame(settings.get())
     names = dict(zip(df["unit_key"], df["name"]))
     out = {}
     for r in df.sort_values("unit_key").itertuples():

@@ -41,8 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors import qlkntc_template as T
-from connectors.qlkntc_template import applies_from
-from core import periods
+from core import periods, settings
 from simulators import defects as D
 from simulators.core import TZ, Rng, Unit, all_units, new_commune_predecessors, stable_int, units_of
 from simulators.defects import defect
@@ -296,6 +295,11 @@ def delivery(seed: int, unit_key: str, period, late_share: float) -> tuple[dt.da
     return t.replace(tzinfo=TZ), late
 
 
+def applies_from() -> dt.date:
+    """The first window end of biểu 06/QLKNTC (``sources.qlkntc_workbooks.applies_from_window_end``)."""
+    return settings.get().sources.qlkntc_workbooks.applies_from_window_end
+
+
 def periods_due(start: dt.date, end: dt.date) -> list:
     """The periodic windows with the form that ended within [start, end), in order."""
     out = []
@@ -332,7 +336,7 @@ class _Writer:
     def base(self, period, protection: bool = True):
         key = (period.key, protection)
         if key not in self._bases:
-            self._bases[key] = self.T.build_base(period, protection=protection)
+            self._bases[key] = self.T.build_base(period, applies_from(), protection=protection)
         return self._bases[key]
 
     def workbook(self, unit: Unit, period, values, template_unit: Unit | None = None, template_period=None,

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from core import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]           # tests/test_lanes.py runs the guard in an inner session
 
@@ -230,7 +232,7 @@ def warehouse(tmp_path):
     from warehouse import db, units
 
     eng = db.engine(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
-    units.load_dim_unit(eng)
+    units.load_dim_unit(eng, settings.get())
     return eng
 
 

@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import city_service, commune_registers, district_db
+from core import settings
 from simulators.legacy_encoding import encode
 from tests.test_commune_registers import PETITION_HEADERS, RECEPTION_HEADERS, ROWS, write_register
 from tests.test_source_connectors import FAST_CITY, FAST_DB, FaultyCity
@@ -147,8 +148,8 @@ def test_defect_outcome(warehouse, tmp_path, case):
     inbox.mkdir()
     write_register(inbox / f"{GOOD}.xlsx", ROWS)
     c.write(inbox / f"{c.stem}.xlsx")
-    summaries = commune_registers.ingest(warehouse, inbox=inbox)
-    consolidate(warehouse, "commune_register")
+    summaries = commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
+    consolidate(warehouse, "commune_register", settings.get())
     with warehouse.connect() as conn:
         batch = conn.execute(sa.select(raw_batch.c.status, raw_batch.c.message, raw_batch.c.reason_code,
                                        raw_batch.c.delivered_at)
@@ -186,7 +187,7 @@ def test_register_records_the_file_modification_time(warehouse, tmp_path):
     write_register(path, ROWS)
     stamp = dt.datetime(2024, 4, 2, 3, 4, 5, tzinfo=dt.UTC)
     os.utime(path, (stamp.timestamp(), stamp.timestamp()))
-    commune_registers.ingest(warehouse, inbox=inbox)
+    commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
     with warehouse.connect() as conn:
         assert conn.execute(sa.select(raw_batch.c.delivered_at)).scalar_one() == stamp.replace(tzinfo=None)
         assert conn.execute(sa.select(raw_file_manifest.c.delivered_at)).scalar_one() == stamp.replace(tzinfo=None)
@@ -219,7 +220,7 @@ def test_register_of_200000_rows_loads_in_one_batch(warehouse, tmp_path, capsys)
     written = time.perf_counter() - t0
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    summaries = commune_registers.ingest(warehouse, inbox=inbox)
+    summaries = commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
     took = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with capsys.disabled():      # shown in the test output, not asserted
@@ -280,7 +281,7 @@ def test_district_defect_outcome(warehouse, small_sources, tmp_path, case):
     expected = _source_counts(bad)
     holder = breaker(bad)
     t0 = time.perf_counter()
-    results = {code_: district_db.ingest_district(warehouse, code_, f"sqlite:///{db}", policy=FAST_DB)
+    results = {code_: district_db.ingest_district(warehouse, code_, f"sqlite:///{db}", settings.get(), policy=FAST_DB)
                for code_, db in (("002", bad), ("001", good))}        # returns normally, the bad one first
     assert time.perf_counter() - t0 < 60
     by_table = {b["logical_key"]: b for b in results["002"]}
@@ -309,7 +310,7 @@ def test_district_defect_outcome(warehouse, small_sources, tmp_path, case):
     if case == "locked by another connection":
         holder.rollback()
         holder.close()
-        again = district_db.ingest_district(warehouse, "002", f"sqlite:///{bad}", policy=FAST_DB)
+        again = district_db.ingest_district(warehouse, "002", f"sqlite:///{bad}", settings.get(), policy=FAST_DB)
         assert {b["logical_key"]: (b["status"], b["rows"]) for b in again
                 if b["logical_key"] in district_db.TABLES} == {
             t: ("loaded", expected[t]) for t in district_db.TABLES}          # nothing was lost
@@ -357,7 +358,7 @@ def test_city_defect_outcome(warehouse, small_sources, city_server, case):
     url, token = city_server
     versions = _city_versions(small_sources)
     with FaultyCity(url, {"receptions": fault}) as proxy:
-        batches = city_service.ingest(warehouse, base_url=proxy.url, token=token, policy=FAST_CITY,
+        batches = city_service.ingest(warehouse, settings.get(), base_url=proxy.url, token=token, policy=FAST_CITY,
                                       page_size=1000, resources=RESOURCES)   # returns normally
     by_resource = {b["logical_key"]: b for b in batches}
     rec = by_resource["receptions"]
@@ -383,7 +384,7 @@ def test_city_defect_outcome(warehouse, small_sources, city_server, case):
     if status == "failed":
         assert proxy.hits["receptions"] == FAST_CITY.retry_attempts     # retried, then recorded
     # the next run, with the service repaired, lands everything: nothing was lost
-    again = {b["logical_key"]: b for b in city_service.ingest(warehouse, base_url=url, token=token,
+    again = {b["logical_key"]: b for b in city_service.ingest(warehouse, settings.get(), base_url=url, token=token,
                                                                policy=FAST_CITY, page_size=1000,
                                                                resources=RESOURCES)}
     assert set(again) == {"receptions"} and again["receptions"]["rows"] == versions["receptions"]

@@ -10,6 +10,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from core import connections, settings
+from warehouse import units as wh_units
+
 pytestmark = pytest.mark.integration   # the full city data set, served over HTTP
 
 
@@ -37,19 +40,20 @@ def test_published_table_is_reproduced(city_full, tmp_path, monkeypatch):
     monkeypatch.setenv("TCD_PATH_REPORTS", str(tmp_path / "reports"))
     monkeypatch.setenv("TCD_PATH_DATA_QUALITY", str(tmp_path / "data_quality"))
     tasks.prepare_warehouse()
-    eng = db.engine()
+    eng = db.engine(connections.warehouse_url(settings.get()))
     token = os.environ["TCD_CITY_API_TOKEN"]
     url, stop = serve_in_thread(city_full / "city_service" / "city.sqlite", token, port=0)
     try:
-        city_service.ingest(eng, base_url=url, token=token)
+        city_service.ingest(eng, settings.get(), base_url=url, token=token)
     finally:
         stop()
-    consolidate(eng, "city_service")
+    consolidate(eng, "city_service", settings.get())
     # The DAG's path (report_periodic): assess, build and issue, then read the published tree.
     period = reporting.resolve_periods(date_from="2021-07-01", date_to="2025-02-28")[0]
     dq.assess(period)
     reporting.build_reports(period, "tinh", forms=["01/TCD"], scope_kinds=("consolidated",))
-    path = publish.issued_path(period["key"], "01/TCD", "tinh", settings.config()["province"]["code"])
+    path = publish.issued_path(period["key"], "01/TCD", "tinh", settings.config()["province"]["code"],
+                                root=settings.path_setting("reports"))
 
     ws = openpyxl.load_workbook(path).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
@@ -86,17 +90,17 @@ def test_summary_narrative_reproduces_the_published_figures(city_full, tmp_path,
 
     monkeypatch.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'wh.sqlite'}")
     tasks.prepare_warehouse()
-    eng = db.engine()
+    eng = db.engine(connections.warehouse_url(settings.get()))
     token = os.environ["TCD_CITY_API_TOKEN"]
     url, stop = serve_in_thread(city_full / "city_service" / "city.sqlite", token, port=0)
     try:
-        city_service.ingest(eng, base_url=url, token=token)
+        city_service.ingest(eng, settings.get(), base_url=url, token=token)
     finally:
         stop()
-    consolidate(eng, "city_service")
+    consolidate(eng, "city_service", settings.get())
 
-    data = summary.summary_frames(eng, "2021-07-01", "2025-02-28")
-    result = summary.build_summary(data, tmp_path / "tong-hop.xlsx", {"run_id": "calibration"})
+    data = summary.summary_frames(eng, "2021-07-01", "2025-02-28", wh_units.unit_frame(settings.get()))
+    result = summary.build_summary(data, tmp_path / "tong-hop.xlsx", settings.get().regimes, {"run_id": "calibration"})
     first = result.tables.paragraphs[0]
     sentence = first.split(". ")[0]
     regular, leaders = sentence.split("; ")

@@ -26,6 +26,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from core import connections, settings
 from tests.pii_scan import find_pii
 
 pytestmark = pytest.mark.integration   # each source kind served as it is: the city service over HTTP
@@ -249,7 +250,7 @@ def test_two_denouncers_of_one_case_count_twice_and_a_double_entry_once(scenario
     # 01/XLD: 2 đơn, both received in the window
     assert (xld01[1], xld01[3]) == (2, 2), xld01
 
-    eng = db.engine()
+    eng = db.engine(connections.warehouse_url(settings.get()))
     with eng.connect() as c:
         dups = c.execute(sa.select(dq_quarantine.c.record_type, dq_quarantine.c.reason_code).where(
             dq_quarantine.c.source_kind == kind)).all()

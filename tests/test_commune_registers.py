@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from connectors import commune_registers
 from core import pii as pii_mod
+from core import settings
 from warehouse.schema import raw_batch, raw_file_manifest, raw_record
 
 RECEPTION_HEADERS = ["STT", "Ngày tiếp", "Họ tên và địa chỉ", "Số CCCD/Hộ chiếu", "Phân loại",
@@ -73,7 +74,7 @@ def _rows(engine):
 def test_lands_rows_without_personal_data(warehouse, inbox):
     write_register(inbox / "00004_truc-bach_2024.xlsx", ROWS, nfd=True,
                    petition_rows=[[1, "07/03/2024", "Phạm Văn Cường", "Bưu chính", "KNPA", 1, "VV-3"]])
-    summaries = commune_registers.ingest(warehouse, inbox=inbox)
+    summaries = commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
     assert [s["status"] for s in summaries] == ["loaded"]
     rows = _rows(warehouse)
     assert sorted((r["record_type"], r["source_row"]) for r in rows) == [("petition", 2), ("reception", 5), ("reception", 6)]
@@ -82,7 +83,7 @@ def test_lands_rows_without_personal_data(warehouse, inbox):
         assert pii not in unicodedata.normalize("NFC", blob)
     payloads = {r["source_row"]: json.loads(r["payload"]) for r in rows if r["record_type"] == "reception"}
     # TC: a pseudonym scoped to the case (ADR 0005), never the citizen-wide one
-    key = pii_mod.pseudonym_key()
+    key = pii_mod.pseudonym_key(settings.get())
     assert payloads[5]["citizen_pseudonym"] == pii_mod.pseudonymise("001085012345", key)
     assert payloads[6]["citizen_pseudonym"] == pii_mod.denouncer_pseudonym(
         "001190000002", key, pii_mod.case_scope("00004", "VV-2"))
@@ -92,10 +93,10 @@ def test_lands_rows_without_personal_data(warehouse, inbox):
 def test_second_run_adds_nothing_and_changed_file_is_a_new_batch(warehouse, inbox):
     path = inbox / "00004_truc-bach_2024.xlsx"
     write_register(path, ROWS)
-    commune_registers.ingest(warehouse, inbox=inbox)
-    assert commune_registers.ingest(warehouse, inbox=inbox) == []
+    commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
+    assert commune_registers.ingest(warehouse, settings.get(), inbox=inbox) == []
     write_register(path, ROWS[:1])
-    again = commune_registers.ingest(warehouse, inbox=inbox)
+    again = commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
     assert len(again) == 1 and again[0]["rows"] == 1
     with warehouse.connect() as c:
         assert c.execute(sa.select(sa.func.count()).select_from(raw_file_manifest)).scalar_one() == 2
@@ -115,7 +116,7 @@ def test_bad_files_are_rejected_with_a_reason_and_others_go_on(warehouse, inbox,
         write_register(bad, ROWS)
     else:
         bad.write_bytes(content)
-    summaries = {s["logical_key"]: s for s in commune_registers.ingest(warehouse, inbox=inbox)}
+    summaries = {s["logical_key"]: s for s in commune_registers.ingest(warehouse, settings.get(), inbox=inbox)}
     assert summaries["00004_truc-bach_2024"]["status"] == "loaded"
     assert summaries[bad.stem]["status"] == "rejected"
     assert reason in summaries[bad.stem]["message"]
@@ -123,4 +124,4 @@ def test_bad_files_are_rejected_with_a_reason_and_others_go_on(warehouse, inbox,
         msg = c.execute(sa.select(raw_batch.c.message).where(raw_batch.c.logical_key == bad.stem)).scalar_one()
     assert reason in msg
     # the rejected version is in the manifest: not retried until the file changes
-    assert commune_registers.ingest(warehouse, inbox=inbox) == []
+    assert commune_registers.ingest(warehouse, settings.get(), inbox=inbox) == []

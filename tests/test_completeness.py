@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core import settings
 from core.periods import period
 from transforms import completeness as C
 from warehouse.schema import dim_unit, dq_batch_audit, dq_completeness, fact_case, fact_reception, raw_batch, raw_record
@@ -132,17 +133,17 @@ def q1_2025(warehouse):
 
 def test_deadline_is_end_of_due_day_in_hanoi(q1_2025):
     p = period("Q1", 2025)
-    assert C.deadline_for(p) == local(2025, 3, 19, 23, 59, 59) == DT(2025, 3, 19, 16, 59, 59)
+    assert C.deadline_for(p, settings.get().regimes) == local(2025, 3, 19, 23, 59, 59) == DT(2025, 3, 19, 16, 59, 59)
     # Under Thông tư 06/2025 (windows ending from 30/09/2025), Điều 7.2: communes → the
     # province by the 17th of the period's last month.
-    assert C.deadline_for(period("Q4", 2025)) == local(2025, 12, 17, 23, 59, 59)
-    assert C.deadline_for(period("H1", 2026)) == local(2026, 6, 17, 23, 59, 59)
-    assert C.deadline_for(period("Q3", 2025)) == local(2025, 9, 19, 23, 59, 59)      # still TT 01/2024
+    assert C.deadline_for(period("Q4", 2025), settings.get().regimes) == local(2025, 12, 17, 23, 59, 59)
+    assert C.deadline_for(period("H1", 2026), settings.get().regimes) == local(2026, 6, 17, 23, 59, 59)
+    assert C.deadline_for(period("Q3", 2025), settings.get().regimes) == local(2025, 9, 19, 23, 59, 59)      # still TT 01/2024
 
 
 def test_registers_expected_received_status(q1_2025):
     p = period("Q1", 2025)
-    df = C.compute(q1_2025, p, now=DT(2025, 4, 1))
+    df = C.compute(q1_2025, p, settings.get(), now=DT(2025, 4, 1))
     assert set(df["status"]) <= set(C.STATUSES)
     assert list(df.columns) == [c.name for c in dq_completeness.columns]
     reg = by_unit(df, "commune_register")
@@ -187,7 +188,7 @@ def test_registers_expected_received_status(q1_2025):
 
 def test_systems(q1_2025):
     p = period("Q1", 2025)
-    df = C.compute(q1_2025, p, now=DT(2025, 4, 1))
+    df = C.compute(q1_2025, p, settings.get(), now=DT(2025, 4, 1))
     dis = by_unit(df, "district_db")
     assert len(dis) == 30 and (dis["expected"] == 1).all()
 
@@ -215,11 +216,11 @@ def test_systems(q1_2025):
 
 def test_store_is_idempotent(q1_2025):
     p = period("Q1", 2025)
-    df = C.compute(q1_2025, p, now=DT(2025, 4, 1))
+    df = C.compute(q1_2025, p, settings.get(), now=DT(2025, 4, 1))
     assert C.store(q1_2025, p, df) == len(df)
     assert C.store(q1_2025, p, df) == len(df)
     other = period("Q4", 2024)
-    C.store(q1_2025, other, C.compute(q1_2025, other, now=DT(2025, 4, 1)))
+    C.store(q1_2025, other, C.compute(q1_2025, other, settings.get(), now=DT(2025, 4, 1)))
     with q1_2025.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(dq_completeness).where(
             dq_completeness.c.period_key == p.key)).scalar_one()
@@ -248,7 +249,7 @@ def q3_2025(warehouse):
 
 def test_reform_window_units_and_code_reuse(q3_2025):
     p = period("Q3", 2025)        # 15/06–14/09/2025 spans the reform
-    df = C.compute(q3_2025, p, now=DT(2025, 10, 1))
+    df = C.compute(q3_2025, p, settings.get(), now=DT(2025, 10, 1))
     reg = by_unit(df, "commune_register")
     assert len(reg) == 526 + 126 and (reg["expected"] == 1).all()
     assert reg.loc["legacy:00004"].received == 1
@@ -259,7 +260,7 @@ def test_reform_window_units_and_code_reuse(q3_2025):
     assert len(dis) == 30                                     # in force until 30/06/2025
     assert dis.loc["legacy:001"].status == "dung_han"
 
-    q4 = C.compute(q3_2025, period("Q4", 2025), now=DT(2026, 1, 1))
+    q4 = C.compute(q3_2025, period("Q4", 2025), settings.get(), now=DT(2026, 1, 1))
     assert set(q4["source_kind"]) == {"commune_register", "city_service"}   # no district after 30/06
     assert not any(k.startswith("legacy:") for k in q4["unit_key"])
     assert len(q4) == 126 + 1
@@ -269,7 +270,7 @@ def test_row_status_for_city_report(q3_2025):
     from reports import levels
 
     p = period("Q3", 2025)
-    df = C.compute(q3_2025, p, now=DT(2025, 10, 1))
+    df = C.compute(q3_2025, p, settings.get(), now=DT(2025, 10, 1))
     u = units_df(q3_2025)
     # The status the reports use (reports.levels.row_status_for), for the city's report.
     scope = levels.scope_for(u, "province:01", "consolidated", "01")
@@ -295,6 +296,6 @@ def test_row_status_for_city_report(q3_2025):
 
 
 def test_no_personal_data_or_paths_in_notes(q1_2025):
-    df = C.compute(q1_2025, period("Q1", 2025), now=DT(2025, 4, 1))
+    df = C.compute(q1_2025, period("Q1", 2025), settings.get(), now=DT(2025, 4, 1))
     assert df["note"].notna().all()
     assert not df["note"].str.contains(r"\d{9,}|/srv|\.xlsx", regex=True).any()

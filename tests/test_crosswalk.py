@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 import sqlalchemy as sa
 
+from core import settings
 from warehouse import units as U
 
 HANOI_KEY = "thanhphohanoi"
@@ -25,7 +26,7 @@ def xw():
 
 
 def test_every_legacy_commune_has_a_successor(xw):
-    units = U.unit_frame("01")
+    units = U.unit_frame(settings.get(), "01")
     legacy = set(units.loc[(units["scheme"] == "legacy") & (units["level"] == "xa"), "unit_key"])
     current = set(units.loc[units["scheme"] == "2025", "unit_key"])
     assert len(legacy) == 526 and len(current) == 126
@@ -90,7 +91,7 @@ def test_unmapped_commune_is_an_error(monkeypatch, converter):
 def test_loaded_with_dim_unit_idempotently(warehouse):
     from warehouse.schema import dim_unit, dim_unit_crosswalk
 
-    U.load_dim_unit(warehouse)                    # the fixture loaded once already
+    U.load_dim_unit(warehouse, settings.get())                    # the fixture loaded once already
     with warehouse.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(dim_unit_crosswalk)).scalar_one()
         rows = conn.execute(sa.select(dim_unit_crosswalk).where(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core import settings
 from pipeline.dag_defaults import ALLOWED_TAGS
 
 pytestmark = pytest.mark.integration   # Airflow's DagBag (its import runs `file`), the DAG files in subprocesses
@@ -128,7 +129,7 @@ def test_official_issue_runs_the_day_after_the_units_deadline(dagbag):
         restriction=TimeRestriction(earliest=pendulum.datetime(2026, 7, 1, tz=tz), latest=None, catchup=True))
     run_day = pendulum.instance(info.run_after).in_timezone(tz).date()
     q3 = periods.period("Q3", 2026)
-    assert run_day == regimes.regime_for(q3).deadline(q3, "units") + dt.timedelta(days=1) == dt.date(2026, 9, 18)
+    assert run_day == regimes.regime_for(q3, settings.get().regimes).deadline(q3, "units") + dt.timedelta(days=1) == dt.date(2026, 9, 18)
     confs = reporting.official_issue_confs(run_after=info.run_after)
     assert confs == [{"period": "2026-Q3", "issue": "official", "deliver": True},
                      {"period": "2026-M9", "issue": "official", "deliver": True}]

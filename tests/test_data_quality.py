@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from connectors.raw import Batch
 from core import rules as rules_catalogue
+from core import settings
 from transforms import canonical, quality
 from transforms.consolidate import PublicationBlocked, consolidate
 from warehouse.schema import dq_batch_audit, dq_flag, dq_quarantine, dq_validation, fact_reception, raw_batch
@@ -72,13 +73,13 @@ def test_results_and_data_docs_go_to_the_outputs_not_the_repository(warehouse, t
     # Outputs of its own: the site holds this test's validations, not the session's.
     monkeypatch.setenv("TCD_PATH_DATA_QUALITY", str(tmp_path / "data_quality"))
     land_book(warehouse, [reception()])
-    consolidate(warehouse, "commune_register")
-    index = quality.build_data_docs()
-    assert index.exists() and index.is_relative_to(quality.data_quality_dir())
+    consolidate(warehouse, "commune_register", settings.get())
+    index = quality.build_data_docs(settings.path_setting("data_quality"))
+    assert index.exists() and index.is_relative_to(settings.path_setting("data_quality"))
     html = "".join(p.read_text(encoding="utf-8", errors="replace")
                    for p in index.parent.rglob("*.html"))
     assert "reception_canonical" in html and "commune_register_batch" in html
-    assert any((quality.data_quality_dir() / "gx_validations").rglob("*.json"))
+    assert any((settings.path_setting("data_quality") / "gx_validations").rglob("*.json"))
     assert not (quality.GX_DIR / "uncommitted" / "validations").exists()
 
 
@@ -87,11 +88,11 @@ def test_results_and_data_docs_go_to_the_outputs_not_the_repository(warehouse, t
 def test_a_book_with_most_dates_unreadable_is_rejected_whole_and_the_previous_version_stays(warehouse):
     good = land_book(warehouse, [reception(case="VV-1"), reception(day="06/03/2024", case="VV-2")],
                      when=dt.datetime(2025, 1, 1))
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     # a re-delivery of the same book whose date column holds something else entirely
     bad = land_book(warehouse, [reception(day="Trực tiếp", case="VV-1"), reception(day="x", case="VV-2"),
                                 reception(day="07/03/2024", case="VV-3")], when=dt.datetime(2025, 2, 1))
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     audit = _q(warehouse, dq_batch_audit).set_index("batch_id")
     assert bool(audit.at[good, "passed"]) and not bool(audit.at[bad, "passed"])
     failed = json.loads(audit.at[bad, "failed_rules"])
@@ -107,7 +108,7 @@ def test_a_book_with_most_dates_unreadable_is_rejected_whole_and_the_previous_ve
 @pytest.mark.integration   # the committed GX suites (consolidation)
 def test_a_book_of_another_year_is_rejected(warehouse):
     bid = land_book(warehouse, [reception(day="05/03/2023"), reception(day="06/03/2023", case="VV-2")])
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     audit = _q(warehouse, dq_batch_audit).set_index("batch_id")
     assert [f["rule"] for f in json.loads(audit.at[bid, "failed_rules"])] == ["BATCH_WRONG_YEAR"]
     assert _q(warehouse, fact_reception).empty
@@ -127,7 +128,7 @@ def test_error_rules_quarantine_rows_and_keep_the_rest(warehouse):
     if future.endswith("2024"):
         rows.append(reception(day=future, case="BAD-FUTURE"))
     land_book(warehouse, rows)
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     q = _q(warehouse, dq_quarantine).set_index("source_row")
     by_row = q["reason_code"].to_dict()
     assert by_row == {7: "DATE_INVALID", 8: "PEOPLE_OUT_OF_RANGE", 9: "PERIODIC_RECEIVER",
@@ -152,11 +153,11 @@ def test_error_rules_quarantine_rows_and_keep_the_rest(warehouse):
 def test_a_corrected_delivery_reprocesses_the_quarantined_row(warehouse):
     land_book(warehouse, [reception(case="VV-1"), reception(people=-2, case="VV-2")],
               when=dt.datetime(2025, 1, 1))
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     assert list(_q(warehouse, dq_quarantine)["reason_code"]) == ["PEOPLE_OUT_OF_RANGE"]
     land_book(warehouse, [reception(case="VV-1"), reception(people=2, case="VV-2")],
               when=dt.datetime(2025, 2, 1))
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     assert _q(warehouse, dq_quarantine).empty
     assert sorted(_q(warehouse, fact_reception)["people"]) == [1, 2]
 
@@ -165,13 +166,13 @@ def test_a_corrected_delivery_reprocesses_the_quarantined_row(warehouse):
 @pytest.mark.integration   # the committed GX suites (consolidation)
 def test_the_warehouse_suite_blocks_publication_and_the_previous_state_stays(warehouse, monkeypatch):
     land_book(warehouse, [reception(case="VV-1")], when=dt.datetime(2025, 1, 1))
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     before = _q(warehouse, fact_reception)
     # a pipeline fault: de-duplication broken, so an entry typed twice would be published twice
     land_book(warehouse, [reception(case="VV-1"), reception(case="VV-1")], when=dt.datetime(2025, 2, 1))
     monkeypatch.setitem(canonical.DEDUPE_KEYS, "reception", ["raw_id"])
     with pytest.raises(PublicationBlocked, match="reception_warehouse"):
-        consolidate(warehouse, "commune_register")
+        consolidate(warehouse, "commune_register", settings.get())
     pd.testing.assert_frame_equal(_q(warehouse, fact_reception), before)
     hist = _q(warehouse, dq_validation)
     failed = hist[(hist["suite"] == "reception_warehouse") & ~hist["success"].astype(bool)]
@@ -219,7 +220,7 @@ def test_decision_rules_quarantine_or_flag_petitions(warehouse):
         b.add("petition", f"{stem}.xlsx#Đơn thư", r, key=KEY, source_row=i, kind=r["loai"])
     with warehouse.begin() as conn:
         b.write(conn)
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     q = _q(warehouse, dq_quarantine)
     assert sorted(zip(q["source_row"], q["reason_code"])) == [
         (7, "DECISION_WITHOUT_RESOLUTION"), (8, "DECISION_WITHOUT_RESOLUTION"), (9, "AMOUNT_NEGATIVE"),

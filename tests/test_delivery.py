@@ -14,6 +14,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from openpyxl import Workbook
 
+from core import settings
 from core.files import sha256_file
 from core.periods import period
 from delivery import mail as delivery
@@ -134,7 +135,7 @@ def _by_email(results):
 @pytest.mark.integration   # an SMTP server on localhost
 def test_each_recipient_gets_exactly_their_reports(smtp, tree):
     root, e = tree
-    results = delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root)
+    results = delivery.deliver("2025-Q3", settings.get(), recipients=RECIPIENTS, root=root)
     by = _by_email(results)
     assert [r["email"] for r in results] == [r["email"] for r in RECIPIENTS["recipients"]]
     assert {k: v["status"] for k, v in by.items()} == {
@@ -179,10 +180,10 @@ def test_each_recipient_gets_exactly_their_reports(smtp, tree):
 @pytest.mark.integration   # an SMTP server on localhost
 def test_a_second_run_sends_nothing_new_and_a_new_version_is_sent(smtp, tree, tmp_path):
     root, e = tree
-    delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root)
+    delivery.deliver("2025-Q3", settings.get(), recipients=RECIPIENTS, root=root)
     sent_before = len(smtp.messages)
 
-    again = _by_email(delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root))
+    again = _by_email(delivery.deliver("2025-Q3", settings.get(), recipients=RECIPIENTS, root=root))
     assert len(smtp.messages) == sent_before
     assert again["thanhpho@example.gov.vn"]["status"] == "up_to_date"
     assert again["phuongbadinh@example.gov.vn"]["status"] == "up_to_date"
@@ -192,7 +193,7 @@ def test_a_second_run_sends_nothing_new_and_a_new_version_is_sent(smtp, tree, tm
     # the commune only, alone (its 01/XLD did not change and is not sent again).
     v2 = _issue(root, tmp_path, "xa", "00004", number=7, run="run-2")
     assert v2.version == 2
-    third = _by_email(delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root))
+    third = _by_email(delivery.deliver("2025-Q3", settings.get(), recipients=RECIPIENTS, root=root))
     assert third["phuongbadinh@example.gov.vn"]["status"] == "sent"
     assert third["thanhpho@example.gov.vn"]["status"] == "up_to_date"
     assert len(smtp.messages) == sent_before + 1
@@ -211,16 +212,16 @@ def test_unreachable_server_is_reported_and_the_files_go_out_later(smtp, tree, m
     recipients = {"recipients": [RECIPIENTS["recipients"][0], RECIPIENTS["recipients"][2]]}
     dead_port = _free_port()
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _conn_json(dead_port))
-    results = delivery.deliver("2025-Q3", recipients=recipients, root=root)
+    results = delivery.deliver("2025-Q3", settings.get(), recipients=recipients, root=root)
     assert [r["status"] for r in results] == ["failed", "failed"]   # each recipient tried and reported
     for r in results:
         assert f"cannot reach the mail server 127.0.0.1:{dead_port}" in r["reason"]
         assert "smtp_default" in r["reason"]
     with pytest.raises(delivery.DeliveryError, match="2 of 2 recipient"):
-        delivery.deliver("2025-Q3", recipients=recipients, root=root, raise_on_failure=True)
+        delivery.deliver("2025-Q3", settings.get(), recipients=recipients, root=root, raise_on_failure=True)
 
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _conn_json(smtp.port))
-    results = delivery.deliver("2025-Q3", recipients=recipients, root=root)
+    results = delivery.deliver("2025-Q3", settings.get(), recipients=recipients, root=root)
     assert [r["status"] for r in results] == ["sent", "sent"]
     assert len(smtp.messages) == 2
 
@@ -231,7 +232,7 @@ def test_connection_id_from_environment(smtp, tree, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_TCD_MAIL", _conn_json(smtp.port))
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _conn_json(_free_port()))   # would fail
     monkeypatch.setenv("TCD_SMTP_CONN_ID", "tcd_mail")
-    results = delivery.deliver("2025-Q3", recipients={"recipients": [RECIPIENTS["recipients"][2]]}, root=root)
+    results = delivery.deliver("2025-Q3", settings.get(), recipients={"recipients": [RECIPIENTS["recipients"][2]]}, root=root)
     assert results[0]["status"] == "sent" and len(smtp.messages) == 1
     assert delivery.load_deliveries("2025-Q3", root)[0]["conn_id"] == "tcd_mail"
 
@@ -239,7 +240,7 @@ def test_connection_id_from_environment(smtp, tree, monkeypatch):
 @pytest.mark.integration   # an SMTP server on localhost
 def test_dry_run_sends_and_records_nothing(smtp, tree):
     root, e = tree
-    results = _by_email(delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root, dry_run=True))
+    results = _by_email(delivery.deliver("2025-Q3", settings.get(), recipients=RECIPIENTS, root=root, dry_run=True))
     assert results["badinh@example.gov.vn"]["status"] == "dry_run"
     assert [f["path"] for f in results["badinh@example.gov.vn"]["files"]] == [e["district"].path]
     assert smtp.messages == []
@@ -251,7 +252,7 @@ def test_a_changed_issued_file_is_not_sent(smtp, tree):
     root, e = tree
     path = root / "2025-Q3" / e["district"].path
     path.write_bytes(path.read_bytes() + b"tampered")
-    by = _by_email(delivery.deliver("2025-Q3", recipients=RECIPIENTS, root=root))
+    by = _by_email(delivery.deliver("2025-Q3", settings.get(), recipients=RECIPIENTS, root=root))
     assert by["badinh@example.gov.vn"]["status"] == "failed"
     assert "changed after it was issued" in by["badinh@example.gov.vn"]["reason"]
     assert smtp.to("badinh@example.gov.vn") == []
@@ -277,7 +278,7 @@ def test_filters_select_by_period_kind_and_summary(tree):
 
 # ------------------------------------------------------------------ configuration
 def test_project_recipients_file_is_valid():
-    config = delivery.load_recipients()
+    config = delivery.load_recipients(settings.get().env.recipients_file)
     assert config.recipients
     assert all(str(r.email).endswith("@example.gov.vn") for r in config.recipients)
 
@@ -314,4 +315,4 @@ def test_recipients_file_errors_name_the_file(tmp_path):
 
 def test_missing_manifest(tmp_path):
     with pytest.raises(FileNotFoundError, match="no reports issued for period '2025-Q4'"):
-        delivery.deliver("2025-Q4", recipients=RECIPIENTS, root=tmp_path)
+        delivery.deliver("2025-Q4", settings.get(), recipients=RECIPIENTS, root=tmp_path)

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core import settings
 from tests.pii_scan import find_pii, load_pii
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +138,7 @@ def reporting_rows(sources: Path, start: dt.date, end: dt.date) -> set[str]:
 
     from warehouse.units import unit_frame
 
-    units = unit_frame()
+    units = unit_frame(settings.get())
     units["valid_from"] = units["valid_from"].map(lambda d: d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)))
     units["valid_to"] = units["valid_to"].map(
         lambda d: None if d is None or str(d) in ("NaT", "None", "nan") else
@@ -196,7 +197,7 @@ def expected_table(ground_truth: Path, start: dt.date, end: dt.date, tt06: bool 
     """An independent count of Biểu 01/TCD from the generator's ground truth."""
     from warehouse.units import unit_frame
 
-    units = unit_frame().set_index("unit_key")
+    units = unit_frame(settings.get()).set_index("unit_key")
     con = sqlite3.connect(ground_truth)
     con.row_factory = sqlite3.Row
     recs = [r for r in con.execute("select * from gt_reception")
@@ -269,7 +270,7 @@ def expected_days(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str,
     Units with no calendar row at all are absent (their cells must be empty)."""
     from warehouse.units import unit_frame
 
-    units = unit_frame().set_index("unit_key")
+    units = unit_frame(settings.get()).set_index("unit_key")
     con = sqlite3.connect(ground_truth)
     rows = con.execute("select unit_key, announced_date, receiver from gt_calendar").fetchall()
     out = {}
@@ -353,7 +354,7 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     from reports.lineage import cell_sources, form_of_workbook
 
     companion = path.with_name(path.stem + ".nguon.csv")
-    form = form_of_workbook(path)          # once: finding it per cell costs a second each
+    form = form_of_workbook(path, settings.get().home)          # once: finding it per cell costs a second each
     for ms in columns:
         rows = cell_sources(companion, "total", ms, form=form)
         assert rows.attrs["accounted"] == got["Tổng cộng"][ms], f"lineage of cột {ms}"
@@ -364,7 +365,7 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
         for label, d in days.items():
             if d is not None and label in reported:
                 for ms, n in zip((10, 16), d):
-                    rows = cell_sources(companion, label, ms)
+                    rows = cell_sources(companion, label, ms, form=form)
                     assert rows.attrs["accounted"] == n, (label, ms)
                     assert (rows["source_file"] != "").all()
     if key == "custom":

@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core import periods, regimes
+from core import periods, regimes, settings
 from core.periods import custom, period
 from reports import verify
 from reports.formdef import (
@@ -57,15 +57,15 @@ def configured() -> list[tuple[str, str, str]]:
     """(form code, version, first regime) of every form definition a configured
     reporting regime uses (config `regimes:`), each once."""
     out: dict[tuple[str, str], str] = {}
-    for regime in regimes.all_regimes():
+    for regime in regimes.all_regimes(settings.get().regimes):
         for code in regime.forms:
-            version = load_form(regimes.definition_path(regime, code)).version
+            version = load_form(regimes.definition_path(regime, code, settings.get().home)).version
             out.setdefault((code, str(version)), regime.id)
     return [(code, version, regime_id) for (code, version), regime_id in out.items()]
 
 
 def definition(code: str, version: str):
-    return verify.form_by_version(code, version)
+    return verify.form_by_version(code, version, settings.get())
 
 
 # ------------------------------------------------------------------ synthetic petitions
@@ -255,7 +255,7 @@ def test_every_form_and_version_is_configured():
         expected |= {(f"0{n}/XLD", "TT02_2021", "TT02_2021"), (f"0{n}/XLD", "TT01_2024", "TT01_2024")}
     expected |= {(code, "TT06_2025", "TT06_2025") for code in TT06_FORMS}
     assert got == expected
-    assert [(r.id, r.circular, r.in_force_from) for r in regimes.all_regimes()] == [
+    assert [(r.id, r.circular, r.in_force_from) for r in regimes.all_regimes(settings.get().regimes)] == [
         ("TT02_2021", "Thông tư 02/2021/TT-TTCP", D(2021, 5, 10)),
         ("TT01_2024", "Thông tư 01/2024/TT-TTCP", D(2024, 1, 20)),
         ("TT06_2025", "Thông tư 06/2025/TT-TTCP", D(2025, 9, 30))]
@@ -333,21 +333,21 @@ def test_header_trees_follow_the_forms():
 @pytest.mark.parametrize("code", ["01/XLD", "02/XLD", "03/XLD", "04/XLD"])
 def test_version_switch_of_the_xld_forms(code):
     """The regime in force on the window's LAST day governs (forms-2025.md §1.4)."""
-    assert form_definition(code, D(2024, 1, 19)).version == "TT02_2021"
-    assert form_definition(code, D(2024, 1, 20)).version == "TT01_2024"
-    assert form_definition(code, period("Q2", 2024)).version == "TT01_2024"
+    assert form_definition(code, D(2024, 1, 19), settings.get()).version == "TT02_2021"
+    assert form_definition(code, D(2024, 1, 20), settings.get()).version == "TT01_2024"
+    assert form_definition(code, period("Q2", 2024), settings.get()).version == "TT01_2024"
     # Q1 2024 (15/12/2023 – 14/03/2024) ends after TT 01/2024 came into force.
-    assert form_definition(code, period("Q1", 2024)).version == "TT01_2024"
-    assert form_definition(code, period("Q4", 2023)).version == "TT02_2021"
-    assert form_definition(code, D(2021, 5, 10)).version == "TT02_2021"
+    assert form_definition(code, period("Q1", 2024), settings.get()).version == "TT01_2024"
+    assert form_definition(code, period("Q4", 2023), settings.get()).version == "TT02_2021"
+    assert form_definition(code, D(2021, 5, 10), settings.get()).version == "TT02_2021"
     with pytest.raises(ValueError, match="no reporting regime in force on 09/05/2021"):
-        form_definition(code, D(2021, 5, 9))
+        form_definition(code, D(2021, 5, 9), settings.get())
 
 
 @pytest.mark.parametrize("code", ["01/TCD", "02/TCD", "01/KQGQ", "02/KQGQ", "03/KQGQ", "04/KQGQ"])
 def test_forms_unchanged_by_tt01_2024_keep_their_version(code):
-    assert form_definition(code, D(2025, 3, 15)).version == "TT02_2021"
-    assert form_definition(code, D(2021, 6, 1)).version == "TT02_2021"
+    assert form_definition(code, D(2025, 3, 15), settings.get()).version == "TT02_2021"
+    assert form_definition(code, D(2021, 6, 1), settings.get()).version == "TT02_2021"
 
 
 TT06_FORMS = ["01/TCD", "02/XLD", "03/GQKN", "04/GQTC", "05/KQTH", "06/QLKNTC"]
@@ -360,24 +360,24 @@ def test_regime_switch_on_the_window_end():
     old_set = ["01/TCD", "02/TCD", "01/XLD", "02/XLD", "03/XLD", "04/XLD",
                "01/KQGQ", "02/KQGQ", "03/KQGQ", "04/KQGQ"]
     for kind, year in (("Q3", 2025), ("M9", 2025)):
-        r = regimes.regime_for(period(kind, year))
+        r = regimes.regime_for(period(kind, year), settings.get().regimes)
         assert (r.id, r.form_codes, r.file_tag) == ("TT01_2024", old_set, ""), (kind, year)
     for kind, year in (("Q4", 2025), ("Y", 2025), ("Q1", 2026), ("H1", 2026), ("Q3", 2026)):
-        r = regimes.regime_for(period(kind, year))
+        r = regimes.regime_for(period(kind, year), settings.get().regimes)
         assert (r.id, r.form_codes, r.file_tag) == ("TT06_2025", TT06_FORMS, "TT06-2025"), (kind, year)
-    assert regimes.regime_for(periods.custom("2021-07-01", "2025-09-29")).id == "TT01_2024"
-    assert regimes.regime_for(periods.custom("2025-09-01", "2025-09-30")).id == "TT06_2025"
-    assert form_definition("02/XLD", period("Q3", 2025)).version == "TT01_2024"
-    assert form_definition("02/XLD", period("Q4", 2025)).version == "TT06_2025"
-    assert form_definition("02/XLD", period("Q4", 2025)).title == "TỔNG HỢP KẾT QUẢ XỬ LÝ ĐƠN"
+    assert regimes.regime_for(periods.custom("2021-07-01", "2025-09-29"), settings.get().regimes).id == "TT01_2024"
+    assert regimes.regime_for(periods.custom("2025-09-01", "2025-09-30"), settings.get().regimes).id == "TT06_2025"
+    assert form_definition("02/XLD", period("Q3", 2025), settings.get()).version == "TT01_2024"
+    assert form_definition("02/XLD", period("Q4", 2025), settings.get()).version == "TT06_2025"
+    assert form_definition("02/XLD", period("Q4", 2025), settings.get()).title == "TỔNG HỢP KẾT QUẢ XỬ LÝ ĐƠN"
     with pytest.raises(ValueError, match="02/TCD is not part of Thông tư 06/2025/TT-TTCP"):
-        form_definition("02/TCD", period("Q4", 2025))
+        form_definition("02/TCD", period("Q4", 2025), settings.get())
     with pytest.raises(ValueError, match="03/GQKN is not part of Thông tư 01/2024/TT-TTCP"):
-        form_definition("03/GQKN", period("Q3", 2025))
+        form_definition("03/GQKN", period("Q3", 2025), settings.get())
 
 
 def test_regime_deadlines_and_narrative():
-    new = regimes.regime_by_id("TT06_2025")
+    new = regimes.regime_by_id("TT06_2025", settings.get().regimes)
     q1, q2, y = period("Q1", 2026), period("Q2", 2026), period("Y", 2025)
     # Điều 7.2: units by the 17th, the province by the 20th of the period's last month.
     assert (new.deadline(q1), new.deadline(q1, "province")) == (D(2026, 3, 17), D(2026, 3, 20))
@@ -385,7 +385,7 @@ def test_regime_deadlines_and_narrative():
     # Điều 4: Quý I, 6 tháng, 9 tháng and năm carry Mẫu số 02; Quý II–IV tables only.
     assert [new.has_narrative(period(k, 2026)) for k in ("Q1", "Q2", "Q3", "Q4", "H1", "M9", "Y")] == \
         [True, False, False, False, True, True, True]
-    old = regimes.regime_by_id("TT01_2024")
+    old = regimes.regime_by_id("TT01_2024", settings.get().regimes)
     assert old.deadline(q2) == D(2026, 6, 19) and old.deadline(q2, "province") is None
     assert not old.has_narrative(period("Y", 2024))
 
@@ -404,11 +404,11 @@ def test_a_regime_defined_only_in_configuration_needs_no_code(tmp_path, monkeypa
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("TCD_CONFIG", str(path))
     p = period("Q1", 2027)
-    r = regimes.regime_for(p)
+    r = regimes.regime_for(p, settings.get().regimes)
     assert (r.id, r.form_codes, r.deadline(p)) == ("TT99_2027", ["99/THU"], D(2027, 3, 16))
-    assert form_definition("99/THU", p).code == "99/THU"
-    assert regimes.regime_for(period("Q4", 2026)).id == "TT06_2025"
-    recs = placed(form_definition("99/THU", p), DATA, WINDOW)
+    assert form_definition("99/THU", p, settings.get()).code == "99/THU"
+    assert regimes.regime_for(period("Q4", 2026), settings.get().regimes).id == "TT06_2025"
+    recs = placed(form_definition("99/THU", p, settings.get()), DATA, WINDOW)
     assert len(recs) > 0
 
 
@@ -915,7 +915,7 @@ def test_rows_not_reported_stay_empty_in_decimal_columns(tmp_path):
 
 def test_fixture_form_renders_through_the_generic_code(tmp_path):
     form = load_form(FIXTURES / "thu99_fixture.yaml")
-    assert form.code == "99/THU" and not any(form.code in r.forms for r in regimes.all_regimes())
+    assert form.code == "99/THU" and not any(form.code in r.forms for r in regimes.all_regimes(settings.get().regimes))
     assert not any(p.name == "thu99_fixture.yaml" for p in FORMS.glob("*.yaml"))
     assert form.decimal_columns == [7, 8, 9] and form.column(9).number_format == "#,##0.00"
     recs = placed(form, DATA, WINDOW)

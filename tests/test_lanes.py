@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from core import settings
+
 MESSAGE = r"fast-lane test {} \(.*\): mark it integration"
 
 
@@ -57,7 +59,7 @@ def test_a_gx_suite_is_refused(lane_guard):
     from transforms import quality
 
     frame = pd.DataFrame({"raw_id": [1]})
-    _refused(lane_guard, "ran the Great Expectations suites", lambda: quality.run("commune_register_batch", frame, "p"))
+    _refused(lane_guard, "ran the Great Expectations suites", lambda: quality.run("commune_register_batch", frame, "p", settings.get()))
 
 
 def test_files_and_unix_sockets_are_allowed(lane_guard, tmp_path):

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from test_tcd01 import FORM_PATH, frame, rec
 
+from core import settings
 from core.periods import custom, period
 from reports import levels as L
 from reports.formdef import RowStatus, check_identities, compute, load_form
@@ -25,7 +26,7 @@ PROVINCE = "province:01"
 
 @pytest.fixture(scope="module")
 def units() -> pd.DataFrame:
-    return unit_frame("01")
+    return unit_frame(settings.get(), "01")
 
 
 @pytest.fixture(scope="module")
@@ -408,7 +409,7 @@ def test_form_population_with_carried_over_petitions(units, tmp_path):
     from reports.formdef import form_definition
 
     p = period("Q4", 2025)                                       # 15/09–14/12/2025
-    form = form_definition("01/XLD", p.start)
+    form = form_definition("01/XLD", p.start, settings.get())
     recs = pd.DataFrame([petition("p1", "legacy:00007", D(2025, 6, 1), None),         # pending at Cống Vị
                          petition("p2", "legacy:00001", D(2025, 6, 2), D(2025, 10, 1)),
                          petition("p3", BA_DINH, D(2025, 6, 3), None),

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from test_tcd01 import FACT_COLUMNS, FORM_PATH, Q3, RECORDS, ROWS, SPANNING, frame, receptions, units
 
+from core import settings
 from core.periods import custom
 from reports.formdef import (
     ReportRow,
@@ -30,7 +31,15 @@ from reports.formdef import (
     source_columns,
 )
 from reports.levels import build_rows_for_city, city_report
-from reports.lineage import LINEAGE_COLUMNS, cell_sources, lineage_path, main, read_lineage, write_lineage
+from reports.lineage import (
+    LINEAGE_COLUMNS,
+    cell_sources,
+    form_of_workbook,
+    lineage_path,
+    main,
+    read_lineage,
+    write_lineage,
+)
 from reports.render import write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +208,7 @@ def test_every_cell_is_accounted_for(written, form):
         row = "total" if rid == "total" else rid
         for ms in form.number_columns:
             # The form is found from the workbook beside the file (once per row here).
-            src = cell_sources(csv, row, ms, form=None if ms == 1 else form)
+            src = cell_sources(csv, row, ms, form=form_of_workbook(out, settings.get().home) if ms == 1 else form)
             assert src.attrs["accounted"] == table.loc[rid, ms], (rid, ms)
             assert "contributes" in src.columns and "citizen_pseudonym" not in src.columns
             if lineage_kind(form, ms) == "additive":
@@ -279,7 +288,7 @@ def test_city_report_writes_lineage(form, tmp_path, capsys):
     # source_row in the records: written empty.
     recs = frame([r for r in RECORDS if r["unit_key"] != "2025:00008"])
     out = tmp_path / "01-TCD_01_20260615-20260914.xlsx"
-    res = city_report("01/TCD", Q3, recs, units(), out, META, form=form, lineage=True,
+    res = city_report("01/TCD", Q3, recs, units(), out, META, province_code=settings.get().province.code, form=form, lineage=True,
                       row_status={"2025:00008": RowStatus(False, 1, 1)})
     assert res.lineage_path == lineage_path(out) and res.lineage_path.exists()
     lin = read_lineage(res.lineage_path)
@@ -296,5 +305,5 @@ def test_city_report_writes_lineage(form, tmp_path, capsys):
         "Ô cột 4, dòng «Phường Ngọc Hà»: trống (chưa báo cáo) = 0 bản ghi nguồn"
     # Without lineage=True nothing is written beside the workbook.
     other = tmp_path / "other" / "r.xlsx"
-    assert city_report("01/TCD", Q3, recs, units(), other, META, form=form).lineage_path is None
+    assert city_report("01/TCD", Q3, recs, units(), other, META, province_code=settings.get().province.code, form=form).lineage_path is None
     assert sorted(p.name for p in other.parent.iterdir()) == ["r.xlsx"]

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
+from core import settings
 from core.periods import Period
 from reports import mau02
 from reports.formdef import TOTAL_ROW_ID
@@ -608,7 +609,7 @@ def test_opens_in_libreoffice_and_converts_to_pdf(built, tmp_path):
     from reports import libreoffice
 
     result, _ = built
-    out = libreoffice.convert([result.path], "pdf", tmp_path / "pdf")
+    out = libreoffice.convert([result.path], "pdf", tmp_path / "pdf", settings.get().env.soffice)
     pdf = out[result.path.resolve()]
     assert pdf.exists() and pdf.stat().st_size > 0
     assert pdf.read_bytes().startswith(b"%PDF")

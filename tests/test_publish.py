@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from core import settings
 from core.periods import custom, period
 from reports import publish
 
@@ -72,9 +73,11 @@ def test_target_path_layout(tmp_path):
     assert publish.versioned_path(Path("/x/a_1.xlsx"), 3) == Path("/x/a_1_v3.xlsx")
 
 
-def test_target_path_defaults_to_configured_reports_folder(tmp_path, monkeypatch):
+def test_target_path_under_the_configured_reports_folder(tmp_path, monkeypatch):
+    # The task functions pass the configured folder (paths.reports, TCD_PATH_REPORTS) down.
     monkeypatch.setenv("TCD_PATH_REPORTS", str(tmp_path / "published"))
-    assert publish.target_path(Q3, "tinh", "01", "01/TCD").parent == tmp_path / "published" / "2025-Q3" / "tinh" / "01"
+    root = settings.get().path("reports")
+    assert publish.target_path(Q3, "tinh", "01", "01/TCD", root).parent == tmp_path / "published" / "2025-Q3" / "tinh" / "01"
 
 
 @pytest.mark.parametrize("level, unit, form, view", [

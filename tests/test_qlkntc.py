@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from connectors import commune_registers, qlkntc_values
 from connectors import qlkntc_template as T
 from connectors import qlkntc_workbooks as W
-from core import periods
+from core import periods, settings
 from reports import formdef
 from transforms import qlkntc
 from transforms.consolidate import consolidate
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORM = ROOT / "reports" / "forms" / "qlkntc06_tt06_2025.yaml"
 Q4 = periods.period("Q4", 2025)
 Y = periods.period("Y", 2025)
+APPLIES_FROM = settings.get().sources.qlkntc_workbooks.applies_from_window_end
 HN = dt.timezone(dt.timedelta(hours=7))
 # MS 1–17 of three units for Quý IV 2025 (8 <= 6 and 7 >= 6 hold).
 A = (2, 1, 0, 3, 85, 2, 5, 1, 1, 2, 0, 0, 3, 1, 1, 0, 0)
@@ -42,11 +43,11 @@ CITY = (12, 4, 2, 9, 1250, 11, 37, 6, 3, 9, 1, 2, 14, 2, 7, 1, 2)
 @pytest.fixture(scope="module")
 def communes() -> list[str]:
     """Codes of 2025 communes in force at the end of Quý IV 2025."""
-    return sorted(units.units_valid_on(Q4.end, "xa")["unit_code"])[:24]
+    return sorted(units.units_valid_on(units.unit_frame(settings.get()), Q4.end, "xa")["unit_code"])[:24]
 
 
 def template(folder: Path, code: str, period=Q4) -> Path:
-    (path,) = T.generate(period, folder, codes=[code])
+    (path,) = T.generate(period, folder, settings.get(), codes=[code])
     return path
 
 
@@ -165,7 +166,7 @@ def test_the_template_locks_everything_but_the_17_input_cells(tmp_path):
                                                                                              "$C$7")
     assert all(dv.errorStyle == "stop" and "số nguyên từ 0 trở lên" in dv.error for dv in rules.values())
     # the first template (version 1) had no such sheet; it can still be made, for tests
-    old = T.build_workbook(T.TemplateUnit("00004", "Phường Ba Đình", "xa"), Q4, protection=False)
+    old = T.build_workbook(T.TemplateUnit("00004", "Phường Ba Đình", "xa"), Q4, APPLIES_FROM, protection=False)
     assert old.sheetnames == [T.DATA_SHEET, T.ID_SHEET]
     assert old[T.ID_SHEET].cell(2, 2).value == T.TEMPLATE_VERSION_V1
     # the hidden identification area the connector reads back
@@ -196,17 +197,17 @@ def test_the_template_is_the_printed_form(tmp_path):
 def test_templates_for_a_level_and_the_periods_without_the_form(tmp_path):
     assert T.main(["--period", "2025-Q4", "--level", "tinh", "--out", str(tmp_path)]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["QLKNTC_01_2025-Q4.xlsx"]
-    paths = T.generate("2026-H1", tmp_path / "h1", level="xa")
+    paths = T.generate("2026-H1", tmp_path / "h1", settings.get(), level="xa")
     assert len(paths) == 126 and all(p.name.endswith("_2026-H1.xlsx") for p in paths)
     # the same unit and period give the same bytes (one base per period, or one each)
     again = T.write_template(tmp_path / "again", T.TemplateUnit("00004", "Phường Ba Đình", "xa"),
-                             periods.parse("2026-H1"))
+                             periods.parse("2026-H1"), APPLIES_FROM)
     assert again.read_bytes() == (tmp_path / "h1" / "QLKNTC_00004_2026-H1.xlsx").read_bytes()
     for spec in ("2025-Q3", "2025-M9"):        # windows ending before 30/09/2025: no 06/QLKNTC
         with pytest.raises(ValueError, match="chưa áp dụng biểu 06/QLKNTC"):
-            T.generate(spec, tmp_path / "old")
+            T.generate(spec, tmp_path / "old", settings.get())
     with pytest.raises(ValueError, match="định kỳ"):
-        T.generate(periods.custom("2025-10-01", "2025-10-31"), tmp_path / "custom")
+        T.generate(periods.custom("2025-10-01", "2025-10-31"), tmp_path / "custom", settings.get())
     assert T.main(["--period", "2025-Q3", "--out", str(tmp_path / "old")]) == 2
 
 
@@ -220,12 +221,12 @@ def test_round_trip_generate_fill_land_consolidate(warehouse, tmp_path):
              delivered=at(20))                                   # after the 17th: late
     c = fill(template(blank, "01"), CITY, dest=inbox / "QLKNTC_01_2025-Q4.xlsx", delivered=at(15))
     cy = fill(template(blank, "01", Y), [2 * v for v in CITY], dest=inbox / "QLKNTC_01_2025-Y.xlsx", delivered=at(17))
-    summaries = W.ingest(warehouse, inbox=inbox)
+    summaries = W.ingest(warehouse, settings.get(), inbox=inbox)
     assert [(s["status"], s["logical_key"], s["findings"]) for s in summaries] == [
         ("loaded", "QLKNTC_01_2025-Q4", []), ("loaded", "QLKNTC_00004_2025-Q4", []),
         ("loaded", "QLKNTC_01_2025-Y", []), ("loaded", "QLKNTC_00008_2025-Q4", [])]      # oldest delivery first
     assert summaries[1]["message"] == "Đã nhận số liệu biểu 06/QLKNTC của Phường Ba Đình, Quý IV năm 2025."
-    r = consolidate(warehouse, "qlkntc_workbook")
+    r = consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert r.stats["published"] == 4 and r.stats["quarantined"] == 0
     got = fact(warehouse)
     assert set(got) == {"00004:2025-Q4", "00008:2025-Q4", "01:2025-Q4", "01:2025-Y"}
@@ -251,7 +252,7 @@ def test_round_trip_generate_fill_land_consolidate(warehouse, tmp_path):
         "loaded", row["file_checksum"], "2025-12/QLKNTC_00004_2025-Q4.xlsx")
     # a unit that sent nothing has no row (not a row of zeros)
     assert not any(k.startswith("00025:") for k in got)
-    comp = qlkntc.completeness(warehouse, Q4, now=utc(at(31, hour=12))).set_index("unit_key")
+    comp = qlkntc.completeness(warehouse, Q4, settings.get(), now=utc(at(31, hour=12))).set_index("unit_key")
     assert len(comp) == 127                      # the city and the 126 communes
     assert comp.loc["2025:00004", ["status", "received"]].tolist() == ["dung_han", 1]
     assert comp.loc["2025:00008", ["status", "received"]].tolist() == ["muon", 1]
@@ -259,7 +260,7 @@ def test_round_trip_generate_fill_land_consolidate(warehouse, tmp_path):
     assert comp.loc["2025:00025", ["status", "received", "rejected"]].tolist() == ["chua_bao_cao", 0, 0]
     assert comp.loc["2025:00025", "note"] == "Chưa nhận biểu 06/QLKNTC; hạn 17/12/2025"
     assert comp.loc["2025:00008", "note"].startswith("Nhận biểu 06/QLKNTC ngày 20/12/2025, quá hạn (hạn 17/12/2025)")
-    assert qlkntc.completeness(warehouse, periods.period("Q3", 2025)).empty      # no 06/QLKNTC then
+    assert qlkntc.completeness(warehouse, periods.period("Q3", 2025), settings.get()).empty      # no 06/QLKNTC then
     assert b.exists() and c.exists() and cy.exists()
 
 
@@ -269,8 +270,8 @@ def test_the_form_computes_on_the_consolidated_table(warehouse, tmp_path):
     for code, values in (("00004", A), ("00008", B), ("01", CITY)):
         fill(template(tmp_path / "blank", code), values, dest=inbox / f"QLKNTC_{code}_2025-Q4.xlsx", delivered=at(16))
     fill(template(tmp_path / "blank", "00004", Y), [9] * 17, dest=inbox / "QLKNTC_00004_2025-Y.xlsx", delivered=at(16))
-    W.ingest(warehouse, inbox=inbox)
-    consolidate(warehouse, "qlkntc_workbook")
+    W.ingest(warehouse, settings.get(), inbox=inbox)
+    consolidate(warehouse, "qlkntc_workbook", settings.get())
     form = formdef.load_form(FORM)
     records = qlkntc.published(warehouse)
     assert len(records) == 4
@@ -317,18 +318,18 @@ def test_protection_block_round_trip_to_mau02(warehouse, tmp_path):
          delivered=at(15))
     fill(template(blank, "00004"), A, protection=(1, 1, 0, 0, 1), dest=inbox / "QLKNTC_00004_2025-Q4.xlsx",
          delivered=at(15))
-    old = T.write_template(blank / "old", T.TemplateUnit("00008", "Phường Ngọc Hà", "xa"), Q4, protection=False)
+    old = T.write_template(blank / "old", T.TemplateUnit("00008", "Phường Ngọc Hà", "xa"), Q4, APPLIES_FROM, protection=False)
     fill(old, B, dest=inbox / "QLKNTC_00008_2025-Q4.xlsx", delivered=at(15))
     fill(template(blank, "00025"), B, dest=inbox / "QLKNTC_00025_2025-Q4.xlsx", delivered=at(15))
     fill(template(blank, "00070"), A, protection=(0, 0, 0, 0, 0), dest=inbox / "QLKNTC_00070_2025-Q4.xlsx",
          delivered=at(15))
-    summaries = W.ingest(warehouse, inbox=inbox)
+    summaries = W.ingest(warehouse, settings.get(), inbox=inbox)
     assert [(s["status"], s["findings"]) for s in summaries] == [("loaded", [])] * 5
     payloads = {json.loads(p)["ma_don_vi"]: json.loads(p) for p in rows(warehouse, raw_record)["payload"]}
     assert [payloads["01"][f] for f in W.PROTECTION_FIELDS] == [3, 2, 1, 2, 2]
     assert not any(f in payloads["00008"] for f in W.PROTECTION_FIELDS)            # version 1: no keys
     assert [payloads["00025"][f] for f in W.PROTECTION_FIELDS] == [None] * 5
-    r = consolidate(warehouse, "qlkntc_workbook")
+    r = consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert (r.stats["published"], r.stats["protection_reported"]) == (5, 3)
     got = fact(warehouse)
     assert {k: protection_of(v) for k, v in got.items()} == {
@@ -425,7 +426,7 @@ def test_each_bad_protection_value_is_quarantined(warehouse, tmp_path, communes)
         fill(template(blank / code, code), A, edit=edit, dest=inbox / T.file_name(code, "2025-Q4"), delivered=at(16))
         rejected[T.file_name(code, "2025-Q4")] = (rule, words)
 
-    summaries = {Path(s["file"]).name: s for s in W.ingest(warehouse, inbox=inbox)}
+    summaries = {Path(s["file"]).name: s for s in W.ingest(warehouse, settings.get(), inbox=inbox)}
     for code, (rule, reason) in quarantined.items():
         s = summaries[T.file_name(code, "2025-Q4")]
         assert (s["status"], s["findings"]) == ("loaded", [{"rule": rule, "reason": reason}]), code
@@ -433,14 +434,14 @@ def test_each_bad_protection_value_is_quarantined(warehouse, tmp_path, communes)
     for name, (rule, words) in rejected.items():
         s = summaries[name]
         assert (s["status"], s["reason_code"], s["rows"]) == ("rejected", rule, 0) and words in s["message"], s
-    r = consolidate(warehouse, "qlkntc_workbook")
+    r = consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert (r.stats["published"], r.stats["quarantined"]) == (1, len(quarantined))
     assert {k: protection_of(v) for k, v in fact(warehouse).items()} == {f"{overlap}:2025-Q4": (2, 2, 0, 2, 2)}
     q = rows(warehouse, dq_quarantine, dq_quarantine.c.source_kind == "qlkntc_workbook")
     got = {rid.split(":")[0]: (rc, reason) for rid, rc, reason in q[["record_id", "reason_code", "reason"]].values}
     assert got == quarantined and len(q) == len(quarantined)            # one line per workbook and rule
     assert set(q["severity"]) == {"error"}
-    comp = qlkntc.completeness(warehouse, Q4).set_index("unit_key")
+    comp = qlkntc.completeness(warehouse, Q4, settings.get()).set_index("unit_key")
     assert all(comp.loc[f"2025:{code}", "status"] == "bi_tu_choi" for code in quarantined)
 
 
@@ -488,7 +489,7 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
     bad(u7, A, ("QLKNTC_TEMPLATE_ALTERED", "thông tin định danh của mẫu (đơn vị, kỳ báo cáo) đã bị sửa"),
         edit=_hidden_unit)
     # a template made for a commune dissolved on 30/06/2025 (legacy 00001, Phúc Xá)
-    old = T.write_template(blank / "old", T.TemplateUnit("00001", "Phường Phúc Xá", "xa"), Q4)
+    old = T.write_template(blank / "old", T.TemplateUnit("00001", "Phường Phúc Xá", "xa"), Q4, APPLIES_FROM)
     fill(old, A, dest=inbox / "bad" / old.name, delivered=at(16))
     rejected[old.name] = ("QLKNTC_UNIT_UNKNOWN", "mã đơn vị 00001 không phải đơn vị báo cáo của thành phố "
                                                  "vào ngày 14/12/2025")
@@ -519,7 +520,7 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
     fill(template(blank / flagged, flagged), [*A[:5], 3, 2, 1, *A[8:]],
          dest=inbox / T.file_name(flagged, "2025-Q4"), delivered=at(16))
 
-    summaries = {Path(s["file"]).name: s for s in W.ingest(warehouse, inbox=inbox)}
+    summaries = {Path(s["file"]).name: s for s in W.ingest(warehouse, settings.get(), inbox=inbox)}
     for name, (rule, words) in rejected.items():
         s = summaries[name]
         assert (s["status"], s["reason_code"], s["rows"]) == ("rejected", rule, 0), name
@@ -535,7 +536,7 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
     assert sorted(stored["reason_code"]) == sorted(r for r, _ in rejected.values())
     assert (stored["row_count"] == 0).all()
 
-    result = consolidate(warehouse, "qlkntc_workbook")
+    result = consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert result.stats["published"] == 2 and result.stats["quarantined"] == len(quarantined)
     assert set(fact(warehouse)) == {f"{good}:2025-Q4", f"{flagged}:2025-Q4"}
     q = rows(warehouse, dq_quarantine, dq_quarantine.c.source_kind == "qlkntc_workbook")
@@ -548,7 +549,7 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
     assert f[["rule", "reason", "unit_key"]].values.tolist() == [[
         "QLKNTC_UNITS_BELOW_INSPECTIONS",
         "Số đơn vị được thanh tra ít hơn số cuộc thanh tra trách nhiệm: Cột (7) = 2, Cột (6) = 3", f"2025:{flagged}"]]
-    comp = qlkntc.completeness(warehouse, Q4).set_index("unit_key")
+    comp = qlkntc.completeness(warehouse, Q4, settings.get()).set_index("unit_key")
     for code in quarantined:
         assert comp.loc[f"2025:{code}", ["status", "received", "rejected"]].tolist() == ["bi_tu_choi", 0, 1]
     assert comp.loc[f"2025:{u1}", "status"] == "bi_tu_choi"       # its only delivery was rejected
@@ -556,7 +557,7 @@ def test_each_bad_input_has_its_rule_reason_and_outcome(warehouse, tmp_path, com
 
 
 def test_no_exception_escapes_the_connector(warehouse, tmp_path, monkeypatch):
-    out = W.ingest(warehouse, inbox=tmp_path / "no-such-folder")
+    out = W.ingest(warehouse, settings.get(), inbox=tmp_path / "no-such-folder")
     assert [(s["status"], s["reason_code"]) for s in out] == [("failed", "SOURCE_UNREACHABLE")]
     inbox = tmp_path / "inbox"
     fill(template(tmp_path / "blank", "00004"), A, dest=inbox / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
@@ -564,13 +565,13 @@ def test_no_exception_escapes_the_connector(warehouse, tmp_path, monkeypatch):
 
     real = W.read_workbook
 
-    def explode(path, wn):
+    def explode(path, wn, *args):
         if wn.unit_code == "00004":
             raise RuntimeError("bug")
-        return real(path, wn)
+        return real(path, wn, *args)
 
     monkeypatch.setattr(W, "read_workbook", explode)
-    out = {s["logical_key"]: s for s in W.ingest(warehouse, inbox=inbox)}
+    out = {s["logical_key"]: s for s in W.ingest(warehouse, settings.get(), inbox=inbox)}
     assert (out["QLKNTC_00004_2025-Q4"]["status"], out["QLKNTC_00004_2025-Q4"]["reason_code"]) == (
         "rejected", "QLKNTC_FILE_NOT_READABLE")
     assert out["QLKNTC_00008_2025-Q4"]["status"] == "loaded"
@@ -581,8 +582,8 @@ def test_no_exception_escapes_the_connector(warehouse, tmp_path, monkeypatch):
 def test_the_same_workbook_twice_adds_nothing(warehouse, tmp_path):
     inbox = tmp_path / "inbox"
     first = fill(template(tmp_path / "blank", "00004"), A, dest=inbox / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
-    assert [s["status"] for s in W.ingest(warehouse, inbox=inbox)] == ["loaded"]
-    consolidate(warehouse, "qlkntc_workbook")
+    assert [s["status"] for s in W.ingest(warehouse, settings.get(), inbox=inbox)] == ["loaded"]
+    consolidate(warehouse, "qlkntc_workbook", settings.get())
     # delivered again: the same bytes, in another folder, the name in another case
     for dest in (inbox / "gui-lai" / first.name, inbox / "lan-3" / "qlkntc_00004_2025-q4.XLSX"):
         dest.parent.mkdir(parents=True)
@@ -590,9 +591,9 @@ def test_the_same_workbook_twice_adds_nothing(warehouse, tmp_path):
         os.utime(dest, (at(18).timestamp(), at(18).timestamp()))
     counts = lambda: [len(rows(warehouse, t)) for t in (raw_batch, raw_record, raw_file_manifest)]
     before = counts()
-    assert W.ingest(warehouse, inbox=inbox) == []
+    assert W.ingest(warehouse, settings.get(), inbox=inbox) == []
     assert counts() == before == [1, 1, 1]
-    assert consolidate(warehouse, "qlkntc_workbook").skipped
+    assert consolidate(warehouse, "qlkntc_workbook", settings.get()).skipped
     assert values_of(fact(warehouse)["00004:2025-Q4"]) == A
 
 
@@ -600,36 +601,36 @@ def test_the_same_workbook_twice_adds_nothing(warehouse, tmp_path):
 def test_a_corrected_workbook_replaces_the_earlier_one_as_a_whole(warehouse, tmp_path):
     inbox, blank = tmp_path / "inbox", tmp_path / "blank"
     fill(template(blank, "00004"), A, dest=inbox / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
-    W.ingest(warehouse, inbox=inbox)
-    consolidate(warehouse, "qlkntc_workbook")
+    W.ingest(warehouse, settings.get(), inbox=inbox)
+    consolidate(warehouse, "qlkntc_workbook", settings.get())
     corrected = tuple(v + 1 for v in B)
     fill(template(blank, "00004"), corrected, dest=inbox / "ban-sua" / "QLKNTC_00004_2025-Q4.xlsx",
          delivered=at(19))
-    (s,) = W.ingest(warehouse, inbox=inbox)
+    (s,) = W.ingest(warehouse, settings.get(), inbox=inbox)
     assert s["status"] == "loaded"
     assert s["message"].endswith("Bản gửi lại: thay thế toàn bộ bản đã nhận lúc 15/12/2025 09:00.")
-    r = consolidate(warehouse, "qlkntc_workbook")
+    r = consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert r.stats["superseded_versions"] == 1
     got = fact(warehouse)
     assert list(got) == ["00004:2025-Q4"] and values_of(got["00004:2025-Q4"]) == corrected
     assert got["00004:2025-Q4"]["source_file"] == "QLKNTC_00004_2025-Q4.xlsx#06-QLKNTC"
     assert len(rows(warehouse, raw_record)) == 2          # raw keeps both versions
-    comp = qlkntc.completeness(warehouse, Q4).set_index("unit_key").loc["2025:00004"]
+    comp = qlkntc.completeness(warehouse, Q4, settings.get()).set_index("unit_key").loc["2025:00004"]
     assert (comp["status"], comp["note"]) == ("muon", "Nhận biểu 06/QLKNTC ngày 19/12/2025, quá hạn (hạn 17/12/2025); "
                                                       "1 bản gửi trước đã được thay thế")
     # a re-delivery that is rejected never landed: the corrected version stays in force
     fill(template(blank, "00004"), A, dest=inbox / "lan-3" / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(20),
          edit=_ms_label)
-    assert [s["reason_code"] for s in W.ingest(warehouse, inbox=inbox)] == ["QLKNTC_TEMPLATE_ALTERED"]
-    consolidate(warehouse, "qlkntc_workbook")
+    assert [s["reason_code"] for s in W.ingest(warehouse, settings.get(), inbox=inbox)] == ["QLKNTC_TEMPLATE_ALTERED"]
+    consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert values_of(fact(warehouse)["00004:2025-Q4"]) == corrected
     # a landed re-delivery whose figures break a rule replaces it too: the unit withdrew them
     fill(template(blank, "00004"), [*A[:5], 1, 1, 2, *A[8:]], dest=inbox / "lan-4" / "QLKNTC_00004_2025-Q4.xlsx",
          delivered=at(21))
-    W.ingest(warehouse, inbox=inbox)
-    consolidate(warehouse, "qlkntc_workbook")
+    W.ingest(warehouse, settings.get(), inbox=inbox)
+    consolidate(warehouse, "qlkntc_workbook", settings.get())
     assert fact(warehouse) == {}
-    comp = qlkntc.completeness(warehouse, Q4).set_index("unit_key").loc["2025:00004"]
+    comp = qlkntc.completeness(warehouse, Q4, settings.get()).set_index("unit_key").loc["2025:00004"]
     assert (comp["status"], comp["received"]) == ("bi_tu_choi", 0)
 
 
@@ -637,7 +638,7 @@ def test_a_corrected_workbook_replaces_the_earlier_one_as_a_whole(warehouse, tmp
 def test_registers_and_workbooks_share_the_inbox_without_mixing(warehouse, tmp_path, monkeypatch):
     inbox = tmp_path / "inbox"
     fill(template(tmp_path / "blank", "00004"), A, dest=inbox / "2025" / "QLKNTC_00004_2025-Q4.xlsx", delivered=at(15))
-    assert commune_registers.ingest(warehouse, inbox=inbox) == []        # not a register
+    assert commune_registers.ingest(warehouse, settings.get(), inbox=inbox) == []        # not a register
     monkeypatch.setenv("TCD_COMMUNE_INBOX", str(inbox))
     monkeypatch.setenv("TCD_WAREHOUSE_URL", str(warehouse.url))
     from pipeline import tasks
@@ -667,8 +668,8 @@ def test_simulated_workbooks_reach_their_documented_outcomes(warehouse, tmp_path
     assert digest(tmp_path / "sim") == digest(tmp_path / "sim2")           # deterministic
     assert {d[0] for d in w.defects} == set(S.DEFECTS) and again.truth == w.truth
     inbox = tmp_path / "sim" / "commune_inbox"
-    summaries = W.ingest(warehouse, inbox=inbox)
-    consolidate(warehouse, "qlkntc_workbook")
+    summaries = W.ingest(warehouse, settings.get(), inbox=inbox)
+    consolidate(warehouse, "qlkntc_workbook", settings.get())
     # the published rows are the ground truth's, value for value
     got = {k: (r["unit_key"], str(r["window_start"]), str(r["window_end"]), *values_of(r))
            for k, r in fact(warehouse).items()}

@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import city_service, commune_registers, district_db
+from core import settings
 from core.periods import custom
 from reports.formdef import check_contributions, check_identities, load_form, row_notes
 from tests.test_commune_registers import ROWS, write_register
@@ -75,7 +76,7 @@ def test_register_with_and_without_the_calendar_sheet(warehouse, inbox):
     write_register(with_cal, ROWS)
     add_calendar_sheet(with_cal, [[1, "04/03/2024", "Trực tiếp", None], [2, dt.datetime(2024, 3, 11), "Ủy quyền", None],
                                   [3, "18/03/2024", "Trực tiếp", "họp"]])
-    batches = {b["logical_key"]: b for b in commune_registers.ingest(warehouse, inbox=inbox)}
+    batches = {b["logical_key"]: b for b in commune_registers.ingest(warehouse, settings.get(), inbox=inbox)}
     assert {k: b["status"] for k, b in batches.items()} == {without.stem: "loaded", with_cal.stem: "loaded"}
     assert batches[without.stem]["rows"] == 2 and batches[with_cal.stem]["rows"] == 5
     raw = _raw(warehouse)
@@ -83,7 +84,7 @@ def test_register_with_and_without_the_calendar_sheet(warehouse, inbox):
     assert sorted((r["source_file"], r["source_row"]) for r in raw) == [
         (f"{with_cal.name}#Lịch tiếp công dân", n) for n in (3, 4, 5)]
     assert json.loads(raw[0]["payload"])["nguoi_tiep"] == "Trực tiếp"
-    consolidate(warehouse, "commune_register")
+    consolidate(warehouse, "commune_register", settings.get())
     facts = _facts(warehouse).sort_values("announced_date")
     assert list(facts["announced_date"].astype(str)) == ["2024-03-04", "2024-03-11", "2024-03-18"]
     assert list(facts["receiver"]) == ["thu_truong", "uy_quyen", "thu_truong"]
@@ -103,8 +104,8 @@ def test_register_calendar_bad_values_are_quarantined(warehouse, inbox):
         [4, "04/03/2024", "Trực tiếp", None],          # listed twice: one day
         [5, "06/03/2023", "Ủy quyền", None],           # not the book's year
     ])
-    commune_registers.ingest(warehouse, inbox=inbox)
-    consolidate(warehouse, "commune_register")
+    commune_registers.ingest(warehouse, settings.get(), inbox=inbox)
+    consolidate(warehouse, "commune_register", settings.get())
     q = {r["source_row"]: r for r in _quarantine(warehouse)}
     assert q[4]["reason_code"] == "DATE_INVALID"
     assert q[5]["reason_code"] == "CODE_NOT_IN_DOMAIN" and "Người tiếp" in q[5]["reason"] \
@@ -136,22 +137,22 @@ def _district_db(path, calendar_rows=None):
 @pytest.mark.integration   # the committed GX suites (consolidation)
 def test_district_with_and_without_the_calendar_table(warehouse, tmp_path):
     without = _district_db(tmp_path / "002.sqlite")
-    assert district_db.ingest_district(warehouse, "002", without) == []     # empty tables, no calendar: nothing
+    assert district_db.ingest_district(warehouse, "002", without, settings.get()) == []     # empty tables, no calendar: nothing
     url = _district_db(tmp_path / "001.sqlite", [
         (1, "001", "2024-12-06", "THU_TRUONG", "2024-11-25 09:00:00"),
         (2, "001", "2024-12-20", "UY_QUYEN", "2024-11-25 09:00:00"),
     ])
-    batches = district_db.ingest_district(warehouse, "001", url)
+    batches = district_db.ingest_district(warehouse, "001", url, settings.get())
     assert [(b["logical_key"], b["rows"], b["status"]) for b in batches] == [("lich_tiep_cong_dan", 2, "loaded")]
-    assert district_db.ingest_district(warehouse, "001", url) == []        # incremental: nothing new
+    assert district_db.ingest_district(warehouse, "001", url, settings.get()) == []        # incremental: nothing new
     con = sqlite3.connect(tmp_path / "001.sqlite")
     con.execute("INSERT INTO lich_tiep_cong_dan VALUES (3, '001', '2025-01-03', 'THU_TRUONG', '2024-12-20 09:00:00')")
     con.execute("UPDATE lich_tiep_cong_dan SET hinh_thuc='THU_TRUONG', ngay_cap_nhat='2024-12-01 08:00:00' WHERE id=2")
     con.commit()
     con.close()
-    again = district_db.ingest_district(warehouse, "001", url)
+    again = district_db.ingest_district(warehouse, "001", url, settings.get())
     assert [(b["logical_key"], b["rows"]) for b in again] == [("lich_tiep_cong_dan", 2)]
-    consolidate(warehouse, "district_db")
+    consolidate(warehouse, "district_db", settings.get())
     facts = _facts(warehouse).sort_values("announced_date")      # the latest version of each day
     assert list(zip(facts["announced_date"].astype(str), facts["receiver"])) == [
         ("2024-12-06", "thu_truong"), ("2024-12-20", "thu_truong"), ("2025-01-03", "thu_truong")]
@@ -165,8 +166,8 @@ def test_district_calendar_day_outside_the_units_validity_is_quarantined(warehou
         (2, "001", "2025-07-04", "THU_TRUONG", "2024-12-20 09:00:00"),   # the district ended on 30/06/2025
         (3, "001", "2025-06-27", "PHO_CHU_TICH", "2024-12-20 09:00:00"),  # not a receiver value
     ])
-    district_db.ingest_district(warehouse, "001", url)
-    consolidate(warehouse, "district_db")
+    district_db.ingest_district(warehouse, "001", url, settings.get())
+    consolidate(warehouse, "district_db", settings.get())
     q = {r["record_id"]: r for r in _quarantine(warehouse)}
     assert q["2"]["reason_code"] == "UNIT_NOT_VALID_ON_DATE" and "04/07/2025" in q["2"]["reason"]
     assert q["3"]["reason_code"] == "CODE_NOT_IN_DOMAIN" and "hinh_thuc" in q["3"]["reason"]
@@ -188,12 +189,12 @@ def test_city_with_and_without_the_calendar_resource(warehouse, small_sources, t
     days = con.execute("SELECT COUNT(*) FROM reception_calendar").fetchone()[0]
     url, stop = serve_in_thread(store, token, port=0)
     try:
-        batches = city_service.ingest(warehouse, base_url=url, token=token, resources=["reception-calendar"])
+        batches = city_service.ingest(warehouse, settings.get(), base_url=url, token=token, resources=["reception-calendar"])
     finally:
         stop()
     assert [(b["logical_key"], b["status"], b["rows"]) for b in batches] == [("reception-calendar", "loaded", days)]
     assert days >= 12                            # the province head: at least one day a month
-    consolidate(warehouse, "city_service")
+    consolidate(warehouse, "city_service", settings.get())
     facts = _facts(warehouse)
     assert len(facts) == days and set(facts["unit_key"]) == {"province:01"}
     assert set(facts["receiver"]) == {"thu_truong", "uy_quyen"}
@@ -205,7 +206,7 @@ def test_city_with_and_without_the_calendar_resource(warehouse, small_sources, t
     url, stop = serve_in_thread(store, token, port=0)
     try:
         assert httpx_get(url, token, "reception-calendar") == 404
-        assert city_service.ingest(warehouse, base_url=url, token=token, resources=["reception-calendar"]) == []
+        assert city_service.ingest(warehouse, settings.get(), base_url=url, token=token, resources=["reception-calendar"]) == []
     finally:
         stop()
 
@@ -238,7 +239,7 @@ def test_city_calendar_bad_values_are_quarantined(warehouse):
                                           batch, set(), b"k" * 32)
     with warehouse.begin() as c:
         batch.write(c)
-    consolidate(warehouse, "city_service")
+    consolidate(warehouse, "city_service", settings.get())
     q = {r["record_id"]: r["reason_code"] for r in _quarantine(warehouse)}
     assert q == {"L2": "DATE_INVALID", "L3": "CODE_NOT_IN_DOMAIN"}
     assert list(_facts(warehouse)["record_id"]) == ["L1"]
@@ -249,7 +250,7 @@ def test_city_calendar_bad_values_are_quarantined(warehouse):
 def _units():
     from warehouse.units import unit_frame
 
-    return unit_frame()
+    return unit_frame(settings.get())
 
 
 def cal(key, unit, on, receiver, raw_id):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from test_tcd01 import FORM_PATH, Q3, RECORDS, ROWS, frame, receptions, units
 
+from core import settings
 from reports.dq_workbook import write_table_workbook
 from reports.formdef import IdentityError, RowStatus, check_identities, compute, load_form
 from reports.levels import city_report
@@ -217,7 +218,7 @@ def test_city_report_with_statuses_and_quality(form, tmp_path):
     # Q3 2026 rows: 2025:00004, 2025:00008, province:01. 2025:00008 sends nothing.
     recs = frame([r for r in RECORDS if r["unit_key"] != "2025:00008"])
     out = tmp_path / "city.xlsx"
-    res = city_report("01/TCD", Q3, recs, units(), out, META, form=form,
+    res = city_report("01/TCD", Q3, recs, units(), out, META, province_code=settings.get().province.code, form=form,
                       row_status={"2025:00008": RowStatus(False, 1, 1)}, quality=QUALITY)
     assert pd.isna(res.table.loc["2025:00008", 1]) and res.table.loc["total", 1] == 14
     wb = openpyxl.load_workbook(out)
@@ -228,7 +229,7 @@ def test_city_report_with_statuses_and_quality(form, tmp_path):
     assert ws.cell(rows["Phường Ngọc Hà"], 31).value == "Chưa báo cáo"
     assert ws.cell(rows["Tổng cộng"], 31).value == "Chưa gồm số liệu của 1 đơn vị chưa báo cáo"
     with pytest.raises(ValueError, match="not reported have records"):
-        city_report("01/TCD", Q3, frame(RECORDS), units(), tmp_path / "no.xlsx", META, form=form,
+        city_report("01/TCD", Q3, frame(RECORDS), units(), tmp_path / "no.xlsx", META, province_code=settings.get().province.code, form=form,
                     row_status={"2025:00008": RowStatus(False, 1, 1)})
     assert not (tmp_path / "no.xlsx").exists()
 

@@ -18,6 +18,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from core import connections, settings
+from warehouse import units as wh_units
+
 pytestmark = pytest.mark.integration   # LibreOffice, the city service over HTTP
 
 PERIODS = ("2025-Q2", "2025-Q3", "2025-Q4")
@@ -43,11 +46,11 @@ def report_set(small_sources, city_server, tmp_path_factory):
             mp.setenv(k, v)
         (home / "no-recipients.yaml").write_text("recipients: []\n", encoding="utf-8")
         tasks.prepare_warehouse()
-        eng = db.engine()
+        eng = db.engine(connections.warehouse_url(settings.get()))
         tasks.ingest_commune_registers()
         for code in tasks.list_district_codes():
             tasks.ingest_district(code)
-        city_service.ingest(eng, base_url=url, token=token)
+        city_service.ingest(eng, settings.get(), base_url=url, token=token)
         for kind in ("commune_register", "district_db", "city_service"):
             tasks.consolidate(kind)
         with eng.connect() as conn:
@@ -101,7 +104,7 @@ def test_every_form_for_every_scope_is_issued(report_set):
     for key in PERIODS:
         p = periods.parse(key)
         forms = reporting.configured_forms(p)
-        expected = {(s.level, s.unit_key, s.kind) for s in levels.report_scopes(p, wu.unit_frame())
+        expected = {(s.level, s.unit_key, s.kind) for s in levels.report_scopes(p, wu.unit_frame(settings.get()))
                     if s.unit_code in report_set["units"] and s.kind in ("own", "consolidated")}
         issued = sum(r["issued"] for r in report_set["results"][key])
         assert issued == len(expected) * len(forms)
@@ -154,17 +157,17 @@ def test_every_workbook_opens_in_libreoffice_and_reads_back_the_warehouse_figure
     assert len(books) > 100
     dq_books = sorted((report_set["home"] / "dq").rglob("*.xlsx"))      # the auditors' workbooks
     assert len(dq_books) >= len(PERIODS)
-    pdfs = libreoffice.convert(books + dq_books, "pdf", tmp_path / "pdf")
+    pdfs = libreoffice.convert(books + dq_books, "pdf", tmp_path / "pdf", settings.get().env.soffice)
     assert len(pdfs) == len(books) + len(dq_books)
     assert all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs.values())
-    resaved = libreoffice.convert(books, "xlsx", tmp_path / "lo")
+    resaved = libreoffice.convert(books, "xlsx", tmp_path / "lo", settings.get().env.soffice)
 
     eng = report_set["eng"]
     checked = 0
     for key in PERIODS:
         p = periods.parse(key)
         inputs = reporting.report_inputs(eng, p)
-        scopes = {(s.level, s.unit_key, s.kind): s for s in levels.report_scopes(p, wu.unit_frame())}
+        scopes = {(s.level, s.unit_key, s.kind): s for s in levels.report_scopes(p, wu.unit_frame(settings.get()))}
         reused = reporting._reused_codes(scopes.values())
         for e in _manifest(report_set, key).latest():
             scope = next(s for s in scopes.values() if s.level == e.level
@@ -256,7 +259,7 @@ def test_vuot_cap_detector_finds_exactly_the_planted_receptions(report_set, smal
         "SELECT record_id FROM gt_skipped_level WHERE record_type = 'reception'")}
     gt.close()
     assert planted, "the small set holds planted vượt cấp receptions"
-    data = summary.summary_frames(report_set["eng"], dt.date(2021, 7, 1), dt.date(2025, 10, 31))
+    data = summary.summary_frames(report_set["eng"], dt.date(2021, 7, 1), dt.date(2025, 10, 31), wh_units.unit_frame(settings.get()))
     found = summary.skipped_levels(data.receptions, summary.lower_cases(data.cases, data.petitions,
                                                                         data.receptions), data.units)
     with report_set["eng"].connect() as conn:
@@ -284,7 +287,7 @@ def test_preliminary_then_official_issue(report_set, tmp_path):
         mp.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{report_set['home'] / 'wh.sqlite'}")
         period = reporting.resolve_periods("2025-Y")[0]
         p = dq.period_from_dict(period)
-        assert regimes.regime_for(p).id == "TT06_2025" and regimes.regime_for(p).has_narrative(p)
+        assert regimes.regime_for(p, settings.get().regimes).id == "TT06_2025" and regimes.regime_for(p, settings.get().regimes).has_narrative(p)
         dq.assess(period, run_id="run-y")
         pre = reporting.build_reports(period, "tinh", run_id="run-pre", units=["01"], issue_kind="preliminary")
         assert pre["issue_kind"] == "preliminary" and pre["issued"] == 6 * 2 and not pre["withheld"]
@@ -296,7 +299,7 @@ def test_preliminary_then_official_issue(report_set, tmp_path):
         text = [str(c) for r in openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True)
                 for c in r if c]
         assert any(t.startswith("BẢN SƠ BỘ") and "17/12/2025" in t for t in text)
-        sent = {r["email"]: r for r in delivery.deliver("2025-Y", recipients=recipients,
+        sent = {r["email"]: r for r in delivery.deliver("2025-Y", settings.get(), recipients=recipients,
                                                        root=report_set["reports"], dry_run=True)}
         assert sent["thongke@example.gov.vn"]["status"] == "no_reports"
         assert len(sent["kiemtra@example.gov.vn"]["files"]) == 12
@@ -312,7 +315,7 @@ def test_preliminary_then_official_issue(report_set, tmp_path):
         text = [str(c) for r in openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True)
                 for c in r if c]
         assert not any("SƠ BỘ" in t for t in text)
-        sent = {r["email"]: r for r in delivery.deliver("2025-Y", recipients=recipients,
+        sent = {r["email"]: r for r in delivery.deliver("2025-Y", settings.get(), recipients=recipients,
                                                        root=report_set["reports"], dry_run=True)}
         assert sorted(f["version"] for f in sent["thongke@example.gov.vn"]["files"]) == [2] * 12
         subject = delivery.subject_for(m, latest, "[Báo cáo]")
@@ -364,7 +367,7 @@ def test_narrative_report_cites_the_issued_tables(report_set, tmp_path):
     assert checked >= 40
     compared = [f for f in figures if f.get("same_period_last_year") is not None]
     assert compared, "Năm 2024 (TT 01/2024) gives comparisons where a column has an equivalent"
-    pdf = libreoffice.convert([path], "pdf", tmp_path)
+    pdf = libreoffice.convert([path], "pdf", tmp_path, settings.get().env.soffice)
     assert next(iter(pdf.values())).read_bytes()[:5] == b"%PDF-"
 
 

@@ -210,28 +210,28 @@ def test_secrets_come_from_the_connection_or_the_environment_and_are_never_shown
     monkeypatch.setenv("TCD_PSEUDONYM_KEY", key)
     monkeypatch.delenv("AIRFLOW_CONN_TCD_PSEUDONYM_KEY", raising=False)
     s = settings.get()
-    assert connections.secret("tcd_pseudonym_key", "TCD_PSEUDONYM_KEY") == key
-    assert connections.secret("tcd_pseudonym_key", "pseudonym_key") == key
+    assert connections.secret("tcd_pseudonym_key", "TCD_PSEUDONYM_KEY", settings.get().env) == key
+    assert connections.secret("tcd_pseudonym_key", "pseudonym_key", settings.get().env) == key
     assert key not in repr(s) and key not in str(s.env) and key not in str(settings.config())
     monkeypatch.setenv("AIRFLOW_CONN_TCD_PSEUDONYM_KEY", '{"conn_type": "generic", "password": "from-airflow-0123456"}')
-    assert connections.secret("tcd_pseudonym_key", "pseudonym_key") == "from-airflow-0123456"
-    assert "from-airflow" not in repr(connections.connection("tcd_pseudonym_key"))
+    assert connections.secret("tcd_pseudonym_key", "pseudonym_key", settings.get().env) == "from-airflow-0123456"
+    assert "from-airflow" not in repr(connections.connection("tcd_pseudonym_key", settings.get().env))
     with pytest.raises(KeyError, match="not a secret declared"):
-        connections.secret("tcd_pseudonym_key", "TCD_SOMETHING_ELSE")
+        connections.secret("tcd_pseudonym_key", "TCD_SOMETHING_ELSE", settings.get().env)
     monkeypatch.delenv("AIRFLOW_CONN_TCD_PSEUDONYM_KEY")
     monkeypatch.delenv("TCD_PSEUDONYM_KEY")
     with pytest.raises(RuntimeError, match="connection 'tcd_pseudonym_key'.*TCD_PSEUDONYM_KEY"):
-        connections.secret("tcd_pseudonym_key", "pseudonym_key")
+        connections.secret("tcd_pseudonym_key", "pseudonym_key", settings.get().env)
 
 
 def test_warehouse_url_from_connection_env_or_sqlite(tmp_path, monkeypatch):
     monkeypatch.delenv("TCD_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("TCD_PATH_WAREHOUSE_SQLITE", str(tmp_path / "wh" / "w.sqlite"))
-    assert connections.warehouse_url() == f"sqlite:///{tmp_path / 'wh' / 'w.sqlite'}"
+    assert connections.warehouse_url(settings.get()) == f"sqlite:///{tmp_path / 'wh' / 'w.sqlite'}"
     monkeypatch.setenv("TCD_WAREHOUSE_URL", "postgresql+psycopg2://u:pw@db/tcd")
-    assert connections.warehouse_url() == "postgresql+psycopg2://u:pw@db/tcd"
+    assert connections.warehouse_url(settings.get()) == "postgresql+psycopg2://u:pw@db/tcd"
     monkeypatch.setenv("AIRFLOW_CONN_TCD_WAREHOUSE", '{"conn_type": "generic", "extra": {"url": "sqlite:///x.db"}}')
-    assert connections.warehouse_url() == "sqlite:///x.db"
+    assert connections.warehouse_url(settings.get()) == "sqlite:///x.db"
 
 
 # ------------------------------------------------------------------ constants written once
@@ -292,8 +292,9 @@ def test_source_field_maps_are_data_and_validated(tmp_path):
     from transforms import canonical
 
     assert district_db.TABLES["don_thu"][0] == "petition" and "ngay_thi_hanh_xong" in district_db.OPTIONAL["don_thu"]
-    assert canonical.REGISTER_PROGRESS["outcome"] == "ket_qua"
-    assert canonical.REGISTER_PROGRESS["outcome:label"] == "Kết quả giải quyết"   # the register's first header
+    progress = canonical.Rules.of(settings.get()).register_progress
+    assert progress["outcome"] == "ket_qua"
+    assert progress["outcome:label"] == "Kết quả giải quyết"   # the register's first header
     data = yaml_files.load_yaml(canonical.PROGRESS_FILE)
     del data["city_service"]["executed_date"]
     path = tmp_path / "progress_fields.yaml"

@@ -16,6 +16,7 @@ import httpx
 import openpyxl
 import pytest
 
+from core import settings
 from simulators.city_server import serve_in_thread
 from simulators.core import CAL_END, CAL_START, FIXED_END, all_units, next_working_day, nth_weekday
 from simulators.generate import generate, main
@@ -1110,9 +1111,10 @@ def test_skipped_levels_are_exactly_what_the_sources_show(skip_levels):
         except ValueError:
             return None
 
+    cfg = settings.get()
     lower: dict[tuple, dict] = {}                # (commune, case ref) -> citizen, kind, opened, resolved
     for path, _ in _readable_books(skip_levels):
-        content = read_workbook(path)
+        content = read_workbook(path, cfg.sources.commune_registers, cfg.register_columns())
         for record_type, rows in content.records.items():
             for _, v in rows:
                 d = day(v.get("ngay_tiep" if record_type == "reception" else "ngay_nhan"))

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import city_service, district_db
+from core import settings
 from warehouse.schema import raw_record, raw_watermark
 
 
@@ -26,12 +27,12 @@ def test_district_incremental_by_watermark(warehouse, small_sources, tmp_path):
     db = tmp_path / "001.sqlite"
     shutil.copy(small_sources / "district_db" / "001.sqlite", db)
     url = f"sqlite:///{db}"
-    first = district_db.ingest_district(warehouse, "001", url)
+    first = district_db.ingest_district(warehouse, "001", url, settings.get())
     src = sqlite3.connect(db)
     n_src = sum(src.execute(f"select count(*) from {t}").fetchone()[0]
                 for t in {**district_db.TABLES, **district_db.OPTIONAL_TABLES})
     assert sum(b["rows"] for b in first) == n_src == _count(warehouse, source_kind="district_db")
-    assert district_db.ingest_district(warehouse, "001", url) == []        # nothing new: no rows, no batch
+    assert district_db.ingest_district(warehouse, "001", url, settings.get()) == []        # nothing new: no rows, no batch
 
     with warehouse.connect() as c:
         wm = c.execute(sa.select(raw_watermark.c.watermark).where(
@@ -46,9 +47,9 @@ def test_district_incremental_by_watermark(warehouse, small_sources, tmp_path):
                 [row[c] for c in cols])
     src.commit()
     src.close()
-    again = district_db.ingest_district(warehouse, "001", url)
+    again = district_db.ingest_district(warehouse, "001", url, settings.get())
     assert sum(b["rows"] for b in again) == 2
-    assert district_db.ingest_district(warehouse, "001", url) == []
+    assert district_db.ingest_district(warehouse, "001", url, settings.get()) == []
 
 
 FAST_DB = district_db.AccessPolicy(lock_timeout_seconds=0.2, retry_attempts=2, retry_max_wait_seconds=0)
@@ -60,13 +61,13 @@ FAST_CITY = city_service.AccessPolicy(timeout_seconds=2.0, retry_attempts=2, ret
 
 def test_district_missing_database_or_table_is_recorded_not_raised(warehouse, tmp_path):
     nope = f"sqlite:///{tmp_path / 'nope.sqlite'}"
-    missing = district_db.ingest_district(warehouse, "002", nope, policy=FAST_DB)
+    missing = district_db.ingest_district(warehouse, "002", nope, settings.get(), policy=FAST_DB)
     assert [(b["logical_key"], b["status"], b["reason_code"]) for b in missing] == [
         (t, "failed", "SOURCE_UNREACHABLE") for t in district_db.TABLES]
     assert all("không tìm thấy tệp cơ sở dữ liệu huyện 002 (nope.sqlite)" in b["message"] for b in missing)
     empty = tmp_path / "003.sqlite"
     sqlite3.connect(empty).execute("create table other (x)").connection.commit()
-    no_tables = district_db.ingest_district(warehouse, "003", f"sqlite:///{empty}", policy=FAST_DB)
+    no_tables = district_db.ingest_district(warehouse, "003", f"sqlite:///{empty}", settings.get(), policy=FAST_DB)
     assert [(b["status"], b["reason_code"]) for b in no_tables] == [("rejected", "SOURCE_STRUCTURE")] * 3
     assert "không có bảng 'tiep_cong_dan'" in no_tables[0]["message"]
     assert _count(warehouse) == 0
@@ -77,20 +78,20 @@ def test_district_missing_database_or_table_is_recorded_not_raised(warehouse, tm
 @pytest.mark.integration   # the city service over HTTP
 def test_city_feed_lands_every_version_once(warehouse, small_sources, city_server):
     url, token = city_server
-    batches = city_service.ingest(warehouse, base_url=url, token=token)
+    batches = city_service.ingest(warehouse, settings.get(), base_url=url, token=token)
     store = sqlite3.connect(small_sources / "city_service" / "city.sqlite")
     versions = sum(store.execute(f"select count(*) from {t}").fetchone()[0]
                    for t in ("receptions", "petitions", "cases", "reception_calendar"))
     assert {b["logical_key"] for b in batches} == {"receptions", "petitions", "cases", "reception-calendar"}
     assert sum(b["rows"] for b in batches) == _count(warehouse, source_kind="city_service") > 0
     assert _count(warehouse, source_kind="city_service") == versions   # every version, once
-    assert city_service.ingest(warehouse, base_url=url, token=token) == []   # watermark: nothing new
+    assert city_service.ingest(warehouse, settings.get(), base_url=url, token=token) == []   # watermark: nothing new
 
 
 @pytest.mark.integration   # the city service over HTTP
 def test_city_wrong_token_is_recorded_with_a_reason(warehouse, city_server):
     url, _ = city_server
-    batches = city_service.ingest(warehouse, base_url=url, token="wrong", policy=FAST_CITY)
+    batches = city_service.ingest(warehouse, settings.get(), base_url=url, token="wrong", policy=FAST_CITY)
     assert [(b["logical_key"], b["status"], b["reason_code"]) for b in batches] == [
         (r, "failed", "SOURCE_UNREACHABLE") for r in ("receptions", "petitions", "cases", "reception-calendar")]
     assert all("từ chối mã truy cập" in b["message"] and "HTTP 401" in b["message"] for b in batches)
@@ -225,7 +226,7 @@ def test_district_impossible_date_lands_as_stored(warehouse, small_sources, tmp_
     src.commit()
     n = src.execute("select count(*) from tiep_cong_dan").fetchone()[0]
     src.close()
-    batches = {b["logical_key"]: b for b in district_db.ingest_district(warehouse, "001", f"sqlite:///{db}")}
+    batches = {b["logical_key"]: b for b in district_db.ingest_district(warehouse, "001", f"sqlite:///{db}", settings.get())}
     assert batches["tiep_cong_dan"]["status"] == "loaded" and batches["tiep_cong_dan"]["rows"] == n
     with warehouse.connect() as c:
         payload = c.execute(sa.select(raw_record.c.payload).where(raw_record.c.record_id == str(victim),
@@ -265,17 +266,17 @@ def decisions_warehouse(tmp_path_factory):
     generate(src, seed=42, start=dt.date(2021, 7, 1), end=dt.date(2022, 6, 30), districts=["001"],
              communes_per_district=3, workers=1)
     eng = db.engine(f"sqlite:///{root / 'warehouse.sqlite'}")
-    units.load_dim_unit(eng)
-    commune_registers.ingest(eng, inbox=src / "commune_inbox")
-    district_db.ingest_district(eng, "001", f"sqlite:///{src / 'district_db' / '001.sqlite'}")
+    units.load_dim_unit(eng, settings.get())
+    commune_registers.ingest(eng, settings.get(), inbox=src / "commune_inbox")
+    district_db.ingest_district(eng, "001", f"sqlite:///{src / 'district_db' / '001.sqlite'}", settings.get())
     token = os.environ["TCD_CITY_API_TOKEN"]
     url, stop = serve_in_thread(src / "city_service" / "city.sqlite", token, port=0)
     try:
-        city_service.ingest(eng, base_url=url, token=token)
+        city_service.ingest(eng, settings.get(), base_url=url, token=token)
     finally:
         stop()
     for kind in ("commune_register", "district_db", "city_service"):
-        consolidate(eng, kind)
+        consolidate(eng, kind, settings.get())
     return eng, src
 
 
@@ -337,9 +338,9 @@ def test_a_database_without_the_new_columns_still_loads(warehouse, decisions_war
     con.commit()
     n = con.execute("SELECT COUNT(*) FROM don_thu").fetchone()[0]
     con.close()
-    batches = {b["logical_key"]: b for b in district_db.ingest_district(warehouse, "001", f"sqlite:///{db}")}
+    batches = {b["logical_key"]: b for b in district_db.ingest_district(warehouse, "001", f"sqlite:///{db}", settings.get())}
     assert batches["don_thu"]["status"] == "loaded" and batches["don_thu"]["rows"] == n
-    consolidate(warehouse, "district_db")
+    consolidate(warehouse, "district_db", settings.get())
     with warehouse.connect() as c:
         counts = c.execute(sa.text("SELECT COUNT(*), COUNT(processed_date), COUNT(outcome), COUNT(resolved_date), "
                                    "COUNT(executed_date), COUNT(collected_money) FROM fact_petition")).one()

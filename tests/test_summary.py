@@ -12,6 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from core import settings
 from reports import narrative, summary
 from reports.narrative import format_vn
 from reports.summary import (
@@ -26,6 +27,7 @@ from reports.summary import (
     skipped_levels,
     year_windows,
 )
+from warehouse import units as wh_units
 
 D = dt.date
 UNIT_COLUMNS = ["unit_key", "unit_code", "name", "unit_type", "level", "parent_code", "parent_key", "scheme",
@@ -118,7 +120,7 @@ def tables(data):
 @pytest.fixture(scope="module")
 def workbook(data, tmp_path_factory):
     path = tmp_path_factory.mktemp("summary") / "tong-hop.xlsx"
-    result = summary.build_summary(data, path, {"run_id": "run-test-1", "data_cutoff": "01/04/2026 08:00:00 UTC"})
+    result = summary.build_summary(data, path, settings.get().regimes, {"run_id": "run-test-1", "data_cutoff": "01/04/2026 08:00:00 UTC"})
     return path, result
 
 
@@ -141,10 +143,10 @@ def test_year_windows_and_default_range():
     labels = [w.label for w in year_windows(D(2021, 7, 1), D(2025, 2, 28))]
     assert labels == ["01/07–31/12/2021", "Năm 2022", "Năm 2023", "Năm 2024", "01/01–28/02/2025"]
     # 25/11/2026: the latest complete quarter window is Q3 (15/06–14/09/2026).
-    p = default_range(D(2026, 11, 25))
+    p = default_range(settings.get().series.start, D(2026, 11, 25))
     assert (p.start, p.end) == (D(2021, 7, 1), D(2026, 9, 14))
-    assert default_range(D(2026, 12, 14)).end == D(2026, 9, 14)     # Q4 ends that day: not complete
-    assert default_range(D(2026, 12, 15)).end == D(2026, 12, 14)
+    assert default_range(settings.get().series.start, D(2026, 12, 14)).end == D(2026, 9, 14)     # Q4 ends that day: not complete
+    assert default_range(settings.get().series.start, D(2026, 12, 15)).end == D(2026, 12, 14)
 
 
 def test_headline_by_year_for_the_city_level(tables):
@@ -438,7 +440,7 @@ def test_workbook_sheets_and_cells(workbook):
     assert "Thông tư 06/2025/TT-TTCP có hiệu lực từ 30/09/2025" in info["Chế độ báo cáo"]
     note = [r[0] for r in wb["Tổng hợp"].iter_rows(values_only=True) if str(r[0]).startswith("Ghi chú")]
     assert len(note) == 1 and "đi qua ngày thay đổi chế độ báo cáo: Thông tư 06/2025" in note[0]
-    assert summary.regime_switch_text(dt.date(2024, 7, 1), dt.date(2025, 9, 29)) == ""
+    assert summary.regime_switch_text(dt.date(2024, 7, 1), dt.date(2025, 9, 29), settings.get().regimes) == ""
 
 
 def test_workbook_has_native_charts_on_the_data(workbook):
@@ -466,8 +468,8 @@ def test_no_pseudonym_anywhere_in_the_workbook(workbook):
 
 
 def test_same_inputs_same_bytes(data, tmp_path):
-    a = summary.build_summary(data, tmp_path / "a.xlsx", {"run_id": "r"})
-    b = summary.build_summary(data, tmp_path / "b.xlsx", {"run_id": "r"})
+    a = summary.build_summary(data, tmp_path / "a.xlsx", settings.get().regimes, {"run_id": "r"})
+    b = summary.build_summary(data, tmp_path / "b.xlsx", settings.get().regimes, {"run_id": "r"})
     assert a.sha256 == b.sha256
 
 
@@ -486,7 +488,7 @@ def test_summary_frames_reads_published_facts(warehouse):
             {**pet("q1", CITY, D(2023, 5, 1), "KN", True), **lineage, "channel": "buu_chinh", "signers": "mot"},
         ])
         conn.execute(fact_case.insert(), [{**CASES.iloc[0].to_dict(), **lineage}])
-    data = summary.summary_frames(warehouse, "2024-07-01", "2026-03-31")
+    data = summary.summary_frames(warehouse, "2024-07-01", "2026-03-31", wh_units.unit_frame(settings.get()))
     assert list(data.receptions["reception_key"]) == ["w1"]
     assert list(data.petitions["petition_key"]) == ["q1"]          # before the range: may be carried over
     assert data.source_counts["fact_reception"] == {"warehouse": 2, "read": 1}

@@ -11,6 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from core import settings
 from core.periods import custom, period
 from reports.formdef import (
     FormDefinitionError,
@@ -125,11 +126,11 @@ def test_form_definition_shape(form):
 
 
 def test_config_points_at_the_definition():
-    f = form_definition("01/TCD", D(2025, 6, 15))
+    f = form_definition("01/TCD", D(2025, 6, 15), settings.get())
     assert f.version == "TT02_2021" and Path(f.path).name == FORM_PATH.name
-    assert form_definition("01/TCD", D(2026, 6, 14)).version == "TT06_2025"    # Thông tư 06/2025
+    assert form_definition("01/TCD", D(2026, 6, 14), settings.get()).version == "TT06_2025"    # Thông tư 06/2025
     with pytest.raises(ValueError):
-        form_definition("01/TCD", D(2020, 1, 1))  # before TT 02/2021 was in force
+        form_definition("01/TCD", D(2020, 1, 1), settings.get())  # before TT 02/2021 was in force
 
 
 def test_hand_computed_cells(table):
@@ -414,7 +415,7 @@ def test_unplaceable_records(form):
 
 def test_city_report_end_to_end(tmp_path):
     out = tmp_path / "report.xlsx"
-    res = city_report("01/TCD", Q3, frame(RECORDS), units(), out, {"run_id": "r1"},
+    res = city_report("01/TCD", Q3, frame(RECORDS), units(), out, {"run_id": "r1"}, province_code=settings.get().province.code,
                       form=load_form(FORM_PATH))
     assert out.exists() and res.record_count == len(RECORDS)
     assert res.table.loc["total", 1] == 15
@@ -430,9 +431,9 @@ def test_real_hanoi_units_across_the_reform(form):
     from warehouse.units import unit_frame
 
     p = period("Q3", 2025)  # 15/06/2025 – 14/09/2025
-    rows, _ = build_rows_for_city("01", p, frame([]), unit_frame("01"))
+    rows, _ = build_rows_for_city("01", p, frame([]), unit_frame(settings.get(), "01"))
     kinds = [r.row_id.split(":")[0] for r in rows]
     assert kinds == ["legacy"] * 30 + ["2025"] * 126 + ["province", "total"]
     assert rows[0].label == "Quận Ba Đình" and rows[-2].label == "UBND Thành phố Hà Nội (cấp thành phố)"
-    rows_after, _ = build_rows_for_city("01", period("Q3", 2026), frame([]), unit_frame("01"))
+    rows_after, _ = build_rows_for_city("01", period("Q3", 2026), frame([]), unit_frame(settings.get(), "01"))
     assert len(rows_after) == 126 + 2

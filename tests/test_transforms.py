@@ -8,8 +8,11 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from core import normalise, pii
+from core import normalise, pii, settings
 from transforms import canonical
+
+# What the mappers read from the configuration (built once, as consolidation does).
+RULES = canonical.Rules.of(settings.get())
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -110,7 +113,7 @@ def test_register_reception_mapping():
     rec = canonical.register_reception({
         "ngay_tiep": "05/03/2024", "hinh_thuc": "Định kỳ", "nguoi_tiep": "Thủ trưởng",
         "so_nguoi": "6", "loai": "Khiếu nại", "lan_tiep": "Nhiều lần", "ma_vu_viec": "VV-2024-031",
-        "citizen_pseudonym": "abc"}, "00004")
+        "citizen_pseudonym": "abc"}, "00004", RULES)
     assert rec == {"unit_code": "00004", "received_date": dt.date(2024, 3, 5), "mode": "dinh_ky",
                    "receiver": "thu_truong", "sitting_key": "00004:2024-03-05:thu_truong", "people": 6,
                    "is_group": True, "petition_kind": "KN", "case_key": "00004:VV-2024-031",
@@ -127,7 +130,7 @@ def test_parsers_name_the_rule_they_enforce():
         p = {"ngay_tiep": "05/03/2024", "hinh_thuc": "Thường xuyên", "nguoi_tiep": "Cán bộ",
              "so_nguoi": 1, "loai": "KN", "lan_tiep": "Lần đầu", "ma_vu_viec": "1", **change}
         with pytest.raises(RuleViolation) as exc:
-            canonical.register_reception(p, "00004")
+            canonical.register_reception(p, "00004", RULES)
         assert exc.value.rule == code, change
 
 
@@ -135,7 +138,7 @@ def test_city_reception_statuses_and_denouncer():
     base = {"unit_code": "01", "received_on": "2022-01-04", "mode": "periodic", "receiver": "deputy",
             "sitting_id": "KT-2022-01", "people": 2, "kind": "TC", "case_id": "VV-1", "visit": "first",
             "status": "draft", "citizen_pseudonym": "case-scoped-at-ingestion"}
-    rec = canonical.city_reception(base, "city")
+    rec = canonical.city_reception(base, "city", RULES)
     # a denouncer's pseudonym was scoped to the case at ingestion (pii.case_scope): kept
     # for de-duplication within the case
     assert rec["status"] == "draft" and rec["citizen_pseudonym"] == "case-scoped-at-ingestion"
@@ -186,7 +189,7 @@ def test_consolidation_latest_version_wins_drafts_dropped_duplicates_collapsed()
         {"raw_id": 10, "record_id": "H", "record_version": "2022-01-06T01:00:00Z#000001",
          "payload": _city_payload(people=60, citizen_pseudonym="p11")},
     ])
-    frames, quarantine, flags, stats, outcomes = build_partition(raw, "city_service")
+    frames, quarantine, flags, stats, outcomes = build_partition(raw, "city_service", settings.get())
     rec = frames["reception"]
     assert list(rec["record_id"]) == ["A", "H"]
     assert int(rec["people"].iloc[0]) == 3
@@ -215,7 +218,7 @@ def test_consolidation_newer_register_file_replaces_older():
         {**common, "raw_id": 2, "batch_id": "new", "source_row": 6, "record_id": None, "record_version": None,
          "started_at": dt.datetime(2025, 2, 1), "payload": reg("02/03/2024")},
     ])
-    frames, *_ = build_partition(raw, "commune_register")
+    frames, *_ = build_partition(raw, "commune_register", settings.get())
     assert list(frames["reception"]["received_date"]) == [dt.date(2024, 3, 2)]
 
 
@@ -226,9 +229,9 @@ def test_consolidating_a_source_kind_with_no_data_yet(warehouse):
     from transforms.consolidate import consolidate
     from warehouse.schema import dq_validation, wh_partition_state
 
-    result = consolidate(warehouse, "district_db")
+    result = consolidate(warehouse, "district_db", settings.get())
     assert not result.skipped and result.batches == 0
-    assert consolidate(warehouse, "district_db").skipped        # and then nothing to do
+    assert consolidate(warehouse, "district_db", settings.get()).skipped        # and then nothing to do
     with warehouse.connect() as c:
         assert c.execute(sa.select(sa.func.count()).select_from(dq_validation)).scalar_one() == 0
         assert c.execute(sa.select(wh_partition_state.c.batches)).scalar_one() == 0
@@ -268,7 +271,7 @@ def _register_petition(**kw):
 
 
 def test_register_petition_maps_processing_and_the_decision():
-    rec = canonical.register_petition(_register_petition(), "00004")
+    rec = canonical.register_petition(_register_petition(), "00004", RULES)
     assert {k: rec[k] for k in canonical.PROGRESS_FIELDS} == {
         "processed_date": dt.date(2024, 3, 12), "accepted_date": dt.date(2024, 3, 14), "resolution_round": "lan_2",
         "outcome": "huy_sua", "on_time": False, "recover_money": 0.0, "recover_land": 0.0,
@@ -286,23 +289,23 @@ def test_register_petition_maps_processing_and_the_decision():
     dismissed = canonical.register_petition(_register_petition(
         ket_qua="Sai", tra_ca_nhan_tien="", tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None,
         xu_ly_hc_cbccvc=None, ngay_thi_hanh_xong=None, da_tra_ca_nhan_tien=None, da_tra_ca_nhan_dat=None,
-        da_xu_ly_hc_so_nguoi=None), "00004")
+        da_xu_ly_hc_so_nguoi=None), "00004", RULES)
     assert dismissed["outcome"] == "sai" and dismissed["recover_money"] == 0.0
     assert all(dismissed[k] is None for k in canonical.EXECUTION_FIELDS)
     # NFD text and other spellings of the same codes
     nfd = canonical.register_petition(_register_petition(
         lan_giai_quyet=unicodedata.normalize("NFD", "Đã có bản án"), ket_qua="Đúng một phần",
-        dung_han="Đúng hạn"), "00004")
+        dung_han="Đúng hạn"), "00004", RULES)
     assert (nfd["resolution_round"], nfd["outcome"], nfd["on_time"]) == ("ban_an", "dung_mot_phan", True)
     # no decision: blank amounts stay NULL; a register without the columns reads as NULL
     pending = canonical.register_petition(_register_petition(
         tinh_trang="Đang giải quyết", ngay_giai_quyet=None, ket_qua=None, dung_han="", tra_ca_nhan_tien="",
-        tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None, xu_ly_hc_cbccvc=""), "00004")
+        tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None, xu_ly_hc_cbccvc=""), "00004", RULES)
     assert pending["outcome"] is None and pending["on_time"] is None and pending["recover_money"] is None
     assert pending["accepted_date"] == dt.date(2024, 3, 14)
     old = canonical.register_petition({k: v for k, v in _register_petition().items()
                                        if k in ("ngay_nhan", "nguon_don", "loai", "so_nguoi_dung_ten",
-                                                "ma_vu_viec")}, "00004")
+                                                "ma_vu_viec")}, "00004", RULES)
     assert all(old[k] is None for k in canonical.PROGRESS_FIELDS)
 
 
@@ -312,7 +315,7 @@ def test_tt06_fields_are_read_when_the_source_has_them():
     from a district row and a city record (acceptance_recorded True: the source records
     (không) thụ lý, so a matter with neither date is under review)."""
     rec = canonical.register_petition(_register_petition(
-        ngay_khong_thu_ly=None, xu_ly_hc_so_to_chuc="2", da_xu_ly_hc_so_to_chuc=""), "00004")
+        ngay_khong_thu_ly=None, xu_ly_hc_so_to_chuc="2", da_xu_ly_hc_so_to_chuc=""), "00004", RULES)
     assert (rec["acceptance_recorded"], rec["not_accepted_date"], rec["sanction_orgs"], rec["sanctioned_orgs"]) == \
         (True, None, 2, 0)
     refused = canonical.register_petition(_register_petition(
@@ -320,26 +323,26 @@ def test_tt06_fields_are_read_when_the_source_has_them():
         tra_ca_nhan_tien=None, tra_ca_nhan_dat=None, so_ca_nhan_duoc_tra=None, xu_ly_hc_so_nguoi=None,
         xu_ly_hc_cbccvc=None, ngay_thi_hanh_xong=None, da_tra_ca_nhan_tien=None, da_tra_ca_nhan_dat=None,
         da_xu_ly_hc_so_nguoi=None, ngay_khong_thu_ly="20/03/2024", xu_ly_hc_so_to_chuc=None,
-        da_xu_ly_hc_so_to_chuc=None), "00004")
+        da_xu_ly_hc_so_to_chuc=None), "00004", RULES)
     assert (refused["acceptance_recorded"], refused["not_accepted_date"], refused["accepted_date"],
             refused["sanction_orgs"]) == (True, dt.date(2024, 3, 20), None, None)
     with pytest.raises(normalise.RuleViolation) as exc:
-        canonical.register_petition(_register_petition(xu_ly_hc_so_to_chuc="hai"), "00004")
+        canonical.register_petition(_register_petition(xu_ly_hc_so_to_chuc="hai"), "00004", RULES)
     assert exc.value.rule == "NUMBER_INVALID" and "số tổ chức" in str(exc.value)
     with pytest.raises(normalise.RuleViolation) as exc:
-        canonical.register_petition(_register_petition(ngay_khong_thu_ly="31/02/2024"), "00004")
+        canonical.register_petition(_register_petition(ngay_khong_thu_ly="31/02/2024"), "00004", RULES)
     assert exc.value.rule == "DATE_INVALID"
     city = canonical.city_petition({
         "unit_code": "01", "received_on": "2025-10-01", "channel": "post", "kind": "TC", "signers": 1,
         "field": "khac", "case_id": "VV-1", "eligible": True, "competent": True, "handling": "accept",
         "status": "official", "accepted_on": None, "not_accepted_on": "2025-10-09", "sanction_orgs": None,
-        "sanctioned_orgs": None}, "city")
+        "sanctioned_orgs": None}, "city", RULES)
     assert (city["acceptance_recorded"], city["not_accepted_date"], city["sanction_orgs"]) == \
         (True, dt.date(2025, 10, 9), None)
     older_city = canonical.city_petition({
         "unit_code": "01", "received_on": "2025-10-01", "channel": "post", "kind": "TC", "signers": 1,
         "field": "khac", "case_id": "VV-1", "eligible": True, "competent": True, "handling": "accept",
-        "status": "official"}, "city")
+        "status": "official"}, "city", RULES)
     assert all(older_city[k] is None for k in canonical.TT06_FIELDS)
 
 
@@ -352,7 +355,7 @@ def test_tt06_fields_are_read_when_the_source_has_them():
 ])
 def test_register_petition_unreadable_values_name_their_rule(change, code):
     with pytest.raises(normalise.RuleViolation) as exc:
-        canonical.register_petition(_register_petition(**change), "00004")
+        canonical.register_petition(_register_petition(**change), "00004", RULES)
     assert exc.value.rule == code
 
 
@@ -366,7 +369,7 @@ def test_district_and_city_petitions_map_processing_and_the_decision():
         "xu_ly_hc_so_nguoi": 3, "xu_ly_hc_cbccvc": 2, "chuyen_dieu_tra_so_vu": 1, "chuyen_dieu_tra_so_nguoi": 2,
         "chuyen_dieu_tra_cbccvc": 2, "citizen_pseudonym": "x", "ngay_thi_hanh_xong": None, "da_thu_tien": 60.0,
         "da_thu_dat": None, "da_xu_ly_hc_so_nguoi": 3, "da_xu_ly_hc_cbccvc": 2, "da_khoi_to_so_vu": 1,
-        "da_khoi_to_so_nguoi": 1, "da_khoi_to_cbccvc": 1}, "001")
+        "da_khoi_to_so_nguoi": 1, "da_khoi_to_cbccvc": 1}, "001", RULES)
     assert (district["processed_date"], district["accepted_date"], district["resolved_date"]) == \
         (dt.date(2023, 5, 9), dt.date(2023, 5, 10), dt.date(2023, 7, 1))
     assert (district["resolution_round"], district["outcome"], district["on_time"]) == ("tiep", "dinh_chi", True)
@@ -382,21 +385,21 @@ def test_district_and_city_petitions_map_processing_and_the_decision():
         "field": "land", "case_id": "VV-01-2023-0001", "eligible": True, "competent": True, "handling": "accept",
         "reply_received": None, "status": "official", "processed_on": "2023-05-04", "accepted_on": "2023-05-08",
         "resolved_on": None, "round": "second", "outcome": None, "on_time": None, "recover_money": None,
-        "citizen_pseudonym": "p"}, "city")
+        "citizen_pseudonym": "p"}, "city", RULES)
     assert (city["processed_date"], city["accepted_date"], city["resolution_round"]) == \
         (dt.date(2023, 5, 4), dt.date(2023, 5, 8), "lan_2")
     assert city["resolution_status"] == "dang_giai_quyet" and city["outcome"] is None
     assert city["recover_money"] is None and city["resolved_date"] is None
     with pytest.raises(normalise.RuleViolation) as exc:
         canonical.city_petition({**{"unit_code": "01", "received_on": "2023-05-02", "channel": "online",
-                                    "kind": "KN", "signers": 1, "status": "official"}, "outcome": "maybe"}, "city")
+                                    "kind": "KN", "signers": 1, "status": "official"}, "outcome": "maybe"}, "city", RULES)
     assert exc.value.rule == "CODE_NOT_IN_DOMAIN"
     executed = canonical.city_petition({
         "unit_code": "01", "received_on": "2023-05-02", "channel": "online", "kind": "KN", "signers": 1,
         "field": "land", "case_id": "VV-01-2023-0002", "eligible": True, "competent": True, "handling": "accept",
         "status": "official", "accepted_on": "2023-05-08", "resolved_on": "2023-06-01", "outcome": "founded",
         "on_time": True, "recover_money": 15.5, "executed_on": "2023-08-01", "collected_money": 15.5,
-        "sanctioned_people": 0}, "city")
+        "sanctioned_people": 0}, "city", RULES)
     assert (executed["executed_date"], executed["collected_money"], executed["sanctioned_people"]) == \
         (dt.date(2023, 8, 1), 15.5, 0)
     assert city["executed_date"] is None and city["collected_money"] is None

@@ -18,6 +18,8 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
+from core import settings
+
 pytestmark = pytest.mark.integration   # the city service over HTTP
 
 FIELDS = ("not_accepted_date", "acceptance_recorded", "sanction_orgs", "sanctioned_orgs")
@@ -31,13 +33,13 @@ def landed(small_sources, city_server, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tt06_fields")
     eng = db.engine(f"sqlite:///{root / 'warehouse.sqlite'}")
-    units.load_dim_unit(eng)
-    commune_registers.ingest(eng, inbox=small_sources / "commune_inbox")
-    district_db.ingest_district(eng, "001", f"sqlite:///{small_sources / 'district_db' / '001.sqlite'}")
+    units.load_dim_unit(eng, settings.get())
+    commune_registers.ingest(eng, settings.get(), inbox=small_sources / "commune_inbox")
+    district_db.ingest_district(eng, "001", f"sqlite:///{small_sources / 'district_db' / '001.sqlite'}", settings.get())
     url, token = city_server
-    city_service.ingest(eng, base_url=url, token=token)
+    city_service.ingest(eng, settings.get(), base_url=url, token=token)
     for kind in ("commune_register", "district_db", "city_service"):
-        consolidate(eng, kind)
+        consolidate(eng, kind, settings.get())
     return eng
 
 

@@ -27,6 +27,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable
 
+from core import settings
+
 CITY_ROW = "UBND Thành phố Hà Nội (cấp thành phố)"
 TOTAL_ROW = "Tổng cộng"
 UNAVAILABLE = object()          # a column printed but not computable from the sources yet
@@ -72,7 +74,7 @@ class CityRows:
     def __init__(self, start: dt.date, end: dt.date):
         from warehouse.units import crosswalk_frame, unit_frame
 
-        units = unit_frame()
+        units = unit_frame(settings.get())
         self.start, self.end = start, end
         self.by_key = {r.unit_key: r for r in units.itertuples()}
         self.default = {r.old_unit_key: r.new_unit_key for r in crosswalk_frame("01").itertuples() if r.is_default}

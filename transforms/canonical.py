@@ -11,19 +11,21 @@ severity that decides what happens to the row (expectations/gx, rules.yaml).
 What is data is in config/: the code lists (config/codes.yaml, core.normalise) and each
 source's names of the petition's processing and decision fields
 (config/progress_fields.yaml); a register's field is named in a message by its usual
-header (config/commune_register_columns.yaml)."""
+header (config/commune_register_columns.yaml). What the mapping reads from the
+configuration (:class:`Rules`) is built once by the caller from the settings it was
+given and passed to every mapper."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from core import environment, settings, yaml_files
+from core import environment, yaml_files
 from core import normalise as n
+from core.config_schema import RegisterColumns
+from core.settings import Settings
 
-# Đoàn đông người / đơn nhiều người đứng tên: this many people or more (config
-# counting.group_min_people), read once when the mapping is loaded.
-GROUP_MIN_PEOPLE: int = settings.get().counting.group_min_people
 RuleViolation = n.RuleViolation
 
 
@@ -43,23 +45,23 @@ def _unit(code, field: str = "mã đơn vị") -> str:
 
 
 def _reception(unit_code, date, mode, receiver, sitting_key, people, kind, case_key, visit,
-               pseudo, status) -> dict:
+               pseudo, status, group_min: int) -> dict:
     return {"unit_code": unit_code, "received_date": date, "mode": mode, "receiver": receiver,
             "sitting_key": sitting_key if mode != "thuong_xuyen" else None, "people": people,
-            "is_group": people >= GROUP_MIN_PEOPLE, "petition_kind": kind, "case_key": case_key,
+            "is_group": people >= group_min, "petition_kind": kind, "case_key": case_key,
             "visit": visit, "citizen_pseudonym": pseudo,
             "status": status}
 
 
 def _petition(unit_code, date, channel, kind, signers: int, field, case_key, *, eligible,
               competent, handling, reply_received, resolution=None, resolved=None, pseudo,
-              status, progress: dict | None = None) -> dict:
+              status, progress: dict | None = None, group_min: int) -> dict:
     """A canonical petition. Signers: 5 or more = đơn có nhiều người đứng tên; none =
     đơn khác (unsigned, anonymous). ``progress``: the processing and decision fields
     (``_progress``); absent, they are all NULL."""
     return {
         "unit_code": unit_code, "received_date": date, "channel": channel, "petition_kind": kind,
-        "signers": "nhieu" if signers >= GROUP_MIN_PEOPLE else ("mot" if signers >= 1 else "khac"),
+        "signers": "nhieu" if signers >= group_min else ("mot" if signers >= 1 else "khac"),
         "field": field, "case_key": case_key, "eligible": eligible, "competent": competent,
         "handling": handling, "reply_received": reply_received, "resolution_status": resolution,
         "resolved_date": resolved, "citizen_pseudonym": pseudo,
@@ -191,14 +193,34 @@ PROGRESS_FILE = environment.PROJECT_ROOT / "config" / "progress_fields.yaml"
 _PROGRESS = yaml_files.validate_yaml(ProgressFields, PROGRESS_FILE)
 DISTRICT_PROGRESS = dict(_PROGRESS.district_db)
 CITY_PROGRESS = dict(_PROGRESS.city_service)
-# What the unit reads in a quarantine message: the register's usual header of the field.
-_REGISTER_HEADERS = settings.register_columns().petition.columns
-REGISTER_PROGRESS = {**_PROGRESS.commune_register,
-                     **{f"{f}:label": _REGISTER_HEADERS[name][0] for f, name in _PROGRESS.commune_register.items()}}
+
+
+def register_progress(columns: RegisterColumns) -> dict[str, str]:
+    """The register's names of the progress fields, and (``<field>:label``) what the unit
+    reads in a quarantine message: the register's usual header of the field, the first
+    of `columns` (config/commune_register_columns.yaml)."""
+    headers = columns.petition.columns
+    return {**_PROGRESS.commune_register,
+            **{f"{f}:label": headers[name][0] for f, name in _PROGRESS.commune_register.items()}}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the mapping reads from the configuration, built once by the caller and
+    passed to every mapper: ``group_min_people`` (đoàn đông người / đơn nhiều người
+    đứng tên: this many people or more; config ``counting.group_min_people``) and the
+    register's progress field names (:func:`register_progress`)."""
+
+    group_min_people: int
+    register_progress: dict[str, str]
+
+    @classmethod
+    def of(cls, cfg: Settings) -> Rules:
+        return cls(cfg.counting.group_min_people, register_progress(cfg.register_columns()))
 
 
 # ------------------------------------------------------------------ commune registers
-def register_reception(p: dict, unit_code: str) -> dict:
+def register_reception(p: dict, unit_code: str, rules: Rules) -> dict:
     date = n.parse_date(p.get("ngay_tiep"))
     mode = n.lookup(n.MODE, p.get("hinh_thuc"), "Hình thức tiếp")
     receiver = n.lookup(n.RECEIVER, p.get("nguoi_tiep"), "Người tiếp")
@@ -210,10 +232,10 @@ def register_reception(p: dict, unit_code: str) -> dict:
                       n.parse_int(p.get("so_nguoi"), field="Số người"),
                       n.lookup(n.KIND, p.get("loai"), "Phân loại"), case,
                       n.lookup(n.VISIT, p.get("lan_tiep"), "Lần tiếp"),
-                      p.get("citizen_pseudonym"), "official")
+                      p.get("citizen_pseudonym"), "official", rules.group_min_people)
 
 
-def register_petition(p: dict, unit_code: str) -> dict:
+def register_petition(p: dict, unit_code: str, rules: Rules) -> dict:
     return _petition(
         unit_code, n.parse_date(p.get("ngay_nhan")), n.lookup(n.CHANNEL, p.get("nguon_don"), "Nguồn đơn"),
         n.lookup(n.KIND, p.get("loai"), "Phân loại"),
@@ -225,11 +247,11 @@ def register_petition(p: dict, unit_code: str) -> dict:
         reply_received=n.yes_no(p.get("van_ban_phuc_dap") or "", "Văn bản phúc đáp"),
         resolution=_optional(n.RESOLUTION, p.get("tinh_trang"), "Tình trạng giải quyết"),
         resolved=n.parse_date(p["ngay_giai_quyet"]) if p.get("ngay_giai_quyet") else None,
-        pseudo=p.get("citizen_pseudonym"), status="official", progress=_progress(p, REGISTER_PROGRESS))
+        pseudo=p.get("citizen_pseudonym"), status="official", progress=_progress(p, rules.register_progress), group_min=rules.group_min_people)
 
 
 # ------------------------------------------------------------------ district databases
-def district_reception(p: dict, _source_name: str) -> dict:
+def district_reception(p: dict, _source_name: str, rules: Rules) -> dict:
     unit = _unit(p.get("ma_don_vi"))
     receiver = n.lookup(n.RECEIVER, p.get("nguoi_tiep"), "nguoi_tiep")
     mode = n.lookup(n.MODE, p.get("hinh_thuc"), "hinh_thuc")
@@ -240,10 +262,10 @@ def district_reception(p: dict, _source_name: str) -> dict:
                       n.parse_int(p.get("so_nguoi"), field="so_nguoi"),
                       n.lookup(n.KIND, p.get("loai"), "loai"), _case_key(unit, p.get("vu_viec_id")),
                       n.lookup(n.VISIT, p.get("lan_tiep"), "lan_tiep"), p.get("citizen_pseudonym"),
-                      n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"))
+                      n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"), rules.group_min_people)
 
 
-def district_petition(p: dict, _source_name: str) -> dict:
+def district_petition(p: dict, _source_name: str, rules: Rules) -> dict:
     unit = _unit(p.get("ma_don_vi"))
     handling = _optional(n.HANDLING, p.get("hinh_thuc_xu_ly"), "hinh_thuc_xu_ly")
     progress = _progress(p, DISTRICT_PROGRESS)
@@ -259,10 +281,10 @@ def district_petition(p: dict, _source_name: str) -> dict:
         reply_received=n.yes_no(p.get("co_van_ban_phuc_dap"), "co_van_ban_phuc_dap"),
         resolution=_resolution_from_dates(handling, progress["accepted_date"], resolved), resolved=resolved,
         pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("trang_thai"), "trang_thai"),
-        progress=progress)
+        progress=progress, group_min=rules.group_min_people)
 
 
-def district_case(p: dict, _source_name: str) -> dict:
+def district_case(p: dict, _source_name: str, rules: Rules) -> dict:
     unit = _unit(p.get("ma_don_vi"))
     return {
         "unit_code": unit, "case_key": _case_key(unit, p.get("id")),
@@ -276,7 +298,7 @@ def district_case(p: dict, _source_name: str) -> dict:
 
 
 # ------------------------------------------------------------------ city service
-def city_reception(p: dict, _source_name: str) -> dict:
+def city_reception(p: dict, _source_name: str, rules: Rules) -> dict:
     unit = _unit(p.get("unit_code"))
     mode = n.lookup(n.MODE, p.get("mode"), "mode")
     sitting = f"{unit}:{p['sitting_id']}" if p.get("sitting_id") else None
@@ -287,10 +309,10 @@ def city_reception(p: dict, _source_name: str) -> dict:
                       n.parse_int(p.get("people"), field="people"),
                       n.lookup(n.KIND, p.get("kind"), "kind"), _case_key(unit, p.get("case_id")),
                       n.lookup(n.VISIT, p.get("visit"), "visit"), p.get("citizen_pseudonym"),
-                      n.lookup(n.STATUS, p.get("status"), "status"))
+                      n.lookup(n.STATUS, p.get("status"), "status"), rules.group_min_people)
 
 
-def city_petition(p: dict, _source_name: str) -> dict:
+def city_petition(p: dict, _source_name: str, rules: Rules) -> dict:
     unit = _unit(p.get("unit_code"))
     handling = _optional(n.HANDLING, p.get("handling"), "handling")
     progress = _progress(p, CITY_PROGRESS)
@@ -304,10 +326,10 @@ def city_petition(p: dict, _source_name: str) -> dict:
         reply_received=p.get("reply_received"),
         resolution=_resolution_from_dates(handling, progress["accepted_date"], resolved), resolved=resolved,
         pseudo=p.get("citizen_pseudonym"), status=n.lookup(n.STATUS, p.get("status"), "status"),
-        progress=progress)
+        progress=progress, group_min=rules.group_min_people)
 
 
-def city_case(p: dict, _source_name: str) -> dict:
+def city_case(p: dict, _source_name: str, rules: Rules) -> dict:
     unit = _unit(p.get("unit_code"))
     return {
         "unit_code": unit, "case_key": _case_key(unit, p.get("id")),
@@ -325,14 +347,14 @@ def _calendar(unit_code: str, date, receiver, status: str) -> dict:
     return {"unit_code": unit_code, "announced_date": date, "receiver": receiver, "status": status}
 
 
-def register_calendar(p: dict, unit_code: str) -> dict:
+def register_calendar(p: dict, unit_code: str, rules: Rules) -> dict:
     """A row of the register's optional sheet "Lịch tiếp công dân" (Ngày, Người tiếp)."""
     return _calendar(unit_code, n.parse_date(p.get("ngay")),
                      n.lookup(n.CALENDAR_RECEIVER, p.get("nguoi_tiep"), "Người tiếp (Trực tiếp / Ủy quyền)"),
                      "official")
 
 
-def district_calendar(p: dict, _source_name: str) -> dict:
+def district_calendar(p: dict, _source_name: str, rules: Rules) -> dict:
     """A row of the optional table lich_tiep_cong_dan (trang_thai optional: official)."""
     status = p.get("trang_thai")
     return _calendar(_unit(p.get("ma_don_vi")), n.parse_date(p.get("ngay")),
@@ -340,14 +362,15 @@ def district_calendar(p: dict, _source_name: str) -> dict:
                      "official" if _blank(status) else n.lookup(n.STATUS, status, "trang_thai"))
 
 
-def city_calendar(p: dict, _source_name: str) -> dict:
+def city_calendar(p: dict, _source_name: str, rules: Rules) -> dict:
     """An item of the optional resource reception-calendar."""
     return _calendar(_unit(p.get("unit_code")), n.parse_date(p.get("announced_on")),
                      n.lookup(n.CALENDAR_RECEIVER, p.get("receiver"), "receiver (head / deputy)"),
                      n.lookup(n.STATUS, p.get("status"), "status"))
 
 
-MAPPERS: dict[tuple[str, str], Callable[[dict, str], dict]] = {
+# Each mapper: (payload, source name — the unit code of a register —, Rules) → canonical record.
+MAPPERS: dict[tuple[str, str], Callable[[dict, str, Rules], dict]] = {
     ("commune_register", "reception"): register_reception,
     ("commune_register", "petition"): register_petition,
     ("district_db", "reception"): district_reception,

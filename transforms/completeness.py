@@ -74,11 +74,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from connectors.city_service import SOURCE_NAME as CITY_SOURCE_NAME
-from core import regimes, settings
+from core import regimes
 from core.dates import LOCAL_OFFSET, as_date, to_local, utcnow, vn_date, vn_local_time
 from core.levels import LEVEL_ORDER
 from core.normalise import fold
 from core.periods import Period
+from core.settings import Settings
 from warehouse.db import replace_period_rows
 from warehouse.schema import (
     dim_unit,
@@ -124,18 +125,18 @@ def _as_ts(v) -> dt.datetime | None:
     return ts.to_pydatetime()
 
 
-def deadline_for(period: Period) -> dt.datetime:
+def deadline_for(period: Period, entries: regimes.Entries) -> dt.datetime:
     """End of the units' due day (Hà Nội time) as naive UTC: the deadline of the regime
-    that governs the window (core.regimes)."""
-    due = regimes.regime_for(period).deadline(period, "units")
+    of `entries` (the configured regimes) that governs the window (core.regimes)."""
+    due = regimes.regime_for(period, entries).deadline(period, "units")
     if due is None:
         raise ValueError(f"the reporting regime of {period} sets no deadline for units (config regimes: deadlines)")
     local_end = dt.datetime.combine(due, dt.time(23, 59, 59))
     return local_end - LOCAL_OFFSET
 
 
-def _expected_levels() -> dict[str, str]:
-    return {kind: v.level for kind, v in settings.get().completeness.expected.items()}
+def _expected_levels(cfg: Settings) -> dict[str, str]:
+    return {kind: v.level for kind, v in cfg.completeness.expected.items()}
 
 
 def _city_source_name() -> str:
@@ -445,16 +446,18 @@ def _row(period, unit_key, kind, expected, received, rejected, first_arrival, de
 
 
 # ------------------------------------------------------------------ public API
-def compute(engine: sa.Engine, period: Period, *, now: dt.datetime | None = None) -> pd.DataFrame:
-    """Expected versus received submissions for `period` (columns of dq_completeness).
+def compute(engine: sa.Engine, period: Period, cfg: Settings, *, now: dt.datetime | None = None) -> pd.DataFrame:
+    """Expected versus received submissions for `period` (columns of dq_completeness):
+    the sources of ``cfg.completeness.expected``, against the deadline of the regime of
+    ``cfg.regimes`` that governs the window.
 
     `now` (naive UTC; default the current time) is the ``computed_at`` stamp and the
     moment against which notes say whether the deadline has passed.
     """
     now = _as_ts(now) or utcnow()
     units = _read_units(engine)
-    levels = _expected_levels()
-    deadline = deadline_for(period)
+    levels = _expected_levels(cfg)
+    deadline = deadline_for(period, cfg.regimes)
     in_force = units[_in_force(units, period.start, period.end)]
     batches = _read_batches(engine, list(levels))
     system_kinds = [k for k in levels if k != REGISTER_KIND]

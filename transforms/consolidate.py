@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from core import normalise
 from core import rules as rules_catalogue
 from core.dates import utcnow
+from core.settings import Settings
 from transforms import canonical, quality
 from warehouse import units
 from warehouse.schema import (
@@ -64,7 +65,7 @@ log = logging.getLogger(__name__)
 
 SOURCE_KINDS = ("commune_register", "district_db", "city_service")
 # Source kinds with a canonical table of their own, consolidated by their own module's
-# consolidate(engine, run_id=, force=) (kept out of SOURCE_KINDS, which the record facts map over).
+# consolidate(engine, cfg, run_id=, force=) (kept out of SOURCE_KINDS, which the record facts map over).
 OWN_PARTITIONS = {"qlkntc_workbook": "transforms.qlkntc"}          # biểu 06/QLKNTC → fact_qlkntc
 FACTS = {"reception": (fact_reception, "reception_key", "received_date"),
          "petition": (fact_petition, "petition_key", "received_date"),
@@ -173,7 +174,7 @@ def _file_year(logical_key: str) -> float | None:
 
 
 # ------------------------------------------------------------------ 1. batch audit
-def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_ids: list[str],
+def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_ids: list[str], cfg: Settings,
                   run_id: str | None = None) -> set[str]:
     """Audit landed batches not yet audited under the current suite; returns the ids of
     all rejected batches of the source kind."""
@@ -202,7 +203,7 @@ def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_
         verdicts: dict[str, list[dict]] = {b: [] for b in todo}
         validation = None
         if not frame.empty:
-            validation = quality.run(suite, frame, f"{source_kind}.batches", run_id=run_id)
+            validation = quality.run(suite, frame, f"{source_kind}.batches", cfg, run_id=run_id)
             batch_of = dict(zip(frame["raw_id"], frame["batch_id"]))
             for f in validation.failures:
                 per_batch = pd.Series([batch_of[r] for r in f.raw_ids if r in batch_of]).value_counts()
@@ -252,8 +253,8 @@ def _detail(code: str, row, date_col: str) -> str:
     return title
 
 
-def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: set[str] | None = None,
-                    run_id: str | None = None):
+def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
+                    accepted_batches: set[str] | None = None, run_id: str | None = None):
     """raw rows of accepted batches → (canonical frames, quarantine rows, flag rows,
     stats, GX outcomes). Runs the canonical and warehouse suites."""
     now = utcnow()
@@ -263,7 +264,9 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
     outcomes: list[quality.Outcome] = []
     frames: dict[str, pd.DataFrame] = {}
     stats: dict = {"raw_rows": int(len(raw)), "current_rows": int(len(cur))}
-    unit_keys = sorted(units.unit_frame()["unit_key"])
+    unit_df = units.unit_frame(cfg)
+    unit_keys = sorted(unit_df["unit_key"])
+    rules = canonical.Rules.of(cfg)           # read once, passed to every row's mapper
     accepted = sorted(accepted_batches if accepted_batches is not None else set(raw["batch_id"]))
     for record_type in FACTS:
         mapper = canonical.MAPPERS.get((source_kind, record_type))
@@ -275,7 +278,7 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
         rows = []
         for r in part.itertuples(index=False):
             try:
-                rec = mapper(r.payload, r.source_name)
+                rec = mapper(r.payload, r.source_name, rules)
             except normalise.RuleViolation as exc:
                 quarantine.append(_quarantine_row(r._asdict(), source_kind, exc.rule, str(exc), now))
                 continue
@@ -297,12 +300,12 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
             continue
         s["not_official"] = int((df["status"] != "official").sum())
         df = df[df["status"] == "official"].drop(columns="status")
-        df["unit_key"] = units.resolve_unit_keys(df["unit_code"], df[date_col]).to_numpy()
+        df["unit_key"] = units.resolve_unit_keys(unit_df, df["unit_code"], df[date_col]).to_numpy()
         df["date_year"] = pd.to_datetime(df[date_col], errors="coerce").dt.year.astype("float64")
         df["file_year"] = df["file_year"].astype("float64")
 
         # 6. canonical suite: errors quarantine the row, warnings flag it.
-        outcome = quality.run(f"{record_type}_canonical", df, f"{source_kind}.{record_type}", run_id=run_id)
+        outcome = quality.run(f"{record_type}_canonical", df, f"{source_kind}.{record_type}", cfg, run_id=run_id)
         outcomes.append(outcome)
         by_raw = df.set_index("raw_id", drop=False)
         errors = outcome.raw_ids("error")
@@ -337,8 +340,8 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
         # 8. warehouse suite on exactly what is about to be published.
         audit = df.copy()
         if record_type == "reception":
-            audit["people_ge_group_min"] = audit["people"] >= canonical.GROUP_MIN_PEOPLE
-        outcomes.append(quality.run(f"{record_type}_warehouse", audit, f"{source_kind}.{record_type}",
+            audit["people_ge_group_min"] = audit["people"] >= rules.group_min_people
+        outcomes.append(quality.run(f"{record_type}_warehouse", audit, f"{source_kind}.{record_type}", cfg,
                                     parameters={"unit_keys": unit_keys, "accepted_batches": accepted},
                                     run_id=run_id))
         frames[record_type] = df[[c.name for c in table.columns]]
@@ -346,10 +349,13 @@ def build_partition(raw: pd.DataFrame, source_kind: str, *, accepted_batches: se
     return frames, quarantine, flags, stats, outcomes
 
 
-def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = None,
+def consolidate(engine: sa.Engine, source_kind: str, cfg: Settings, *, run_id: str | None = None,
                 force: bool = False) -> PartitionResult:
+    """Rebuild the canonical partition of `source_kind` (steps above), with the
+    configuration `cfg` (passed down by the task function)."""
     if source_kind in OWN_PARTITIONS:
-        return importlib.import_module(OWN_PARTITIONS[source_kind]).consolidate(engine, run_id=run_id, force=force)
+        return importlib.import_module(OWN_PARTITIONS[source_kind]).consolidate(engine, cfg, run_id=run_id,
+                                                                                force=force)
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {source_kind!r}")
     with engine.connect() as conn:
@@ -362,10 +368,10 @@ def consolidate(engine: sa.Engine, source_kind: str, *, run_id: str | None = Non
                      source_kind, len(batch_ids))
             return PartitionResult(source_kind, skipped=True, batches=len(batch_ids))
         raw = _read_raw(conn, source_kind)
-    rejected = audit_batches(engine, raw, source_kind, batch_ids, run_id=run_id)
+    rejected = audit_batches(engine, raw, source_kind, batch_ids, cfg, run_id=run_id)
     accepted = set(batch_ids) - rejected
     frames, quarantine, flags, stats, outcomes = build_partition(
-        raw[raw["batch_id"].isin(accepted)], source_kind, accepted_batches=accepted, run_id=run_id)
+        raw[raw["batch_id"].isin(accepted)], source_kind, cfg, accepted_batches=accepted, run_id=run_id)
     stats["batches_rejected_by_audit"] = len(rejected)
     now = utcnow()
     if outcomes:            # a source kind with no data yet has nothing to validate

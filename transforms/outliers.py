@@ -37,8 +37,8 @@ from typing import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
+from core import config_schema
 from core import periods as P
-from core import settings
 from core.dates import as_date, utcnow, vn_date
 from core.periods import Period
 from warehouse.db import replace_period_rows
@@ -49,11 +49,6 @@ log = logging.getLogger(__name__)
 COLUMNS = [c.name for c in dq_outlier.columns]
 METRICS = ("receptions", "people", "petitions")
 LABELS = {"receptions": "Số lượt tiếp", "people": "Số người được tiếp", "petitions": "Số đơn tiếp nhận"}
-
-
-def series_start() -> dt.date:
-    """The first day a history window may start on (config ``series.start``)."""
-    return settings.get().series.start
 
 
 # ------------------------------------------------------------------ formatting
@@ -181,13 +176,14 @@ def _reason(metric: str, ev: dict, *, min_history: int, min_value: int,
     return f"{head}; {hist}{ztxt}: trong ngưỡng bình thường"
 
 
-def compute(engine: sa.Engine, period: Period, *, history_periods: int | None = None,
-            min_history: int | None = None, z_threshold: float | None = None,
+def compute(engine: sa.Engine, period: Period, outliers: config_schema.Outliers, series_start: dt.date, *,
+            history_periods: int | None = None, min_history: int | None = None, z_threshold: float | None = None,
             min_value: int | None = None, metrics: Iterable[str] | None = None,
             now: dt.datetime | None = None) -> pd.DataFrame:
-    """Rows of dq_outlier for `period`. Parameters left None come from config
-    ``outliers`` (as shipped: 8, 4, 3.0, 10, receptions/people/petitions)."""
-    cfg = settings.get().outliers
+    """Rows of dq_outlier for `period`. Parameters left None come from `outliers`
+    (config ``outliers``; as shipped: 8, 4, 3.0, 10, receptions/people/petitions); no
+    history window starts before `series_start` (config ``series.start``)."""
+    cfg = outliers
     history_periods = int(cfg.history_periods if history_periods is None else history_periods)
     min_history = int(cfg.min_history if min_history is None else min_history)
     z_threshold = float(cfg.z_threshold if z_threshold is None else z_threshold)
@@ -201,7 +197,7 @@ def compute(engine: sa.Engine, period: Period, *, history_periods: int | None = 
     windows = [period, *previous_windows(period, history_periods)]
     daily = _daily(engine, min(w.start for w in windows), period.end)
     validity = _validity(engine)
-    first = series_start()
+    first = series_start
 
     # value[unit_key][metric] per window index (0 = the period itself)
     per_window: dict[int, pd.DataFrame] = {}

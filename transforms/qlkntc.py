@@ -61,8 +61,8 @@ from connectors.qlkntc_values import (
 )
 from connectors.qlkntc_workbooks import RECORD_TYPE, SOURCE_KIND
 from core import rules as rules_catalogue
-from core import settings
 from core.dates import as_date, to_local, utcnow, vn_date
+from core.settings import Settings
 from transforms import quality
 from transforms.completeness import deadline_for
 from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches
@@ -155,7 +155,7 @@ def _detail(rule: str, row) -> str:
     return title
 
 
-def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None = None):
+def build_partition(raw: pd.DataFrame, cfg: Settings, *, accepted: set[str], run_id: str | None = None):
     """Accepted raw rows → (frame to publish, quarantine rows, flag rows, stats, GX
     outcomes). Runs the canonical and warehouse suites."""
     now = utcnow()
@@ -188,7 +188,8 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
         stats.update(quarantined=len({q["raw_id"] for q in quarantine}), published=0)
         return pd.DataFrame(columns=[c.name for c in fact_qlkntc.columns]), quarantine, flags, stats, outcomes
     df = pd.DataFrame(rows)
-    df["unit_key"] = units.resolve_unit_keys(df["unit_code"], pd.Series(df["window_end"])).to_numpy()
+    unit_df = units.unit_frame(cfg)
+    df["unit_key"] = units.resolve_unit_keys(unit_df, df["unit_code"], pd.Series(df["window_end"])).to_numpy()
     for c in COLUMNS:
         df[c] = df[c].astype("int64")
     for c in PROTECTION_COLUMNS:
@@ -197,7 +198,7 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
     checked = df.assign(**{c: df[c].astype("float64") for c in PROTECTION_COLUMNS})
     checked[PROTECTION_PARTS] = checked["protected_denouncers"] + checked["protected_relatives"]
 
-    outcome = quality.run("qlkntc_canonical", checked, f"{SOURCE_KIND}.{RECORD_TYPE}", run_id=run_id)
+    outcome = quality.run("qlkntc_canonical", checked, f"{SOURCE_KIND}.{RECORD_TYPE}", cfg, run_id=run_id)
     outcomes.append(outcome)
     rows_by_raw = df.set_index("raw_id", drop=False)
     errors = outcome.raw_ids("error")
@@ -215,14 +216,14 @@ def build_partition(raw: pd.DataFrame, *, accepted: set[str], run_id: str | None
     df = df[~df["raw_id"].isin(set(errors))].sort_values("raw_id")
     stats.update(quarantined=len({q["raw_id"] for q in quarantine}), flagged=len(outcome.raw_ids("warning")),
                  published=len(df), protection_reported=int(df["protected_persons"].notna().sum()))
-    unit_keys = sorted(units.unit_frame()["unit_key"])
-    outcomes.append(quality.run("qlkntc_warehouse", df, f"{SOURCE_KIND}.{RECORD_TYPE}",
+    unit_keys = sorted(unit_df["unit_key"])
+    outcomes.append(quality.run("qlkntc_warehouse", df, f"{SOURCE_KIND}.{RECORD_TYPE}", cfg,
                                 parameters={"unit_keys": unit_keys, "accepted_batches": sorted(accepted)},
                                 run_id=run_id))
     return df[[c.name for c in fact_qlkntc.columns]], quarantine, flags, stats, outcomes
 
 
-def consolidate(engine: sa.Engine, *, run_id: str | None = None, force: bool = False):
+def consolidate(engine: sa.Engine, cfg: Settings, *, run_id: str | None = None, force: bool = False):
     """Rebuild ``fact_qlkntc`` (and the source kind's quarantine and flags) from the raw
     layer; idempotent, skipped when neither the batches nor the suites changed."""
     with engine.connect() as conn:
@@ -234,9 +235,9 @@ def consolidate(engine: sa.Engine, *, run_id: str | None = None, force: bool = F
             log.info("%s: published state is up to date with %d batches; nothing to do", SOURCE_KIND, len(batch_ids))
             return PartitionResult(SOURCE_KIND, skipped=True, batches=len(batch_ids))
         raw = _read_raw(conn)
-    rejected = audit_batches(engine, raw, SOURCE_KIND, batch_ids, run_id=run_id) if batch_ids else set()
+    rejected = audit_batches(engine, raw, SOURCE_KIND, batch_ids, cfg, run_id=run_id) if batch_ids else set()
     accepted = set(batch_ids) - rejected
-    frame, quarantine, flags, stats, outcomes = build_partition(raw[raw["batch_id"].isin(accepted)],
+    frame, quarantine, flags, stats, outcomes = build_partition(raw[raw["batch_id"].isin(accepted)], cfg,
                                                                 accepted=accepted, run_id=run_id)
     stats["batches_rejected_by_audit"] = len(rejected)
     now = utcnow()
@@ -274,7 +275,7 @@ def published(engine: sa.Engine, period=None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ completeness
-def completeness(engine: sa.Engine, period, *, now: dt.datetime | None = None) -> pd.DataFrame:
+def completeness(engine: sa.Engine, period, cfg: Settings, *, now: dt.datetime | None = None) -> pd.DataFrame:
     """Who sent the 06/QLKNTC workbook of `period`, in the columns of ``dq_completeness``
     (source kind ``qlkntc_workbook``): one row per unit of ``sources.qlkntc_workbooks.
     levels`` in force on the window's last day, expected 1 — none at all for a window
@@ -291,10 +292,11 @@ def completeness(engine: sa.Engine, period, *, now: dt.datetime | None = None) -
     before ``transforms.completeness.store``.)"""
     cols = [c.name for c in dq_completeness.columns]
     now = now or utcnow()
-    if period.kind == "custom" or period.end < T.applies_from():
+    wcfg = cfg.sources.qlkntc_workbooks
+    if period.kind == "custom" or period.end < wcfg.applies_from_window_end:
         return pd.DataFrame(columns=cols)
-    levels = list(settings.get().sources.qlkntc_workbooks.levels)
-    deadline = deadline_for(period)
+    levels = list(wcfg.levels)
+    deadline = deadline_for(period, cfg.regimes)
     with engine.connect() as conn:
         us = conn.execute(sa.select(dim_unit.c.unit_key, dim_unit.c.unit_code, dim_unit.c.level).where(
             dim_unit.c.level.in_(levels), dim_unit.c.valid_from <= period.end,

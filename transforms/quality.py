@@ -9,7 +9,8 @@ ask for COMPLETE results indexed by ``raw_id``, so each failed expectation says 
 which source rows broke it; what happens to them is decided here, not inside GX.
 
 Validation results and Data Docs are outputs: they go under ``paths.data_quality``
-(``gx_validations/`` and ``data_docs/``), never into the repository.
+(``gx_validations/`` and ``data_docs/``), never into the repository; the callers pass
+that folder (or the settings) down.
 
 GX is imported lazily: it costs seconds.
 """
@@ -26,9 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import environment, settings
+from core import environment
 from core.dates import today_local
 from core.rules import RULES_FILE, rule
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,9 @@ def suite_sha(name: str) -> str:
     return h.hexdigest()
 
 
-def data_quality_dir() -> Path:
-    return settings.path_setting("data_quality")
-
-
-def data_docs_index() -> Path:
-    return data_quality_dir() / "data_docs" / "index.html"
+def data_docs_index(dq_dir: Path) -> Path:
+    """The Data Docs site's index under `dq_dir` (``paths.data_quality``)."""
+    return Path(dq_dir) / "data_docs" / "index.html"
 
 
 def _gx():
@@ -79,9 +78,9 @@ def _context_for(out_dir: str):
     return ctx
 
 
-def context():
-    """The project's GX file context, writing results under the current outputs."""
-    return _context_for(str(data_quality_dir()))
+def context(dq_dir: Path):
+    """The project's GX file context, writing results under `dq_dir` (``paths.data_quality``)."""
+    return _context_for(str(dq_dir))
 
 
 @dataclass
@@ -141,14 +140,15 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run(suite: str, frame: pd.DataFrame, partition: str, *, parameters: dict | None = None,
+def run(suite: str, frame: pd.DataFrame, partition: str, cfg: Settings, *, parameters: dict | None = None,
         run_id: str | None = None) -> Outcome:
-    """Run the committed checkpoint `suite` on `frame` (which needs a ``raw_id`` column)."""
+    """Run the committed checkpoint `suite` on `frame` (which needs a ``raw_id`` column);
+    results under ``cfg.paths.data_quality``."""
     gx = _gx()
-    ctx = context()
+    ctx = context(cfg.path("data_quality"))
     # The suites' parameter `series_start` is the earliest day a record may carry
     # (config series.data_from, rule DATE_BEFORE_SERIES), not the reported series' start.
-    params = {"today": pd.Timestamp(today_local()), "series_start": pd.Timestamp(settings.get().series.data_from)}
+    params = {"today": pd.Timestamp(today_local()), "series_start": pd.Timestamp(cfg.series.data_from)}
     params.update(parameters or {})
     checkpoint = ctx.checkpoints.get(suite)
     from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415 - GX, as above
@@ -190,8 +190,9 @@ def run(suite: str, frame: pd.DataFrame, partition: str, *, parameters: dict | N
     return out
 
 
-def build_data_docs() -> Path:
-    """Rebuild the Data Docs site from the stored validation results."""
-    ctx = context()
+def build_data_docs(dq_dir: Path) -> Path:
+    """Rebuild the Data Docs site under `dq_dir` (``paths.data_quality``) from the
+    stored validation results."""
+    ctx = context(dq_dir)
     ctx.build_data_docs()
-    return data_docs_index()
+    return data_docs_index(dq_dir)

@@ -6,7 +6,6 @@ import logging
 
 import sqlalchemy as sa
 
-from core import connections
 from warehouse.schema import metadata
 
 log = logging.getLogger(__name__)
@@ -29,9 +28,9 @@ def _engine(url: str) -> sa.Engine:
     return engine
 
 
-def engine(url: str | None = None) -> sa.Engine:
-    """The warehouse engine (schema created on first use, new optional columns added)."""
-    url = url or connections.warehouse_url()
+def engine(url: str) -> sa.Engine:
+    """The warehouse engine at `url` (schema created on first use, new optional columns
+    added). The task functions pass ``core.connections.warehouse_url(settings)``."""
     eng = _engine(url)
     metadata.create_all(eng)
     _add_new_columns(url)

@@ -30,23 +30,24 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 from vietnamadminunits.database import query
 
-from core import settings
+from core.settings import Settings
 from warehouse.schema import dim_unit, dim_unit_crosswalk
 
 
-def _reform_dates() -> tuple[dt.date, dt.date]:
-    r = settings.get().reform
-    return r.last_day_three_tier, r.first_day_two_tier
+def unit_frame(cfg: Settings, province_code: str | None = None) -> pd.DataFrame:
+    """Every unit of the province (``province.code`` of `cfg`, or `province_code`), both
+    schemes, as rows of dim_unit: the legacy units from ``series.data_from`` (the units
+    cover the data's whole span) to ``reform.last_day_three_tier``, the 2025 units from
+    ``reform.first_day_two_tier``."""
+    r = cfg.reform
+    return _unit_frame(province_code or cfg.province.code, r.last_day_three_tier, r.first_day_two_tier,
+                       cfg.series.data_from)
 
 
 @functools.lru_cache(maxsize=4)
-def unit_frame(province_code: str | None = None) -> pd.DataFrame:
-    """Every unit of the province, both schemes, as rows of dim_unit."""
-    province_code = province_code or settings.get().province.code
+def _unit_frame(province_code: str, last_legacy: dt.date, first_2025: dt.date, legacy_from: dt.date) -> pd.DataFrame:
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
-    last_legacy, first_2025 = _reform_dates()
-    legacy_from = settings.get().series.data_from     # the units cover the data's whole span
     legacy = pd.DataFrame(query(
         "SELECT DISTINCT province, provinceCode, district, districtType, districtCode, "
         "ward, wardType, wardCode FROM admin_units_legacy "
@@ -90,17 +91,19 @@ def unit_frame(province_code: str | None = None) -> pd.DataFrame:
     return df
 
 
-def units_valid_on(day: dt.date, level: str | None = None) -> pd.DataFrame:
-    df = unit_frame()
+def units_valid_on(units: pd.DataFrame, day: dt.date, level: str | None = None) -> pd.DataFrame:
+    """The rows of `units` (:func:`unit_frame`) in force on `day` (of `level`)."""
+    df = units
     mask = (df["valid_from"] <= day) & (df["valid_to"].isna() | (df["valid_to"] >= day))
     if level:
         mask &= df["level"] == level
     return df[mask]
 
 
-def resolve_unit_keys(codes: pd.Series, dates: pd.Series) -> pd.Series:
-    """The unit_key valid for each (code, date); NA where the code was not a unit then."""
-    units = unit_frame()[["unit_key", "unit_code", "valid_from", "valid_to"]]
+def resolve_unit_keys(units: pd.DataFrame, codes: pd.Series, dates: pd.Series) -> pd.Series:
+    """The unit_key valid for each (code, date) among `units` (:func:`unit_frame`); NA
+    where the code was not a unit then."""
+    units = units[["unit_key", "unit_code", "valid_from", "valid_to"]]
     frame = pd.DataFrame({"unit_code": codes.astype("string").values,
                           "d": pd.to_datetime(dates).dt.date.values,
                           "_pos": range(len(codes))})
@@ -138,7 +141,7 @@ def _package_version() -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def crosswalk_frame(province_code: str | None = None) -> pd.DataFrame:
+def crosswalk_frame(province_code: str) -> pd.DataFrame:
     """Old (legacy commune) → new (2025 commune) units of the province, as rows of
     dim_unit_crosswalk: ``old_unit_key, new_unit_key, relation (whole|split),
     is_default, source``.
@@ -156,7 +159,6 @@ def crosswalk_frame(province_code: str | None = None) -> pd.DataFrame:
     province has no successor, when a key names no unit, or when a split commune has
     not exactly one default.
     """
-    province_code = province_code or settings.get().province.code
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
     legacy = pd.DataFrame(query(
@@ -226,11 +228,11 @@ def _db_records(df: pd.DataFrame) -> list[dict]:
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
-def load_dim_unit(engine) -> int:
-    """Replace dim_unit and dim_unit_crosswalk with the reference data (idempotent);
-    returns the number of units."""
-    df = unit_frame()
-    crosswalk = crosswalk_frame()
+def load_dim_unit(engine, cfg: Settings) -> int:
+    """Replace dim_unit and dim_unit_crosswalk with the reference data of the configured
+    province (idempotent); returns the number of units."""
+    df = unit_frame(cfg)
+    crosswalk = crosswalk_frame(cfg.province.code)
     with engine.begin() as conn:
         conn.execute(dim_unit_crosswalk.delete())
         conn.execute(dim_unit.delete())

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from core import regimes, yaml_files
+from core.settings import Settings
 from reports.formdef.errors import FormDefinitionError
 from reports.formdef.filters import MATCH_ALL, Filter, check_filter_cycles, check_refs, compile_filter
 from reports.formdef.measures import MEASURES
@@ -327,9 +328,10 @@ def _leaves_raw(nodes: list) -> Iterable[dict]:
             yield n
 
 
-def form_definition(form_code: str, period_or_end) -> FormDef:
+def form_definition(form_code: str, period_or_end, cfg: Settings) -> FormDef:
     """The definition of `form_code` in the reporting regime that governs a report over
-    `period_or_end` — a Period or its window's last day (core.regimes: the regime in
-    force on the window's end)."""
-    regime = regimes.regime_for(period_or_end)
-    return load_form(regimes.definition_path(regime, form_code))
+    `period_or_end` — a Period or its window's last day (core.regimes: the regime of
+    ``cfg.regimes`` in force on the window's end); a definition under ``cfg.home``
+    first."""
+    regime = regimes.regime_for(period_or_end, cfg.regimes)
+    return load_form(regimes.definition_path(regime, form_code, cfg.home))

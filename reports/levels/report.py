@@ -14,7 +14,6 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from core import settings
 from core.periods import Period
 from reports.formdef import (
     FormDef,
@@ -23,7 +22,6 @@ from reports.formdef import (
     check_contributions,
     compute,
     contributions,
-    form_definition,
     source_contributions,
 )
 from reports.levels.counting import count_per_unit
@@ -78,7 +76,7 @@ def select_records(form: FormDef, records: pd.DataFrame, period: Period) -> tupl
 
 def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataFrame,
                  units_df: pd.DataFrame, path: str | os.PathLike, meta: Mapping[str, Any] | None = None, *,
-                 form: FormDef | None = None, row_status: Mapping[str, RowStatus] | None = None,
+                 form: FormDef, row_status: Mapping[str, RowStatus] | None = None,
                  quality: Mapping[str, Any] | None = None, lineage: bool = False,
                  rows: list[ReportRow] | None = None, strict: bool = True, preselected: bool | None = None,
                  crosswalk: pd.DataFrame | None = None, unit_name: str | None = None,
@@ -99,7 +97,6 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
     (``FormDef.sources``, :func:`source_inputs`); without them those columns are empty.
     Raises IdentityError (nothing written) when a check identity fails.
     """
-    form = form or form_definition(form_code, period)
     if rows is None:
         if preselected:
             selected, pre = records, True
@@ -180,16 +177,17 @@ def _province_key(units_df: pd.DataFrame, province_code: str) -> str:
 
 def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df: pd.DataFrame,
                 path: str | os.PathLike, meta: Mapping[str, Any] | None = None, *,
-                province_code: str | None = None, unit_name: str | None = None,
-                form: FormDef | None = None, strict: bool = True,
+                province_code: str, unit_name: str | None = None,
+                form: FormDef, strict: bool = True,
                 row_status: Mapping[str, RowStatus] | None = None,
                 quality: Mapping[str, Any] | None = None, lineage: bool = False,
                 source_frames: Mapping[str, pd.DataFrame] | None = None) -> ReportResult:
     """Compute, check and write the city report of `form_code` for `period`.
 
     `records` is the form's source table (fact_reception for 01/TCD) for any dates;
-    `units_df` is ``warehouse.units.unit_frame()``. `meta` goes to the info sheet;
-    ``record_count`` and ``source_batch_count`` are added when absent.
+    `units_df` is ``warehouse.units.unit_frame(settings)``; `province_code` the
+    configured ``province.code``. `meta` goes to the info sheet; ``record_count`` and
+    ``source_batch_count`` are added when absent.
 
     `row_status` (row_id → RowStatus; row_ids are the unit_key of a row's unit, or the
     province's key for the city's own row — see :func:`build_rows_for_city`): rows of
@@ -207,7 +205,6 @@ def city_report(form_code: str, period: Period, records: pd.DataFrame, units_df:
     records) feed the form's second inputs (01/TCD of TT 06/2025: the reception
     calendar, fact_reception_calendar; reports.levels.source_inputs).
     """
-    province_code = province_code or settings.get().province.code
     scope = scope_for(units_df, _province_key(units_df, province_code), "consolidated", str(province_code))
     return scope_report(form_code, scope, period, records, units_df, path, meta, form=form,
                         row_status=row_status, quality=quality, lineage=lineage, strict=strict,

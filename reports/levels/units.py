@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 
-from core import settings
 from core.dates import as_date
 
 
@@ -58,7 +57,7 @@ class Units:
         if province_code is not None:
             prov = prov[prov["unit_code"] == str(province_code)]
         elif len(prov) > 1:
-            prov = prov[prov["unit_code"] == settings.get().province.code]
+            raise ValueError(f"the unit table has {len(prov)} provinces: name the province code")
         if prov.empty:
             raise ValueError(f"province {province_code!r} not in the unit table")
         return prov.iloc[0]

@@ -13,17 +13,17 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from core import periods, settings
+from core import periods
 from core.dates import today_local
 from warehouse import schema
-from warehouse import units as wh_units
 
 
-def default_range(today: dt.date | str | None = None):
-    """The default range: 01/07/2021 to the last cut-off, i.e. the end of the latest
-    complete quarter window (15th–14th) before `today`. A core.periods.Period."""
+def default_range(series_start: dt.date, today: dt.date | str | None = None):
+    """The default range: `series_start` (``series.start``, 01/07/2021) to the last
+    cut-off, i.e. the end of the latest complete quarter window (15th–14th) before
+    `today`. A core.periods.Period."""
     today = today or today_local()
-    return periods.custom(settings.get().series.start, periods.latest_complete(today, "Q").end)
+    return periods.custom(series_start, periods.latest_complete(today, "Q").end)
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,12 @@ _CASE_COLUMNS = ("case_key", "unit_code", "unit_key", "opened_date", "petition_k
                  "resolved_date")
 
 
-def summary_frames(engine, date_from: dt.date | str, date_to: dt.date | str,
-                   province_code: str | None = None) -> SummaryData:
-    """Load what the summary needs from the warehouse's published facts (fact_*)."""
+def summary_frames(engine, date_from: dt.date | str, date_to: dt.date | str, unit_df: pd.DataFrame) -> SummaryData:
+    """Load what the summary needs from the warehouse's published facts (fact_*) of the
+    units `unit_df` (warehouse.units.unit_frame: the province's units)."""
     date_from, date_to = as_date(date_from), as_date(date_to)
     if date_from > date_to:
         raise ValueError(f"range starts {date_from} after it ends {date_to}")
-    unit_df = wh_units.unit_frame(province_code)
     keys = set(unit_df["unit_key"])
     frames, counts = {}, {}
     plan = (("fact_reception", _RECEPTION_COLUMNS, "received_date"),

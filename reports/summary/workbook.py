@@ -168,7 +168,7 @@ def _last_col(t: SummaryTables) -> int:
     return 3 + len(t.windows) + 1 + 2 * (len(t.windows) - 1)
 
 
-def _totals_sheet(wb: Workbook, t: SummaryTables):
+def _totals_sheet(wb: Workbook, t: SummaryTables, switch_text: str):
     ws = wb.active
     ws.title = SHEET_TOTALS
     last = _last_col(t)
@@ -178,14 +178,15 @@ def _totals_sheet(wb: Workbook, t: SummaryTables):
                 (f"II. CẤP TỈNH (UBND {name.upper()})", t.own, t.changes["own"])]
     r, rows, year_cols, label_row = _indicator_block(ws, r, t, sections)
     r += 1
-    r = _note(ws, r, last, _window_note(t))
+    r = _note(ws, r, last, _window_note(t, switch_text))
     ws.freeze_panes = f"D{label_row + 3}"
     ws.print_title_rows = f"{label_row}:{label_row + 2}"
     _page(ws)
     return ws, rows, year_cols, label_row
 
 
-def _window_note(t: SummaryTables) -> str:
+def _window_note(t: SummaryTables, switch_text: str) -> str:
+    """The note under a table; `switch_text`: :func:`regime_switch_text` of the range."""
     partial = [w.label for w in t.windows if w.partial]
     text = ("Ghi chú: số liệu theo năm dương lịch, tính theo ngày tiếp, ngày nhận đơn và ngày giải quyết "
             "ghi trong hồ sơ.")
@@ -194,18 +195,17 @@ def _window_note(t: SummaryTables) -> str:
                  + "), nên mức tăng, giảm so với năm trước của các năm này không so sánh được trọn năm.")
     text += (" Tình trạng giải quyết xác định tại ngày cuối của từng cột; tỷ lệ giải quyết = đã giải quyết ÷ "
              "phải giải quyết × 100; mức tăng, giảm của tỷ lệ tính bằng điểm phần trăm.")
-    crossed = regime_switch_text(t.date_from, t.date_to)
-    if crossed:
-        text += " " + crossed
+    if switch_text:
+        text += " " + switch_text
     return text
 
 
-def regime_switch_text(date_from: dt.date, date_to: dt.date) -> str:
+def regime_switch_text(date_from: dt.date, date_to: dt.date, entries: regimes.Entries) -> str:
     """Where the range crosses a change of reporting regime (chế độ báo cáo), in words;
     "" when it does not. The summary's indicators are recomputed from the records with
     one definition, so the series stays comparable across the switch — the official
-    forms on either side are not added together."""
-    switches = regimes.switches_within(date_from, date_to)
+    forms on either side are not added together. `entries`: the configured regimes."""
+    switches = regimes.switches_within(date_from, date_to, entries)
     if not switches:
         return ""
     return ("Dãy số liệu đi qua ngày thay đổi chế độ báo cáo: "
@@ -215,7 +215,7 @@ def regime_switch_text(date_from: dt.date, date_to: dt.date) -> str:
               "của mỗi kỳ theo chế độ báo cáo áp dụng cho kỳ đó (ngày cuối của kỳ).")
 
 
-def _levels_sheet(wb: Workbook, t: SummaryTables) -> None:
+def _levels_sheet(wb: Workbook, t: SummaryTables, switch_text: str) -> None:
     ws = wb.create_sheet(SHEET_LEVELS)
     last = _last_col(t)
     r = _heading(ws, t, last, TITLE + " THEO CẤP")
@@ -232,7 +232,7 @@ def _levels_sheet(wb: Workbook, t: SummaryTables) -> None:
     r, _, _, label_row = _indicator_block(ws, r, t, sections)
     r += 1
     ended = [(lv, e) for lv, (_, e) in t.spans.items() if e is not None and e < t.date_to]
-    text = _window_note(t)
+    text = _window_note(t, switch_text)
     for lv, e in ended:
         text += (f" {LEVEL_NAMES[lv].capitalize()} chấm dứt hoạt động sau ngày {vn_date(e)}: các cột sau "
                  "thời điểm này để trống (không phải bằng 0); đơn cấp này còn tồn đọng sau ngày đó chỉ được tính "
@@ -415,7 +415,8 @@ def _text_sheet(wb: Workbook, t: SummaryTables) -> None:
     _page(ws, "portrait")
 
 
-def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any], entries: regimes.Entries,
+                switch_text: str) -> list[tuple[str, Any]]:
     items: list[tuple[str, Any]] = [
         ("Báo cáo", TITLE.capitalize()),
         ("Đơn vị", f"UBND {t.province['name']} (mã {t.province['unit_code']})"),
@@ -451,28 +452,31 @@ def _info_items(t: SummaryTables, data: SummaryData, meta: Mapping[str, Any]) ->
         f"{LEVEL_NAMES[lv]}: {rule.wording} ({rule.legal_basis})" for lv, rule in HEAD_DUTY.items())
         + ". Chỉ tính ngày Chủ tịch UBND trực tiếp tiếp (không tính ủy quyền)."))
     items.append(("Vượt cấp", SKIPPED_RULE))
-    switch_text = regime_switch_text(t.date_from, t.date_to)
     items.append(("Chế độ báo cáo", "; ".join(
         f"{r.circular}: kỳ có ngày cuối từ {vn_date(r.in_force_from)}"
-        for r in regimes.overlapping(t.date_from, t.date_to)) + (f". {switch_text}" if switch_text else "")))
+        for r in regimes.overlapping(t.date_from, t.date_to, entries)) + (f". {switch_text}" if switch_text else "")))
     items.append(("Dữ liệu cá nhân", "Báo cáo không chứa họ tên, số định danh, địa chỉ, số điện thoại hay mã giả "
                                      "danh của công dân."))
     return items
 
 
-def build_summary(data: SummaryData, path: str | Path, meta: Mapping[str, Any] | None = None) -> SummaryResult:
+def build_summary(data: SummaryData, path: str | Path, entries: regimes.Entries,
+                  meta: Mapping[str, Any] | None = None) -> SummaryResult:
     """Compute and write the summary workbook (atomically, deterministic bytes: the
-    package timestamps come from ``meta['generated_at']`` or the range end)."""
+    package timestamps come from ``meta['generated_at']`` or the range end).
+    `entries`: the configured reporting regimes (``settings.regimes``), named where the
+    range crosses a change of forms."""
     meta = dict(meta or {})
     t = compute_summary(data)
+    switch_text = regime_switch_text(t.date_from, t.date_to, entries)
     wb = Workbook()
-    data_ws, rows, year_cols, label_row = _totals_sheet(wb, t)
-    _levels_sheet(wb, t)
+    data_ws, rows, year_cols, label_row = _totals_sheet(wb, t, switch_text)
+    _levels_sheet(wb, t, switch_text)
     _charts_sheet(wb, t, data_ws, rows, year_cols, label_row)
     _duty_sheet(wb, t)
     _skipped_sheet(wb, t)
     _text_sheet(wb, t)
-    info_sheet(wb, _info_items(t, data, meta), title="THÔNG TIN BÁO CÁO TỔNG HỢP", name=SHEET_INFO)
+    info_sheet(wb, _info_items(t, data, meta, entries, switch_text), title="THÔNG TIN BÁO CÁO TỔNG HỢP", name=SHEET_INFO)
     wb.properties.creator = "tcd-reporting"
     wb.properties.title = f"{TITLE.capitalize()} – từ {vn_date(t.date_from)} đến {vn_date(t.date_to)}"
     stamp = as_datetime(meta.get("generated_at")) or dt.datetime.combine(t.date_to, dt.time())

@@ -73,9 +73,12 @@ def _floor(sources: str, base_url: str, token: str) -> tuple[int, dict]:
     root = Path(sources)
     rows = {"registers": 0, "district": 0, "city": 0}
     for path in sorted(p for p in (root / "commune_inbox").rglob("*") if p.suffix.lower() in (".xlsx", ".xls")):
-        wb = CalamineWorkbook.from_path(str(path))
-        for name in wb.sheet_names:
-            rows["registers"] += len(wb.get_sheet_by_name(name).to_python())
+        try:
+            wb = CalamineWorkbook.from_path(str(path))
+            for name in wb.sheet_names:
+                rows["registers"] += len(wb.get_sheet_by_name(name).to_python())
+        except Exception:  # noqa: BLE001 - a file ingestion refuses (truncated, not a spreadsheet) is read all the same
+            rows["unreadable_files"] = rows.get("unreadable_files", 0) + 1
     for path in sorted((root / "district_db").glob("*.sqlite")):
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -93,7 +96,7 @@ def _floor(sources: str, base_url: str, token: str) -> tuple[int, dict]:
                     rows["city"] += len(body["items"])
             except city_service.ResourceAbsent:
                 pass
-    return sum(rows.values()), rows
+    return rows["registers"] + rows["district"] + rows["city"], rows
 
 
 def _task(name: str, *args) -> tuple[int, dict]:

@@ -19,8 +19,10 @@ tables from the raw layer:
    `output/data_quality/data_docs/`.
 
 Suites: `expectations/gx/` (GX 1.x file context), rules and their severity and
-Vietnamese instructions: `expectations/rules.yaml`. A partition whose raw batches and
-suites did not change since its last publication is skipped. Idempotent.
+Vietnamese instructions: `expectations/rules.yaml`. Each source kind is rebuilt one
+year at a time (the year of the record's date): a year whose current records and suites
+did not change since its last publication is skipped, so a day of new data rebuilds only
+the years it touches, and memory is bounded by one year. Idempotent.
 
 *Emits*: asset `tcd_warehouse_published`.
 """

@@ -1,17 +1,20 @@
-"""Consolidate the raw layer into the canonical fact tables, one source kind at a time:
+"""Consolidate the raw layer into the canonical fact tables, one source kind at a time,
+one partition (the year of the record's date, transforms/partitions.py) at a time:
 write – audit – publish.
 
-Each call rebuilds the partition of its source kind from the raw layer (delete and
-insert in one transaction), so it is idempotent and a re-run after new batches gives
-the same result as a single run over everything. Steps, in order:
+Each partition is rebuilt from the raw layer (delete and insert in one transaction) when
+its current rows or the suites changed, so a run is idempotent, a day of new data
+rebuilds only the years it touches, memory is bounded by one year of one source kind,
+and the result equals a rebuild of everything (tests/test_partitions.py). Steps, in order:
 
 1. **audit landed batches** with the source kind's batch suite (GX checkpoint
-   ``<kind>_batch``, critical rules): a batch that fails is rejected whole and nothing
-   from it is published (dq_batch_audit); raw is immutable, so each batch is audited
-   once per suite version;
-2. keep the current version of every record among accepted batches: for register files
-   the latest accepted version of each file (a rejected re-delivery leaves the previous
-   version in force); for databases and services the latest version of each record id;
+   ``<kind>_batch``, critical rules), a bounded group of batches at a time: a batch that
+   fails is rejected whole and nothing from it is published (dq_batch_audit); raw is
+   immutable, so each batch is audited once per suite version;
+2. keep the current version of every record among accepted batches, in SQL across all
+   partitions: for register files the latest accepted version of each file (a rejected
+   re-delivery leaves the previous version in force); for databases and services the
+   latest version of each record id; then, per partition whose current rows changed:
 3. map each payload to the canonical model; rows that cannot be read are quarantined
    under the rule the parser names (DATE_INVALID, CODE_NOT_IN_DOMAIN, …);
 4. keep official records only (drafts and deleted records are counted in the stats);
@@ -19,11 +22,13 @@ the same result as a single run over everything. Steps, in order:
    dimension;
 6. validate with the canonical suite (``<type>_canonical``): rows breaking an *error*
    rule are quarantined with their lineage, rows breaking a *warning* rule are kept
-   and flagged (dq_flag);
+   and flagged (dq_flag); a case key shared with another partition is quarantined as
+   one shared within the partition (transforms/cases.py);
 7. collapse duplicate entries (same content within one source), keeping the first;
 8. audit the frame about to be published with the warehouse suite
    (``<type>_warehouse``: keys, referential integrity, no duplicates); a failure blocks
-   the publication of the partition (the previous published state stays);
+   the publication of the partition (its previous published state stays; the other
+   partitions are published, and the task fails at the end);
 9. publish, with every validation's result in dq_validation.
 
 Quarantined rows are not lost: the quarantine is rebuilt with the partition, so a
@@ -45,7 +50,8 @@ from core import normalise
 from core import rules as rules_catalogue
 from core.dates import utcnow
 from core.settings import Settings
-from transforms import canonical, quality
+from transforms import canonical, partitions, quality
+from transforms import cases as cases_module
 from warehouse import units
 from warehouse.schema import (
     dq_batch_audit,
@@ -57,7 +63,7 @@ from warehouse.schema import (
     fact_reception,
     fact_reception_calendar,
     raw_batch,
-    raw_record,
+    wh_partition,
     wh_partition_state,
 )
 
@@ -72,16 +78,7 @@ FACTS = {"reception": (fact_reception, "reception_key", "received_date"),
          "case": (fact_case, "case_key", "opened_date"),
          # the head's published reception calendar (optional in every source; 01/TCD cột 10, 16)
          "calendar": (fact_reception_calendar, "calendar_key", "announced_date")}
-# The payload field holding each record's date, per source kind and record type.
-DATE_FIELDS = {
-    ("commune_register", "reception"): "ngay_tiep", ("commune_register", "petition"): "ngay_nhan",
-    ("district_db", "reception"): "ngay_tiep", ("district_db", "petition"): "ngay_nhan",
-    ("district_db", "case"): "ngay_thu_ly",
-    ("city_service", "reception"): "received_on", ("city_service", "petition"): "received_on",
-    ("city_service", "case"): "opened_on",
-    ("commune_register", "calendar"): "ngay", ("district_db", "calendar"): "ngay",
-    ("city_service", "calendar"): "announced_on",
-}
+DATE_FIELDS = partitions.DATE_FIELDS
 _FILE_YEAR = re.compile(r"_(\d{4})$")
 
 
@@ -95,18 +92,6 @@ class PartitionResult:
     skipped: bool = False
     batches: int = 0
     stats: dict = field(default_factory=dict)
-
-
-def _read_raw(conn: sa.Connection, source_kind: str) -> pd.DataFrame:
-    q = (sa.select(raw_record.c.raw_id, raw_record.c.batch_id, raw_record.c.source_name,
-                   raw_record.c.record_type, raw_record.c.source_file, raw_record.c.source_row,
-                   raw_record.c.record_id, raw_record.c.record_version, raw_record.c.payload,
-                   raw_batch.c.logical_key, raw_batch.c.started_at)
-         .join(raw_batch, raw_batch.c.batch_id == raw_record.c.batch_id)
-         .where(raw_record.c.source_kind == source_kind, raw_batch.c.status == "loaded"))
-    df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in q.selected_columns])
-    df["payload"] = [json.loads(p) for p in df["payload"]]
-    return df
 
 
 def _loaded_batches(conn: sa.Connection, source_kind: str) -> list[str]:
@@ -152,7 +137,7 @@ def _lineage(raw_row, source_kind: str) -> dict:
             "record_type": raw_row["record_type"], "source_file": raw_row["source_file"],
             "source_row": None if src_row is None or pd.isna(src_row) else int(src_row),
             "record_id": raw_row["record_id"], "unit_code": unit,
-            "record_date": _safe_date(payload.get(DATE_FIELDS.get((source_kind, raw_row["record_type"]), "")))}
+            "record_date": partitions.safe_date(payload.get(DATE_FIELDS.get((source_kind, raw_row["record_type"]), "")))}
 
 
 def _quarantine_row(raw_row, source_kind: str, code: str, reason: str, now) -> dict:
@@ -161,79 +146,78 @@ def _quarantine_row(raw_row, source_kind: str, code: str, reason: str, now) -> d
             "severity": rules_catalogue.rule(code)["severity"], "reason": reason, "detected_at": now}
 
 
-def _safe_date(value):
-    try:
-        return normalise.parse_date(value)
-    except (ValueError, TypeError):
-        return None
-
-
 def _file_year(logical_key: str) -> float | None:
     m = _FILE_YEAR.search(str(logical_key or ""))
     return float(m.group(1)) if m else None
 
 
 # ------------------------------------------------------------------ 1. batch audit
-def audit_batches(engine: sa.Engine, raw: pd.DataFrame, source_kind: str, batch_ids: list[str], cfg: Settings,
+def audit_batches(engine: sa.Engine, source_kind: str, batch_ids: list[str], cfg: Settings,
                   run_id: str | None = None) -> set[str]:
-    """Audit landed batches not yet audited under the current suite; returns the ids of
-    all rejected batches of the source kind."""
+    """Audit landed batches not yet audited under the current suite, a bounded group of
+    batches at a time (the suite's rules are all per batch); returns the ids of all
+    rejected batches of the source kind."""
     suite = f"{source_kind}_batch"
     sha = quality.suite_sha(suite)
     with engine.connect() as conn:
         done = {r.batch_id: r.passed for r in conn.execute(
             sa.select(dq_batch_audit.c.batch_id, dq_batch_audit.c.passed).where(
                 dq_batch_audit.c.suite == suite, dq_batch_audit.c.suite_sha == sha))}
-    todo = [b for b in batch_ids if b not in done]
-    if todo:
-        part = raw[raw["batch_id"].isin(set(todo))]
-        frame = pd.DataFrame({
-            "raw_id": part["raw_id"].astype("int64"), "batch_id": part["batch_id"],
-            "record_type": part["record_type"], "record_id": part["record_id"],
-            "record_version": part["record_version"]})
-        dates = [_safe_date(p.get(DATE_FIELDS.get((source_kind, rt), ""))) for p, rt in
-                 zip(part["payload"], part["record_type"])]
-        frame["date_value"] = pd.to_datetime(pd.Series(dates, index=part.index, dtype=object), errors="coerce")
-        frame["date_year"] = frame["date_value"].dt.year.astype("float64")
-        frame["file_year"] = [_file_year(k) if source_kind == "commune_register" else None
-                              for k in part["logical_key"]]
-        frame["file_year"] = frame["file_year"].astype("float64")
-        now = utcnow()
-        rows_per_batch = frame.groupby("batch_id").size().to_dict()
-        verdicts: dict[str, list[dict]] = {b: [] for b in todo}
-        validation = None
-        if not frame.empty:
-            validation = quality.run(suite, frame, f"{source_kind}.batches", cfg, run_id=run_id)
-            batch_of = dict(zip(frame["raw_id"], frame["batch_id"]))
-            for f in validation.failures:
-                per_batch = pd.Series([batch_of[r] for r in f.raw_ids if r in batch_of]).value_counts()
-                threshold = float(f.meta.get("batch_reject_share", 0.0))
-                for b, n in per_batch.items():
-                    share = n / rows_per_batch[b]
-                    if f.severity == "critical" and share > threshold:
-                        verdicts[b].append({"rule": f.rule, "failed_rows": int(n), "share": round(share, 3),
-                                            "rows": int(rows_per_batch[b])})
-        with engine.begin() as conn:
-            conn.execute(dq_batch_audit.delete().where(dq_batch_audit.c.batch_id.in_(todo)))
-            recs = []
-            for b in todo:
-                failed = verdicts[b]
-                reason = "; ".join(
-                    f"{rules_catalogue.rule(v['rule'])['title']} ({v['failed_rows']}/{v['rows']} dòng). "
-                    f"{rules_catalogue.rule(v['rule'])['instruction']}" for v in failed) or None
-                recs.append({"batch_id": b, "suite": suite, "suite_sha": sha, "passed": not failed,
-                             "rows": int(rows_per_batch.get(b, 0)), "failed_rules": json.dumps(failed),
-                             "reason": reason, "run_id": run_id, "audited_at": now})
-            for i in range(0, len(recs), 5000):
-                conn.execute(dq_batch_audit.insert(), recs[i:i + 5000])
-            if validation is not None:
-                conn.execute(dq_validation.insert(), [validation.record(run_id, now)])
-        n_rej = sum(1 for b in todo if verdicts[b])
-        log.info("%s: audited %d new batches, %d rejected", source_kind, len(todo), n_rej)
+        chunks = partitions.batch_chunks(conn, source_kind, [b for b in batch_ids if b not in done])
+    for todo in chunks:
+        with engine.connect() as conn:
+            part = partitions.read_batches(conn, source_kind, todo)
+        _audit_chunk(engine, part, source_kind, todo, suite, sha, cfg, run_id)
     with engine.connect() as conn:
-        return {r[0] for r in conn.execute(sa.select(dq_batch_audit.c.batch_id).where(
-            dq_batch_audit.c.suite == suite, dq_batch_audit.c.passed.is_(False),
-            dq_batch_audit.c.batch_id.in_(batch_ids)))} if batch_ids else set()
+        rejected = {r[0] for r in conn.execute(sa.select(dq_batch_audit.c.batch_id).where(
+            dq_batch_audit.c.suite == suite, dq_batch_audit.c.passed.is_(False)))}
+    return rejected & set(batch_ids)
+
+
+def _audit_chunk(engine: sa.Engine, part: pd.DataFrame, source_kind: str, todo: list[str], suite: str, sha: str,
+                 cfg: Settings, run_id: str | None) -> None:
+    frame = pd.DataFrame({
+        "raw_id": part["raw_id"].astype("int64"), "batch_id": part["batch_id"],
+        "record_type": part["record_type"], "record_id": part["record_id"],
+        "record_version": part["record_version"]})
+    dates = [partitions.safe_date(p.get(DATE_FIELDS.get((source_kind, rt), ""))) for p, rt in
+             zip(part["payload"], part["record_type"])]
+    frame["date_value"] = pd.to_datetime(pd.Series(dates, index=part.index, dtype=object), errors="coerce")
+    frame["date_year"] = frame["date_value"].dt.year.astype("float64")
+    frame["file_year"] = [_file_year(k) if source_kind == "commune_register" else None
+                          for k in part["logical_key"]]
+    frame["file_year"] = frame["file_year"].astype("float64")
+    now = utcnow()
+    rows_per_batch = frame.groupby("batch_id").size().to_dict()
+    verdicts: dict[str, list[dict]] = {b: [] for b in todo}
+    validation = None
+    if not frame.empty:
+        validation = quality.run(suite, frame, f"{source_kind}.batches", cfg, run_id=run_id)
+        batch_of = dict(zip(frame["raw_id"], frame["batch_id"]))
+        for f in validation.failures:
+            per_batch = pd.Series([batch_of[r] for r in f.raw_ids if r in batch_of]).value_counts()
+            threshold = float(f.meta.get("batch_reject_share", 0.0))
+            for b, n in per_batch.items():
+                share = n / rows_per_batch[b]
+                if f.severity == "critical" and share > threshold:
+                    verdicts[b].append({"rule": f.rule, "failed_rows": int(n), "share": round(share, 3),
+                                        "rows": int(rows_per_batch[b])})
+    with engine.begin() as conn:
+        conn.execute(dq_batch_audit.delete().where(dq_batch_audit.c.batch_id.in_(todo)))
+        recs = []
+        for b in todo:
+            failed = verdicts[b]
+            reason = "; ".join(
+                f"{rules_catalogue.rule(v['rule'])['title']} ({v['failed_rows']}/{v['rows']} dòng). "
+                f"{rules_catalogue.rule(v['rule'])['instruction']}" for v in failed) or None
+            recs.append({"batch_id": b, "suite": suite, "suite_sha": sha, "passed": not failed,
+                         "rows": int(rows_per_batch.get(b, 0)), "failed_rules": json.dumps(failed),
+                         "reason": reason, "run_id": run_id, "audited_at": now})
+        for i in range(0, len(recs), 5000):
+            conn.execute(dq_batch_audit.insert(), recs[i:i + 5000])
+        if validation is not None:
+            conn.execute(dq_validation.insert(), [validation.record(run_id, now)])
+    log.info("%s: audited %d new batches, %d rejected", source_kind, len(todo), sum(1 for b in todo if verdicts[b]))
 
 
 # ------------------------------------------------------------------ 3.–8. canonical partition
@@ -254,10 +238,15 @@ def _detail(code: str, row, date_col: str) -> str:
 
 
 def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
-                    accepted_batches: set[str] | None = None, run_id: str | None = None):
+                    accepted_batches: set[str] | None = None, run_id: str | None = None,
+                    partition: str | None = None, candidates: dict | None = None):
     """raw rows of accepted batches → (canonical frames, quarantine rows, flag rows,
-    stats, GX outcomes). Runs the canonical and warehouse suites."""
+    stats, GX outcomes). Runs the canonical and warehouse suites (on `partition`, the
+    key :mod:`transforms.partitions` gave the rows, named in the validation results).
+    `candidates`, when given, receives the key and raw_id of the official case rows the
+    canonical suite checks (``"case"``: transforms.cases settles keys across partitions)."""
     now = utcnow()
+    label = f".{partition}" if partition else ""
     cur = current_versions(raw, source_kind)
     quarantine: list[dict] = []
     flags: list[dict] = []
@@ -300,12 +289,15 @@ def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
             continue
         s["not_official"] = int((df["status"] != "official").sum())
         df = df[df["status"] == "official"].drop(columns="status")
+        if candidates is not None and record_type == "case":
+            candidates["case"] = df[["case_key", "raw_id"]].copy()
         df["unit_key"] = units.resolve_unit_keys(unit_df, df["unit_code"], df[date_col]).to_numpy()
         df["date_year"] = pd.to_datetime(df[date_col], errors="coerce").dt.year.astype("float64")
         df["file_year"] = df["file_year"].astype("float64")
 
         # 6. canonical suite: errors quarantine the row, warnings flag it.
-        outcome = quality.run(f"{record_type}_canonical", df, f"{source_kind}.{record_type}", cfg, run_id=run_id)
+        outcome = quality.run(f"{record_type}_canonical", df, f"{source_kind}.{record_type}{label}", cfg,
+                              run_id=run_id)
         outcomes.append(outcome)
         by_raw = df.set_index("raw_id", drop=False)
         errors = outcome.raw_ids("error")
@@ -333,7 +325,7 @@ def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
             for rid, orig in zip(df.loc[dup, "raw_id"], first_raw[dup]):
                 quarantine.append(_quarantine_row(
                     raw_by_id.loc[rid], source_kind, "DUPLICATE",
-                    f"bản ghi trùng nội dung với bản ghi raw_id {int(orig)}; chỉ tính một lần", now))
+                    cases_module.duplicate_reason(orig), now))
         df = df[~dup]
         s.update(duplicates=int(dup.sum()), published=len(df))
 
@@ -341,7 +333,7 @@ def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
         audit = df.copy()
         if record_type == "reception":
             audit["people_ge_group_min"] = audit["people"] >= rules.group_min_people
-        outcomes.append(quality.run(f"{record_type}_warehouse", audit, f"{source_kind}.{record_type}", cfg,
+        outcomes.append(quality.run(f"{record_type}_warehouse", audit, f"{source_kind}.{record_type}{label}", cfg,
                                     parameters={"unit_keys": unit_keys, "accepted_batches": accepted},
                                     run_id=run_id))
         frames[record_type] = df[[c.name for c in table.columns]]
@@ -351,8 +343,9 @@ def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
 
 def consolidate(engine: sa.Engine, source_kind: str, cfg: Settings, *, run_id: str | None = None,
                 force: bool = False) -> PartitionResult:
-    """Rebuild the canonical partition of `source_kind` (steps above), with the
-    configuration `cfg` (passed down by the task function)."""
+    """Bring the canonical tables of `source_kind` up to date with its raw layer (steps
+    above), one partition (year) at a time: only partitions whose current rows or suites
+    changed are rebuilt; with the configuration `cfg` (passed down by the task function)."""
     if source_kind in OWN_PARTITIONS:
         return importlib.import_module(OWN_PARTITIONS[source_kind]).consolidate(engine, cfg, run_id=run_id,
                                                                                 force=force)
@@ -363,41 +356,129 @@ def consolidate(engine: sa.Engine, source_kind: str, cfg: Settings, *, run_id: s
         fp = _fingerprint(batch_ids, source_kind)
         state = conn.execute(sa.select(wh_partition_state.c.batch_fingerprint).where(
             wh_partition_state.c.source_kind == source_kind)).scalar_one_or_none()
-        if state == fp and not force:
-            log.info("%s: published state is up to date with %d batches; nothing to do",
-                     source_kind, len(batch_ids))
-            return PartitionResult(source_kind, skipped=True, batches=len(batch_ids))
-        raw = _read_raw(conn, source_kind)
-    rejected = audit_batches(engine, raw, source_kind, batch_ids, cfg, run_id=run_id)
+    if state == fp and not force:
+        log.info("%s: published state is up to date with %d batches; nothing to do",
+                 source_kind, len(batch_ids))
+        return PartitionResult(source_kind, skipped=True, batches=len(batch_ids))
+    rejected = audit_batches(engine, source_kind, batch_ids, cfg, run_id=run_id)
     accepted = set(batch_ids) - rejected
-    frames, quarantine, flags, stats, outcomes = build_partition(
-        raw[raw["batch_id"].isin(accepted)], source_kind, cfg, accepted_batches=accepted, run_id=run_id)
-    stats["batches_rejected_by_audit"] = len(rejected)
-    now = utcnow()
-    if outcomes:            # a source kind with no data yet has nothing to validate
-        with engine.begin() as conn:
-            conn.execute(dq_validation.insert(), [o.record(run_id, now) for o in outcomes])
-    blocked = [o for o in outcomes if o.suite.endswith("_warehouse") and not o.success]
+    partitions.assign(engine, source_kind)
+    partitions.refresh_current(engine, source_kind)
+    wanted = partitions.fingerprints(engine, source_kind, fp_suites(source_kind))
+    with engine.connect() as conn:
+        published = {r.partition_key: r.fingerprint for r in conn.execute(
+            sa.select(wh_partition.c.partition_key, wh_partition.c.fingerprint).where(
+                wh_partition.c.source_kind == source_kind))}
+    queue = sorted(k for k, (f, _) in wanted.items() if force or published.get(k) != f)
+    for key in sorted(set(published) - set(wanted)):       # every record of that year moved or was withdrawn
+        queue += [k for k in _publish(engine, source_kind, key, None, run_id) if k not in queue and k in wanted]
+    blocked: list[str] = []
+    rebuilt: list[str] = []
+    while queue:
+        key = queue.pop(0)
+        fingerprint, rows = wanted[key]
+        with engine.connect() as conn:
+            raw = partitions.read_rows(conn, source_kind, key)
+        candidates: dict = {}
+        built = build_partition(raw, source_kind, cfg, accepted_batches=accepted, run_id=run_id, partition=key,
+                                candidates=candidates)
+        outcomes = built[4]
+        now = utcnow()
+        if outcomes:
+            with engine.begin() as conn:
+                conn.execute(dq_validation.insert(), [o.record(run_id, now) for o in outcomes])
+        failed = [o for o in outcomes if o.suite.endswith("_warehouse") and not o.success]
+        if failed:
+            blocked.append(f"{key} ({', '.join(o.suite for o in failed)}: "
+                           f"{', '.join(f.expectation for o in failed for f in o.failures)})")
+            continue
+        rebuilt.append(key)
+        stale = _publish(engine, source_kind, key, built, run_id, raw=raw, cases=candidates.get("case"),
+                         fingerprint=fingerprint, rows=rows)
+        del raw, built
+        queue += [k for k in stale if k not in queue and k in wanted]
     if blocked:
         raise PublicationBlocked(
-            f"{source_kind}: warehouse audit failed ({', '.join(o.suite for o in blocked)}: "
-            f"{', '.join(f.expectation for o in blocked for f in o.failures)}); "
-            "the previously published data stays in place. See dq_validation.")
+            f"{source_kind}: warehouse audit failed in partition {'; '.join(blocked)}; the previously "
+            "published data of those partitions stays in place (the others are published). See dq_validation.")
+    stats = _kind_stats(engine, source_kind, len(rejected), rebuilt)
     with engine.begin() as conn:
+        conn.execute(wh_partition_state.delete().where(wh_partition_state.c.source_kind == source_kind))
+        conn.execute(wh_partition_state.insert().values(
+            source_kind=source_kind, batch_fingerprint=fp, batches=len(batch_ids),
+            stats=json.dumps(stats), consolidated_at=utcnow(), run_id=run_id))
+    log.info("%s: published %s", source_kind, json.dumps(stats))
+    return PartitionResult(source_kind, batches=len(batch_ids), stats=stats)
+
+
+def fp_suites(source_kind: str) -> str:
+    """The suites a partition is validated with: changed rules rebuild every partition."""
+    return "\n".join(quality.suite_sha(f"{rt}_{layer}") for rt in FACTS for layer in ("canonical", "warehouse"))
+
+
+def _publish(engine: sa.Engine, source_kind: str, key: str, built, run_id: str | None, *,
+             raw: pd.DataFrame | None = None, cases: pd.DataFrame | None = None, fingerprint: str | None = None,
+             rows: int = 0) -> list[str]:
+    """Replace partition `key` of `source_kind` in the canonical tables, the quarantine
+    and the flags by `built` (build_partition's result; None: the partition is gone), in
+    one transaction. Returns the partitions whose published cases it made stale."""
+    ids = partitions.raw_ids_in(source_kind, key)
+    frames, quarantine, flags, stats = (built[:4] if built is not None else ({}, [], [], {}))
+    now = utcnow()
+    with engine.begin() as conn:
+        for table, _, _ in FACTS.values():
+            conn.execute(table.delete().where(table.c.source_kind == source_kind, table.c.raw_id.in_(ids)))
+        for tbl in (dq_quarantine, dq_flag):
+            conn.execute(tbl.delete().where(tbl.c.source_kind == source_kind, tbl.c.raw_id.in_(ids)))
+        published_cases, shared, stale = cases_module.settle(conn, source_kind, key, cases, frames.get("case"))
+        if shared:
+            # Rows whose case key another partition also holds: quarantined as the
+            # canonical suite quarantines a key shared within one partition.
+            by_id = raw.set_index("raw_id", drop=False)
+            marked = {q["raw_id"] for q in quarantine if q["reason_code"] == cases_module.RULE}
+            quarantined = {q["raw_id"] for q in quarantine if q["reason_code"] != "DUPLICATE"}
+            title = rules_catalogue.rule(cases_module.RULE)["title"]
+            quarantine = quarantine + [_quarantine_row(by_id.loc[r], source_kind, cases_module.RULE, title, now)
+                                       for r in shared if r not in marked]
+            flags = [f for f in flags if f["raw_id"] not in set(shared)]
+            s = stats["case"]
+            s["published"] = len(published_cases)
+            s["quarantined"] = s.get("quarantined", 0) + len(set(shared) - quarantined)
+            stats["quarantined"] += len(set(shared) - quarantined)
+            frames = {**frames, "case": published_cases}
         for record_type, (table, _, _) in FACTS.items():
-            conn.execute(table.delete().where(table.c.source_kind == source_kind))
             df = frames.get(record_type)
             if df is not None and not df.empty:
                 recs = df.astype(object).where(df.notna(), None).to_dict("records")
                 for i in range(0, len(recs), 5000):
                     conn.execute(table.insert(), recs[i:i + 5000])
-        for tbl, rows in ((dq_quarantine, quarantine), (dq_flag, flags)):
-            conn.execute(tbl.delete().where(tbl.c.source_kind == source_kind))
-            for i in range(0, len(rows), 5000):
-                conn.execute(tbl.insert(), rows[i:i + 5000])
-        conn.execute(wh_partition_state.delete().where(wh_partition_state.c.source_kind == source_kind))
-        conn.execute(wh_partition_state.insert().values(
-            source_kind=source_kind, batch_fingerprint=fp, batches=len(batch_ids),
-            stats=json.dumps(stats), consolidated_at=now, run_id=run_id))
-    log.info("%s: published %s", source_kind, json.dumps(stats))
-    return PartitionResult(source_kind, batches=len(batch_ids), stats=stats)
+        for tbl, recs in ((dq_quarantine, quarantine), (dq_flag, flags)):
+            for i in range(0, len(recs), 5000):
+                conn.execute(tbl.insert(), recs[i:i + 5000])
+        conn.execute(wh_partition.delete().where(wh_partition.c.source_kind == source_kind,
+                                                 wh_partition.c.partition_key == key))
+        if built is not None:
+            conn.execute(wh_partition.insert().values(
+                source_kind=source_kind, partition_key=key, fingerprint=fingerprint, rows=rows,
+                stats=json.dumps(stats), consolidated_at=now, run_id=run_id))
+        if stale:
+            conn.execute(wh_partition.delete().where(wh_partition.c.source_kind == source_kind,
+                                                     wh_partition.c.partition_key.in_(stale)))
+    log.info("%s %s: %s", source_kind, key, json.dumps(stats) if built is not None else "withdrawn")
+    return stale
+
+
+def _kind_stats(engine: sa.Engine, source_kind: str, rejected: int, rebuilt: list[str]) -> dict:
+    """The counts of every published partition of the kind, added up."""
+    total: dict = {"partitions": 0, "partitions_rebuilt": sorted(set(rebuilt)), "batches_rejected_by_audit": rejected}
+    with engine.connect() as conn:
+        for (raw,) in conn.execute(sa.select(wh_partition.c.stats).where(wh_partition.c.source_kind == source_kind)):
+            total["partitions"] += 1
+            for k, v in json.loads(raw or "{}").items():
+                if isinstance(v, dict):
+                    sub = total.setdefault(k, {})
+                    for kk, vv in v.items():
+                        sub[kk] = sub.get(kk, 0) + vv
+                else:
+                    total[k] = total.get(k, 0) + v
+    return total

@@ -235,7 +235,7 @@ def consolidate(engine: sa.Engine, cfg: Settings, *, run_id: str | None = None, 
             log.info("%s: published state is up to date with %d batches; nothing to do", SOURCE_KIND, len(batch_ids))
             return PartitionResult(SOURCE_KIND, skipped=True, batches=len(batch_ids))
         raw = _read_raw(conn)
-    rejected = audit_batches(engine, raw, SOURCE_KIND, batch_ids, cfg, run_id=run_id) if batch_ids else set()
+    rejected = audit_batches(engine, SOURCE_KIND, batch_ids, cfg, run_id=run_id) if batch_ids else set()
     accepted = set(batch_ids) - rejected
     frame, quarantine, flags, stats, outcomes = build_partition(raw[raw["batch_id"].isin(accepted)], cfg,
                                                                 accepted=accepted, run_id=run_id)

@@ -381,6 +381,54 @@ wh_partition_state = Table(
     Column("consolidated_at", DateTime, nullable=False),
 )
 
+# Consolidation works in bounded partitions of a source kind: the year of each raw
+# row's record date (transforms/partitions.py). These tables are the consolidation's own
+# bookkeeping, derived from the raw layer and rebuilt from it at will.
+wh_raw_partition = Table(
+    # The partition of every raw row, decided once (raw rows never change).
+    "wh_raw_partition", metadata,
+    Column("raw_id", Integer, primary_key=True),
+    Column("source_kind", String(24), nullable=False),
+    Column("partition_key", String(16), nullable=False),  # "2024"; "none" when the date cannot be read
+)
+Index("ix_wh_raw_partition_key", wh_raw_partition.c.source_kind, wh_raw_partition.c.partition_key)
+
+wh_current_raw = Table(
+    # The current version of every record (registers: of every file) among accepted
+    # batches, chosen in SQL at each consolidation; the rows a partition is built from.
+    "wh_current_raw", metadata,
+    Column("raw_id", Integer, primary_key=True),
+    Column("source_kind", String(24), nullable=False),
+    Column("partition_key", String(16), nullable=False),
+)
+Index("ix_wh_current_raw_key", wh_current_raw.c.source_kind, wh_current_raw.c.partition_key)
+
+wh_partition = Table(
+    # What each published partition was built from (sha256 of its current raw ids and of
+    # the suites); a partition whose fingerprint did not change is not rebuilt.
+    "wh_partition", metadata,
+    Column("source_kind", String(24), primary_key=True),
+    Column("partition_key", String(16), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("stats", Text),
+    Column("run_id", String(250)),
+    Column("consolidated_at", DateTime, nullable=False),
+)
+
+wh_case_candidate = Table(
+    # A case (vụ việc) is one row of fact_case per case key, while its records fall in the
+    # partition of their opening year: every partition lists its valid case rows here,
+    # and the lowest raw_id of a key across partitions is the one published (as a
+    # rebuild of the whole source kind would keep it).
+    "wh_case_candidate", metadata,
+    Column("source_kind", String(24), nullable=False),
+    Column("partition_key", String(16), nullable=False),
+    Column("case_key", String(200), nullable=False),
+    Column("raw_id", Integer, primary_key=True),
+)
+Index("ix_wh_case_candidate_key", wh_case_candidate.c.source_kind, wh_case_candidate.c.case_key)
+
 # ---------------------------------------------------------------- 06/QLKNTC (TT 06/2025)
 # Biểu 06/QLKNTC: state management of citizen reception and complaints/denunciations.
 # No source system holds these figures: each unit fills one input workbook per period

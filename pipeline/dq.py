@@ -132,7 +132,7 @@ def assess(period: dict, run_id: str | None = None) -> dict:
     outl = outliers.compute(eng, p, cfg.outliers, cfg.series.start)
     outliers.store(eng, p, outl)
     path = write_workbook(eng, p, comp, outl, run_id, cfg)
-    docs = quality.build_data_docs(cfg.path("data_quality"))
+    docs = quality.update_data_docs(cfg.path("data_quality"))
     summary = {"workbook": str(path), "data_docs": str(docs),
                "units_expected": int(comp["unit_key"].nunique()) if len(comp) else 0,
                "not_reported": int(comp["status"].isin(NOT_REPORTED).sum()) if len(comp) else 0,

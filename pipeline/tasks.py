@@ -13,6 +13,7 @@ from core import connections, settings
 from core.settings import Settings
 from pipeline import alerts
 from transforms import consolidate as c
+from transforms import quality
 from warehouse import db, units
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def ingest_city_service(run_id: str | None = None) -> dict:
 def consolidate(source_kind: str, run_id: str | None = None) -> dict:
     cfg = settings.get()
     r = c.consolidate(_engine(cfg), source_kind, cfg, run_id=run_id)
+    if not r.skipped:
+        quality.update_data_docs(cfg.path("data_quality"))
     return {"source_kind": r.source_kind, "skipped": r.skipped, "batches": r.batches, "stats": r.stats}
 
 

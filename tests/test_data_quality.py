@@ -180,6 +180,26 @@ def test_the_warehouse_suite_blocks_publication_and_the_previous_state_stays(war
     assert len(failed) == 1 and "WAREHOUSE_INTEGRITY" in failed.iloc[0]["details"]
 
 
+@pytest.mark.integration   # the committed GX suites
+def test_the_warehouse_suite_checks_unit_and_batch_references(warehouse):
+    """The references (unit in dim_unit, batch accepted) are columns the suite checks,
+    not value sets handed to GX: a unit key unknown to dim_unit or a row of a batch that
+    was not accepted fails WAREHOUSE_INTEGRITY on exactly those rows."""
+    land_book(warehouse, [reception(case="VV-1"), reception(case="VV-2"), reception(case="VV-3")])
+    consolidate(warehouse, "commune_register", settings.get())
+    frame = _q(warehouse, fact_reception).sort_values("raw_id").reset_index(drop=True)
+    frame["people_ge_group_min"] = frame["people"] >= 5
+    units = pd.read_sql("SELECT unit_key FROM dim_unit", warehouse)["unit_key"]
+    frame.loc[1, "unit_key"] = "99999@2099-01-01"
+    # the three rows are one book's batch; audit them as if another batch had been accepted
+    out = quality.run("reception_warehouse", quality.with_references(frame, units, {"another-batch"}),
+                      "test", settings.get())
+    failed = {f.column: sorted(f.raw_ids) for f in out.failures}
+    assert not out.success and {f.rule for f in out.failures} == {"WAREHOUSE_INTEGRITY"}
+    assert failed["unit_key_in_dim"] == [int(frame.loc[1, "raw_id"])]
+    assert failed["batch_accepted"] == sorted(int(r) for r in frame["raw_id"])
+
+
 def test_landing_rejections_keep_their_rule_code(warehouse):
     b = Batch("commune_register", "00004", "00004_truc-bach_2024", "/inbox/x.xlsx")
     with warehouse.begin() as conn:

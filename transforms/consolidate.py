@@ -330,11 +330,10 @@ def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
         s.update(duplicates=int(dup.sum()), published=len(df))
 
         # 8. warehouse suite on exactly what is about to be published.
-        audit = df.copy()
+        audit = quality.with_references(df, unit_keys, accepted)
         if record_type == "reception":
             audit["people_ge_group_min"] = audit["people"] >= rules.group_min_people
         outcomes.append(quality.run(f"{record_type}_warehouse", audit, f"{source_kind}.{record_type}{label}", cfg,
-                                    parameters={"unit_keys": unit_keys, "accepted_batches": accepted},
                                     run_id=run_id))
         frames[record_type] = df[[c.name for c in table.columns]]
     stats["quarantined"] = len({q["raw_id"] for q in quarantine if q["reason_code"] != "DUPLICATE"})

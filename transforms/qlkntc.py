@@ -216,10 +216,8 @@ def build_partition(raw: pd.DataFrame, cfg: Settings, *, accepted: set[str], run
     df = df[~df["raw_id"].isin(set(errors))].sort_values("raw_id")
     stats.update(quarantined=len({q["raw_id"] for q in quarantine}), flagged=len(outcome.raw_ids("warning")),
                  published=len(df), protection_reported=int(df["protected_persons"].notna().sum()))
-    unit_keys = sorted(unit_df["unit_key"])
-    outcomes.append(quality.run("qlkntc_warehouse", df, f"{SOURCE_KIND}.{RECORD_TYPE}", cfg,
-                                parameters={"unit_keys": unit_keys, "accepted_batches": sorted(accepted)},
-                                run_id=run_id))
+    outcomes.append(quality.run("qlkntc_warehouse", quality.with_references(df, unit_df["unit_key"], accepted),
+                                f"{SOURCE_KIND}.{RECORD_TYPE}", cfg, run_id=run_id))
     return df[[c.name for c in fact_qlkntc.columns]], quarantine, flags, stats, outcomes
 
 

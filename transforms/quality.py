@@ -140,6 +140,18 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_references(frame: pd.DataFrame, unit_keys, accepted_batches) -> pd.DataFrame:
+    """`frame` with the columns the warehouse suites check references with:
+    ``unit_key_in_dim`` (the unit key is in dim_unit) and ``batch_accepted`` (the row's
+    batch passed the audit). Computed here rather than handed to GX as value sets:
+    GX copies an expectation's parameters on every access, and the accepted batches grow
+    with history."""
+    out = frame.copy()
+    out["unit_key_in_dim"] = out["unit_key"].isin(set(unit_keys))
+    out["batch_accepted"] = out["batch_id"].isin(set(accepted_batches))
+    return out
+
+
 def run(suite: str, frame: pd.DataFrame, partition: str, cfg: Settings, *, parameters: dict | None = None,
         run_id: str | None = None) -> Outcome:
     """Run the committed checkpoint `suite` on `frame` (which needs a ``raw_id`` column);
@@ -192,7 +204,34 @@ def run(suite: str, frame: pd.DataFrame, partition: str, cfg: Settings, *, param
 
 def build_data_docs(dq_dir: Path) -> Path:
     """Rebuild the Data Docs site under `dq_dir` (``paths.data_quality``) from the
-    stored validation results."""
+    stored validation results (the latest runs: ``validation_results_limit`` in
+    great_expectations.yml)."""
     ctx = context(dq_dir)
     ctx.build_data_docs()
+    _rendered_until(dq_dir).write_text(dt.datetime.now(dt.timezone.utc).isoformat(), encoding="utf-8")
     return data_docs_index(dq_dir)
+
+
+def _rendered_until(dq_dir: Path) -> Path:
+    return Path(dq_dir) / "data_docs" / ".rendered_until"
+
+
+def update_data_docs(dq_dir: Path) -> Path:
+    """Render the validation results stored since the site was last updated, and its
+    index. The checkpoints do not render Data Docs on every run (each render reads the
+    whole history for the index); the tasks call this once, at their end."""
+    marker = _rendered_until(dq_dir)
+    if not marker.exists():
+        return build_data_docs(dq_dir)
+    since = dt.datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+    now = dt.datetime.now(dt.timezone.utc)
+    ctx = context(dq_dir)
+    new = [k for k in ctx.validation_results_store.list_keys() if _aware(k.run_id.run_time) >= since]
+    if new:
+        ctx.build_data_docs(resource_identifiers=new)
+    marker.write_text(now.isoformat(), encoding="utf-8")
+    return data_docs_index(dq_dir)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)

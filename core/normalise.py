@@ -11,6 +11,7 @@ quarantine the row under that code.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -55,7 +56,13 @@ def case_ref(ref: object) -> str | None:
 def fold(value: object) -> str:
     """A matching key: no diacritics, lower case, đ→d, single spaces, no punctuation
     at the ends. "Số CCCD/Hộ chiếu" and "so cccd/ho chieu" fold to the same key."""
-    s = unicodedata.normalize("NFD", str(value)).replace("đ", "d").replace("Đ", "D")
+    return _fold(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold(text: str) -> str:
+    # Coded columns repeat a few spellings a million times: fold each spelling once.
+    s = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", s).strip(" .:;,-\t\n").lower()
 

@@ -175,9 +175,10 @@ def is_unicode_vietnamese(text: str) -> bool:
     return _UNICODE_ONLY.search(text) is not None
 
 
-def _words(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def _words(text: str) -> tuple[str, ...]:
     """The words with non-ASCII characters (a lone symbol such as © or ½ is no word)."""
-    return [w for w in _WORD.findall(text) if not w.isascii() and any(ch.isalpha() for ch in w)]
+    return tuple(w for w in _WORD.findall(text) if not w.isascii() and any(ch.isalpha() for ch in w))
 
 
 def _case_of(text: str) -> tuple[int, int]:
@@ -239,11 +240,14 @@ def from_unicode(text: str, encoding: str) -> str:
 
 def gain(words: Iterable[str], encoding: str) -> int:
     """Words that become Vietnamese syllables when converted, minus those that stop being."""
-    g = 0
-    for w in words:
-        before, after = is_syllable(w), is_syllable(to_unicode(w, encoding))
-        g += (after and not before) - (before and not after)
-    return g
+    return sum(_word_gain(w, encoding) for w in words)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_gain(word: str, encoding: str) -> int:
+    # A register repeats a small vocabulary in every row: each word is judged once.
+    before, after = is_syllable(word), is_syllable(to_unicode(word, encoding))
+    return (after and not before) - (before and not after)
 
 
 def detect(text: str | Iterable[str], *, min_gain: int = 2) -> str | None:

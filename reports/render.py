@@ -45,6 +45,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from core.files import atomic_write_bytes, sha256_bytes
 from reports.formdef import (
@@ -609,25 +610,44 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
 _CORE_STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 
 
+class _FixedTimeArchive:
+    """The zip archive openpyxl's writer fills, with every entry dated 1980-01-01 and the
+    core properties' times set to the stamp: equal content → equal bytes, in one pass
+    (instead of saving, then re-packing the saved file)."""
+
+    def __init__(self, stamp: dt.datetime):
+        self.buffer = io.BytesIO()
+        self._zip = zipfile.ZipFile(self.buffer, "w", zipfile.ZIP_DEFLATED)
+        self._iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+    def writestr(self, name: str, data: bytes | str) -> None:
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        if name == "docProps/core.xml":
+            data = _CORE_STAMP.sub(lambda m: m.group(1) + self._iso + m.group(3), data)
+        zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        zi.compress_type = zipfile.ZIP_DEFLATED
+        zi.external_attr = 0o644 << 16
+        self._zip.writestr(zi, data)
+
+    def write(self, filename: str, arcname: str) -> None:
+        with open(filename, "rb") as fh:
+            self.writestr(arcname, fh.read())
+
+    def namelist(self) -> list[str]:
+        return self._zip.namelist()
+
+    def close(self) -> None:
+        self._zip.close()
+
+
 def _deterministic_bytes(wb: Workbook, stamp: dt.datetime) -> bytes:
     """The workbook's bytes with its timestamps fixed, so equal content → equal bytes
     (openpyxl stamps the save time into docProps/core.xml and every zip entry)."""
     wb.properties.created = stamp
-    raw = io.BytesIO()
-    wb.save(raw)
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    src = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = _CORE_STAMP.sub(lambda m: m.group(1) + iso + m.group(3), data)
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, data)
-    return out.getvalue()
+    wb.properties.modified = stamp
+    archive = _FixedTimeArchive(stamp)
+    ExcelWriter(wb, archive).save()
+    return archive.buffer.getvalue()
 
 
 def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,

@@ -223,21 +223,12 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-reports-"))
-    # One sync at the end of the task instead of an fsync per file, and the warehouse
-    # records of each form's reports in one transaction.
+    # One sync at the end of the task instead of an fsync per file; each form's reports
+    # issued together (one manifest write) and recorded in one transaction.
     with files.deferred_fsync():
         try:
             for code in codes:
-                pending: list = []
-                try:
-                    for scope in scopes:
-                        try:
-                            issued.append(_one_report(eng, inputs, code, scope, run_id, staging, pending=pending))
-                        except Exception as exc:  # noqa: BLE001 - one report must not stop the others
-                            log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
-                            withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
-                finally:
-                    _record(eng, pending)
+                _issue_form(eng, inputs, code, scopes, run_id, staging, issued, withheld)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     summary = {"period": p.key, "level": level, "issue_kind": inputs.issue_kind, "scopes": len(scopes),
@@ -314,21 +305,55 @@ def _source_frames(eng, inputs: _PeriodInputs, form) -> dict:
 
 
 def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
-                view: str | None = None, pending: list | None = None) -> dict:
-    """Compute, check, write and issue one report. What it records in the warehouse
-    (dq_validation, rpt_report) goes to `pending`, written by :func:`_record` in one
-    transaction for many reports (without `pending`: written before it returns)."""
-    own = pending is None
-    pending = [] if own else pending
+                view: str | None = None) -> dict:
+    """Compute, check, write and issue one report, and record it in the warehouse."""
+    pending: list = []
     try:
-        return _issue_one(eng, inputs, code, scope, run_id, staging, view, pending)
+        staged = _stage_report(eng, inputs, code, scope, run_id, staging, view, pending)
+        entry = publish.issue_many([staged.publish], root=_reports_root(inputs))[0]
+        return _issued(inputs, staged, entry, pending)
     finally:
-        if own:
-            _record(eng, pending)
+        _record(eng, pending)
 
 
-def _issue_one(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
-               view: str | None, pending: list) -> dict:
+def _issue_form(eng, inputs: _PeriodInputs, code: str, scopes, run_id: str | None, staging: Path,
+                issued: list, withheld: list) -> None:
+    """Every report of form `code` for `scopes`: computed, checked and written one by
+    one, then issued together (one manifest write) and recorded in the warehouse in one
+    transaction. A report that fails is withheld; the others go on."""
+    p = inputs.period
+    pending: list = []
+    staged: list[_StagedReport] = []
+    try:
+        for scope in scopes:
+            try:
+                staged.append(_stage_report(eng, inputs, code, scope, run_id, staging, None, pending))
+            except Exception as exc:  # noqa: BLE001 - one report must not stop the others
+                log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
+                withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
+        entries = publish.issue_many([s.publish for s in staged], root=_reports_root(inputs), errors="return")
+        for st, entry in zip(staged, entries, strict=True):
+            if isinstance(entry, Exception):
+                log.error("report %s %s %s withheld: %s", code, st.scope.slug, p.key, entry)
+                withheld.append({"form": code, "scope": st.scope.slug, "reason": str(entry)[:500]})
+                continue
+            issued.append(_issued(inputs, st, entry, pending))
+    finally:
+        _record(eng, pending)
+
+
+@dataclass
+class _StagedReport:
+    """A report written to the staging folder, waiting to be issued."""
+
+    scope: object
+    publish: publish.Staged
+    check: dict              # its dq_validation row (identities passed)
+    report: dict             # its rpt_report row, less what issuing decides (path, sha256)
+
+
+def _stage_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
+                  view: str | None, pending: list) -> _StagedReport:
     p = inputs.period
     prep = prepare(eng, inputs, code, scope, run_id)
     form, rows, placed, status, quality = prep.form, prep.rows, prep.records, prep.status, prep.quality
@@ -345,23 +370,27 @@ def _issue_one(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None,
         pending.append((dq_validation, dict(**check, success=False, failed=len(exc.violations), details=json.dumps(
             {"violations": exc.violations[:200]}, ensure_ascii=False))))
         raise
-    entry = publish.issue(staged, period=p, level=scope.level, unit_code=_unit_folder(scope, inputs.reused_codes),
-                          form_code=code,
-                          form_version=form.version, view=view or _view(scope), run_id=run_id,
-                          data_cutoff=inputs.cutoff_text, regime=regimes.regime_for(p, inputs.cfg.regimes),
-                          issue_kind=inputs.issue_kind, root=_reports_root(inputs))
-    lineage_src = staged.with_name(staged.stem + ".nguon.csv")
+    to_issue = publish.Staged(staged, p, scope.level, _unit_folder(scope, inputs.reused_codes), code, form.version,
+                              view or _view(scope), run_id, inputs.cutoff_text,
+                              regimes.regime_for(p, inputs.cfg.regimes), inputs.issue_kind, rep.cell_values)
+    check = dict(**check, success=True, failed=0, details=json.dumps(
+        {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"}))
+    batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
+    report = dict(form=code, form_version=form.version, unit_code=scope.unit_code, date_from=p.start,
+                  date_to=p.end, period_label=p.label, run_id=run_id, batches_read=batches_json, created_at=now)
+    return _StagedReport(scope, to_issue, check, report)
+
+
+def _issued(inputs: _PeriodInputs, staged: _StagedReport, entry, pending: list) -> dict:
+    """After issuing: the lineage file beside a new workbook, the warehouse records."""
     entry_path = entry.absolute_path(_reports_root(inputs))
+    lineage_src = Path(staged.publish.path).with_name(Path(staged.publish.path).stem + ".nguon.csv")
     if lineage_src.exists() and entry.outcome == "issued":
         shutil.copyfile(lineage_src, entry_path.with_name(entry_path.stem + ".nguon.csv"))
-    pending.append((dq_validation, dict(**check, success=True, failed=0, details=json.dumps(
-        {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"}))))
-    batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
-    pending.append((rpt_report, dict(form=code, form_version=form.version, unit_code=scope.unit_code,
-                                     date_from=p.start, date_to=p.end, period_label=p.label, path=str(entry_path),
-                                     sha256=entry.sha256, run_id=run_id, batches_read=batches_json,
-                                     created_at=now)))
-    return {"form": code, "scope": scope.slug, "path": str(entry_path), "new": entry.outcome == "issued"}
+    pending.append((dq_validation, staged.check))
+    pending.append((rpt_report, dict(staged.report, path=str(entry_path), sha256=entry.sha256)))
+    return {"form": staged.publish.form_code, "scope": staged.scope.slug, "path": str(entry_path),
+            "new": entry.outcome == "issued"}
 
 
 def _record(eng, pending: list) -> None:

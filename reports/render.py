@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import math
 import os
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -55,6 +56,7 @@ from reports.formdef import (
     row_notes,
     unavailable_notes,
 )
+from reports.publish import sheet_values
 from reports.xlsx import CENTER, alignment, cell_font, deterministic_bytes, put_cell
 
 NUMBER_FORMAT = "#,##0"
@@ -583,6 +585,24 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
     the "Chất lượng dữ liệu" sheet after "Thông tin" (see :func:`quality_sheet`).
     Raises IdentityError, writing nothing, when a check identity fails.
     """
+    return render_xlsx(form, table, rows, period, unit_name, path, meta, header_block=header_block,
+                       row_status=row_status, quality=quality).sha256
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A written report workbook: its sha256 (hex), and the values of its compared
+    cells (reports.publish.sheet_values), so that issuing it need not read it back."""
+
+    sha256: str
+    values: dict
+
+
+def render_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,
+                unit_name: str, path: str | os.PathLike, meta: Mapping[str, Any] | None = None,
+                *, header_block: bool = True, row_status: Mapping[str, RowStatus] | None = None,
+                quality: Mapping[str, Any] | None = None) -> Rendered:
+    """:func:`write_xlsx`, returning the file's sha256 and its compared cell values."""
     _validate(form, table, rows)
     assert_identities(form, table, row_status)
     if quality is not None:
@@ -590,7 +610,9 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
     wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block,
                         row_status=row_status, quality=quality)
     stamp = as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
-    return save_workbook(wb, path, stamp)
+    sha256 = save_workbook(wb, path, stamp)
+    # After saving: reading every cell of an in-memory sheet adds the empty ones to it.
+    return Rendered(sha256, sheet_values(wb))
 
 
 def save_workbook(wb: Workbook, path: str | os.PathLike, stamp: dt.datetime) -> str:

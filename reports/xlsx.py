@@ -15,7 +15,9 @@ import zipfile
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.writer.excel import ExcelWriter
 
 FONT_NAME = "Times New Roman"
@@ -80,10 +82,44 @@ def put_cell(ws, row: int, col: int, value: Any, *, font: Font | None = None,
                     _assign(m, "font", font)
                     if border:
                         _assign(m, "border", BORDER)
-        ws.merge_cells(start_row=row, start_column=col, end_row=r2, end_column=c2)
+        _merge(ws, row, col, r2, c2)
     if border:
         _assign(cell, "border", BORDER)
     return cell
+
+
+# Per workbook: (shape, top-left style, bottom-right style) → the style of every cell of
+# the range after openpyxl merged it. Merging restyles the range's edges and every cell
+# of it one assignment at a time (MergedCellRange.format); the outcome depends on
+# nothing else, so a range like one merged before is laid out from the first result.
+_MERGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _style_key(cell) -> tuple | None:
+    return tuple(cell._style) if cell is not None and cell._style is not None else None
+
+
+def _merge(ws, row: int, col: int, r2: int, c2: int) -> None:
+    """``ws.merge_cells(...)`` of a range whose top-left cell exists, remembered per
+    workbook (same cells, same styles, same bytes written)."""
+    merges = _MERGES.setdefault(ws.parent, {})
+    end = ws._cells.get((r2, c2))
+    key = (r2 - row, c2 - col, _style_key(ws._cells[(row, col)]), _style_key(end) if end is not None else "absent")
+    done = merges.get(key)
+    if done is None:
+        ws.merge_cells(start_row=row, start_column=col, end_row=r2, end_column=c2)
+        merges[key] = [(r - row, c - col, copy.copy(ws._cells[(r, c)]._style))
+                       for r in range(row, r2 + 1) for c in range(col, c2 + 1)]
+        return
+    # What ws.merge_cells does, its styling taken from `done`: the range recorded (its
+    # top-left cell kept), the other cells replaced by MergedCells.
+    ws.merged_cells.ranges.add(CellRange(min_col=col, min_row=row, max_col=c2, max_row=r2))
+    for dr, dc, style in done:
+        if (dr, dc) == (0, 0):
+            cell = ws._cells[(row, col)]
+        else:
+            cell = ws._cells[(row + dr, col + dc)] = MergedCell(ws, row + dr, col + dc)
+        cell._style = copy.copy(style)
 
 
 _CORE_STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")

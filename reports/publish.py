@@ -33,7 +33,8 @@ ids, and for changed cells the row label (a unit's name) and numbers.
 
 Concurrent issues for one period (mapped Airflow tasks) are serialised by an exclusive
 lock on ``<period folder>/.manifest.lock`` (POSIX ``flock``); the manifest is written
-atomically (temporary file, then rename).
+atomically (temporary file, then rename). :func:`issue_many` issues the files of one
+task together: one lock, one manifest write.
 """
 from __future__ import annotations
 

@@ -55,6 +55,10 @@ SCALES: dict[str, dict | None] = {
     "national": None,
 }
 INGEST_AND_CONSOLIDATE = ("ingest", "consolidate")
+# The groups of stages `--stages` picks from, in the order they run. A run without
+# `ingest` keeps the warehouse of the previous run in <work>/<scale>/run (to measure the
+# later stages again on the same data) instead of starting from an empty one.
+STAGE_GROUPS = ("floor", "ingest", "consolidate", "dq", "reports", "summary")
 
 
 # ----------------------------------------------------------------------------- stages
@@ -176,7 +180,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="the sources' last day when they are generated (default: the tests' fixed end)")
     ap.add_argument("--reports", choices=("all", "city", "none"), default="all",
                     help="the latest quarter's report set for every level (all), the city's only, or none")
+    ap.add_argument("--stages", default=",".join(STAGE_GROUPS),
+                    help=f"comma-separated groups of stages to run, of {', '.join(STAGE_GROUPS)} (default: all); "
+                         "without ingest, the warehouse of the previous run is reused")
     args = ap.parse_args(argv)
+    stages = [g.strip() for g in args.stages.split(",") if g.strip()]
+    unknown = sorted(set(stages) - set(STAGE_GROUPS))
+    if unknown:
+        ap.error(f"unknown stage group(s) {', '.join(unknown)}: choose from {', '.join(STAGE_GROUPS)}")
     gen_kwargs = SCALES[args.scale]
     if gen_kwargs is None:
         print(f"scale {args.scale!r} is not available yet: the generator knows only Hà Nội "
@@ -187,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     work = (Path(args.work) / args.scale).resolve()
     sources = Path(args.sources).resolve() if args.sources else work / "sources"
     run_dir = work / "run"
-    if run_dir.exists():
-        subprocess.run(["rm", "-rf", str(run_dir)], check=True)
-    run_dir.mkdir(parents=True)
+    if "ingest" in stages:
+        if run_dir.exists():
+            subprocess.run(["rm", "-rf", str(run_dir)], check=True)
+        run_dir.mkdir(parents=True)
+    elif not (run_dir / "warehouse.sqlite").exists():
+        print(f"no warehouse in {run_dir} to reuse: run the ingest stages first", file=sys.stderr)
+        return 2
     # Children inherit the environment at spawn: everything they need is set here.
     os.environ.update({
         "TCD_WAREHOUSE_URL": f"sqlite:///{run_dir / 'warehouse.sqlite'}",
@@ -214,58 +229,71 @@ def main(argv: list[str] | None = None) -> int:
         b.stage("generate sources", _generate, str(sources), args.end, gen_kwargs)
     end = json.loads(manifest.read_text(encoding="utf-8"))["end"]
 
-    base_url, stop = serve_in_thread(sources / "city_service" / "city.sqlite", token, port=0)
-    os.environ["TCD_CITY_API_URL"] = base_url
-    try:
-        floor = b.stage("floor: read every input once", _floor, str(sources), base_url, token)
-        b.stage("prepare warehouse (schema, units)", _task, "prepare_warehouse")
-        b.stage("ingest commune registers (.xlsx)", _task, "ingest_commune_registers")
-        b.stage("ingest district databases", _task, "ingest_districts")
-        b.stage("ingest city service (HTTP)", _task, "ingest_city_service")
-        b.stage("ingest 06/QLKNTC workbooks", _task, "ingest_qlkntc_workbooks")
-    finally:
-        stop()
-    for kind in ("commune_register", "district_db", "city_service", "qlkntc_workbook"):
-        b.stage(f"consolidate {kind}", _task, "consolidate", kind)
+    floor = None
+    if "floor" in stages or "ingest" in stages:
+        base_url, stop = serve_in_thread(sources / "city_service" / "city.sqlite", token, port=0)
+        os.environ["TCD_CITY_API_URL"] = base_url
+        try:
+            if "floor" in stages:
+                floor = b.stage("floor: read every input once", _floor, str(sources), base_url, token)
+            if "ingest" in stages:
+                b.stage("prepare warehouse (schema, units)", _task, "prepare_warehouse")
+                b.stage("ingest commune registers (.xlsx)", _task, "ingest_commune_registers")
+                b.stage("ingest district databases", _task, "ingest_districts")
+                b.stage("ingest city service (HTTP)", _task, "ingest_city_service")
+                b.stage("ingest 06/QLKNTC workbooks", _task, "ingest_qlkntc_workbooks")
+        finally:
+            stop()
+    if "consolidate" in stages:
+        for kind in ("commune_register", "district_db", "city_service", "qlkntc_workbook"):
+            b.stage(f"consolidate {kind}", _task, "consolidate", kind)
 
     latest = {"period": "latest", "today": end}
-    b.stage("data quality, latest quarter", _assess, latest)
+    if "dq" in stages:
+        b.stage("data quality, latest quarter", _assess, latest)
     workbooks = []
-    if args.reports != "none":
+    if args.reports != "none" and "reports" in stages:
+        # A fresh report tree: re-issuing over the previous run's would only re-confirm.
+        subprocess.run(["rm", "-rf", str(run_dir / "reports")], check=True)
         levels = ("tinh",) if args.reports == "city" else ("tinh", "huyen", "xa")
         for level in levels:
             workbooks.append(b.stage(f"report set, latest quarter, {level}", _report_set, latest, level, None,
                                      ("own", "consolidated")))
+    if args.reports != "none" and "summary" in stages:
         b.stage("summary 2021-07..last cut-off", _summary, end)
 
-    floor_s = floor["seconds"]
+    floor_s = floor["seconds"] if floor else None
     pipeline_s = b.seconds(*INGEST_AND_CONSOLIDATE)
     wb_n = sum(s["workbooks"] for s in workbooks)
     wb_s = sum(s["seconds"] for s in workbooks)
     result = {
         "scale": args.scale,
-        "records": floor["rows"],
+        "records": floor["rows"] if floor else None,
         "sources_end": end,
         "stages": b.stages,
         "floor_seconds": floor_s,
-        "floor_ratio": round(pipeline_s / floor_s, 2) if floor_s else None,
+        "floor_ratio": round(pipeline_s / floor_s, 2) if floor_s and pipeline_s else None,
         "workbooks": wb_n,
         "workbooks_per_s": round(wb_n / wb_s, 2) if wb_s else None,
         # Incremental runs (issue 13, point 3) are not built yet: nothing to measure.
         "incremental_day_seconds": None,
-        "peak_rss_mib": max(s["peak_rss_mib"] for s in b.stages),
+        "peak_rss_mib": max((s["peak_rss_mib"] for s in b.stages), default=None),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
                     "python": platform.python_version(), "platform": platform.platform()},
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    out = Path(args.work).resolve() / f"{args.scale}.json"
+    # A run of some stages only does not overwrite the figures of a whole run.
+    partial = "" if stages == list(STAGE_GROUPS) else "." + "-".join(stages)
+    out = Path(args.work).resolve() / f"{args.scale}{partial}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\ningestion + consolidation {pipeline_s:.1f} s = {result['floor_ratio']}× the read-once floor "
-          f"({floor_s:.1f} s, {floor['rows']:,} rows)")
+    if result["floor_ratio"] is not None:
+        print(f"\ningestion + consolidation {pipeline_s:.1f} s = {result['floor_ratio']}× the read-once floor "
+              f"({floor_s:.1f} s, {floor['rows']:,} rows)")
     if wb_n:
         print(f"report workbooks: {wb_n} in {wb_s:.1f} s = {result['workbooks_per_s']}/s")
-    print(f"peak RSS of any stage: {result['peak_rss_mib']:.0f} MiB\nfigures: {out}")
-    dag_import_times()
+    print(f"peak RSS of any stage: {result['peak_rss_mib'] or 0:.0f} MiB\nfigures: {out}")
+    if "ingest" in stages:
+        dag_import_times()
     return 0
 
 

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+# Inside deferred_fsync(): atomic writes skip their own fsync; the block ends with one
+# sync of everything written (a report set writes thousands of small files, and an
+# fsync each cost more than writing them).
+_deferred = contextvars.ContextVar("tcd_deferred_fsync", default=False)
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -20,9 +27,22 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@contextlib.contextmanager
+def deferred_fsync() -> Iterator[None]:
+    """Atomic writes in the block are not fsync'd one by one; the block ends with one
+    ``os.sync()``, so everything it wrote is on disk when it returns (also when it
+    raises). Readers still never see half a file: each write is a rename."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        os.sync()
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, fsync'd, then
-    renamed over the target."""
+    """Write `data` to `path` through a temporary file in the same folder, fsync'd
+    (unless inside :func:`deferred_fsync`), then renamed over the target."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -30,7 +50,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if not _deferred.get():
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from core import connections, periods, regimes, settings
+from core import connections, files, periods, regimes, settings
 from core.dates import local_date, today_local, utcnow
 from core.levels import LEVELS
 from core.settings import Settings
@@ -111,6 +111,7 @@ class _PeriodInputs:
     cutoff_text: str
     quality: dict
     records: dict = field(default_factory=dict)     # source table → frame with lineage
+    unit_index: object = None                       # `units` indexed once (reports.levels.Units)
     reused_codes: set = field(default_factory=set)  # codes of two units in the window
     issue_kind: str = "official"                    # preliminary | official (issue_kind_for)
 
@@ -143,7 +144,8 @@ def _load_inputs(eng, p, cfg: Settings) -> _PeriodInputs:
     if comp.empty:       # a run without the assessment step: compute, do not store
         comp = completeness.compute(eng, p, cfg)
     cutoff_text = f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else ""
-    return _PeriodInputs(p, cfg, units.unit_frame(cfg), comp, cutoff_text, quality)
+    unit_frame = units.unit_frame(cfg)
+    return _PeriodInputs(p, cfg, unit_frame, comp, cutoff_text, quality, unit_index=levels.Units(unit_frame))
 
 
 def _records(eng, inputs: _PeriodInputs, table_name: str):
@@ -221,16 +223,14 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-reports-"))
-    try:
-        for code in codes:
-            for scope in scopes:
-                try:
-                    issued.append(_one_report(eng, inputs, code, scope, run_id, staging))
-                except Exception as exc:  # noqa: BLE001 - one report must not stop the others
-                    log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
-                    withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # One sync at the end of the task instead of an fsync per file; each form's reports
+    # issued together (one manifest write) and recorded in one transaction.
+    with files.deferred_fsync():
+        try:
+            for code in codes:
+                _issue_form(eng, inputs, code, scopes, run_id, staging, issued, withheld)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     summary = {"period": p.key, "level": level, "issue_kind": inputs.issue_kind, "scopes": len(scopes),
                "forms": len(codes),
                "issued": len(issued), "new_versions": sum(1 for e in issued if e.get("new")),
@@ -253,7 +253,7 @@ class PreparedReport:
     records: object
     status: dict
     quality: dict
-    sources: dict = field(default_factory=dict)     # table → records of the form's second inputs
+    sources: dict = field(default_factory=dict)     # table → records of the form's second inputs (RecordsByUnit)
 
 
 def report_inputs(eng, period, cfg: Settings | None = None) -> _PeriodInputs:
@@ -269,11 +269,13 @@ def _placed(eng, inputs: _PeriodInputs, code: str, scope):
     key = ("selected", code)
     if key not in inputs.records:      # the form's population is the same for every scope
         inputs.records[key] = form.select(_records(eng, inputs, form.source), p)
-    records = inputs.records[key]
-    rows, placed = levels.build_rows(scope, p, records, inputs.units, date_column=form.date_column,
+        # Indexed by unit once: each scope looks only at the records of its units.
+        inputs.records[("by_unit", code)] = levels.RecordsByUnit(inputs.records[key])
+    records = inputs.records[("by_unit", code)]
+    rows, placed = levels.build_rows(scope, p, records, inputs.unit_index, date_column=form.date_column,
                                      preselected=True)
     comp = completeness_for(inputs.completeness, form.source)
-    status = levels.row_status_for(scope, rows, comp, inputs.units, p, records=placed) if len(comp) else None
+    status = levels.row_status_for(scope, rows, comp, inputs.unit_index, p, records=placed) if len(comp) else None
     return form, rows, placed, status
 
 
@@ -294,11 +296,64 @@ def prepare(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None = N
 def _source_frames(eng, inputs: _PeriodInputs, form) -> dict:
     """The tables of the form's second inputs (FormDef.sources: 01/TCD's reception
     calendar), with lineage, by table name."""
-    return {s.table: _records(eng, inputs, s.table) for s in getattr(form, "sources", {}).values()}
+    out = {}
+    for s in getattr(form, "sources", {}).values():
+        if ("by_unit", s.table) not in inputs.records:
+            inputs.records[("by_unit", s.table)] = levels.RecordsByUnit(_records(eng, inputs, s.table))
+        out[s.table] = inputs.records[("by_unit", s.table)]
+    return out
 
 
 def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
                 view: str | None = None) -> dict:
+    """Compute, check, write and issue one report, and record it in the warehouse."""
+    pending: list = []
+    try:
+        staged = _stage_report(eng, inputs, code, scope, run_id, staging, view, pending)
+        entry = publish.issue_many([staged.publish], root=_reports_root(inputs))[0]
+        return _issued(inputs, staged, entry, pending)
+    finally:
+        _record(eng, pending)
+
+
+def _issue_form(eng, inputs: _PeriodInputs, code: str, scopes, run_id: str | None, staging: Path,
+                issued: list, withheld: list) -> None:
+    """Every report of form `code` for `scopes`: computed, checked and written one by
+    one, then issued together (one manifest write) and recorded in the warehouse in one
+    transaction. A report that fails is withheld; the others go on."""
+    p = inputs.period
+    pending: list = []
+    staged: list[_StagedReport] = []
+    try:
+        for scope in scopes:
+            try:
+                staged.append(_stage_report(eng, inputs, code, scope, run_id, staging, None, pending))
+            except Exception as exc:  # noqa: BLE001 - one report must not stop the others
+                log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
+                withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
+        entries = publish.issue_many([s.publish for s in staged], root=_reports_root(inputs), errors="return")
+        for st, entry in zip(staged, entries, strict=True):
+            if isinstance(entry, Exception):
+                log.error("report %s %s %s withheld: %s", code, st.scope.slug, p.key, entry)
+                withheld.append({"form": code, "scope": st.scope.slug, "reason": str(entry)[:500]})
+                continue
+            issued.append(_issued(inputs, st, entry, pending))
+    finally:
+        _record(eng, pending)
+
+
+@dataclass
+class _StagedReport:
+    """A report written to the staging folder, waiting to be issued."""
+
+    scope: object
+    publish: publish.Staged
+    check: dict              # its dq_validation row (identities passed)
+    report: dict             # its rpt_report row, less what issuing decides (path, sha256)
+
+
+def _stage_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
+                  view: str | None, pending: list) -> _StagedReport:
     p = inputs.period
     prep = prepare(eng, inputs, code, scope, run_id)
     form, rows, placed, status, quality = prep.form, prep.rows, prep.records, prep.status, prep.quality
@@ -312,35 +367,49 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
                                   row_status=status, quality=quality, lineage=True, rows=rows,
                                   source_frames=prep.sources)
     except IdentityError as exc:
-        with eng.begin() as conn:
-            conn.execute(dq_validation.insert().values(
-                **check, success=False, failed=len(exc.violations),
-                details=json.dumps({"violations": exc.violations[:200]}, ensure_ascii=False)))
+        pending.append((dq_validation, dict(**check, success=False, failed=len(exc.violations), details=json.dumps(
+            {"violations": exc.violations[:200]}, ensure_ascii=False))))
         raise
-    entry = publish.issue(staged, period=p, level=scope.level, unit_code=_unit_folder(scope, inputs.reused_codes),
-                          form_code=code,
-                          form_version=form.version, view=view or _view(scope), run_id=run_id,
-                          data_cutoff=inputs.cutoff_text, regime=regimes.regime_for(p, inputs.cfg.regimes),
-                          issue_kind=inputs.issue_kind, root=_reports_root(inputs))
-    lineage_src = staged.with_name(staged.stem + ".nguon.csv")
+    to_issue = publish.Staged(staged, p, scope.level, _unit_folder(scope, inputs.reused_codes), code, form.version,
+                              view or _view(scope), run_id, inputs.cutoff_text,
+                              regimes.regime_for(p, inputs.cfg.regimes), inputs.issue_kind, rep.cell_values)
+    check = dict(**check, success=True, failed=0, details=json.dumps(
+        {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"}))
+    batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
+    report = dict(form=code, form_version=form.version, unit_code=scope.unit_code, date_from=p.start,
+                  date_to=p.end, period_label=p.label, run_id=run_id, batches_read=batches_json, created_at=now)
+    return _StagedReport(scope, to_issue, check, report)
+
+
+def _issued(inputs: _PeriodInputs, staged: _StagedReport, entry, pending: list) -> dict:
+    """After issuing: the lineage file beside a new workbook, the warehouse records."""
     entry_path = entry.absolute_path(_reports_root(inputs))
+    lineage_src = Path(staged.publish.path).with_name(Path(staged.publish.path).stem + ".nguon.csv")
     if lineage_src.exists() and entry.outcome == "issued":
         shutil.copyfile(lineage_src, entry_path.with_name(entry_path.stem + ".nguon.csv"))
+    pending.append((dq_validation, staged.check))
+    pending.append((rpt_report, dict(staged.report, path=str(entry_path), sha256=entry.sha256)))
+    return {"form": staged.publish.form_code, "scope": staged.scope.slug, "path": str(entry_path),
+            "new": entry.outcome == "issued"}
+
+
+def _record(eng, pending: list) -> None:
+    """Write the identity checks and issued reports of `pending` in one transaction
+    (one commit, one sync of the database, for many reports), and empty it. A report
+    already recorded at the same path is updated."""
+    if not pending:
+        return
     with eng.begin() as conn:
-        conn.execute(dq_validation.insert().values(**check, success=True, failed=0, details=json.dumps(
-            {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"})))
-        batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
-        values = dict(form=code, form_version=form.version, unit_code=scope.unit_code, date_from=p.start,
-                      date_to=p.end, period_label=p.label, path=str(entry_path), sha256=entry.sha256,
-                      run_id=run_id, batches_read=batches_json, created_at=now)
-        same = sa.and_(rpt_report.c.form == code, rpt_report.c.unit_code == scope.unit_code,
-                       rpt_report.c.date_from == p.start, rpt_report.c.date_to == p.end,
-                       rpt_report.c.path == str(entry_path))
-        if conn.execute(sa.select(rpt_report.c.report_id).where(same)).first():
-            conn.execute(rpt_report.update().where(same).values(**values))
-        else:
-            conn.execute(rpt_report.insert().values(**values))
-    return {"form": code, "scope": scope.slug, "path": str(entry_path), "new": entry.outcome == "issued"}
+        for table, values in pending:
+            if table is rpt_report:
+                same = sa.and_(rpt_report.c.form == values["form"], rpt_report.c.unit_code == values["unit_code"],
+                               rpt_report.c.date_from == values["date_from"],
+                               rpt_report.c.date_to == values["date_to"], rpt_report.c.path == values["path"])
+                if conn.execute(sa.select(rpt_report.c.report_id).where(same)).first():
+                    conn.execute(rpt_report.update().where(same).values(**values))
+                    continue
+            conn.execute(table.insert().values(**values))
+    pending.clear()
 
 
 # ----------------------------------------------------------------------------- Mẫu số 02

@@ -33,7 +33,8 @@ ids, and for changed cells the row label (a unit's name) and numbers.
 
 Concurrent issues for one period (mapped Airflow tasks) are serialised by an exclusive
 lock on ``<period folder>/.manifest.lock`` (POSIX ``flock``); the manifest is written
-atomically (temporary file, then rename).
+atomically (temporary file, then rename). :func:`issue_many` issues the files of one
+task together: one lock, one manifest write.
 """
 from __future__ import annotations
 
@@ -357,19 +358,25 @@ def workbook_values(path: str | os.PathLike, *, skip_sheets=METADATA_SHEETS) -> 
     """{sheet: {(row, column): value}} of the non-empty cells of every compared sheet."""
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        out: dict[str, dict[tuple[int, int], Any]] = {}
-        for ws in wb.worksheets:
-            if ws.title in skip_sheets:
-                continue
-            cells: dict[tuple[int, int], Any] = {}
-            for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                for c, v in enumerate(row, start=1):
-                    if v is not None and v != "":
-                        cells[(r, c)] = _normal(v)
-            out[ws.title] = cells
-        return out
+        return sheet_values(wb, skip_sheets=skip_sheets)
     finally:
         wb.close()
+
+
+def sheet_values(wb, *, skip_sheets=METADATA_SHEETS) -> dict[str, dict[tuple[int, int], Any]]:
+    """:func:`workbook_values` of an openpyxl workbook, loaded or still in memory (the
+    renderer hands them over with the file, so issuing it need not read it back)."""
+    out: dict[str, dict[tuple[int, int], Any]] = {}
+    for ws in wb.worksheets:
+        if ws.title in skip_sheets:
+            continue
+        cells: dict[tuple[int, int], Any] = {}
+        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            for c, v in enumerate(row, start=1):
+                if v is not None and v != "":
+                    cells[(r, c)] = _normal(v)
+        out[ws.title] = cells
+    return out
 
 
 def content_hash(values: Mapping[str, Mapping[tuple[int, int], Any]]) -> str:
@@ -466,9 +473,28 @@ def manifest_csv(manifest: Manifest, *, changes_shown: int = 10) -> str:
     return buf.getvalue()
 
 
+@dataclass
+class Staged:
+    """A freshly written file to issue (the arguments of :func:`issue`, see there)."""
+
+    path: str | os.PathLike
+    period: Any
+    level: str
+    unit_code: str
+    form_code: str
+    form_version: str
+    view: str = DEFAULT_VIEW
+    run_id: str | None = None
+    data_cutoff: Any = None
+    regime: Any = None
+    issue_kind: str = "official"
+    values: Mapping[str, Mapping[tuple[int, int], Any]] | None = None
+
+
 def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str, form_code: str,
           form_version: str, view: str = DEFAULT_VIEW, run_id: str | None, data_cutoff: Any,
-          root: str | os.PathLike, regime=None, issue_kind: str = "official") -> ManifestEntry:
+          root: str | os.PathLike, regime=None, issue_kind: str = "official",
+          values: Mapping[str, Mapping[tuple[int, int], Any]] | None = None) -> ManifestEntry:
     """Move a freshly written workbook into the tree and record it in the manifest.
 
     - no earlier issue of (period, level, unit, form, view) → version 1 at
@@ -485,76 +511,134 @@ def issue(staged_path: str | os.PathLike, *, period, level: str, unit_code: str,
     `issue_kind` is "preliminary" or "official"; an official issue after a preliminary
     one is a new version even when no number changed (the workbook no longer says
     "bản sơ bộ"), so the file an officer sends on is never marked preliminary.
+    `values`: the workbook's compared cell values (:func:`sheet_values`) when the
+    writer has them; else they are read from the file.
     Returns the manifest entry of the file that now stands for the report.
     """
-    staged = Path(staged_path).resolve()
-    if not staged.is_file():
-        raise FileNotFoundError(f"staged workbook {staged} does not exist")
-    first = target_path(period, level, unit_code, form_code, root, view=view,
-                        file_tag=regime.file_tag if regime is not None else "", suffix=staged.suffix.lower())
-    folder = period_dir(period.key, root)
-    if staged.suffix.lower() == ".xlsx":
-        new_values = workbook_values(staged)
-        new_hash = content_hash(new_values)
-    else:
-        # A document written deterministically (reports.mau02): same content, same bytes.
-        new_values, new_hash = None, sha256_file(staged)
-    cutoff = _iso(data_cutoff)
+    return issue_many([Staged(staged_path, period, level, unit_code, form_code, form_version, view, run_id,
+                              data_cutoff, regime, issue_kind, values)], root=root)[0]  # type: ignore[return-value]
 
+
+def issue_many(staged: list[Staged], *, root: str | os.PathLike,
+               errors: str = "raise") -> list[ManifestEntry | Exception]:
+    """:func:`issue` for many files of one period, in order: one lock and one manifest
+    write for all of them (a report set issues hundreds of files, and rewriting the
+    whole manifest after each one grows with the square of their number).
+
+    `errors="return"`: a file that cannot be issued gets its exception in its place of
+    the result, and the others are issued; with "raise" the first error stops the
+    rest (the files issued before it stay recorded)."""
+    if errors not in ("raise", "return"):
+        raise ValueError(f"errors={errors!r}: 'raise' or 'return'")
+    if not staged:
+        return []
+    period = staged[0].period
+    if any(s.period.key != period.key for s in staged):
+        raise ValueError("issue_many issues the files of one period")
+    results: list[Any] = []
+    for s in staged:
+        try:
+            results.append(_prepared(s))
+        except Exception as exc:  # reported in its place, or raised (errors)
+            if errors == "raise":
+                raise
+            results.append(exc)
+    folder = period_dir(period.key, root)
     with locked(folder / _LOCK_NAME):
         manifest = _read_manifest(folder, period.key)
         manifest.period_kind, manifest.period_label = period.kind, period.label
         manifest.date_from, manifest.date_to = period.start.isoformat(), period.end.isoformat()
-        issued_paths = {(folder / e.path).resolve() for e in manifest.files}
-        if staged in issued_paths:
-            raise ValueError(f"{staged} is an issued file; write new workbooks to a staging path "
-                             "(reports.publish.staging_dir()), never over an issued one")
-        key = (period.key, level, str(unit_code), form_code, view)
-        history = manifest.history(key)
-        previous = history[-1] if history else None
-
-        if issue_kind not in ISSUE_KINDS:
-            raise ValueError(f"issue kind {issue_kind!r}: expected one of {', '.join(ISSUE_KINDS)}")
-        if (previous and previous.content_sha256 == new_hash and previous.form_version == form_version
-                and previous.issue_kind == issue_kind and _intact(folder / previous.path, previous.sha256)):
-            seen = [(previous.run_id, previous.data_cutoff),
-                    *((c.get("run_id"), c.get("data_cutoff")) for c in previous.confirmations)]
-            if (run_id, cutoff) not in seen:  # a retried task is not recorded twice
-                previous.confirmations.append({"run_id": run_id, "data_cutoff": cutoff,
-                                               "confirmed_at": utc_now_iso()})
+        issued_paths = {e.path for e in manifest.files}
+        changed = False
+        try:
+            for i, prep in enumerate(results):
+                if isinstance(prep, Exception):
+                    continue
+                try:
+                    results[i], wrote = _issue_locked(manifest, folder, issued_paths, *prep, root)
+                except Exception as exc:  # as above
+                    if errors == "raise":
+                        raise
+                    results[i], wrote = exc, False
+                changed = changed or wrote
+        finally:
+            if changed:
                 _write_manifest(folder, manifest)
-            staged.unlink()
-            log.info("report %s unchanged since issue %d (%s): re-confirmed by run %s",
-                     "/".join(key), previous.version, previous.path, run_id)
-            previous.outcome = "reconfirmed"
-            return previous
+    return results
 
-        version = previous.version + 1 if previous else 1
-        dest = versioned_path(first, version)
-        if dest.exists() and dest.resolve() != staged:
-            # Left by an issue that crashed before its manifest was written: not an
-            # issued file (issued ones are never overwritten, see the check above).
-            log.warning("replacing %s, which no manifest entry lists", dest)
-        changes: list[dict[str, Any]] = []
-        if previous is not None and new_values is not None:
-            old_file = folder / previous.path
-            if old_file.exists():
-                changes = changed_cells(workbook_values(old_file), new_values)
-            else:
-                log.warning("previous issue %s is missing; its changes cannot be listed", old_file)
-        if dest.resolve() != staged:
-            _move_into_place(staged, dest)
-        entry = ManifestEntry(
-            period=period.key, form=form_code, form_version=form_version, level=level, unit_code=str(unit_code),
-            view=view, path=dest.relative_to(folder).as_posix(), sha256=sha256_file(dest),
-            size=dest.stat().st_size, content_sha256=new_hash, run_id=run_id, data_cutoff=cutoff,
-            version=version, issued_at=utc_now_iso(), supersedes=previous.path if previous else None,
-            changes=changes[:MAX_CHANGES], changes_total=len(changes),
-            regime=regime.id if regime is not None else None,
-            circular=regime.circular if regime is not None else None, issue_kind=issue_kind)
-        if previous is not None:
-            previous.superseded_by = entry.path
-        manifest.files.append(entry)
-        _write_manifest(folder, manifest)
-        log.info("issued %s (version %d, %d changed cells)", dest, version, len(changes))
-        return entry
+
+def _prepared(s: Staged) -> tuple[Staged, Path, Any, str]:
+    """(staged, its resolved path, its compared values, their hash), before the lock."""
+    path = Path(s.path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"staged workbook {path} does not exist")
+    if s.issue_kind not in ISSUE_KINDS:
+        raise ValueError(f"issue kind {s.issue_kind!r}: expected one of {', '.join(ISSUE_KINDS)}")
+    if path.suffix.lower() == ".xlsx":
+        new_values = s.values if s.values is not None else workbook_values(path)
+        return s, path, new_values, content_hash(new_values)
+    # A document written deterministically (reports.mau02): same content, same bytes.
+    return s, path, None, sha256_file(path)
+
+
+def _issue_locked(manifest: Manifest, folder: Path, issued_paths: set[str], s: Staged, staged: Path,
+                  new_values, new_hash: str, root) -> tuple[ManifestEntry, bool]:
+    """One file of :func:`issue_many`, the manifest held under its lock: the entry, and
+    whether the manifest changed."""
+    period, level, unit_code, form_code, view = s.period, s.level, s.unit_code, s.form_code, s.view
+    run_id, form_version, issue_kind = s.run_id, s.form_version, s.issue_kind
+    first = target_path(period, level, unit_code, form_code, root, view=view,
+                        file_tag=s.regime.file_tag if s.regime is not None else "", suffix=staged.suffix.lower())
+    cutoff = _iso(s.data_cutoff)
+    resolved_folder = folder.resolve()
+    if staged.is_relative_to(resolved_folder) and staged.relative_to(resolved_folder).as_posix() in issued_paths:
+        raise ValueError(f"{staged} is an issued file; write new workbooks to a staging path "
+                         "(reports.publish.staging_dir()), never over an issued one")
+    key = (period.key, level, str(unit_code), form_code, view)
+    history = manifest.history(key)
+    previous = history[-1] if history else None
+
+    if (previous and previous.content_sha256 == new_hash and previous.form_version == form_version
+            and previous.issue_kind == issue_kind and _intact(folder / previous.path, previous.sha256)):
+        seen = [(previous.run_id, previous.data_cutoff),
+                *((c.get("run_id"), c.get("data_cutoff")) for c in previous.confirmations)]
+        wrote = False
+        if (run_id, cutoff) not in seen:  # a retried task is not recorded twice
+            previous.confirmations.append({"run_id": run_id, "data_cutoff": cutoff,
+                                           "confirmed_at": utc_now_iso()})
+            wrote = True
+        staged.unlink()
+        log.info("report %s unchanged since issue %d (%s): re-confirmed by run %s",
+                 "/".join(key), previous.version, previous.path, run_id)
+        previous.outcome = "reconfirmed"
+        return previous, wrote
+
+    version = previous.version + 1 if previous else 1
+    dest = versioned_path(first, version)
+    if dest.exists() and dest.resolve() != staged:
+        # Left by an issue that crashed before its manifest was written: not an
+        # issued file (issued ones are never overwritten, see the check above).
+        log.warning("replacing %s, which no manifest entry lists", dest)
+    changes: list[dict[str, Any]] = []
+    if previous is not None and new_values is not None:
+        old_file = folder / previous.path
+        if old_file.exists():
+            changes = changed_cells(workbook_values(old_file), new_values)
+        else:
+            log.warning("previous issue %s is missing; its changes cannot be listed", old_file)
+    if dest.resolve() != staged:
+        _move_into_place(staged, dest)
+    entry = ManifestEntry(
+        period=period.key, form=form_code, form_version=form_version, level=level, unit_code=str(unit_code),
+        view=view, path=dest.relative_to(folder).as_posix(), sha256=sha256_file(dest),
+        size=dest.stat().st_size, content_sha256=new_hash, run_id=run_id, data_cutoff=cutoff,
+        version=version, issued_at=utc_now_iso(), supersedes=previous.path if previous else None,
+        changes=changes[:MAX_CHANGES], changes_total=len(changes),
+        regime=s.regime.id if s.regime is not None else None,
+        circular=s.regime.circular if s.regime is not None else None, issue_kind=issue_kind)
+    if previous is not None:
+        previous.superseded_by = entry.path
+    manifest.files.append(entry)
+    issued_paths.add(entry.path)
+    log.info("issued %s (version %d, %d changed cells)", dest, version, len(changes))
+    return entry, True

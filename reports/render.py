@@ -32,18 +32,15 @@ Guarantees:
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import math
 import os
-import re
-import zipfile
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from core.files import atomic_write_bytes, sha256_bytes
@@ -59,8 +56,9 @@ from reports.formdef import (
     row_notes,
     unavailable_notes,
 )
+from reports.publish import sheet_values
+from reports.xlsx import CENTER, alignment, cell_font, deterministic_bytes, put_cell
 
-FONT_NAME = "Times New Roman"
 NUMBER_FORMAT = "#,##0"
 DEFAULT_NUMBER_WIDTH = 8.5
 INFO_SHEET = "Thông tin"
@@ -70,9 +68,6 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 DECIMAL_FORMAT = "#,##0.00"
 EMPTY_TABLE_TEXT = "Không có"
 
-_thin = Side(style="thin")
-BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 # Labels for well-known metadata keys on the info sheet; other keys are shown as given.
 META_LABELS = {
@@ -87,37 +82,6 @@ META_LABELS = {
     "issue_kind": "Loại bản phát hành",
     "units_deadline": "Hạn các đơn vị gửi báo cáo",
 }
-
-
-def cell_font(size: float = 12, bold: bool = False, italic: bool = False, underline: str | None = None) -> Font:
-    return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, underline=underline)
-
-
-def put_cell(ws, row: int, col: int, value: Any, *, font: Font | None = None,
-         align: Alignment | None = None, border: bool = False, number_format: str | None = None,
-         merge_to: tuple[int, int] | None = None):
-    cell = ws.cell(row=row, column=col, value=value)
-    font = font or cell_font()
-    cell.font = font
-    if align:
-        cell.alignment = align
-    if number_format:
-        cell.number_format = number_format
-    if merge_to and merge_to != (row, col):
-        r2, c2 = merge_to
-        # Style every cell of the range: Excel draws a merged range's borders from
-        # its member cells, and a member left unstyled shows a gap.
-        for rr in range(row, r2 + 1):
-            for cc in range(col, c2 + 1):
-                if (rr, cc) != (row, col):
-                    m = ws.cell(row=rr, column=cc)
-                    m.font = font
-                    if border:
-                        m.border = BORDER
-        ws.merge_cells(start_row=row, start_column=col, end_row=r2, end_column=c2)
-    if border:
-        cell.border = BORDER
-    return cell
 
 
 def as_datetime(value: Any) -> dt.datetime | None:
@@ -230,7 +194,7 @@ class TableWriter:
             value, fmt = table_cell(v)
             numeric = fmt in (NUMBER_FORMAT, DECIMAL_FORMAT)
             dated = fmt in (DATE_FORMAT, DATETIME_FORMAT)
-            align = Alignment(horizontal="right" if numeric else ("center" if dated else "left"),
+            align = alignment(horizontal="right" if numeric else ("center" if dated else "left"),
                               vertical="top", wrap_text=not (numeric or dated))
             put_cell(self.ws, row, col + j, value, font=cell_font(self.font_size, bold=bold), align=align, border=True,
                  number_format=fmt)
@@ -336,7 +300,7 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     # Form code, top right (the forms carry it above the title).
     code_from = max(2, last - 3)
     put_cell(ws, r, code_from, form.code_label, font=cell_font(12, bold=True),
-         align=Alignment(horizontal="right", vertical="center"), merge_to=(r, last))
+         align=alignment(horizontal="right", vertical="center"), merge_to=(r, last))
     r += 1
     if header_block:
         left_to = min(3, last)
@@ -408,23 +372,23 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
         if lines > 1:
             ws.row_dimensions[r].height = 15 * lines + 3
         put_cell(ws, r, 1, str(line["label"]), font=cell_font(12, bold=bold),
-             align=Alignment(horizontal="center" if bold else "left", vertical="center", wrap_text=True),
+             align=alignment(horizontal="center" if bold else "left", vertical="center", wrap_text=True),
              border=True)
         for i, c in enumerate(form.columns, start=2):
             v = line[c.ms]
             if c.kind == UNAVAILABLE:
                 # No source carries it yet: empty, never 0; the reason is under the table.
                 put_cell(ws, r, i, None, font=cell_font(12, bold=bold), border=True,
-                         align=Alignment(horizontal="center", vertical="center"))
+                         align=alignment(horizontal="center", vertical="center"))
             elif c.kind == "number":
                 # A unit that did not report: the cell stays empty, never 0. Decimal
                 # columns (money, land) keep their value and show the column's format.
                 put_cell(ws, r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
                      font=cell_font(12, bold=bold), border=True, number_format=c.number_format,
-                     align=Alignment(horizontal="center", vertical="center"))
+                     align=alignment(horizontal="center", vertical="center"))
             else:
                 put_cell(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=cell_font(11, bold=bold),
-                     border=True, align=Alignment(horizontal="left", vertical="center", wrap_text=True))
+                     border=True, align=alignment(horizontal="left", vertical="center", wrap_text=True))
         r += 1
     _notes_under_table(ws, form, table, r + 1, last, sum(widths.values()))
 
@@ -475,7 +439,7 @@ def _notes_under_table(ws, form: FormDef, table: pd.DataFrame, r: int, last: int
     lines += [(n, cell_font(12)) for n in notes]
     # The guide's heading ("Hướng dẫn cách ghi biểu") stands out from its dash lines.
     lines += [(g, cell_font(11, italic=True, bold=not g.startswith("-"))) for g in form.guide]
-    left = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    left = alignment(horizontal="left", vertical="top", wrap_text=True)
     for text, font in lines:
         put_cell(ws, r, 1, text, font=font, align=left, merge_to=(r, last))
         n = _estimate_lines(text, width)
@@ -527,10 +491,10 @@ def info_sheet(wb: Workbook, items: list[tuple[str, Any]], *, title: str = "THÔ
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 90
     put_cell(ws, 1, 1, title, font=cell_font(13, bold=True), merge_to=(1, 2))
-    top = Alignment(vertical="top", wrap_text=True)
+    top = alignment(vertical="top", wrap_text=True)
     for i, (k, v) in enumerate(items, start=3):
         put_cell(ws, i, 1, k, font=cell_font(12, bold=True), align=top, border=True)
-        put_cell(ws, i, 2, v, font=cell_font(12), align=Alignment(horizontal="left", vertical="top", wrap_text=True),
+        put_cell(ws, i, 2, v, font=cell_font(12), align=alignment(horizontal="left", vertical="top", wrap_text=True),
              border=True)
         if isinstance(v, str) and len(v) > 85:
             ws.row_dimensions[i].height = 16 * math.ceil(len(v) / 85) + 2
@@ -579,12 +543,12 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
     summary = [list(x) for x in quality.get("summary") or []]
     fixed: dict[int, float] = {}
     if summary:
-        top = Alignment(vertical="top", wrap_text=True)
+        top = alignment(vertical="top", wrap_text=True)
         for label, value in summary:
             put_cell(ws, r, 1, str(label), font=cell_font(12, bold=True), align=top, border=True)
             cell_value, fmt = table_cell(value)
             put_cell(ws, r, 2, cell_value, font=cell_font(12), border=True, number_format=fmt,
-                 align=Alignment(horizontal="left", vertical="top", wrap_text=True))
+                 align=alignment(horizontal="left", vertical="top", wrap_text=True))
             tw._note_width(1, len(str(label)) + 2)
             r += 1
         r += 1
@@ -606,30 +570,6 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
     return ws
 
 
-_CORE_STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
-
-
-def _deterministic_bytes(wb: Workbook, stamp: dt.datetime) -> bytes:
-    """The workbook's bytes with its timestamps fixed, so equal content → equal bytes
-    (openpyxl stamps the save time into docProps/core.xml and every zip entry)."""
-    wb.properties.created = stamp
-    raw = io.BytesIO()
-    wb.save(raw)
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    src = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = _CORE_STAMP.sub(lambda m: m.group(1) + iso + m.group(3), data)
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, data)
-    return out.getvalue()
-
-
 def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,
                unit_name: str, path: str | os.PathLike, meta: Mapping[str, Any] | None = None,
                *, header_block: bool = True, row_status: Mapping[str, RowStatus] | None = None,
@@ -645,6 +585,24 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
     the "Chất lượng dữ liệu" sheet after "Thông tin" (see :func:`quality_sheet`).
     Raises IdentityError, writing nothing, when a check identity fails.
     """
+    return render_xlsx(form, table, rows, period, unit_name, path, meta, header_block=header_block,
+                       row_status=row_status, quality=quality).sha256
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A written report workbook: its sha256 (hex), and the values of its compared
+    cells (reports.publish.sheet_values), so that issuing it need not read it back."""
+
+    sha256: str
+    values: dict
+
+
+def render_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None, period,
+                unit_name: str, path: str | os.PathLike, meta: Mapping[str, Any] | None = None,
+                *, header_block: bool = True, row_status: Mapping[str, RowStatus] | None = None,
+                quality: Mapping[str, Any] | None = None) -> Rendered:
+    """:func:`write_xlsx`, returning the file's sha256 and its compared cell values."""
     _validate(form, table, rows)
     assert_identities(form, table, row_status)
     if quality is not None:
@@ -652,12 +610,14 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
     wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block,
                         row_status=row_status, quality=quality)
     stamp = as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
-    return save_workbook(wb, path, stamp)
+    sha256 = save_workbook(wb, path, stamp)
+    # After saving: reading every cell of an in-memory sheet adds the empty ones to it.
+    return Rendered(sha256, sheet_values(wb))
 
 
 def save_workbook(wb: Workbook, path: str | os.PathLike, stamp: dt.datetime) -> str:
     """Write `wb` atomically with deterministic bytes (timestamps fixed to `stamp`);
     return the sha256 (hex) of the file."""
-    data = _deterministic_bytes(wb, stamp)
+    data = deterministic_bytes(wb, stamp)
     atomic_write_bytes(path, data)
     return sha256_bytes(data)

@@ -16,7 +16,7 @@ import pytest
 
 from core import periods, regimes, settings
 from core.periods import custom, period
-from reports import verify
+from reports import publish, verify
 from reports.formdef import (
     FormDefinitionError,
     IdentityError,
@@ -33,7 +33,7 @@ from reports.formdef import (
 )
 from reports.lineage import cell_sources, write_lineage
 from reports.lineage import main as lineage_main
-from reports.render import write_xlsx
+from reports.render import render_xlsx, write_xlsx
 from warehouse.schema import fact_petition, fact_reception
 
 D = dt.date
@@ -465,6 +465,10 @@ def test_every_configured_form_computes_checks_and_renders(code, version, _from,
     sha_b = write_xlsx(form, compute(form, recs.sample(frac=1, random_state=3), ROWS, period=WINDOW),
                        ROWS, WINDOW, UNIT_NAME, b, META)
     assert sha_a == sha_b and _sheet_values(a) == _sheet_values(b)
+    # The values the writer hands to publishing are those a reader finds in the file.
+    c = tmp_path / "c.xlsx"
+    rendered = render_xlsx(form, table, ROWS, WINDOW, UNIT_NAME, c, META)
+    assert rendered.sha256 == sha_a and rendered.values == publish.workbook_values(c)
     wb = openpyxl.load_workbook(a)
     ws = wb.worksheets[0]
     grid = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row}

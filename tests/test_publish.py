@@ -288,3 +288,48 @@ def test_same_values_over_a_lost_issued_file_give_a_new_version(tmp_path):
     again = _issue(root, write_report_workbook(tmp_path / "s2.xlsx", run_id="run-2"), run_id="run-2")
     assert again.outcome == "issued" and again.version == 2
     assert (root / "2025-Q3" / again.path).is_file() and again.changes_total == 0
+
+
+def _staged(path: Path, unit: str, *, values=None) -> publish.Staged:
+    return publish.Staged(path, Q3, "xa", unit, "01/TCD", "TT02_2021", run_id="run-1", data_cutoff=CUTOFF,
+                          values=values)
+
+
+def test_issue_many_records_what_issuing_one_by_one_records(tmp_path):
+    one, many = tmp_path / "one", tmp_path / "many"
+    for i in range(4):
+        _issue(one, write_report_workbook(tmp_path / f"a{i}.xlsx"), unit=f"{i + 1:05d}", level="xa")
+    staged = [_staged(write_report_workbook(tmp_path / f"b{i}.xlsx"), f"{i + 1:05d}") for i in range(4)]
+    entries = publish.issue_many(staged, root=many)
+    drop = {"issued_at", "sha256", "size"}     # the workbooks were written at other times
+    by_one = [{k: v for k, v in e.to_dict().items() if k not in drop}
+              for e in publish.load_manifest("2025-Q3", one).files]
+    by_many = [{k: v for k, v in e.to_dict().items() if k not in drop}
+               for e in publish.load_manifest("2025-Q3", many).files]
+    assert by_many == by_one
+    assert [e.outcome for e in entries] == ["issued"] * 4
+    # Issued again with the same values, in one batch: re-confirmed, no file added.
+    again = [_staged(write_report_workbook(tmp_path / f"c{i}.xlsx", run_id="run-2"), f"{i + 1:05d}")
+             for i in range(4)]
+    assert [e.outcome for e in publish.issue_many(again, root=many)] == ["reconfirmed"] * 4
+    assert len(publish.load_manifest("2025-Q3", many).files) == 4
+
+
+def test_issue_many_returns_a_files_error_in_its_place(tmp_path):
+    root = tmp_path / "reports"
+    good = _staged(write_report_workbook(tmp_path / "a.xlsx"), "00001")
+    missing = _staged(tmp_path / "never-written.xlsx", "00002")
+    entries = publish.issue_many([good, missing], root=root, errors="return")
+    assert entries[0].outcome == "issued" and isinstance(entries[1], FileNotFoundError)
+    assert [e.unit_code for e in publish.load_manifest("2025-Q3", root).files] == ["00001"]
+    with pytest.raises(FileNotFoundError):
+        publish.issue_many([missing], root=root)
+
+
+def test_values_given_by_the_writer_are_those_read_from_the_file(tmp_path):
+    path = write_report_workbook(tmp_path / "a.xlsx")
+    assert publish.sheet_values(load_workbook(path)) == publish.workbook_values(path)
+    root = tmp_path / "reports"
+    given = publish.issue_many([_staged(path, "00001", values=publish.workbook_values(path))], root=root)[0]
+    read = _issue(tmp_path / "other", write_report_workbook(tmp_path / "b.xlsx"), unit="00001", level="xa")
+    assert given.content_sha256 == read.content_sha256

@@ -35,9 +35,9 @@ def not_reported_rows(form: FormDef, table: pd.DataFrame) -> list[str]:
     (that is how :func:`compute` shows them)."""
     if not form.number_columns:
         return []
-    empty = pd.concat([table[ms].isna() for ms in form.number_columns], axis=1).all(axis=1)
+    empty = table[list(form.number_columns)].isna().to_numpy().all(axis=1)
     if "kind" in table.columns:
-        empty &= table["kind"].ne("total")
+        empty &= table["kind"].to_numpy() != "total"
     return [str(i) for i in table.index[empty]]
 
 
@@ -58,32 +58,37 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     missing = [ms for ms in form.ms_numbers if ms not in table.columns and ms not in form.unavailable_columns]
     if missing:
         return [f"bảng thiếu cột {missing}"]
+    # Plain arrays, one per column: every report of a set is checked, and the same
+    # arithmetic on pandas Series cost more than computing the table.
     out: list[str] = []
+    index = table.index
     empty = set(not_reported_rows(form, table))
     if row_status is not None:
         declared = {str(k) for k, v in row_status.items() if not v.reported}
-        for rid in table.index:
+        for rid in index:
             if str(rid) in declared and str(rid) not in empty:
                 out.append(f"{_row_name(table, rid)}: đơn vị chưa báo cáo nhưng dòng có số liệu")
             elif str(rid) in empty and str(rid) not in declared:
                 out.append(f"{_row_name(table, rid)}: dòng để trống nhưng đơn vị không được ghi là chưa báo cáo")
-    reported = pd.Series([str(i) not in empty for i in table.index], index=table.index)
+    reported = np.array([str(i) not in empty for i in index], dtype=bool)
     partial = set(form.partial_columns)
-    nums = {}
-    gaps = {}             # partial columns: the reported rows whose cell is empty on purpose
+    nums: dict[int, np.ndarray] = {}
+    gaps: dict[int, np.ndarray] = {}    # partial columns: the reported rows whose cell is empty on purpose
     for ms in form.number_columns:
-        col = pd.to_numeric(table[ms], errors="coerce").astype("float64")
-        missing = col.isna() & (ms not in partial)
-        gaps[ms] = col.isna() & reported if ms in partial else pd.Series(False, index=table.index)
-        if form.column(ms).decimal:
-            bad = (missing | ~np.isfinite(col.fillna(0)) | (col < -TOLERANCE)) & reported
-            what = "không phải số không âm"
-        else:
-            bad = (missing | (col < 0) | ((col != col.round()) & col.notna())) & reported
-            what = "không phải số nguyên không âm"
-        for rid in table.index[bad]:
+        col = pd.to_numeric(table[ms], errors="coerce").astype("float64").to_numpy()
+        isna = np.isnan(col)
+        missing = isna & (ms not in partial)
+        gaps[ms] = isna & reported if ms in partial else np.zeros(len(index), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if form.column(ms).decimal:
+                bad = (missing | ~np.isfinite(np.where(isna, 0.0, col)) | (col < -TOLERANCE)) & reported
+                what = "không phải số không âm"
+            else:
+                bad = (missing | (col < 0) | ((col != np.round(col)) & ~isna)) & reported
+                what = "không phải số nguyên không âm"
+        for rid in index[bad]:
             out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r} {what}")
-        nums[ms] = col.fillna(0)
+        nums[ms] = np.where(isna, 0.0, col)
     for ms in (m for m in form.unavailable_columns if m in table.columns):
         # A figure here came from somewhere the form definition does not know of.
         filled = [rid for rid, v in table[ms].items()
@@ -94,38 +99,45 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     if out:
         return out
     for chk in form.verified_checks:
-        sums = [sum((nums[m] for m in side), pd.Series(0.0, index=table.index)) for side in chk.sides]
+        sums = []
+        for side in chk.sides:
+            total = np.zeros(len(index))
+            for m in side:
+                total = total + nums[m]
+            sums.append(total)
         # A row with an empty cell in the check cannot be checked (it would fail or hold by accident).
-        checkable = reported & ~pd.concat([gaps[m] for side in chk.sides for m in side], axis=1).any(axis=1)
+        checkable = reported & ~np.any([gaps[m] for side in chk.sides for m in side], axis=0)
         for i, op in enumerate(chk.ops):
             left, right = sums[i], sums[i + 1]
             diff = left - right
-            ok = (diff.abs() <= TOLERANCE) if op == "=" else (diff <= TOLERANCE if op == "<=" else diff >= -TOLERANCE)
-            for rid in table.index[~ok & checkable]:
+            ok = (np.abs(diff) <= TOLERANCE) if op == "=" else (diff <= TOLERANCE if op == "<=" else diff >= -TOLERANCE)
+            for pos in np.flatnonzero(~ok & checkable):
+                rid = index[pos]
                 lt = "+".join(map(str, chk.sides[i]))
                 rt = "+".join(map(str, chk.sides[i + 1]))
                 out.append(f"{_row_name(table, rid)}: vi phạm «{chk.text}» — cột {lt} = "
-                           f"{_num_text(left[rid])}, cột {rt} = {_num_text(right[rid])}"
+                           f"{_num_text(left[pos])}, cột {rt} = {_num_text(right[pos])}"
                            + (f" ({chk.instruction})" if chk.instruction else ""))
     if form.total_is_sum_of_rows:
         if "kind" not in table.columns:
             return out + ["bảng không có cột `kind` để xác định dòng tổng cộng"]
-        is_total = table["kind"].eq("total")
+        is_total = table["kind"].to_numpy() == "total"
         if int(is_total.sum()) != 1:
             return out + [f"bảng phải có đúng một dòng tổng cộng (có {int(is_total.sum())})"]
-        rid = table.index[is_total][0]
+        at = int(np.flatnonzero(is_total)[0])
+        rid = index[at]
         for ms in form.number_columns:
-            if gaps[ms][~is_total].any() or gaps[ms][rid]:
+            if gaps[ms][~is_total].any() or gaps[ms][at]:
                 # Rows with empty cells: the total cannot be their sum and must be empty too.
-                if not gaps[ms][rid]:
-                    out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng có dòng "
+                if not gaps[ms][at]:
+                    out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][at])} nhưng có dòng "
                                "để trống cột này (tổng không cộng được)")
                 elif not gaps[ms][~is_total].any() and (~is_total & reported).any():
                     out.append(f"{_row_name(table, rid)}: cột {ms} để trống nhưng mọi dòng đơn vị đều có số liệu")
                 continue
             expected = float(nums[ms][~is_total & reported].sum())
-            if not _close(nums[ms][rid], expected):
-                out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][rid])} nhưng tổng "
+            if not _close(nums[ms][at], expected):
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {_num_text(nums[ms][at])} nhưng tổng "
                            f"các dòng đơn vị = {_num_text(expected)}")
     return out
 

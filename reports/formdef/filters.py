@@ -222,9 +222,19 @@ class FilterContext:
         self.form_name = form_name
         self._named: dict[str, pd.Series] = {}
         self._dates: dict[str, pd.Series] = {}
+        self._masks: dict[Filter, pd.Series] = {}
+        # What measures derive from the whole frame, by name (e.g. each case's
+        # representative record): the same for every column of the form.
+        self.derived: dict[Any, Any] = {}
 
     def mask(self, node: Filter) -> pd.Series:
-        """Boolean Series on the frame's index: the records `node` accepts."""
+        """Boolean Series on the frame's index: the records `node` accepts (computed
+        once per filter; not to be modified)."""
+        if node not in self._masks:
+            self._masks[node] = self._mask(node)
+        return self._masks[node]
+
+    def _mask(self, node: Filter) -> pd.Series:
         if isinstance(node, AllOf):
             m = pd.Series(True, index=self.df.index)
             for p in node.parts:

@@ -47,10 +47,19 @@ def sum_addend(df: pd.DataFrame, compute: Mapping[str, Any], form: FormDef | Non
     if mask is not None:
         total = total.where(mask, 0.0)
     if compute.get("per_case"):
-        everything = ctx.df if ctx is not None else df
-        reps = _representatives(everything, form, "last")["_rep"] if len(everything) else []
+        if ctx is not None:
+            if "last_records_of_cases" not in ctx.derived:     # the same for every column
+                ctx.derived["last_records_of_cases"] = _last_records(ctx.df, form)
+            reps = ctx.derived["last_records_of_cases"]
+        else:
+            reps = _last_records(df, form)
         total = total.where(df.index.isin(reps), 0.0)
     return total
+
+
+def _last_records(everything: pd.DataFrame, form: FormDef):
+    """Index labels of each (row, case)'s latest record in `everything`."""
+    return _representatives(everything, form, "last")["_rep"] if len(everything) else []
 
 
 def _m_sum(df: pd.DataFrame, col: FormColumn, form: FormDef, ctx: FilterContext) -> pd.Series:

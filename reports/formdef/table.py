@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from reports.formdef.errors import PeriodRequiredError
@@ -114,15 +115,18 @@ def lacking_note(form: FormDef, columns: Iterable[int]) -> str:
 
 
 def _as_column_values(result: pd.Series, col: FormColumn, data_ids: list[str]) -> pd.Series:
-    v = result.reindex(data_ids, fill_value=0).fillna(0).astype("float64")
+    # On the plain array: a report has a few rows, and each pandas step costs more
+    # than the arithmetic.
+    v = result.reindex(data_ids, fill_value=0).fillna(0).to_numpy(dtype="float64")
     if col.decimal:
-        return v.round(ROUND_DIGITS)
-    fractional = (v - v.round()).abs() > TOLERANCE
+        return pd.Series(np.round(v, ROUND_DIGITS), index=data_ids)
+    rounded = np.round(v)
+    fractional = np.abs(v - rounded) > TOLERANCE
     if fractional.any():
-        rid = list(v.index[fractional])[0]
-        raise ValueError(f"column {col.ms} ({col.text}) is an integer column but its value for row {rid} "
-                         f"is {v[rid]!r}; give the column a decimal number_format (e.g. \"#,##0.0\")")
-    return v.round().astype("int64")
+        at = int(np.flatnonzero(fractional)[0])
+        raise ValueError(f"column {col.ms} ({col.text}) is an integer column but its value for row {data_ids[at]} "
+                         f"is {v[at]!r}; give the column a decimal number_format (e.g. \"#,##0.0\")")
+    return pd.Series(rounded.astype("int64"), index=data_ids)
 
 
 def source_frames(form: FormDef, sources: Mapping[str, SourceInput] | None, data_ids: list[str],
@@ -237,6 +241,7 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
         return _join_notes(base, gaps, *source_notes_of(r.row_id))
 
     values: dict[int, pd.Series] = {}
+    subsets: dict = {}
     note_columns = []
     for col in topo_order(form.columns):
         spec = col.compute
@@ -272,7 +277,9 @@ def compute(form: FormDef, records: pd.DataFrame, rows: list[ReportRow],
             if gaps:
                 lacking[col.ms] = gaps    # the row's data does not cover the window: empty, noted
             continue
-        sub = df[ctx.mask(col.filter)]
+        if col.filter not in subsets:        # columns often share their filter
+            subsets[col.filter] = df[ctx.mask(col.filter)]
+        sub = subsets[col.filter]
         result = MEASURES[measure](sub, col, form, ctx) if len(sub) else pd.Series(dtype="float64")
         values[col.ms] = _as_column_values(result, col, data_ids)
         if col.requires:

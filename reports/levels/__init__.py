@@ -49,10 +49,11 @@ each unit's records go), :mod:`~reports.levels.rows` (:func:`build_rows`),
 from core.levels import LEVELS
 from reports.levels.counting import count_per_unit
 from reports.levels.report import ReportResult, build_rows_for_city, city_report, scope_report, select_records
-from reports.levels.rows import UnplacedRecordsError, build_rows
+from reports.levels.rows import RecordsByUnit, UnplacedRecordsError, build_rows
 from reports.levels.scopes import Scope, report_scopes, scope_for
 from reports.levels.sources import source_inputs
 from reports.levels.status import row_status_for
+from reports.levels.units import Units
 from reports.levels.vocabulary import (
     AS_RECORDED_VIEW_TEXT,
     CARRIED_NOTE,
@@ -83,6 +84,8 @@ __all__ = [
     "scope_for",
     "report_scopes",
     "build_rows",
+    "RecordsByUnit",
+    "Units",
     "row_status_for",
     "count_per_unit",
     "source_inputs",

@@ -36,7 +36,7 @@ from reports.levels.vocabulary import (
     VIEW_META_KEY,
 )
 from reports.lineage import write_lineage
-from reports.render import write_xlsx
+from reports.render import render_xlsx
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class ReportResult:
     lineage_path: Path | None = None
     scope: Scope | None = None
     estimate_rows: tuple[str, ...] = ()
+    cell_values: dict | None = None     # the workbook's compared values (reports.publish.sheet_values)
 
 
 def _call(fn, *args, period: Period, **kwargs):
@@ -139,12 +140,13 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
         shown = dataclasses.replace(form, date_line=f"{form.date_line} – {REMAPPED_VIEW_TEXT}")
     else:
         meta.setdefault(VIEW_META_KEY, AS_RECORDED_VIEW_TEXT)
-    sha = write_xlsx(shown, table, rows, period, unit_name or scope.issuer, path, meta,
-                     row_status=row_status, quality=quality)
+    written = render_xlsx(shown, table, rows, period, unit_name or scope.issuer, path, meta,
+                          row_status=row_status, quality=quality)
     lineage_file = None
     if contrib is not None:
         lineage_file = write_lineage(path, lineage_records, contrib, form, rows=rows)
-    return ReportResult(Path(path), sha, table, rows, form, period, len(recs), lineage_file, scope, estimate_rows)
+    return ReportResult(Path(path), written.sha256, table, rows, form, period, len(recs), lineage_file, scope,
+                        estimate_rows, written.values)
 
 
 # The province's consolidated scope, for callers that hold the frames themselves (the

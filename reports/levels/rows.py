@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import numpy as np
 import pandas as pd
 
 from core.periods import Period
@@ -24,6 +25,27 @@ _MAX_NAMES = 3
 class UnplacedRecordsError(ValueError):
     """Records in the window whose unit is not under the province (or not a unit in
     force in the window): they would silently vanish from the report."""
+
+
+class RecordsByUnit:
+    """A frame of records with the positions of each unit's records, found once: a
+    scope then looks only at the records of the units that can belong to it, instead
+    of the whole frame (a report set places the same records for hundreds of scopes)."""
+
+    def __init__(self, records: pd.DataFrame):
+        self.records = records
+        keys = records["unit_key"] if "unit_key" in records.columns else pd.Series(None, index=records.index)
+        codes, uniques = pd.factorize(keys.astype("string").astype(object).where(keys.notna(), None))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        self.positions = {str(k): order[bounds[i]:bounds[i + 1]] for i, k in enumerate(uniques)}
+        self.keys = pd.Series(list(self.positions), dtype=object)
+
+    def of_units(self, keys: list[str]) -> pd.DataFrame:
+        """The records of the units `keys`, in the frame's order."""
+        parts = [self.positions[k] for k in keys if k in self.positions]
+        at = np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
+        return self.records.iloc[at]
 
 
 def _dates(s: pd.Series) -> pd.Series:
@@ -47,7 +69,8 @@ def _old_units(keys: list[str], units: "Units") -> str:
     return ("đơn vị cũ " if len(keys) == 1 else "các đơn vị cũ ") + _names(keys, units)
 
 
-def build_rows(scope: Scope, period: Period, records: pd.DataFrame, units_df: pd.DataFrame, *,
+def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUnit,
+               units_df: pd.DataFrame | Units, *,
                date_column: str = "received_date", strict: bool = True, preselected: bool = False,
                crosswalk: pd.DataFrame | None = None) -> tuple[list[ReportRow], pd.DataFrame]:
     """Rows of `scope`'s report for `period`, and its records with their ``row_id``.
@@ -69,10 +92,23 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame, units_df: pd
     `crosswalk` (dim_unit_crosswalk rows) defaults to
     ``warehouse.units.crosswalk_frame(scope.province_code)``; it is read only for the
     remapped view and for records carried over from units no longer in force.
+    `records` may be given as :class:`RecordsByUnit` (and `units_df` as
+    :class:`Units`), indexed once for many scopes: the result is the same.
     """
-    units = Units(units_df)
+    units = Units.of(units_df)
     layout = Layout(scope, period, units, crosswalk)
-    df = records
+    all_keys = None
+    if isinstance(records, RecordsByUnit):
+        # Only the records of units that reach this scope can be placed in it or be
+        # missing from it; every unit still counts for the notes on split units.
+        all_keys = records.keys
+        if layout.whole_province:
+            df = records.records
+        else:
+            df = records.of_units([k for k in records.positions
+                                   if layout.in_subtree(k) or layout.target(k)[0] is not None])
+    else:
+        df = records
     day = _dates(df[date_column]) if date_column in df.columns else pd.Series(pd.NaT, index=df.index)
     if preselected:
         recs = df.copy()
@@ -121,7 +157,7 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame, units_df: pd
     out = recs[keep].copy()
     out["row_id"] = row_id[keep].astype(str).to_numpy()
     out["estimate"] = (relation[keep] == "split").to_numpy()
-    rows = _dynamic_rows(layout, out, old[keep], relation[keep], keys)
+    rows = _dynamic_rows(layout, out, old[keep], relation[keep], keys if all_keys is None else all_keys)
     estimate_rows = [r.row_id for r in rows if ESTIMATE_NOTE in r.note]
     out.attrs.update(unplaced=int(bad.sum()), estimate_rows=estimate_rows, view=scope.view)
     return rows, out

@@ -13,7 +13,7 @@ from core.periods import Period
 from reports.formdef import FormDef, ReportRow, RowStatus, SourceInput
 from reports.levels.counting import count_per_unit
 from reports.levels.layout import Layout
-from reports.levels.rows import build_rows
+from reports.levels.rows import RecordsByUnit, build_rows
 from reports.levels.scopes import Scope
 from reports.levels.units import Units
 from reports.levels.vocabulary import DISTRICTS_ROW_ID
@@ -28,7 +28,7 @@ def _month_span(a: dt.date, b: dt.date) -> list[tuple[int, int]]:
 
 
 def source_inputs(form: FormDef, scope: Scope, period: Period, rows: list[ReportRow],
-                  frames: Mapping[str, pd.DataFrame] | None, units_df: pd.DataFrame, *,
+                  frames: Mapping[str, pd.DataFrame | RecordsByUnit] | None, units_df: pd.DataFrame | Units, *,
                   crosswalk: pd.DataFrame | None = None,
                   row_status: Mapping[str, RowStatus] | None = None) -> dict[str, SourceInput]:
     """The second inputs of `form` (``FormDef.sources``) for `scope`'s report, placed on
@@ -43,19 +43,20 @@ def source_inputs(form: FormDef, scope: Scope, period: Period, rows: list[Report
     of each district. With ``coverage: month`` a row is unavailable when one of its
     units (those whose records it keeps, in force in the window) has no record in a
     month the window touches while the unit is in force; the reason names the unit and
-    the months ("Phường X chưa gửi lịch tiếp công dân của tháng 11/2025").
+    the months ("Phường X chưa gửi lịch tiếp công dân của tháng 11/2025"). A frame may
+    be given as :class:`RecordsByUnit` (indexed once for many scopes).
     """
     out: dict[str, SourceInput] = {}
     if not form.sources or frames is None:
         return out
-    units = Units(units_df)
+    units = Units.of(units_df)
     layout = Layout(scope, period, units, crosswalk)
     data_ids = [r.row_id for r in rows if r.kind != "total"]
     for name, sdef in form.sources.items():
         if sdef.table not in frames or frames[sdef.table] is None:
             continue
         frame = frames[sdef.table]
-        _, placed = build_rows(scope, period, frame, units_df, date_column=sdef.date_column, strict=False,
+        _, placed = build_rows(scope, period, frame, units, date_column=sdef.date_column, strict=False,
                                crosswalk=crosswalk)
         placed = placed[placed["row_id"].isin(data_ids)]
 
@@ -71,13 +72,14 @@ def source_inputs(form: FormDef, scope: Scope, period: Period, rows: list[Report
         placed = count_per_unit(form, placed)
         unavailable: dict[str, str] = {}
         if sdef.coverage == "month":
-            days = pd.to_datetime(frame[sdef.date_column], errors="coerce") if len(frame) else pd.Series([], dtype="datetime64[ns]")
-            have = set(zip(frame["unit_key"].astype(str), days.dt.year, days.dt.month)) if len(frame) else set()
+            kept = [key for key in sorted(layout.window_keys) if keeps(key, layout.target(key)[0])]
+            # Only the kept units' months are looked up: their records are enough.
+            mine = frame.of_units(kept) if isinstance(frame, RecordsByUnit) else frame
+            days = pd.to_datetime(mine[sdef.date_column], errors="coerce") if len(mine) else pd.Series([], dtype="datetime64[ns]")
+            have = set(zip(mine["unit_key"].astype(str), days.dt.year, days.dt.month)) if len(mine) else set()
             short: dict[str, list[str]] = {}
-            for key in sorted(layout.window_keys):
+            for key in kept:
                 rid = layout.target(key)[0]
-                if not keeps(key, rid):
-                    continue
                 vf = units.by_key.at[key, "valid_from"] or period.start
                 vt = units.by_key.at[key, "valid_to"] or period.end
                 lo, hi = max(period.start, vf), min(period.end, vt)

@@ -15,7 +15,7 @@ from transforms.completeness import unit_reporting
 
 
 def row_status_for(scope: Scope, rows: list[ReportRow], completeness_frame: pd.DataFrame,
-                   units_df: pd.DataFrame, period: Period, *, crosswalk: pd.DataFrame | None = None,
+                   units_df: pd.DataFrame | Units, period: Period, *, crosswalk: pd.DataFrame | None = None,
                    records: pd.DataFrame | None = None) -> dict[str, RowStatus]:
     """Which rows of `scope`'s report did not report, from dq_completeness rows of
     `period` (transforms.completeness).
@@ -33,7 +33,7 @@ def row_status_for(scope: Scope, rows: list[ReportRow], completeness_frame: pd.D
     per_unit = unit_reporting(completeness_frame, period)
     if per_unit.empty:
         raise ValueError(f"no completeness rows for {period.key}: compute transforms.completeness first")
-    layout = Layout(scope, period, Units(units_df), crosswalk)
+    layout = Layout(scope, period, Units.of(units_df), crosswalk)
     data_ids = [r.row_id for r in rows if r.kind != "total"]
     members: dict[str, list[str]] = {rid: [] for rid in data_ids}
     for key in per_unit.index:

@@ -13,6 +13,12 @@ from core.dates import as_date
 class Units:
     """dim_unit rows indexed for walking the hierarchy (dates as datetime.date)."""
 
+    @classmethod
+    def of(cls, units: "pd.DataFrame | Units") -> "Units":
+        """`units` indexed, or as given when it already is (a report set indexes the unit
+        table once for all its scopes)."""
+        return units if isinstance(units, Units) else cls(units)
+
     def __init__(self, units_df: pd.DataFrame):
         u = units_df.copy()
         u["unit_key"] = u["unit_key"].astype(str)

@@ -22,7 +22,7 @@ from core import regimes
 from core.dates import vn_date
 from core.levels import LEVEL_NAMES, LEVELS
 from reports.narrative import format_vn
-from reports.render import META_LABELS, NUMBER_FORMAT, as_datetime, cell_font, info_sheet, put_cell, save_workbook
+from reports.render import META_LABELS, NUMBER_FORMAT, as_datetime, info_sheet, save_workbook
 from reports.summary.data import SummaryData, cell_number
 from reports.summary.rules import (
     CHANGE_FORMAT,
@@ -43,6 +43,7 @@ from reports.summary.rules import (
     TITLE,
 )
 from reports.summary.tables import SummaryTables, compute_summary
+from reports.xlsx import cell_font, put_cell
 
 
 @dataclass
@@ -60,7 +61,7 @@ _RIGHT = Alignment(horizontal="right", vertical="center")
 def _put(ws, row: int, col: int, value: Any, *, size: float = 12, bold: bool = False, italic: bool = False,
          align: Alignment | None = None, border: bool = False, fmt: str | None = None,
          merge_to: tuple[int, int] | None = None, underline: str | None = None):
-    """reports.render.put_cell with the font given by its parts."""
+    """reports.xlsx.put_cell with the font given by its parts."""
     return put_cell(ws, row, col, value, font=cell_font(size, bold, italic, underline), align=align,
                     border=border, number_format=fmt, merge_to=merge_to)
 

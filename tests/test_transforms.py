@@ -403,3 +403,31 @@ def test_district_and_city_petitions_map_processing_and_the_decision():
     assert (executed["executed_date"], executed["collected_money"], executed["sanctioned_people"]) == \
         (dt.date(2023, 8, 1), 15.5, 0)
     assert city["executed_date"] is None and city["collected_money"] is None
+
+
+def test_partition_assigned_in_the_database_is_the_payloads_year(warehouse):
+    """transforms.partitions.assign reads the date field in SQL; it must give the
+    partition the payload itself gives, whatever the date's form."""
+    import sqlalchemy as sa
+
+    from connectors.raw import Batch
+    from transforms import partitions
+    from warehouse.schema import raw_record, wh_raw_partition
+
+    dates = ["2024-03-05", "05/03/2023", "5.3.2022", "2026-01-02T08:00:00+07:00", 45000, "", None, "31/02/2024",
+             {"nested": 1}, True]
+    batch = Batch("district_db", "001", "tiep_cong_dan", "test://db")
+    for i, d in enumerate(dates):
+        batch.add("reception", "tiep_cong_dan", {"ngay_tiep": d, "loai": "KN"}, key=b"k" * 32,
+                  record_id=str(i), record_version="v1", kind="KN")
+    with warehouse.begin() as conn:
+        batch.write(conn)
+    assert partitions.assign(warehouse, "district_db") == len(dates)
+    with warehouse.connect() as conn:
+        got = dict(conn.execute(sa.select(raw_record.c.record_id, wh_raw_partition.c.partition_key)
+                                .join(wh_raw_partition, wh_raw_partition.c.raw_id == raw_record.c.raw_id)).all())
+        payloads = dict(conn.execute(sa.select(raw_record.c.record_id, raw_record.c.payload)).all())
+    expected = {rid: partitions.partition_key("district_db", "reception", json.loads(p)) for rid, p in payloads.items()}
+    assert got == expected
+    assert [got[str(i)] for i in range(4)] == ["2024", "2023", "2022", "2026"] and got["6"] == "none"
+    assert partitions.assign(warehouse, "district_db") == 0          # once per raw row

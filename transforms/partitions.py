@@ -53,14 +53,24 @@ def record_date(source_kind: str, record_type: str, payload: dict):
 
 
 def partition_key(source_kind: str, record_type: str, payload: dict) -> str:
-    d = record_date(source_kind, record_type, payload)
-    return f"{d.year:04d}" if d is not None else NO_DATE
+    """The partition of a payload (what :func:`assign` decides in the database)."""
+    return _year_key(record_date(source_kind, record_type, payload))
+
+
+def _date_value(engine: sa.Engine, source_kind: str):
+    """The payload's date field, extracted by the database (no payload is parsed here)."""
+    def field(name: str):
+        if engine.dialect.name == "postgresql":
+            return sa.cast(raw_record.c.payload, sa.JSON)[name].as_string()
+        return sa.func.json_extract(raw_record.c.payload, f'$."{name}"')
+    return sa.case(*((raw_record.c.record_type == rt, field(name)) for (kind, rt), name in DATE_FIELDS.items()
+                     if kind == source_kind), else_=sa.null())
 
 
 def assign(engine: sa.Engine, source_kind: str) -> int:
     """Give the raw rows of `source_kind` that have none their partition; returns how many."""
     done = 0
-    unassigned = (sa.select(raw_record.c.raw_id, raw_record.c.record_type, raw_record.c.payload)
+    unassigned = (sa.select(raw_record.c.raw_id, _date_value(engine, source_kind).label("date_value"))
                   .outerjoin(wh_raw_partition, wh_raw_partition.c.raw_id == raw_record.c.raw_id)
                   .where(raw_record.c.source_kind == source_kind, wh_raw_partition.c.raw_id.is_(None))
                   .order_by(raw_record.c.raw_id).limit(CHUNK_ROWS))
@@ -70,9 +80,13 @@ def assign(engine: sa.Engine, source_kind: str) -> int:
             if not rows:
                 return done
             conn.execute(wh_raw_partition.insert(), [
-                {"raw_id": r.raw_id, "source_kind": source_kind,
-                 "partition_key": partition_key(source_kind, r.record_type, json.loads(r.payload))} for r in rows])
+                {"raw_id": r.raw_id, "source_kind": source_kind, "partition_key": _year_key(safe_date(r.date_value))}
+                for r in rows])
             done += len(rows)
+
+
+def _year_key(day) -> str:
+    return f"{day.year:04d}" if day is not None else NO_DATE
 
 
 def _binary(engine: sa.Engine, column):

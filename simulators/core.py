@@ -345,9 +345,9 @@ def _new_commune_predecessors(code: str) -> dict[str, tuple[str, ...]]:
 
 
 def populated_districts() -> list[Unit]:
-    """The legacy districts with communes. A district without any (Huyện Hoàng Sa of Đà
-    Nẵng, Bạch Long Vĩ of Hải Phòng, Lý Sơn of Quảng Ngãi in the package's table) is not
-    simulated: no commune for its citizens to live in, no database written."""
+    """The legacy districts with communes. A district without any in the package's table
+    (Hoàng Sa, Bạch Long Vĩ, Cồn Cỏ, Lý Sơn, Côn Đảo) is not simulated: no commune for its
+    citizens to live in, no database written."""
     with_communes = {u.parent_code for u in units_of("xa", "legacy")}
     return [u for u in units_of("huyen", "legacy") if u.code in with_communes]
 

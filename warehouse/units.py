@@ -9,8 +9,8 @@ Two schemes, each valid for a span of dates:
   province formed in 2025 by merging several (Đà Nẵng = Đà Nẵng + Quảng Nam) holds the
   legacy districts and communes of every predecessor province (:func:`predecessor_codes`):
   its warehouse covers its territory's history, the districts as rows of its reports
-  before 01/07/2025. A legacy district with no commune (Huyện Hoàng Sa, Bạch Long Vĩ)
-  is a district without communes.
+  before 01/07/2025. A legacy district with no commune in the package's table (Huyện
+  Hoàng Sa, Bạch Long Vĩ, Cồn Cỏ, Lý Sơn, Côn Đảo) is a district without communes.
 - ``2025``: the two-tier units (tỉnh → xã) valid from 01/07/2025 (126 for Hà Nội).
 
 Commune codes are reused across the schemes (00004 was Phường Trúc Bạch and is now

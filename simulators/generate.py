@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import sqlite3
 import sys
@@ -333,47 +334,78 @@ def generate_provinces(out_dir, provinces: tuple[str, ...], seed: int = 42, star
                        end: dt.date | None = None, districts: dict[str, list[str] | None] | None = None,
                        communes_per_district: int | None = None, only: list[str] | str | None = None,
                        workers: int | None = None, verbose: bool = False, defects: bool = True) -> dict:
-    """Each province's sources and truth under out_dir/<code>/ (:func:`generate`), one
-    province after the other so memory stays that of the largest, then
-    out_dir/manifest.json: per province its units, records and seconds, and the totals.
-    `districts`: per province code, the districts to write (None: all)."""
+    """Each province's sources and truth under out_dir/<code>/ (:func:`generate`), then
+    out_dir/manifest.json: per province its units, records, seconds and peak memory, and
+    the totals. `districts`: per province code, the districts to write (None: all).
+
+    Provinces run `workers` at a time (default 2), each in a process of its own with one
+    worker — a province's serial steps (ground truth, 06/QLKNTC workbooks) would leave
+    a core idle —, a fresh process per province, so memory is that of the largest
+    provinces, never of the country. The files do not depend on `workers`."""
     end = end or dt.date.today()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    jobs = [(str(out / code), code, seed, start, end, (districts or {}).get(code), communes_per_district, only,
+             defects) for code in provinces]
+    workers = min(workers or min(2, os.cpu_count() or 1), len(jobs))
     per_province = {}
-    for code in provinces:
-        t = time.perf_counter()
-        m = generate(out / code, seed=seed, start=start, end=end, districts=(districts or {}).get(code),
-                     communes_per_district=communes_per_district, only=only, workers=workers, defects=defects,
-                     province=code)
-        gt = m["ground_truth"]
-        per_province[code] = {
-            "name": province_units(code)[f"province:{code}"].name,
-            "district_databases": m["selection"]["district_databases"], "communes": m["selection"]["communes"],
-            "receptions": sum(gt["gt_reception"].values()), "petitions": sum(gt["gt_petition"].values()),
-            "cases": sum(gt["gt_case"].values()), "source_rows": _source_rows(m), "seconds": round(
-                time.perf_counter() - t, 1)}
-        if verbose:
-            p = per_province[code]
-            print(f"{code} {p['name']}: {p['receptions'] + p['petitions']:,} records "
-                  f"({p['source_rows']:,} source rows) in {p['seconds']} s", flush=True)
+    if workers > 1:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ctx.Pool(workers, maxtasksperchild=1) as pool:
+            done = pool.imap_unordered(_province_job, jobs, chunksize=1)
+            for code, summary in done:
+                per_province[code] = summary
+                if verbose:
+                    _print_province(code, summary)
+    else:
+        for job in jobs:
+            code, summary = _province_job(job)
+            per_province[code] = summary
+            if verbose:
+                _print_province(code, summary)
+    per_province = dict(sorted(per_province.items()))
     totals = {k: sum(p[k] for p in per_province.values())
               for k in ("district_databases", "communes", "receptions", "petitions", "cases", "source_rows")}
     manifest = {"generator": "simulators.generate", "seed": seed, "start": start.isoformat(), "end": end.isoformat(),
-                "provinces": per_province, "totals": totals, "seconds": round(time.perf_counter() - t0, 1)}
+                "provinces": per_province, "totals": totals, "seconds": round(time.perf_counter() - t0, 1),
+                "workers": workers, "peak_rss_mib": max(p["peak_rss_mib"] for p in per_province.values())}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if verbose:
         print(f"{len(provinces)} province(s): {totals['receptions'] + totals['petitions']:,} records, "
-              f"{totals['source_rows']:,} source rows, in {manifest['seconds']} s under {out}")
+              f"{totals['source_rows']:,} source rows, in {manifest['seconds']} s ({workers} at a time; "
+              f"largest province {manifest['peak_rss_mib']} MiB) under {out}")
     return manifest
+
+
+def _province_job(job: tuple) -> tuple[str, dict]:
+    """One province of :func:`generate_provinces`, in one process: (code, its summary)."""
+    out, code, seed, start, end, districts, communes_per_district, only, defects = job
+    t = time.perf_counter()
+    m = generate(out, seed=seed, start=start, end=end, districts=districts, communes_per_district=communes_per_district,
+                 only=only, workers=1, defects=defects, province=code)
+    gt = m["ground_truth"]
+    return code, {
+        "name": province_units(code)[f"province:{code}"].name,
+        "district_databases": m["selection"]["district_databases"], "communes": m["selection"]["communes"],
+        "receptions": sum(gt["gt_reception"].values()), "petitions": sum(gt["gt_petition"].values()),
+        "cases": sum(gt["gt_case"].values()), "source_rows": _source_rows(m),
+        "seconds": round(time.perf_counter() - t, 1),
+        # the process's own peak (KiB on Linux): one province, as each runs in a fresh process
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _print_province(code: str, p: dict) -> None:
+    print(f"{code} {p['name']}: {p['receptions'] + p['petitions']:,} records ({p['source_rows']:,} source rows) "
+          f"in {p['seconds']} s, peak {p['peak_rss_mib']} MiB", flush=True)
 
 
 def _source_rows(manifest: dict) -> int:
     """Rows of receptions and petitions as the sources store them: register rows,
     district database rows, city service versions (drafts, deleted and corrected
     versions included)."""
-    rows = {k: v["rows"] for k, v in manifest["sources"].items()}
+    rows = {k: v.get("rows", {}) for k, v in manifest["sources"].items()}
     return sum(rows.get("commune_registers", {}).get(k, 0) for k in ("register_reception_rows",
                                                                       "register_petition_rows")) + \
         sum(rows.get("district_databases", {}).get(k, 0) for k in ("tiep_cong_dan_rows", "don_thu_rows")) + \

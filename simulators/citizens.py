@@ -173,9 +173,18 @@ def plant_slot() -> int:
     """The serial slot of the planted vượt cấp citizens (simulators.skip_level): the one
     after the units' slots, so their ID numbers never coincide with a unit's citizens."""
     slot = len(unit_slots())
-    if (slot + 1) * SERIAL_SLICE > 1_000_000:
+    if (slot + 1) * serial_slice() > 1_000_000:
         raise ValueError("no CCCD serial slot left for planted citizens")
     return slot
+
+
+@per_province
+def serial_slice() -> int:
+    """Serials per unit and bucket: SERIAL_SLICE, or fewer where the province has more
+    than 713 units (Thanh Hóa: 740), so that every unit's slice, and the planted
+    citizens', fit in the 6 digits. Hà Nội (683 units) keeps SERIAL_SLICE; a full bucket
+    only sends the draw to another one."""
+    return min(SERIAL_SLICE, 1_000_000 // (len(unit_slots()) + 1))
 
 
 class CitizenFactory:
@@ -192,6 +201,7 @@ class CitizenFactory:
         self._births, self._scramble = birth_provinces(province_code())
         self._province = all_units()[province_key()].name
         self._ok_names: dict[str, bool] = {}
+        self._slice = serial_slice()
 
     def _area(self, day: dt.date) -> Area:
         post = day >= FIRST_2025
@@ -225,9 +235,9 @@ class CitizenFactory:
             sexcent = (0 if year < 2000 else 2) + (1 if female else 0)
             bucket = (prov, str(sexcent), year)
             n = self.serials.get(bucket, 0)
-            if n < SERIAL_SLICE:
+            if n < self._slice:
                 self.serials[bucket] = n + 1
-                six = (self.slot * SERIAL_SLICE + n) * _SCRAMBLE_MUL + stable_int("cccd", *self._scramble, *bucket)
+                six = (self.slot * self._slice + n) * _SCRAMBLE_MUL + stable_int("cccd", *self._scramble, *bucket)
                 return f"{prov}{sexcent}{year % 100:02d}{six % 1_000_000:06d}"
 
     def _address(self, rng: Rng, day: dt.date) -> str:

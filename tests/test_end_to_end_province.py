@@ -8,7 +8,7 @@ them), run through the same DAGs with `airflow dags test` as Hà Nội's
 set, across the reform) and Quý IV 2025 (TT 06/2025) — and of its 02/XLD–06/QLKNTC for
 Quý IV 2025 is compared with an independent count from the generator's ground truth.
 
-The data run from 01/01/2025 to 15/01/2026 (`--start` filters the records the model draws
+The data run from 01/06/2025 to 15/01/2026 (`--start` filters the records the model draws
 from 01/07/2021), so the module stays within a few minutes."""
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e   # the DAGs with `airflow dags test`, the city service over HTTP
 
 PROVINCE, PROVINCE_CONFIG = "48", ROOT / "config" / "provinces" / "48.yaml"
-SEED, START, END = 11, dt.date(2025, 1, 1), dt.date(2026, 1, 15)
+SEED, START, END = 11, dt.date(2025, 6, 1), dt.date(2026, 1, 15)
 DISTRICTS, COMMUNES = ["492", "503"], 2        # Quận Hải Châu (former 48), Thành phố Hội An (former 49)
 TT06_WINDOW = "2025-Q4"
 WINDOWS = ("2025-Q3", TT06_WINDOW)

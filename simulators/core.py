@@ -40,7 +40,8 @@ FIXED_END = dt.date(2026, 11, 30)
 TZ = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh, no DST
 
 # Hà Nội's social-distancing months of 2021 (Chỉ thị 16): direct reception was mostly
-# suspended, so activity drops and scheduled sittings are not held.
+# suspended, so activity drops and scheduled sittings are not held. Applied to every
+# province (their own dates differed; a simplification, docs/simulated-sources.md).
 DISTANCING = (dt.date(2021, 7, 24), dt.date(2021, 9, 20))
 DISTANCING_FACTOR = 0.15
 

@@ -1,11 +1,13 @@
 """Named size classes of the generated sources (``python -m simulators.generate --size``)
 and the provinces a run covers.
 
-| size | what | records (seed 42, 01/07/2021 – 30/11/2026) |
-|---|---|---|
-| ``sample`` | per province: its first legacy district (by code) with its first two communes, the 2025 communes that succeed them, the province's own service | a few thousand a province |
-| ``province`` | every unit of each province asked for (the default) | Hà Nội ≈ 0.4 M |
-| ``national`` | ``province`` for all 34 provinces (``--provinces all``) | docs/simulated-sources.md |
+| size | what |
+|---|---|
+| ``sample`` | per province: its first legacy district (by code) with its first two communes, the 2025 communes that succeed them, the province's own service |
+| ``province`` | every unit of each province asked for (the default) |
+| ``national`` | ``province`` for all 34 provinces (``--provinces all``) |
+
+Their records, time and memory as measured: docs/simulated-sources.md.
 
 A size sets the selection; the provinces come from ``--province CODE`` (default: the
 configured one, Hà Nội) or ``--provinces 01,48`` / ``all`` — ``national`` means all.

@@ -110,3 +110,25 @@ def test_another_province_is_simulated_from_its_own_units():
         citizen = CitizenFactory(unit).new(Rng(1, "test"), dt.date(2025, 8, 1))
     assert citizen.address.endswith("Phường Hải Châu, Thành phố Đà Nẵng")
     assert citizen.id_number[:3] in ("048", "049")
+
+
+@pytest.mark.integration      # worker processes
+def test_several_provinces_one_folder_each_whatever_the_workers(tmp_path):
+    """--provinces 12,48 --size sample: each province under its own folder with its own
+    truth, the national manifest over them; the same bytes one or two at a time."""
+    import hashlib
+
+    from simulators.generate import generate_provinces
+
+    plan = sizes.plan("sample", None, "12,48", "01")
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        manifest = generate_provinces(out, plan.provinces, seed=3, end=dt.date(2022, 2, 1), districts=plan.districts,
+                                      communes_per_district=plan.communes_per_district, workers=workers)
+        assert set(manifest["provinces"]) == {"12", "48"} and manifest["totals"]["receptions"] > 0
+        files = [p for p in sorted(out.rglob("*")) if p.is_file() and p != out / "manifest.json"]  # (its seconds vary)
+        runs[workers] = {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    assert runs[1] == runs[2]
+    assert {"12/ground_truth.sqlite", "48/ground_truth.sqlite", "48/district_db/490.sqlite"} <= set(runs[1])
+    assert sim_core.province_code() == "01"

@@ -366,8 +366,8 @@ def generate_provinces(out_dir, provinces: tuple[str, ...], seed: int = 42, star
             if verbose:
                 _print_province(code, summary)
     per_province = dict(sorted(per_province.items()))
-    totals = {k: sum(p[k] for p in per_province.values())
-              for k in ("district_databases", "communes", "receptions", "petitions", "cases", "source_rows")}
+    totals = {k: round(sum(p[k] for p in per_province.values()), 1) for k in (
+        "district_databases", "communes", "receptions", "petitions", "cases", "source_rows", "cpu_seconds")}
     manifest = {"generator": "simulators.generate", "seed": seed, "start": start.isoformat(), "end": end.isoformat(),
                 "provinces": per_province, "totals": totals, "seconds": round(time.perf_counter() - t0, 1),
                 "workers": workers, "peak_rss_mib": max(p["peak_rss_mib"] for p in per_province.values())}
@@ -392,13 +392,20 @@ def _province_job(job: tuple) -> tuple[str, dict]:
         "receptions": sum(gt["gt_reception"].values()), "petitions": sum(gt["gt_petition"].values()),
         "cases": sum(gt["gt_case"].values()), "source_rows": _source_rows(m),
         "seconds": round(time.perf_counter() - t, 1),
-        # the process's own peak (KiB on Linux): one province, as each runs in a fresh process
+        # the process's own CPU time and peak (KiB on Linux): one province, as each runs in
+        # a fresh process; CPU seconds tell the cost on a machine shared with other jobs
+        "cpu_seconds": round(_cpu_seconds(), 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _print_province(code: str, p: dict) -> None:
     print(f"{code} {p['name']}: {p['receptions'] + p['petitions']:,} records ({p['source_rows']:,} source rows) "
-          f"in {p['seconds']} s, peak {p['peak_rss_mib']} MiB", flush=True)
+          f"in {p['seconds']} s ({p['cpu_seconds']} s of CPU), peak {p['peak_rss_mib']} MiB", flush=True)
 
 
 def _source_rows(manifest: dict) -> int:

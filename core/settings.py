@@ -87,12 +87,36 @@ def _environment() -> Environment:
         raise ConfigError(f"environment: invalid variable:\n{describe_errors(err)}") from None
 
 
+def _merged(base: dict, overlay: dict) -> dict:
+    """`overlay` over `base`: mappings merged key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_config_file(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """The configuration file as one mapping. A file with ``extends: <file>`` (relative to
+    itself) is that file with its own keys merged over it: config/provinces/48.yaml is
+    config/pipeline.yaml for another province, its few differences and nothing else."""
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: invalid configuration: a mapping of sections is expected")
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    base_path = (Path(path).parent / str(base)).resolve()
+    if base_path in _seen:
+        raise ConfigError(f"{path}: extends {base}, which extends it again")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: extends {base}, which is not a file ({base_path})")
+    return _merged(load_config_file(base_path, (*_seen, Path(path).resolve())), data)
+
+
 def build(env: Environment | None = None) -> Settings:
     """Settings from the environment (or `env`) and its configuration file, uncached."""
     env = env or _environment()
-    data = load_yaml(env.config_file)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{env.config_file}: invalid configuration: a mapping of sections is expected")
+    data = load_config_file(env.config_file)
     for name, field in Environment.model_fields.items():
         target = (field.json_schema_extra or {}).get("overrides")
         value = getattr(env, name)

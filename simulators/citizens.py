@@ -1,4 +1,4 @@
-"""Fake citizens: Vietnamese names, Hà Nội addresses, CCCD numbers, mobile numbers.
+"""Fake citizens: Vietnamese names, addresses in the province, CCCD numbers, mobile numbers.
 
 The word lists start from Faker's ``vi_VN`` providers and are extended with common
 Vietnamese names and Hà Nội streets. Names are composed here in Vietnamese order
@@ -6,7 +6,8 @@ Vietnamese names and Hà Nội streets. Names are composed here in Vietnamese or
 vi_VN formats put the given name first, and one Faker call per citizen would make the
 full run several times slower and tie the output to Faker's internal RNG.
 
-CCCD numbers (12 digits): province-of-birth code (001 = Hà Nội), a sex/century digit
+CCCD numbers (12 digits): province-of-birth code (001 = Hà Nội; elsewhere the codes of
+the provinces the 2025 province was formed from, :func:`birth_provinces`), a sex/century digit
 (0/1 = man/woman born 1900–1999, 2/3 = born 2000–2099), the 2-digit birth year and 6
 digits. The 6 digits are a scrambled (unit slot, serial) pair, so two simulated people
 never share an ID number even though every unit draws its citizens independently:
@@ -20,8 +21,22 @@ from dataclasses import dataclass
 
 from faker.providers.address import vi_VN as faker_address
 from faker.providers.person import vi_VN as faker_person
+from vietnamadminunits.database import query
 
-from simulators.core import FIRST_2025, Rng, Unit, Weighted, all_units, short_name, stable_int, unit_slots
+from simulators.core import (
+    FIRST_2025,
+    Rng,
+    Unit,
+    Weighted,
+    all_units,
+    per_province,
+    province_code,
+    province_key,
+    short_name,
+    stable_int,
+    unit_slots,
+)
+from simulators.population import REFERENCE_PROVINCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +105,37 @@ _BIRTH_YEARS = list(range(1940, 2007))
 BIRTH_YEAR = Weighted([(y, 1.0 if y < 1950 else 2.5 if y < 1975 else 2.0 if y < 1990 else 0.8)
                        for y in _BIRTH_YEARS])
 
+
+
+@functools.lru_cache(maxsize=4)
+def birth_provinces(code: str) -> tuple[Weighted, tuple]:
+    """(the CCCD province-of-birth codes of province `code`'s citizens, what seeds the
+    scramble of their serials). Hà Nội: BIRTH_PROVINCE. Elsewhere: the province's
+    predecessors (their legacy code, weighted by their number of legacy communes), and
+    the scramble seeded by the province too, so that a number of another province's
+    citizen born in the same province (Hà Nội's 28 % born elsewhere) is another number."""
+    if code == REFERENCE_PROVINCE:
+        return BIRTH_PROVINCE, ()
+    counts: dict[str, int] = {}
+    for u in all_units().values():
+        if u.level == "xa" and u.scheme == "legacy":
+            prov = legacy_province_of(u)
+            counts[prov] = counts.get(prov, 0) + 1
+    return Weighted([(f"0{p}", n) for p, n in sorted(counts.items())]), (code,)
+
+
+def legacy_province_of(unit: Unit) -> str:
+    """The legacy province of a legacy commune or district, from the package's table (in
+    the unit dimension a legacy district's parent is the 2025 province)."""
+    return _legacy_province_by_district()[unit.parent_code if unit.level == "xa" else unit.code]
+
+
+@functools.lru_cache(maxsize=1)
+def _legacy_province_by_district() -> dict[str, str]:
+    return {r["districtCode"]: r["provinceCode"] for r in query(
+        "SELECT DISTINCT districtCode, provinceCode FROM admin_units_legacy")}
+
+
 SERIAL_SLICE = 1400       # serials per unit per (province, sex/century, year) bucket
 _SCRAMBLE_MUL = 738161   # x -> x*MUL + offset mod 10^6 is a bijection (MUL is coprime with 10)
 
@@ -114,7 +160,7 @@ def area_for(unit: Unit, day: dt.date) -> Area:
                       if u.level == "xa" and u.scheme == scheme))
 
 
-@functools.lru_cache(maxsize=1)
+@per_province
 def _forbidden_haystack() -> str:
     """Unit and street names: a generated personal name must not occur inside any of
     them, so a leak test that searches outputs for names never trips on a unit name."""
@@ -122,14 +168,23 @@ def _forbidden_haystack() -> str:
     return "\n".join(names + STREETS)
 
 
-@functools.lru_cache(maxsize=1)
+@per_province
 def plant_slot() -> int:
     """The serial slot of the planted vượt cấp citizens (simulators.skip_level): the one
     after the units' slots, so their ID numbers never coincide with a unit's citizens."""
     slot = len(unit_slots())
-    if (slot + 1) * SERIAL_SLICE > 1_000_000:
+    if (slot + 1) * serial_slice() > 1_000_000:
         raise ValueError("no CCCD serial slot left for planted citizens")
     return slot
+
+
+@per_province
+def serial_slice() -> int:
+    """Serials per unit and bucket: SERIAL_SLICE, or fewer where the province has more
+    than 713 units (Thanh Hóa: 740), so that every unit's slice, and the planted
+    citizens', fit in the 6 digits. Hà Nội (683 units) keeps SERIAL_SLICE; a full bucket
+    only sends the draw to another one."""
+    return min(SERIAL_SLICE, 1_000_000 // (len(unit_slots()) + 1))
 
 
 class CitizenFactory:
@@ -143,7 +198,10 @@ class CitizenFactory:
         self.serials: dict[tuple[str, str, int], int] = {} if serials is None else serials
         self._areas: dict[bool, Area] = {}
         self._hay = _forbidden_haystack()
+        self._births, self._scramble = birth_provinces(province_code())
+        self._province = all_units()[province_key()].name
         self._ok_names: dict[str, bool] = {}
+        self._slice = serial_slice()
 
     def _area(self, day: dt.date) -> Area:
         post = day >= FIRST_2025
@@ -172,19 +230,19 @@ class CitizenFactory:
 
     def _id_number(self, rng: Rng, female: bool) -> str:
         while True:
-            prov = BIRTH_PROVINCE.draw(rng)
+            prov = self._births.draw(rng)
             year = BIRTH_YEAR.draw(rng)
             sexcent = (0 if year < 2000 else 2) + (1 if female else 0)
             bucket = (prov, str(sexcent), year)
             n = self.serials.get(bucket, 0)
-            if n < SERIAL_SLICE:
+            if n < self._slice:
                 self.serials[bucket] = n + 1
-                six = (self.slot * SERIAL_SLICE + n) * _SCRAMBLE_MUL + stable_int("cccd", *bucket)
+                six = (self.slot * self._slice + n) * _SCRAMBLE_MUL + stable_int("cccd", *self._scramble, *bucket)
                 return f"{prov}{sexcent}{year % 100:02d}{six % 1_000_000:06d}"
 
     def _address(self, rng: Rng, day: dt.date) -> str:
         commune, district = rng.pick(self._area(day).places)
-        tail = f"{commune}, {district}, Thành phố Hà Nội" if district else f"{commune}, Thành phố Hà Nội"
+        tail = f"{commune}, {district}, {self._province}" if district else f"{commune}, {self._province}"
         if commune.startswith("Phường") or commune.startswith("Thị trấn"):
             street = rng.pick(STREETS)
             r = rng.u()

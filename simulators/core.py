@@ -12,21 +12,19 @@ Determinism rules (docs/simulated-sources.md, "Determinism"):
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
 import hashlib
-import json
 import random
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
-from vietnamadminunits.database import query
 
 from core import settings
-from warehouse.units import unit_frame
+from warehouse.units import CrosswalkError, crosswalk_frame, unit_frame
 
 # --------------------------------------------------------------------------- dates
 MODEL_START = dt.date(2021, 7, 1)       # the simulated systems hold data from here on
@@ -42,7 +40,8 @@ FIXED_END = dt.date(2026, 11, 30)
 TZ = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh, no DST
 
 # Hà Nội's social-distancing months of 2021 (Chỉ thị 16): direct reception was mostly
-# suspended, so activity drops and scheduled sittings are not held.
+# suspended, so activity drops and scheduled sittings are not held. Applied to every
+# province (their own dates differed; a simplification, docs/simulated-sources.md).
 DISTANCING = (dt.date(2021, 7, 24), dt.date(2021, 9, 20))
 DISTANCING_FACTOR = 0.15
 
@@ -235,10 +234,65 @@ class Unit:
         return (lo, hi) if lo <= hi else None
 
 
-@functools.lru_cache(maxsize=1)
+# The province the generator is simulating (use_province); None: the configured one
+# (province.code of config/pipeline.yaml, Hà Nội). Module state rather than an argument
+# threaded through every function of the model: one process simulates one province at a
+# time (simulators.generate sets it before forking its workers, and each task again).
+_province: str | None = None
+_per_province_caches: list = []
+
+
+def per_province(fn):
+    """Cache `fn` (a plan or list drawn from the whole unit list of the province) for
+    the province being simulated: :func:`use_province` empties the cache when the
+    province changes."""
+    cached = functools.lru_cache(maxsize=None)(fn)
+    _per_province_caches.append(cached)
+    return cached
+
+
+def use_province(code: str | None) -> str:
+    """Simulate province `code` from now on (None: the configured province); returns it."""
+    global _province
+    if code != _province:
+        for cached in _per_province_caches:
+            cached.cache_clear()
+    _province = code
+    return province_code()
+
+
+@contextlib.contextmanager
+def simulating(code: str | None):
+    """Simulate province `code` inside the block (yields its code), then the province
+    simulated before it again."""
+    previous = _province
+    try:
+        yield use_province(code)
+    finally:
+        use_province(previous)
+
+
+def province_code() -> str:
+    """The national code of the province being simulated ("01", "48", …)."""
+    return _province or settings.get().province.code
+
+
+def province_key() -> str:
+    """The dim_unit key of the province being simulated ("province:01")."""
+    return f"province:{province_code()}"
+
+
 def all_units() -> dict[str, Unit]:
-    """Every Hà Nội unit from the project's reference data (warehouse.units), by key."""
-    df = unit_frame(settings.get())
+    """Every unit of the simulated province (:func:`province_code`) by key, from the
+    project's reference data (warehouse.units): the province, the legacy districts and
+    communes of every province it was formed from, its 2025 communes."""
+    return province_units(province_code())
+
+
+@functools.lru_cache(maxsize=4)
+def province_units(code: str) -> dict[str, Unit]:
+    """Every unit of province `code` by key (see :func:`all_units`)."""
+    df = unit_frame(settings.get(), province_code=code)
     names = dict(zip(df["unit_key"], df["name"]))
     out = {}
     for r in df.sort_values("unit_key").itertuples():
@@ -251,11 +305,15 @@ def all_units() -> dict[str, Unit]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def unit_slots() -> dict[str, int]:
     """A stable small integer per unit (sorted unit keys), used to give every unit its
     own slice of the CCCD serial space so generated ID numbers never collide."""
-    return {k: i for i, k in enumerate(sorted(all_units()))}
+    return _unit_slots(province_code())
+
+
+@functools.lru_cache(maxsize=4)
+def _unit_slots(code: str) -> dict[str, int]:
+    return {k: i for i, k in enumerate(sorted(province_units(code)))}
 
 
 def units_of(level: str, scheme: str | None = None) -> list[Unit]:
@@ -263,33 +321,36 @@ def units_of(level: str, scheme: str | None = None) -> list[Unit]:
                   key=lambda u: u.code)
 
 
-@functools.lru_cache(maxsize=1)
 def new_commune_predecessors() -> dict[str, tuple[str, ...]]:
     """{2025 commune code: legacy commune codes that went (wholly or partly) into it},
-    from the old→new converter table shipped with `vietnamadminunits`. Used only to
-    decide which 2025 communes a `--districts` subset includes."""
-    legacy = {f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey']}": r["wardCode"] for r in query(
-        "SELECT provinceKey, districtKey, wardKey, wardCode FROM admin_units_legacy WHERE provinceCode = '01'")}
-    new = {r["wardKey"]: r["wardCode"] for r in query(
-        "SELECT wardKey, wardCode FROM admin_units WHERE provinceCode = '01'")}
-    preds: dict[str, set[str]] = {code: set() for code in new.values()}
+    from the old→new crosswalk of the project's reference data (warehouse.units, from
+    `vietnamadminunits`). Used only to decide which 2025 communes a `--districts` subset
+    includes."""
+    return _new_commune_predecessors(province_code())
+
+
+@functools.lru_cache(maxsize=4)
+def _new_commune_predecessors(code: str) -> dict[str, tuple[str, ...]]:
+    units = province_units(code)
+    preds: dict[str, set[str]] = {u.code: set() for u in units.values() if u.scheme == "2025"}
     try:
-        data = json.loads(resources.files("vietnamadminunits").joinpath("data/converter_2025.json").read_text("utf-8"))
-        for new_key, olds in data["DICT_PROVINCE_WARD_NO_DIVIDED"].get("thanhphohanoi", {}).items():
-            for old in olds:
-                if new_key in new and old in legacy:
-                    preds[new[new_key]].add(legacy[old])
-        for old, targets in data["DICT_PROVINCE_WARD_DIVIDED"].get("thanhphohanoi", {}).items():
-            for t in targets:
-                if t["newWardKey"] in new and old in legacy:
-                    preds[new[t["newWardKey"]]].add(legacy[old])
-    except (FileNotFoundError, KeyError):   # converter table missing: fall back to code reuse
+        for old, new in crosswalk_frame(code)[["old_unit_key", "new_unit_key"]].itertuples(index=False):
+            preds[units[new].code].add(units[old].code)
+    except CrosswalkError:                  # converter table incomplete: fall back to code reuse
         pass
-    legacy_codes = set(legacy.values())
-    for code, s in preds.items():
-        if not s and code in legacy_codes:
-            s.add(code)
-    return {code: tuple(sorted(s)) for code, s in sorted(preds.items())}
+    legacy_codes = {u.code for u in units.values() if u.scheme == "legacy" and u.level == "xa"}
+    for c, s in preds.items():
+        if not s and c in legacy_codes:
+            s.add(c)
+    return {c: tuple(sorted(s)) for c, s in sorted(preds.items())}
+
+
+def populated_districts() -> list[Unit]:
+    """The legacy districts with communes. A district without any in the package's table
+    (Hoàng Sa, Bạch Long Vĩ, Cồn Cỏ, Lý Sơn, Côn Đảo) is not simulated: no commune for its
+    citizens to live in, no database written."""
+    with_communes = {u.parent_code for u in units_of("xa", "legacy")}
+    return [u for u in units_of("huyen", "legacy") if u.code in with_communes]
 
 
 @dataclass(frozen=True)
@@ -309,7 +370,7 @@ def select_units(districts: list[str] | None = None, communes_per_district: int 
     bad = kinds - {"city", "districts", "communes"}
     if bad:
         raise ValueError(f"unknown --only value(s): {', '.join(sorted(bad))} (use city, districts, communes)")
-    all_d = units_of("huyen", "legacy")
+    all_d = populated_districts()
     known = {u.code for u in all_d}
     if districts:
         missing = [c for c in districts if c not in known]

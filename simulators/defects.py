@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 from dataclasses import dataclass
 
-from simulators.core import TZ, Rng, Unit, new_commune_predecessors, stable_int, units_of
+from simulators.core import TZ, Rng, Unit, new_commune_predecessors, per_province, stable_int, units_of
 
 # --------------------------------------------------------------------------- catalogue
 COLUMNS = ("defect_kind", "source_kind", "resource", "path", "sheet", "row", "record_id", "expected_outcome",
@@ -91,7 +90,7 @@ def book_name(unit: Unit, year: int) -> str:
     return f"{unit.code}_{unit.slug}_{year}.xlsx"
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def _first_communes() -> tuple[Unit, ...]:
     legacy = units_of("xa", "legacy")
     out = []
@@ -107,7 +106,7 @@ class FilePlan:
     legacy: dict           # file name -> "tcvn3" | "vni"
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def file_plan(seed: int) -> FilePlan:
     """Which books carry a file-level defect: books (2021–2024) of the first three legacy
     communes of each district, by rank of a seeded hash, each on a different commune
@@ -164,7 +163,7 @@ def quarter_window(year: int, q: int) -> tuple[dt.date, dt.date]:
 SPIKE_QUARTERS = [(y, q) for y in (2022, 2023, 2024) for q in (1, 2, 3, 4) if (y, q) >= (2022, 4)]
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def outlier_plan(seed: int) -> dict[str, Spike]:
     """One legacy commune and one district with a 4–6× spike in one reporting quarter."""
     taken = set(file_plan(seed).missing.values())
@@ -180,7 +179,7 @@ def outlier_plan(seed: int) -> dict[str, Spike]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def defect_districts(seed: int) -> tuple[str, ...]:
     """The two district databases that hold extra defective rows."""
     ranked = sorted((stable_int(seed, "db-defects", u.key), u.code) for u in units_of("huyen", "legacy"))

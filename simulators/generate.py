@@ -1,9 +1,11 @@
-"""Generate the simulated source systems of Hà Nội and their ground truth.
+"""Generate the simulated source systems of a province (or several) and their ground truth.
 
     python -m simulators.generate --out DIR --seed 42 --start 2021-07-01 --end 2026-11-24 \\
+        [--province 48 | --provinces 01,48 | --provinces all] [--size sample|province|national] \\
         [--districts 001,002] [--communes-per-district N] [--only city] [--workers 2] [--no-defects]
 
-Writes under DIR (docs/simulated-sources.md):
+Writes under DIR (under DIR/<province code>/ each when several provinces are asked for,
+with DIR/manifest.json over them; docs/simulated-sources.md):
 
     commune_inbox/<year>/<code>_<slug>_<year>.xlsx   commune registers (contract §1)
     district_db/<code>.sqlite                        district databases (contract §2)
@@ -22,9 +24,11 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,14 +43,22 @@ from simulators.core import (
     Unit,
     all_units,
     new_commune_predecessors,
+    province_code,
+    province_key,
+    province_units,
     select_units,
+    simulating,
     unit_slots,
+    use_province,
 )
 from simulators.defects import REGISTER_ROW_DEFECTS
 from simulators.district_db import SCHEMA, write_district
-from simulators.model import CALIBRATION, simulate
+from simulators.model import CALIBRATED_PROVINCE, CALIBRATION, simulate
+from simulators.population import REFERENCE_PROVINCE
 from simulators.qlkntc import deliver as deliver_qlkntc
 from simulators.registers import PETITION_SHEET, RECEPTION_SHEET, book_parts, carries_tt06, write_book
+from simulators.sizes import SIZES
+from simulators.sizes import plan as size_plan
 from simulators.skip_level import lower_row, skip_plan, skipped_level_rows
 from simulators.truth import truth_progress, write_truth
 from simulators.vocabulary import GROUP_MIN, REGULAR
@@ -67,8 +79,8 @@ def _commune_groups(communes: tuple[Unit, ...]) -> list[tuple[Unit, ...]]:
 
 def _run_task(task: tuple) -> dict:
     """One source (city, one district, or one group of communes); runs in a worker."""
-    kind, keys, seed, start, end, out, with_defects = task
-
+    kind, keys, seed, start, end, out, with_defects, province = task
+    use_province(province)
     out = Path(out)
     units = [all_units()[k] for k in keys]
     spikes = D.outlier_plan(seed) if with_defects else {}
@@ -231,13 +243,22 @@ def co_denouncer_cases(gt_rec: list) -> dict[str, int]:
 def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end: dt.date | None = None,
              districts: list[str] | None = None, communes_per_district: int | None = None,
              only: list[str] | str | None = None, workers: int | None = None, verbose: bool = False,
-             defects: bool = True) -> dict:
-    """Write the simulated sources and the ground truth under out_dir; returns the
-    manifest. `only` limits the sources (city, districts, communes); `districts` and
-    `communes_per_district` limit the units. `defects` (default on) adds the documented
+             defects: bool = True, province: str | None = None) -> dict:
+    """Write the simulated sources and the ground truth of `province` (its code; default
+    the configured one, Hà Nội) under out_dir; returns the manifest. `only` limits the
+    sources (city, districts, communes); `districts` and `communes_per_district` limit
+    the units. `defects` (default on) adds the documented
     defects, missing and late register books and the outlier quarter
     (simulators.defects); off, every book is delivered on time and nothing is broken.
     Same arguments → byte-identical files."""
+    with simulating(province) as code:
+        return _generate(out_dir, seed, start, end, districts, communes_per_district, only, workers, verbose,
+                         defects, code)
+
+
+def _generate(out_dir, seed: int, start: dt.date, end: dt.date | None, districts: list[str] | None,
+              communes_per_district: int | None, only: list[str] | str | None, workers: int | None, verbose: bool,
+              defects: bool, province: str) -> dict:
     end = end or dt.date.today()
     if isinstance(only, str):
         only = [x.strip() for x in only.split(",") if x.strip()]
@@ -264,9 +285,9 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     all_units(), unit_slots(), new_commune_predecessors(), skip_plan(seed)
     tasks = []
     if sel.city:
-        tasks.append(("city", ("province:01",), seed, start, end, str(out), defects))
-    tasks += [("district", (u.key,), seed, start, end, str(out), defects) for u in sel.districts]
-    tasks += [("communes", tuple(u.key for u in g), seed, start, end, str(out), defects)
+        tasks.append(("city", (province_key(),), seed, start, end, str(out), defects, province))
+    tasks += [("district", (u.key,), seed, start, end, str(out), defects, province) for u in sel.districts]
+    tasks += [("communes", tuple(u.key for u in g), seed, start, end, str(out), defects, province)
               for g in _commune_groups(sel.communes)]
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(tasks) > 8 else 1
@@ -301,6 +322,8 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
                 calendar=gt_cal)
     deliver_qlkntc(out, seed, sel, start, end, defects, found=found, manifest=manifest)
     (out / "defects.csv").write_text(D.to_csv(found), encoding="utf-8")
+    if province != REFERENCE_PROVINCE:        # (Hà Nội's manifest stays as it always was)
+        manifest["province"] = {"code": province, "name": all_units()[province_key()].name}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if verbose:
         print(rates_summary(manifest))
@@ -308,11 +331,100 @@ def generate(out_dir, seed: int = 42, start: dt.date = dt.date(2021, 7, 1), end:
     return manifest
 
 
+def generate_provinces(out_dir, provinces: tuple[str, ...], seed: int = 42, start: dt.date = dt.date(2021, 7, 1),
+                       end: dt.date | None = None, districts: dict[str, list[str] | None] | None = None,
+                       communes_per_district: int | None = None, only: list[str] | str | None = None,
+                       workers: int | None = None, verbose: bool = False, defects: bool = True) -> dict:
+    """Each province's sources and truth under out_dir/<code>/ (:func:`generate`), then
+    out_dir/manifest.json: per province its units, records, seconds and peak memory, and
+    the totals. `districts`: per province code, the districts to write (None: all).
+
+    Provinces run `workers` at a time (default 2), each in a process of its own with one
+    worker — a province's serial steps (ground truth, 06/QLKNTC workbooks) would leave
+    a core idle —, a fresh process per province, so memory is that of the largest
+    provinces, never of the country. The files do not depend on `workers`."""
+    end = end or dt.date.today()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    jobs = [(str(out / code), code, seed, start, end, (districts or {}).get(code), communes_per_district, only,
+             defects) for code in provinces]
+    workers = min(workers or min(2, os.cpu_count() or 1), len(jobs))
+    per_province = {}
+    if workers > 1:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ctx.Pool(workers, maxtasksperchild=1) as pool:
+            done = pool.imap_unordered(_province_job, jobs, chunksize=1)
+            for code, summary in done:
+                per_province[code] = summary
+                if verbose:
+                    _print_province(code, summary)
+    else:
+        for job in jobs:
+            code, summary = _province_job(job)
+            per_province[code] = summary
+            if verbose:
+                _print_province(code, summary)
+    per_province = dict(sorted(per_province.items()))
+    totals = {k: round(sum(p[k] for p in per_province.values()), 1) for k in (
+        "district_databases", "communes", "receptions", "petitions", "cases", "source_rows", "cpu_seconds")}
+    manifest = {"generator": "simulators.generate", "seed": seed, "start": start.isoformat(), "end": end.isoformat(),
+                "provinces": per_province, "totals": totals, "seconds": round(time.perf_counter() - t0, 1),
+                "workers": workers, "peak_rss_mib": max(p["peak_rss_mib"] for p in per_province.values())}
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if verbose:
+        print(f"{len(provinces)} province(s): {totals['receptions'] + totals['petitions']:,} records, "
+              f"{totals['source_rows']:,} source rows, in {manifest['seconds']} s ({workers} at a time; "
+              f"largest province {manifest['peak_rss_mib']} MiB) under {out}")
+    return manifest
+
+
+def _province_job(job: tuple) -> tuple[str, dict]:
+    """One province of :func:`generate_provinces`, in one process: (code, its summary)."""
+    out, code, seed, start, end, districts, communes_per_district, only, defects = job
+    t = time.perf_counter()
+    m = generate(out, seed=seed, start=start, end=end, districts=districts, communes_per_district=communes_per_district,
+                 only=only, workers=1, defects=defects, province=code)
+    gt = m["ground_truth"]
+    return code, {
+        "name": province_units(code)[f"province:{code}"].name,
+        "district_databases": m["selection"]["district_databases"], "communes": m["selection"]["communes"],
+        "receptions": sum(gt["gt_reception"].values()), "petitions": sum(gt["gt_petition"].values()),
+        "cases": sum(gt["gt_case"].values()), "source_rows": _source_rows(m),
+        "seconds": round(time.perf_counter() - t, 1),
+        # the process's own CPU time and peak (KiB on Linux): one province, as each runs in
+        # a fresh process; CPU seconds tell the cost on a machine shared with other jobs
+        "cpu_seconds": round(_cpu_seconds(), 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _print_province(code: str, p: dict) -> None:
+    print(f"{code} {p['name']}: {p['receptions'] + p['petitions']:,} records ({p['source_rows']:,} source rows) "
+          f"in {p['seconds']} s ({p['cpu_seconds']} s of CPU), peak {p['peak_rss_mib']} MiB", flush=True)
+
+
+def _source_rows(manifest: dict) -> int:
+    """Rows of receptions and petitions as the sources store them: register rows,
+    district database rows, city service versions (drafts, deleted and corrected
+    versions included)."""
+    rows = {k: v.get("rows", {}) for k, v in manifest["sources"].items()}
+    return sum(rows.get("commune_registers", {}).get(k, 0) for k in ("register_reception_rows",
+                                                                      "register_petition_rows")) + \
+        sum(rows.get("district_databases", {}).get(k, 0) for k in ("tiep_cong_dan_rows", "don_thu_rows")) + \
+        sum(rows.get("city_service", {}).get(k, 0) for k in ("receptions_rows", "petitions_rows"))
+
+
 def _calendar_summary(seed: int, sel, end: dt.date, gt_cal: list) -> dict:
     """The manifest's account of the published reception calendars (simulators.calendar):
     days delivered per source and receiver, the communes that send none, the units whose
     calendar leaves a month out."""
-    units = ([all_units()["province:01"]] if sel.city else []) + list(sel.districts) + list(sel.communes)
+    units = ([all_units()[province_key()]] if sel.city else []) + list(sel.districts) + list(sel.communes)
     gaps = {u.key: C.gap_month(u, seed, end) for u in units}
     return {
         "days": dict(sorted(collections.Counter(f"{r[0]}/{r[4]}" for r in gt_cal).items())),
@@ -409,7 +521,7 @@ def _manifest(seed, start, end, sel, districts, communes_per_district, only, res
         "reception_kinds": {k: dict(sorted(v.items())) for k, v in sorted(kinds.items())},
         "pii_values": dict(sorted(collections.Counter(k for k, _ in pii).items())),
         "calibration": {"window": [CAL_START.isoformat(), CAL_END.isoformat()], "expected": CALIBRATION,
-                        "ground_truth": calib} if sel.city else None,
+                        "ground_truth": calib} if sel.city and province_key() == CALIBRATED_PROVINCE else None,
     }
 
 
@@ -470,7 +582,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--start", type=_date, default=dt.date(2021, 7, 1))
     ap.add_argument("--end", type=_date, default=None, help="last day (default: today)")
-    ap.add_argument("--districts", help="comma-separated district codes, e.g. 001,002 (default: all 30)")
+    ap.add_argument("--province", help="the province's national code after 01/07/2025, e.g. 48 "
+                                       "(default: the configured one, 01 Hà Nội)")
+    ap.add_argument("--provinces", help="comma-separated codes, or 'all': each under OUT/<code>/")
+    ap.add_argument("--size", choices=SIZES, default=None,
+                    help="sample (a district and two communes a province), province (default), "
+                         "national (all 34 provinces)")
+    ap.add_argument("--districts", help="comma-separated district codes, e.g. 001,002 (default: all)")
     ap.add_argument("--communes-per-district", type=int, default=None,
                     help="only the first N communes (by code) of each selected district")
     ap.add_argument("--only", help="comma-separated: city, districts, communes (default: all)")
@@ -479,11 +597,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="no injected defects, missing or late books, outlier (docs/simulated-sources.md)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
+    if "TMPDIR" not in os.environ and os.access("/dev/shm", os.W_OK):
+        # openpyxl writes every worksheet through a scratch file: in memory they cost a
+        # third of what they cost on disk (tens of thousands of books nationally)
+        tempfile.tempdir = "/dev/shm"
     try:
-        generate(a.out, seed=a.seed, start=a.start, end=a.end,
-                 districts=[c.strip() for c in a.districts.split(",") if c.strip()] if a.districts else None,
-                 communes_per_district=a.communes_per_district, only=a.only, workers=a.workers,
-                 verbose=not a.quiet, defects=not a.no_defects)
+        districts = [c.strip() for c in a.districts.split(",") if c.strip()] if a.districts else None
+        run = size_plan(a.size, a.province, a.provinces, province_code(), districts, a.communes_per_district)
+        if run.per_province_folders:
+            generate_provinces(a.out, run.provinces, seed=a.seed, start=a.start, end=a.end, districts=run.districts,
+                               communes_per_district=run.communes_per_district, only=a.only, workers=a.workers,
+                               verbose=not a.quiet, defects=not a.no_defects)
+        else:
+            code = run.provinces[0]
+            generate(a.out, seed=a.seed, start=a.start, end=a.end, districts=run.districts[code],
+                     communes_per_district=run.communes_per_district, only=a.only, workers=a.workers,
+                     verbose=not a.quiet, defects=not a.no_defects, province=code)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

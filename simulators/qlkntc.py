@@ -43,7 +43,17 @@ from pathlib import Path
 from connectors import qlkntc_template as T
 from core import periods, settings
 from simulators import defects as D
-from simulators.core import TZ, Rng, Unit, all_units, new_commune_predecessors, stable_int, units_of
+from simulators.core import (
+    TZ,
+    Rng,
+    Unit,
+    all_units,
+    new_commune_predecessors,
+    per_province,
+    province_key,
+    stable_int,
+    units_of,
+)
 from simulators.defects import defect
 
 SOURCE_KIND = "qlkntc_workbook"
@@ -242,10 +252,10 @@ def protection_figures(people, start: dt.date, end: dt.date) -> tuple[int, int, 
 # --------------------------------------------------------------------------- plans
 def reporting_units() -> list[Unit]:
     """Every unit that fills in the form after the reform: the city and the 2025 communes."""
-    return [all_units()["province:01"], *units_of("xa", "2025")]
+    return [all_units()[province_key()], *units_of("xa", "2025")]
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def defect_plan(seed: int) -> dict[tuple[str, str], str]:
     """{(unit key, period key): defect kind}: each kind on a different 2025 commune,
     ranked by a seeded hash; ``unit_unknown`` on a commune with a dissolved predecessor
@@ -273,7 +283,7 @@ def old_template(seed: int, unit_key: str) -> bool:
     """Whether the unit kept the first template (version 1, no protection sheet): a
     seeded hash over ``OLD_TEMPLATE_SHARE`` of the 2025 communes; never the city, never
     a commune with a planned defect (whatever the period)."""
-    if unit_key == "province:01" or unit_key in {k for k, _ in defect_plan(seed)}:
+    if unit_key == province_key() or unit_key in {k for k, _ in defect_plan(seed)}:
         return False
     return stable_int(seed, "qlkntc-old-template", unit_key) % 10_000 < OLD_TEMPLATE_SHARE * 10_000
 
@@ -543,7 +553,7 @@ def deliver(out: Path, seed: int, sel, start: dt.date, end: dt.date, with_defect
     """The generator's one call (after the ground truth is written, before defects.csv
     and the manifest): write the workbooks of the selected city and 2025 communes, add
     their truth and defects to ground_truth.sqlite, `found` (defects.csv) and `manifest`."""
-    units = ([all_units()["province:01"]] if sel.city else []) + [u for u in sel.communes if u.scheme == "2025"]
+    units = ([all_units()[province_key()]] if sel.city else []) + [u for u in sel.communes if u.scheme == "2025"]
     w = write(out, seed, units, start, end, with_defects)
     con = sqlite3.connect(Path(out) / "ground_truth.sqlite")
     try:

@@ -27,7 +27,6 @@ they never coincide with a citizen drawn by a unit.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 
 from simulators import truth
@@ -44,6 +43,9 @@ from simulators.core import (
     is_working_day,
     months,
     new_commune_predecessors,
+    per_province,
+    populated_districts,
+    province_key,
     units_of,
     working_days,
 )
@@ -83,7 +85,7 @@ def _legacy_communes(district_code: str) -> list[Unit]:
     return [u for u in units_of("xa", "legacy") if u.parent_code == district_code]
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def _communes_2025() -> tuple[list[Unit], list[Unit]]:
     """(2025 communes succeeding one of the first three legacy communes of a district,
     all 2025 communes)."""
@@ -97,19 +99,19 @@ def _commune(rng: Rng, higher: Unit, visit: dt.date) -> Unit:
     if higher.level == "tinh" and visit >= FIRST_2025:
         first, every = _communes_2025()
     else:
-        district = higher if higher.level == "huyen" else rng.pick(units_of("huyen", "legacy"))
+        district = higher if higher.level == "huyen" else rng.pick(populated_districts())
         every = _legacy_communes(district.code)
         first = every[:FIRST_COMMUNES]
     return rng.pick(first) if first and rng.chance(P_FIRST) else rng.pick(every)
 
 
-@functools.lru_cache(maxsize=None)
+@per_province
 def skip_plan(seed: int) -> SkipPlan:
     """Every planted vượt cấp visit of the seed (module docstring)."""
     units = all_units()
     serials: dict = {}                     # one CCCD serial space for all planted citizens
     by_higher: dict[str, list[Plant]] = {}
-    for higher in units_of("huyen", "legacy") + [units["province:01"]]:
+    for higher in populated_districts() + [units[province_key()]]:
         last = min(PLAN_END, LAST_LEGACY if higher.level == "huyen" else PLAN_END)
         plants = by_higher.setdefault(higher.key, [])
         for y, m in months(MODEL_START, last):

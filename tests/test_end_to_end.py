@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from core import settings
 from tests.pii_scan import find_pii, load_pii
+from tests.tt06_truth import city_row
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e   # the DAGs with `airflow dags test`, the city service over HTTP
@@ -180,12 +181,12 @@ def reporting_rows(sources: Path, start: dt.date, end: dt.date) -> set[str]:
         for u in units[(units["unit_code"] == db.stem) & (units["level"] == "huyen")].itertuples():
             if in_force(u, start, end):
                 delivered.add(u.unit_key)
-    delivered.add("province:01")
+    delivered.add(f"province:{settings.get().province.code}")
 
     def row_label(key):
         u = by_key.loc[key]
         if u["level"] == "tinh":
-            return "UBND Thành phố Hà Nội (cấp thành phố)"
+            return city_row()
         if u["scheme"] == "legacy" and u["level"] == "xa":
             return by_key.loc[u["parent_key"], "name"]
         return u["name"]
@@ -206,7 +207,7 @@ def expected_table(ground_truth: Path, start: dt.date, end: dt.date, tt06: bool 
     def row_label(r):
         u = units.loc[r["unit_key"]]
         if u["level"] == "tinh":
-            return "UBND Thành phố Hà Nội (cấp thành phố)"
+            return city_row()
         if u["scheme"] == "legacy" and u["level"] == "xa":
             return units.loc[u["parent_key"], "name"]
         return u["name"]
@@ -287,7 +288,7 @@ def expected_days(ground_truth: Path, start: dt.date, end: dt.date) -> dict[str,
         have = {(d.year, d.month) for d, _ in days}
         months = {(y, m) for y in range(lo.year, hi.year + 1) for m in range(1, 13)
                   if (lo.year, lo.month) <= (y, m) <= (hi.year, hi.month)}
-        label = "UBND Thành phố Hà Nội (cấp thành phố)" if u["level"] == "tinh" else u["name"]
+        label = city_row() if u["level"] == "tinh" else u["name"]
         out[label] = None if months - have else tuple(
             len({d for d, w in days if w == who and start <= d <= end}) for who in ("thu_truong", "uy_quyen"))
     return out
@@ -302,8 +303,9 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
     p = (periods.custom(spec["date_from"], spec["date_to"]) if "date_from" in spec
          else periods.parse(spec["period"]))
     tag = "TT06-2025_" if key in TT06 else ""
-    path = home / "output" / "reports" / p.key.replace("..", "_") / "tinh" / "01" / \
-        f"{tag}01-TCD_01_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
+    code = settings.get().province.code
+    path = home / "output" / "reports" / p.key.replace("..", "_") / "tinh" / code / \
+        f"{tag}01-TCD_{code}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
     got = read_report(path)
     want = expected_table(small_sources / "ground_truth.sqlite", p.start, p.end, tt06=key in TT06)
     # (TT 06/2025 columns 10 and 16, the announced days, are compared below)
@@ -369,15 +371,16 @@ def test_every_cell_matches_ground_truth(pipeline_run, small_sources, key):
                     assert rows.attrs["accounted"] == n, (label, ms)
                     assert (rows["source_file"] != "").all()
     if key == "custom":
-        city = got["UBND Thành phố Hà Nội (cấp thành phố)"]
+        city = got[city_row()]
         assert (city[4], city[5], city[8], city[9]) == (8656, 14015, 280, 1527)
         assert (city[13] + city[22], city[14] + city[23], city[17] + city[26]) == (702, 1754, 47)
 
 
 def city_report(home: Path, p, form: str) -> Path:
     """The city's consolidated workbook of `form` for period `p` (TT 06/2025 tagged)."""
-    return home / "output" / "reports" / p.key.replace("..", "_") / "tinh" / "01" / \
-        f"TT06-2025_{form.replace('/', '-')}_01_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
+    code = settings.get().province.code
+    return home / "output" / "reports" / p.key.replace("..", "_") / "tinh" / code / \
+        f"TT06-2025_{form.replace('/', '-')}_{code}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx"
 
 
 def tt06_form(code: str):

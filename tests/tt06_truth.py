@@ -29,7 +29,14 @@ from typing import Callable, Iterable
 
 from core import settings
 
-CITY_ROW = "UBND Thành phố Hà Nội (cấp thành phố)"
+
+def city_row() -> str:
+    """The configured province's own row: "UBND Thành phố Hà Nội (cấp thành phố)",
+    "UBND Tỉnh Cao Bằng (cấp tỉnh)"."""
+    name = settings.get().province.name
+    return f"UBND {name} (cấp {'thành phố' if name.startswith('Thành phố') else 'tỉnh'})"
+
+
 TOTAL_ROW = "Tổng cộng"
 UNAVAILABLE = object()          # a column printed but not computable from the sources yet
 
@@ -77,7 +84,9 @@ class CityRows:
         units = unit_frame(settings.get())
         self.start, self.end = start, end
         self.by_key = {r.unit_key: r for r in units.itertuples()}
-        self.default = {r.old_unit_key: r.new_unit_key for r in crosswalk_frame("01").itertuples() if r.is_default}
+        self.province = settings.get().province.code
+        self.default = {r.old_unit_key: r.new_unit_key for r in crosswalk_frame(self.province).itertuples()
+                        if r.is_default}
         ends = [self._d(r.valid_to) for r in units.itertuples() if r.level == "huyen"]
         self.districts_row = f"Cấp huyện (đến {max(ends):%d/%m/%Y})"
 
@@ -100,7 +109,7 @@ class CityRows:
             assert u.level == "huyen", f"no row for records of {key}"
             return self.districts_row
         if u.level == "tinh":
-            return CITY_ROW
+            return city_row()
         if u.scheme == "legacy" and u.level == "xa":
             return self.by_key[u.parent_key].name
         return u.name
@@ -108,7 +117,7 @@ class CityRows:
     def qlkntc_units(self) -> dict[str, str]:
         """{label: unit key} of the rows of 06/QLKNTC: the city and the 2025 communes in
         force at the window's end (a unit's workbook is the one in force then)."""
-        out = {CITY_ROW: "province:01"}
+        out = {city_row(): f"province:{self.province}"}
         for k, u in self.by_key.items():
             vt = self._d(u.valid_to)
             if u.level == "xa" and u.scheme == "2025" and self._d(u.valid_from) <= self.end and \

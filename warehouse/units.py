@@ -5,7 +5,12 @@ Two schemes, each valid for a span of dates:
 - ``legacy``: the three-tier units (tỉnh → huyện → xã) with national codes, valid until
   30/06/2025. The package carries the list in force just before the reform (after the
   2023–2024 commune rearrangements: 30 districts and 526 communes for Hà Nội); we take it
-  as valid from 01/01/2020, a documented simplification (docs/adr/0003-units.md).
+  as valid from 01/01/2020, a documented simplification (docs/adr/0003-units.md). A
+  province formed in 2025 by merging several (Đà Nẵng = Đà Nẵng + Quảng Nam) holds the
+  legacy districts and communes of every predecessor province (:func:`predecessor_codes`):
+  its warehouse covers its territory's history, the districts as rows of its reports
+  before 01/07/2025. A legacy district with no commune in the package's table (Huyện
+  Hoàng Sa, Bạch Long Vĩ, Cồn Cỏ, Lý Sơn, Côn Đảo) is a district without communes.
 - ``2025``: the two-tier units (tỉnh → xã) valid from 01/07/2025 (126 for Hà Nội).
 
 Commune codes are reused across the schemes (00004 was Phường Trúc Bạch and is now
@@ -34,6 +39,35 @@ from core.settings import Settings
 from warehouse.schema import dim_unit, dim_unit_crosswalk
 
 
+def predecessor_codes(province_code: str) -> tuple[str, ...]:
+    """The legacy provinces (codes, ascending) whose territory forms the 2025 province
+    `province_code`, from the package's converter (``DICT_PROVINCE``: new province key →
+    old province keys): ('48', '49') for Đà Nẵng, ('01',) for Hà Nội, which was not
+    merged."""
+    return _predecessor_codes(province_code)
+
+
+@functools.lru_cache(maxsize=64)
+def _predecessor_codes(province_code: str) -> tuple[str, ...]:
+    if not province_code.isdigit():
+        raise ValueError(f"invalid province code {province_code!r}")
+    keys = query(f"SELECT DISTINCT provinceKey FROM admin_units WHERE provinceCode = '{province_code}'")
+    if not keys:
+        raise ValueError(f"no units for province {province_code} in vietnamadminunits")
+    old_keys = _converter_data()["DICT_PROVINCE"].get(keys[0]["provinceKey"], [])
+    legacy = {r["provinceKey"]: r["provinceCode"] for r in query(
+        "SELECT DISTINCT provinceKey, provinceCode FROM admin_units_legacy")}
+    codes = {legacy[k] for k in old_keys if k in legacy}
+    if province_code in legacy.values():     # the province kept its own code: itself a predecessor
+        codes.add(province_code)
+    return tuple(sorted(codes))
+
+
+def province_codes() -> tuple[str, ...]:
+    """Every province after 01/07/2025 (34), ascending."""
+    return tuple(r["provinceCode"] for r in query("SELECT DISTINCT provinceCode FROM admin_units ORDER BY provinceCode"))
+
+
 def unit_frame(cfg: Settings, province_code: str | None = None) -> pd.DataFrame:
     """Every unit of the province (``province.code`` of `cfg`, or `province_code`), both
     schemes, as rows of dim_unit: the legacy units from ``series.data_from`` (the units
@@ -48,10 +82,11 @@ def unit_frame(cfg: Settings, province_code: str | None = None) -> pd.DataFrame:
 def _unit_frame(province_code: str, last_legacy: dt.date, first_2025: dt.date, legacy_from: dt.date) -> pd.DataFrame:
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
+    olds = ", ".join(f"'{c}'" for c in _predecessor_codes(province_code))
     legacy = pd.DataFrame(query(
         "SELECT DISTINCT province, provinceCode, district, districtType, districtCode, "
         "ward, wardType, wardCode FROM admin_units_legacy "
-        f"WHERE provinceCode = '{province_code}'"))
+        f"WHERE provinceCode IN ({olds}) ORDER BY provinceCode"))
     new = pd.DataFrame(query(
         "SELECT DISTINCT province, provinceCode, ward, wardType, wardCode FROM admin_units "
         f"WHERE provinceCode = '{province_code}'"))
@@ -73,7 +108,7 @@ def _unit_frame(province_code: str, last_legacy: dt.date, first_2025: dt.date, l
             "unit_type": r.districtType, "level": "huyen", "parent_code": province_code,
             "parent_key": f"province:{province_code}", "scheme": "legacy",
             "valid_from": legacy_from, "valid_to": last_legacy, "source": source_legacy})
-    for r in legacy.itertuples():
+    for r in legacy[legacy["wardCode"].notna()].itertuples():     # a district without communes: no row
         rows.append({
             "unit_key": f"legacy:{r.wardCode}", "unit_code": r.wardCode, "name": r.ward,
             "unit_type": r.wardType, "level": "xa", "parent_code": r.districtCode,
@@ -154,16 +189,18 @@ def crosswalk_frame(province_code: str) -> pd.DataFrame:
     tables (admin_units_legacy: provinceKey, districtKey, wardKey → wardCode;
     admin_units: wardKey → wardCode).
 
-    Old units of other legacy provinces merged into this one are left out (they are not
-    in this province's dim_unit). Raises CrosswalkError when a legacy commune of the
+    The legacy communes are those of every predecessor province (:func:`predecessor_codes`);
+    a legacy district without communes (the converter's key with an empty commune part)
+    has no row. Raises CrosswalkError when a legacy commune of the
     province has no successor, when a key names no unit, or when a split commune has
     not exactly one default.
     """
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
+    olds = ", ".join(f"'{c}'" for c in _predecessor_codes(province_code))
     legacy = pd.DataFrame(query(
         "SELECT DISTINCT provinceKey, districtKey, wardKey, wardCode, ward, district "
-        f"FROM admin_units_legacy WHERE provinceCode = '{province_code}'"))
+        f"FROM admin_units_legacy WHERE provinceCode IN ({olds}) AND wardCode IS NOT NULL"))
     new = pd.DataFrame(query(
         "SELECT DISTINCT provinceKey, wardKey, wardCode FROM admin_units "
         f"WHERE provinceCode = '{province_code}'"))
@@ -192,7 +229,7 @@ def crosswalk_frame(province_code: str) -> pd.DataFrame:
     for ward_key, olds in whole.items():
         target = new_key(ward_key)
         for old in olds:
-            if old in old_code:          # else: a commune of another merged legacy province
+            if old in old_code:          # else: a legacy district without communes (Hoàng Sa)
                 rows.append((f"legacy:{old_code[old]}", target, "whole", True))
     for old, targets in divided.items():
         if old not in old_code:

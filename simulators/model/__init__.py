@@ -71,6 +71,7 @@ from simulators.model.records import (
 )
 from simulators.model.simulation import UnitSim, simulate
 from simulators.model.skeletons import (
+    CALIBRATED_PROVINCE,
     CALIBRATION,
     NON_GROUP_REGULAR,
     NON_GROUP_SITTING,
@@ -124,6 +125,7 @@ __all__ = [
     "sittings_of_month",
     "month_skeleton",
     "city_sitting_id",
+    "CALIBRATED_PROVINCE",
     "CALIBRATION",
     "city_calibrated_skeleton",
     "profile_for_city",

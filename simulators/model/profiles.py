@@ -4,9 +4,10 @@ its profile stream by :func:`profile_for`), and the noise of the database-backed
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from simulators.core import Rng, Unit
+from simulators.population import volume_factor
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,17 @@ class Profile:
 
 def profile_for(unit: Unit, seed: int) -> Profile:
     """Each unit's own rates, drawn once from its profile stream (documented ranges in
-    docs/simulated-sources.md)."""
+    docs/simulated-sources.md), times the people it serves relative to a Hà Nội unit of
+    its level (simulators.population; exactly 1 in Hà Nội, whose draws stay as they were)."""
+    profile = _drawn_profile(unit, seed)
+    factor = volume_factor(unit)
+    if factor == 1.0:
+        return profile
+    return replace(profile, regular=profile.regular * factor, sitting_mean=profile.sitting_mean * factor,
+                   unscheduled=profile.unscheduled * factor, petitions=profile.petitions * factor)
+
+
+def _drawn_profile(unit: Unit, seed: int) -> Profile:
     r = Rng(seed, unit.key, "profile")
     if unit.level == "xa" and unit.scheme == "legacy":
         return Profile("commune", regular=r.uniform(1.2, 2.6), sitting_mean=r.uniform(0.15, 0.35),

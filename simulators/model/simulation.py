@@ -32,7 +32,13 @@ from simulators.model.profiles import (
     profile_for,
 )
 from simulators.model.records import Case, Petition, Reception, draw_decision, draw_execution, orders_something
-from simulators.model.skeletons import NON_GROUP_REGULAR, Skel, city_calibrated_skeleton, month_skeleton
+from simulators.model.skeletons import (
+    CALIBRATED_PROVINCE,
+    NON_GROUP_REGULAR,
+    Skel,
+    city_calibrated_skeleton,
+    month_skeleton,
+)
 from simulators.skip_level import skip_plan
 from simulators.vocabulary import (
     CHANNELS,
@@ -72,7 +78,9 @@ class UnitSim:
         self._day_citizen: dict[tuple, set] = {}        # (kind, date) -> id numbers seen
         self._day_case: dict[tuple, set] = {}           # (kind, date) -> case seqs seen
         self._sitting_numbers: dict[object, int] = {}   # district: sitting key -> ky_tiep_id
-        self._calibrated = city_calibrated_skeleton(seed) if unit.level == "tinh" else None
+        # Only Hà Nội has a published table to reproduce (domain README §7): another
+        # province's own receptions follow its rates from the first month.
+        self._calibrated = city_calibrated_skeleton(seed) if unit.key == CALIBRATED_PROVINCE else None
         # Vượt cấp (simulators.skip_level): at a commune, the planted cases opened here;
         # at a district or the city, the planted visits of citizens with such a case.
 
@@ -111,7 +119,7 @@ class UnitSim:
             # '<unit code>:<case ref>' unique across the reform.
             return f"HS-{opened.year}-{n:04d}"
         if level == "city":
-            return f"VV-01-{opened.year}-{n:04d}"
+            return f"VV-{self.unit.code}-{opened.year}-{n:04d}"
         return None          # district: the database id, assigned at the end
 
     def _new_case(self, rng: Rng, d: dt.date, citizen: Citizen | None, kind: str | None = None) -> Case:
@@ -231,7 +239,7 @@ class UnitSim:
                 and (y, m) >= (CAL_START.year, CAL_START.month):
             skel = self._calibrated.get((y, m), [])
         else:
-            skel = month_skeleton(self.profile, rec_rng, y, m, boost)
+            skel = month_skeleton(self.profile, rec_rng, y, m, boost, province=self.unit.code)
         days = working_days(y, m)
         if boost is None:
             n_pet = pet_rng.poisson(self.profile.petitions * len(days) / 21.0) if days else 0
@@ -570,11 +578,11 @@ class UnitSim:
             for r in recs:
                 k = ("TCD", r.date.year)
                 serial[k] = serial.get(k, 0) + 1
-                r.rid = f"TCD-01-{r.date.year}-{serial[k]:06d}"
+                r.rid = f"TCD-{self.unit.code}-{r.date.year}-{serial[k]:06d}"
             for p in pets:
                 k = ("DT", p.date.year)
                 serial[k] = serial.get(k, 0) + 1
-                p.rid = f"DT-01-{p.date.year}-{serial[k]:06d}"
+                p.rid = f"DT-{self.unit.code}-{p.date.year}-{serial[k]:06d}"
 
 
 def _lag(rng: Rng, lo_min: int, hi_min: int) -> dt.timedelta:

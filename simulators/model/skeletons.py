@@ -95,10 +95,11 @@ def _day_weights(days) -> np.ndarray:
     return np.array([DISTANCING_FACTOR if in_distancing(d) else 1.0 for d in days])
 
 
-def month_skeleton(profile: Profile, rng: Rng, y: int, m: int, boost=None) -> list[Skel]:
+def month_skeleton(profile: Profile, rng: Rng, y: int, m: int, boost=None, province: str = "01") -> list[Skel]:
     """Receptions of one month from the unit's rates (all days of the month: records
     after --end are cut later, so the draws do not depend on --end). ``boost(day)``
-    multiplies the rates of a day (the outlier quarter of simulators.defects)."""
+    multiplies the rates of a day (the outlier quarter of simulators.defects);
+    `province` names the province's sittings (its code)."""
     days = working_days(y, m)
     if not days:
         return []
@@ -115,7 +116,7 @@ def month_skeleton(profile: Profile, rng: Rng, y: int, m: int, boost=None) -> li
     for d, receiver, weight in sittings:
         if boost is not None:
             weight *= boost(d)
-        key = city_sitting_id(d, PERIODIC) if city else (d, receiver)
+        key = city_sitting_id(d, PERIODIC, province) if city else (d, receiver)
         for _ in range(rng.poisson(profile.sitting_mean * weight)):
             out.append(Skel(d, PERIODIC, receiver, key, draw_people(rng, profile.p_group_sitting, True, city)))
     free = [d for d in days if d not in sitting_days and not in_distancing(d)]
@@ -124,18 +125,20 @@ def month_skeleton(profile: Profile, rng: Rng, y: int, m: int, boost=None) -> li
             break
         d = rng.pick(free)
         free.remove(d)    # one unscheduled event a day: its sitting key stays unique
-        key = city_sitting_id(d, UNSCHEDULED) if city else (d, HEAD)
+        key = city_sitting_id(d, UNSCHEDULED, province) if city else (d, HEAD)
         for _ in range(1 + rng.poisson(0.8)):
             out.append(Skel(d, UNSCHEDULED, HEAD, key, draw_people(rng, profile.p_group_sitting, True, city)))
     out.sort(key=lambda s: s.date)
     return out
 
 
-def city_sitting_id(d: dt.date, mode: str) -> str:
-    return f"{'KT' if mode == PERIODIC else 'DX'}-01-{d:%Y%m%d}"
+def city_sitting_id(d: dt.date, mode: str, province: str = "01") -> str:
+    return f"{'KT' if mode == PERIODIC else 'DX'}-{province}-{d:%Y%m%d}"
 
 
-# The published figures the city's own receptions must reproduce (domain README §7).
+# The published figures the city's own receptions must reproduce (domain README §7),
+# and the province they are Hà Nội's.
+CALIBRATED_PROVINCE = "province:01"
 CALIBRATION = {
     "regular_records": 8656, "regular_people": 14015,
     "regular_group_records": 280, "regular_group_people": 1527,

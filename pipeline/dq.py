@@ -111,10 +111,15 @@ def _resolve_keys(df: pd.DataFrame, unit_df: pd.DataFrame) -> pd.Series:
 
 
 def _counts_by_rule(df: pd.DataFrame, rule_col: str) -> str:
+    """"RULE × n, …": most rows first, equal counts in the rule catalogue's order — never
+    in the order the rows happen to be stored (consolidation stores them partition by
+    partition)."""
     if df.empty:
         return ""
+    order = {code: i for i, code in enumerate(rules_catalogue.rules())}
     vc = df[rule_col].value_counts()
-    return ", ".join(f"{k} × {v}" for k, v in vc.items())
+    ranked = sorted(vc.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), str(kv[0])))
+    return ", ".join(f"{k} × {v}" for k, v in ranked)
 
 
 def assess(period: dict, run_id: str | None = None) -> dict:
@@ -197,10 +202,12 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
         df["instruction"] = df[col].map(lambda c: rules.get(c, {}).get("instruction", ""))
         return df
 
-    quar_out = rule_cols(quar, "reason_code").sort_values(["source_kind", "source_name", "source_file", "source_row"]) \
+    # Every row has its place whatever order the warehouse returns them in: raw_id and
+    # the rule break the ties of rows without a file row (systems' records).
+    place = ["source_kind", "source_name", "source_file", "source_row", "raw_id"]
+    quar_out = rule_cols(quar, "reason_code").sort_values(place + ["reason_code"], kind="stable") \
         if len(quar) else quar
-    flags_out = rule_cols(flags, "rule").sort_values(["source_kind", "source_name", "source_file", "source_row"]) \
-        if len(flags) else flags
+    flags_out = rule_cols(flags, "rule").sort_values(place + ["rule"], kind="stable") if len(flags) else flags
     used = pd.concat([quar[["reason_code"]].rename(columns={"reason_code": "rule"}) if len(quar) else pd.DataFrame(columns=["rule"]),
                       flags[["rule"]] if len(flags) else pd.DataFrame(columns=["rule"])])
     counts = used["rule"].value_counts()

@@ -261,3 +261,19 @@ def test_decision_rules_quarantine_or_flag_petitions(warehouse):
     assert (ok["outcome"], ok["return_person_money"], ok["recover_money"], ok["sanction_people"]) == \
         ("dung_mot_phan", 150.5, 0.0, 2)
     assert pd.isna(published.loc["00004:OK-2", "recover_money"])           # no decision: no amounts
+
+
+def test_rule_counts_do_not_depend_on_the_order_rows_are_stored():
+    """Consolidation stores quarantined rows partition by partition: the counts a report
+    and the data-quality workbook show are ordered by count, then by the catalogue."""
+    from pipeline.dq import _counts_by_rule
+
+    codes = ["DATE_INVALID", "CODE_NOT_IN_DOMAIN", "DUPLICATE", "DUPLICATE", "PEOPLE_OUT_OF_RANGE"]
+    order = list(rules_catalogue.rules())
+    texts = {_counts_by_rule(pd.DataFrame({"reason_code": rows}), "reason_code")
+             for rows in (codes, codes[::-1], sorted(codes), codes[2:] + codes[:2])}
+    assert len(texts) == 1
+    text = texts.pop()
+    assert text.startswith("DUPLICATE × 2, ")
+    singles = [part.split(" × ")[0] for part in text.split(", ")[1:]]
+    assert singles == sorted(singles, key=order.index)

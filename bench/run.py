@@ -16,6 +16,8 @@ figures to ``output/bench/<scale>.json``.
   consolidation, which includes validation) ÷ that floor.
 - **Fixed data.** The sources end on ``simulators.core.FIXED_END`` unless told
   otherwise, so the benchmark's work does not grow with the calendar.
+- **An incremental day.** Last, the same sources generated one day later are landed and
+  consolidated on top: ``incremental_day_seconds``.
 
 Figures depend on the machine; nothing is asserted here (the tests check behaviour).
 """
@@ -58,7 +60,10 @@ INGEST_AND_CONSOLIDATE = ("ingest", "consolidate")
 # The groups of stages `--stages` picks from, in the order they run. A run without
 # `ingest` keeps the warehouse of the previous run in <work>/<scale>/run (to measure the
 # later stages again on the same data) instead of starting from an empty one.
-STAGE_GROUPS = ("floor", "ingest", "consolidate", "dq", "reports", "summary")
+STAGE_GROUPS = ("floor", "ingest", "consolidate", "dq", "reports", "summary", "incremental")
+INGEST_TASKS = (("commune registers (.xlsx)", "ingest_commune_registers"), ("district databases", "ingest_districts"),
+                ("city service (HTTP)", "ingest_city_service"), ("06/QLKNTC workbooks", "ingest_qlkntc_workbooks"))
+CONSOLIDATED_KINDS = ("commune_register", "district_db", "city_service", "qlkntc_workbook")
 
 
 # ----------------------------------------------------------------------------- stages
@@ -238,14 +243,12 @@ def main(argv: list[str] | None = None) -> int:
                 floor = b.stage("floor: read every input once", _floor, str(sources), base_url, token)
             if "ingest" in stages:
                 b.stage("prepare warehouse (schema, units)", _task, "prepare_warehouse")
-                b.stage("ingest commune registers (.xlsx)", _task, "ingest_commune_registers")
-                b.stage("ingest district databases", _task, "ingest_districts")
-                b.stage("ingest city service (HTTP)", _task, "ingest_city_service")
-                b.stage("ingest 06/QLKNTC workbooks", _task, "ingest_qlkntc_workbooks")
+                for label, task in INGEST_TASKS:
+                    b.stage(f"ingest {label}", _task, task)
         finally:
             stop()
     if "consolidate" in stages:
-        for kind in ("commune_register", "district_db", "city_service", "qlkntc_workbook"):
+        for kind in CONSOLIDATED_KINDS:
             b.stage(f"consolidate {kind}", _task, "consolidate", kind)
 
     latest = {"period": "latest", "today": end}
@@ -262,6 +265,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.reports != "none" and "summary" in stages:
         b.stage("summary 2021-07..last cut-off", _summary, end)
 
+    incremental = None
+    if "incremental" in stages:
+        # A day of new data: the same sources generated one day later (the generator
+        # changes only the last weeks), landed and consolidated on top of this warehouse.
+        nxt = sources.with_name(sources.name + "-next-day")
+        if not (nxt / "manifest.json").exists():
+            next_end = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
+            b.stage("generate sources, one day later", _generate, str(nxt), next_end, gen_kwargs)
+        os.environ.update({"TCD_COMMUNE_INBOX": str(nxt / "commune_inbox"),
+                           "TCD_DISTRICT_DB_DIR": str(nxt / "district_db")})
+        base_url, stop = serve_in_thread(nxt / "city_service" / "city.sqlite", token, port=0)
+        os.environ["TCD_CITY_API_URL"] = base_url
+        try:
+            for label, task in INGEST_TASKS:
+                b.stage(f"incremental day: ingest {label}", _task, task)
+        finally:
+            stop()
+        for kind in CONSOLIDATED_KINDS:
+            b.stage(f"incremental day: consolidate {kind}", _task, "consolidate", kind)
+        incremental = round(b.seconds("incremental day:"), 2)
+
     floor_s = floor["seconds"] if floor else None
     pipeline_s = b.seconds(*INGEST_AND_CONSOLIDATE)
     wb_n = sum(s["workbooks"] for s in workbooks)
@@ -275,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         "floor_ratio": round(pipeline_s / floor_s, 2) if floor_s and pipeline_s else None,
         "workbooks": wb_n,
         "workbooks_per_s": round(wb_n / wb_s, 2) if wb_s else None,
-        # Incremental runs (issue 13, point 3) are not built yet: nothing to measure.
-        "incremental_day_seconds": None,
+        # Ingestion + consolidation of one more day of every source (stage group `incremental`).
+        "incremental_day_seconds": incremental,
         "peak_rss_mib": max((s["peak_rss_mib"] for s in b.stages), default=None),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
                     "python": platform.python_version(), "platform": platform.platform()},
@@ -291,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({floor_s:.1f} s, {floor['rows']:,} rows)")
     if wb_n:
         print(f"report workbooks: {wb_n} in {wb_s:.1f} s = {result['workbooks_per_s']}/s")
+    if incremental is not None:
+        print(f"incremental day (ingestion + consolidation): {incremental:.1f} s")
     print(f"peak RSS of any stage: {result['peak_rss_mib'] or 0:.0f} MiB\nfigures: {out}")
     if "ingest" in stages:
         dag_import_times()

@@ -46,6 +46,7 @@ from connectors.raw import Batch, get_watermark, known_versions, set_watermark
 from core import config_schema, connections, pii
 from core.pii import pseudonym_key
 from core.settings import Settings
+from warehouse import deployment
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "city_service"
@@ -97,13 +98,37 @@ class AccessPolicy:
                         wait=wait_exponential(multiplier=0.5, max=self.retry_max_wait_seconds), reraise=True)
 
 
-def endpoint(s: Settings) -> tuple[str, str]:
-    """(base URL, bearer token) from connection tcd_city_api or the environment."""
+def source_name(s: Settings, province_code: str | None = None) -> str:
+    """The raw layer's source name of a province's service: ``city`` in a province
+    deployment (as it always was), ``city-<code>`` in a national one, where every
+    province has its own service."""
+    return SOURCE_NAME if not deployment.is_national(s) else f"{SOURCE_NAME}-{province_code}"
+
+
+def province_of_source(name: str) -> str | None:
+    """The province code in a national source name (``city-48`` → ``48``), else None."""
+    prefix = f"{SOURCE_NAME}-"
+    return name[len(prefix):] if name.startswith(prefix) else None
+
+
+def endpoint(s: Settings, province_code: str | None = None) -> tuple[str, str]:
+    """(base URL, bearer token) of the province's service: connection tcd_city_api or
+    the environment. In a national deployment connection tcd_city_api_<code> first;
+    else the shared address, ``{province}`` in it being the province's code, or with
+    ``/<code>`` appended when it has no ``{province}``."""
     cfg = s.sources.city_service
-    c = connections.connection(cfg.conn_id, s.env)
-    url = (c.base_url if c else None) or cfg.default_url      # default_url: env TCD_CITY_API_URL when set
-    token = connections.secret(cfg.conn_id, "city_api_token", s.env)
-    return url.rstrip("/"), token
+    code = province_code or deployment.provinces(s)[0]
+    conn_ids = ([f"{cfg.conn_id}_{code}"] if deployment.is_national(s) else []) + [cfg.conn_id]
+    found = [(i, c) for i in conn_ids if (c := connections.connection(i, s.env)) is not None]
+    conn_id, c = found[0] if found else (cfg.conn_id, None)
+    url = ((c.base_url if c else None) or cfg.default_url).rstrip("/")  # default_url: env TCD_CITY_API_URL when set
+    token = connections.secret(conn_id, "city_api_token", s.env)
+    if "{province}" in url:
+        return url.replace("{province}", code), token
+    if deployment.is_national(s) and conn_id == cfg.conn_id:
+        # One address for every province's service: each under /<code>.
+        return f"{url}/{code}", token
+    return url, token
 
 
 def _transient(exc: BaseException) -> bool:
@@ -276,34 +301,37 @@ def _read_resource(client: httpx.Client, resource: str, since: str | None, page_
 
 def ingest(engine: sa.Engine, s: Settings, *, base_url: str | None = None, token: str | None = None,
            run_id: str | None = None, policy: AccessPolicy | None = None,
-           page_size: int | None = None, resources: list[str] | None = None) -> list[dict]:
-    """Land the change feed of every resource (or of `resources`); one summary per batch
-    written (loaded, rejected or failed). Never raises because the service is down or
-    malformed."""
+           page_size: int | None = None, resources: list[str] | None = None,
+           province_code: str | None = None) -> list[dict]:
+    """Land the change feed of every resource (or of `resources`) of the province's
+    service (`province_code`: a national deployment's province; default the one served);
+    one summary per batch written (loaded, rejected or failed). Never raises because the
+    service is down or malformed."""
     key = pseudonym_key(s)
     cfg = s.sources.city_service
     policy = policy or AccessPolicy.from_config(cfg)
     page_size = page_size or cfg.page_size
     if base_url is None or token is None:
-        base_url, token = endpoint(s)
+        base_url, token = endpoint(s, province_code)
+    name = source_name(s, province_code or deployment.provinces(s)[0])
     summaries = []
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
                       timeout=policy.timeout_seconds) as client:
         for resource in resources or cfg.resources:
             record_type = RECORD_TYPE[resource]
             with engine.connect() as conn:
-                wm = get_watermark(conn, SOURCE_KIND, SOURCE_NAME, resource)
+                wm = get_watermark(conn, SOURCE_KIND, name, resource)
                 since = None
                 if wm:
                     since = (dt.datetime.fromisoformat(wm) - OVERLAP).isoformat()
-                known = known_versions(conn, SOURCE_KIND, SOURCE_NAME, record_type, None if since is None
+                known = known_versions(conn, SOURCE_KIND, name, record_type, None if since is None
                                        else f"{dt.datetime.fromisoformat(since).astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}Z")
-            batch = Batch(SOURCE_KIND, SOURCE_NAME, resource, f"{base_url}/api/v1/{resource}",
+            batch = Batch(SOURCE_KIND, name, resource, f"{base_url}/api/v1/{resource}",
                           run_id=run_id, watermark_from=wm)
             try:
                 found, max_seen = _read_resource(client, resource, since, page_size, policy, batch, known, key)
             except ResourceAbsent:
-                log.info("city service: no resource %r (optional); nothing to land", resource)
+                log.info("city service %s: no resource %r (optional); nothing to land", name, resource)
                 continue
             except CityServiceError as exc:
                 batch.rows = []
@@ -323,7 +351,6 @@ def ingest(engine: sa.Engine, s: Settings, *, base_url: str | None = None, token
             with engine.begin() as conn:
                 summaries.append(batch.write(conn, message=" ".join(notes) or None))
                 if max_seen is not None and max_seen != wm:
-                    set_watermark(conn, SOURCE_KIND, SOURCE_NAME, resource, max_seen)
-    log.info("city service: %d batches (%d not loaded), %d rows", len(summaries),
-             sum(s["status"] != "loaded" for s in summaries), sum(s["rows"] for s in summaries))
+                    set_watermark(conn, SOURCE_KIND, name, resource, max_seen)
+    log.info("city service %s: %d batches (%d not loaded), %d rows", name, len(summaries), sum(s["status"] != "loaded" for s in summaries), sum(s["rows"] for s in summaries))
     return summaries

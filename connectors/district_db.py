@@ -118,7 +118,9 @@ class SourceProblem(Exception):
 
 def district_sources(s: Settings) -> dict[str, str]:
     """{district code: SQLAlchemy URL}: Airflow connections tcd_district_<code> (extra
-    url) listed in env TCD_DISTRICT_CODES, else every <code>.sqlite in the folder."""
+    url) listed in env TCD_DISTRICT_CODES, else every <code>.sqlite of the folder that
+    ``file_glob`` matches (district codes are national: a national deployment's folder
+    holds every province's)."""
     cfg = s.sources.district_databases
     out: dict[str, str] = {}
     for code in s.env.district_code_list:
@@ -127,7 +129,7 @@ def district_sources(s: Settings) -> dict[str, str]:
             out[code] = c.extra["url"]
     folder = s.resolve(cfg.default_dir)      # env TCD_DISTRICT_DB_DIR when set
     if folder.is_dir():
-        for p in sorted(Path(folder).glob("*.sqlite")):
+        for p in sorted(Path(folder).glob(cfg.file_glob)):
             out.setdefault(p.stem, f"sqlite:///{p}")
     return dict(sorted(out.items()))
 

@@ -60,7 +60,7 @@ from core import periods, settings
 from core.levels import LEVELS
 from core.periods import Period
 from core.settings import Settings
-from warehouse import units
+from warehouse import deployment, units
 
 FORM_CODE = "06/QLKNTC"
 # Bump when a cell address, a header text or the identification keys change: the
@@ -557,7 +557,7 @@ def units_for(period: Period, cfg: Settings, level: str | None = None,
     given codes. A unit's workbook covers the whole window under the unit in force at
     its end (a 2025 commune's Năm 2025 workbook includes its area's figures since 15/12/2024)."""
     levels = [level] if level else list(cfg.sources.qlkntc_workbooks.levels)
-    df = units.units_valid_on(units.unit_frame(cfg), period.end)
+    df = units.units_valid_on(deployment.unit_frame(cfg), period.end)
     df = df[df["level"].isin(levels)]
     if codes:
         missing = sorted(set(codes) - set(df["unit_code"]))

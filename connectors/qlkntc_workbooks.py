@@ -59,7 +59,7 @@ from core import config_schema, periods
 from core.dates import as_date, utcnow, vn_local_time
 from core.files import sha256_file
 from core.settings import Settings
-from warehouse import units
+from warehouse import deployment, units
 from warehouse.schema import raw_batch, raw_file_manifest
 
 log = logging.getLogger(__name__)
@@ -350,7 +350,7 @@ def ingest(engine: sa.Engine, cfg: Settings, *, inbox: Path | None = None, run_i
         if not inbox.is_dir():
             raise FileNotFoundError(f"inbox {inbox} does not exist")
         files = find_workbooks(inbox, wcfg.file_prefix)
-        unit_df = units.unit_frame(cfg)
+        unit_df = deployment.unit_frame(cfg)
         with engine.connect() as conn:
             seen = {(r[0], r[1]) for r in conn.execute(
                 sa.select(raw_file_manifest.c.logical_key, raw_file_manifest.c.checksum))}

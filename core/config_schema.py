@@ -43,6 +43,25 @@ class Province(_Section):
     name: str = Field(description="Its name as printed on reports.")
 
 
+class National(_Section):
+    """A national deployment (toàn quốc): the provinces in one warehouse, the national
+    level above them in every form (config/national.yaml; docs/national.md)."""
+
+    provinces: Literal["all"] | list[str] = Field(
+        "all", description="`all` (the 34 provinces since 01/07/2025) or a list of their codes (quoted).")
+
+    @field_validator("provinces")
+    @classmethod
+    def _codes(cls, value):
+        if isinstance(value, list):
+            bad = [c for c in value if not re.fullmatch(r"\d{2}", str(c))]
+            if bad or not value:
+                raise ValueError(f"province codes are two digits, quoted (\"01\"): {bad or 'none given'}")
+            if len(set(value)) != len(value):
+                raise ValueError("a province is listed twice")
+        return value
+
+
 class Reform(_Section):
     """Two-tier local government (Nghị quyết 202/2025/QH15)."""
 
@@ -78,6 +97,8 @@ class CommuneRegisters(_Section):
 class DistrictDatabases(_Section):
     conn_prefix: str = Field(description="Airflow connections <prefix><district code>, extra `url`.")
     default_dir: str = Field(description="Folder of <code>.sqlite databases.")
+    file_glob: str = Field("*.sqlite", description="Which files of the folder are district databases (a national "
+                                                   "deployment: `*/district_db/*.sqlite`).")
     lock_timeout_seconds: float = Field(5.0, gt=0, description="Driver lock/connect timeout of one attempt.")
     retry_attempts: int = Field(3, ge=1, description="Attempts to open a busy database.")
     retry_max_wait_seconds: float = Field(5.0, ge=0, description="Longest back-off between attempts.")
@@ -85,7 +106,9 @@ class DistrictDatabases(_Section):
 
 class CityService(_Section):
     conn_id: str = Field(description="Airflow connection: host, port, schema; password = bearer token.")
-    default_url: str = Field(description="Base URL when neither the connection nor TCD_CITY_API_URL is set.")
+    default_url: str = Field(description="Base URL when neither the connection nor TCD_CITY_API_URL is set; "
+                                         "`{province}` in it is the province's code (a national deployment "
+                                         "reads one service per province).")
     page_size: int = Field(gt=0, description="Records per page of the change feed.")
     timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one request.")
     retry_attempts: int = Field(5, ge=1, description="Attempts of a request that fails transiently.")
@@ -205,7 +228,8 @@ class Series(_Section):
 class PipelineConfig(_Section):
     """config/pipeline.yaml."""
 
-    province: Province
+    province: Province | None = Field(None, description="The province served (a province deployment).")
+    national: National | None = Field(None, description="A national deployment, in place of `province`.")
     reform: Reform
     paths: Paths
     sources: Sources
@@ -217,6 +241,13 @@ class PipelineConfig(_Section):
     completeness: Completeness
     outliers: Outliers
     series: Series
+
+    @model_validator(mode="after")
+    def _one_deployment(self) -> PipelineConfig:
+        if (self.province is None) == (self.national is None):
+            raise ValueError("give either `province:` (one province) or `national:` (the country), not "
+                             + ("both" if self.province else "neither"))
+        return self
 
     @model_validator(mode="after")
     def _regimes_distinct(self) -> PipelineConfig:

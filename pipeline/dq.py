@@ -23,7 +23,7 @@ from core.periods import Period
 from core.settings import Settings
 from reports.dq_workbook import write_table_workbook
 from transforms import completeness, outliers, qlkntc, quality
-from warehouse import db, units
+from warehouse import db, deployment, units
 from warehouse.schema import dq_batch_audit, dq_flag, dq_quarantine, fact_petition, fact_reception, raw_batch
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def period_from_dict(d: dict) -> Period:
 
 
 def _unit_names(cfg: Settings) -> pd.DataFrame:
-    u = units.unit_frame(cfg)
+    u = deployment.unit_frame(cfg)
     return u[["unit_key", "unit_code", "name", "level"]]
 
 
@@ -166,7 +166,7 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
             published.append(pd.read_sql(sa.select(t.c.unit_key, sa.func.count().label("n")).where(
                 t.c.received_date.between(p.start, p.end)).group_by(t.c.unit_key), conn))
     pub = pd.concat(published).groupby("unit_key")["n"].sum() if published else pd.Series(dtype=int)
-    quar["unit_key"] = _resolve_keys(quar, units.unit_frame(cfg))
+    quar["unit_key"] = _resolve_keys(quar, deployment.unit_frame(cfg))
 
     # ---- per unit
     comp = comp.merge(names, on="unit_key", how="left")

@@ -36,7 +36,7 @@ from pipeline import dq
 from reports import formdef, levels, mau02, publish, summary
 from reports.formdef import IdentityError, form_definition
 from transforms import completeness
-from warehouse import db, schema, units
+from warehouse import db, deployment, schema
 from warehouse.schema import dq_completeness, dq_validation, raw_batch, rpt_report
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def _load_inputs(eng, p, cfg: Settings) -> _PeriodInputs:
     if comp.empty:       # a run without the assessment step: compute, do not store
         comp = completeness.compute(eng, p, cfg)
     cutoff_text = f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else ""
-    unit_frame = units.unit_frame(cfg)
+    unit_frame = deployment.unit_frame(cfg)
     return _PeriodInputs(p, cfg, unit_frame, comp, cutoff_text, quality, unit_index=levels.Units(unit_frame))
 
 

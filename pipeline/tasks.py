@@ -14,7 +14,7 @@ from core.settings import Settings
 from pipeline import alerts
 from transforms import consolidate as c
 from transforms import quality
-from warehouse import db, units
+from warehouse import db, deployment, units
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,11 @@ def _engine(cfg: Settings):
 
 
 def prepare_warehouse() -> dict:
-    """Create the schema if needed and (re)load the unit dimension. Idempotent."""
+    """Create the schema if needed and (re)load the unit dimension (every province of a
+    national deployment, with the national level). Idempotent."""
     cfg = settings.get()
     eng = _engine(cfg)
-    n = units.load_dim_unit(eng, cfg)
+    n = units.load_dim_unit(eng, cfg, deployment.provinces(cfg) if deployment.is_national(cfg) else None)
     return {"warehouse": eng.url.render_as_string(hide_password=True),
             "units": n}
 
@@ -53,9 +54,18 @@ def ingest_district(district_code: str, run_id: str | None = None) -> dict:
                                                 run_id=run_id), f"ingest_district {district_code}", run_id)
 
 
-def ingest_city_service(run_id: str | None = None) -> dict:
+def list_city_services() -> list[str]:
+    """The provinces whose service is read: the one served, or every one of a national
+    deployment."""
+    return list(deployment.provinces(settings.get()))
+
+
+def ingest_city_service(province_code: str | None = None, run_id: str | None = None) -> dict:
+    """Land the change feed of the province's service (default: the province served)."""
     cfg = settings.get()
-    return _summary(city_service.ingest(_engine(cfg), cfg, run_id=run_id), "ingest_city_service", run_id)
+    code = province_code or deployment.provinces(cfg)[0]
+    return _summary(city_service.ingest(_engine(cfg), cfg, run_id=run_id, province_code=code),
+                    f"ingest_city_service {code}", run_id)
 
 
 def consolidate(source_kind: str, run_id: str | None = None) -> dict:

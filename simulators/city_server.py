@@ -197,11 +197,38 @@ def create_app(db_path: str | os.PathLike, token: str):
     return app
 
 
+def create_national_app(root: str | os.PathLike, token: str):
+    """Every province's service of a national set of sources (``python -m
+    simulators.generate --provinces ...``: ROOT/<code>/city_service/city.sqlite), each
+    under ``/<code>`` (``/48/api/v1/receptions``) — one process standing in for the 34
+    provinces' own services; ``/api/v1/health`` answers for all."""
+    if not token:
+        raise ValueError(f"an API token is required (--token or env {TOKEN_ENV})")
+    stores = sorted(Path(root).glob("[0-9][0-9]/city_service/city.sqlite"))
+    if not stores:
+        raise FileNotFoundError(f"no <code>/city_service/city.sqlite under {root}")
+    app = FastAPI(title="Hệ thống tiếp công dân các tỉnh (simulated)", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+
+    @app.get("/api/v1/health")
+    def health():
+        return {"status": "ok", "provinces": [p.parent.parent.name for p in stores]}
+
+    for db in stores:
+        app.mount(f"/{db.parent.parent.name}", create_app(db, token))
+    return app
+
+
+def app_for(path: str | os.PathLike, token: str):
+    """The service of a city.sqlite, or of every province under a national folder."""
+    return create_national_app(path, token) if Path(path).is_dir() else create_app(path, token)
+
+
 # --------------------------------------------------------------------------- running it
 def serve_in_thread(db_path, token: str, port: int = 0, host: str = "127.0.0.1"):
     """Run the service in a background thread (tests). Returns (base_url, stop_fn);
-    port 0 picks a free port."""
-    app = create_app(db_path, token)
+    port 0 picks a free port. `db_path` a folder: every province's (create_national_app)."""
+    app = app_for(db_path, token)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -251,7 +278,7 @@ def start_background(db, port: int, token: str, pidfile, host: str = "127.0.0.1"
             pidfile.unlink()             # stale pid file
     if not token:
         raise ValueError(f"an API token is required (--token or env {TOKEN_ENV})")
-    if not Path(db).is_file():
+    if not Path(db).exists():
         raise FileNotFoundError(f"city service database not found: {db}")
     log_path = Path(log_file) if log_file else pidfile.with_suffix(".log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -299,7 +326,8 @@ def stop_background(pidfile, timeout: float = 10.0) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m simulators.city_server", description=__doc__.split("\n")[0])
-    ap.add_argument("--db", help="path to city_service/city.sqlite")
+    ap.add_argument("--db", help="path to city_service/city.sqlite, or a national folder of sources "
+                                 "(every <code>/city_service/city.sqlite, each under /<code>)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--token", default=None, help=f"bearer token (default: env {TOKEN_ENV})")
@@ -323,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error("--background needs --pidfile")
             print(start_background(a.db, a.port, token, a.pidfile, a.host, a.log_file))
             return 0
-        app = create_app(a.db, token)
+        app = app_for(a.db, token)
         if a.pidfile:
             Path(a.pidfile).write_text(f"{os.getpid()}\n")
         # uvicorn traps SIGTERM/SIGINT while serving (in-flight requests finish), then

@@ -73,7 +73,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from connectors.city_service import SOURCE_NAME as CITY_SOURCE_NAME
+from connectors.city_service import source_name as city_source_name
 from core import regimes
 from core.dates import LOCAL_OFFSET, as_date, to_local, utcnow, vn_date, vn_local_time
 from core.levels import LEVEL_ORDER
@@ -137,10 +137,6 @@ def deadline_for(period: Period, entries: regimes.Entries) -> dt.datetime:
 
 def _expected_levels(cfg: Settings) -> dict[str, str]:
     return {kind: v.level for kind, v in cfg.completeness.expected.items()}
-
-
-def _city_source_name() -> str:
-    return CITY_SOURCE_NAME
 
 
 def _slug(text: str) -> str:
@@ -463,7 +459,6 @@ def compute(engine: sa.Engine, period: Period, cfg: Settings, *, now: dt.datetim
     system_kinds = [k for k in levels if k != REGISTER_KIND]
     records = _system_records(engine, period, system_kinds) if system_kinds else {}
     books = _register_books(batches) if REGISTER_KIND in levels else None
-    city_name = _city_source_name()
 
     rows = []
     for kind, level in levels.items():
@@ -471,7 +466,8 @@ def compute(engine: sa.Engine, period: Period, cfg: Settings, *, now: dt.datetim
             if kind == REGISTER_KIND:
                 rows.append(_register_row(u, period, books, units, deadline, now))
             else:
-                source_name = city_name if kind == "city_service" else str(u.unit_code)
+                # a province's own service (``city``; ``city-<code>`` in a national deployment)
+                source_name = city_source_name(cfg, str(u.unit_code)) if kind == "city_service" else str(u.unit_code)
                 rows.append(_system_row(u, kind, source_name, period, batches, records, deadline, now))
     df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "computed_at"])
     df["computed_at"] = now

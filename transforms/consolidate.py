@@ -52,7 +52,7 @@ from core.dates import utcnow
 from core.settings import Settings
 from transforms import canonical, partitions, quality
 from transforms import cases as cases_module
-from warehouse import units
+from warehouse import deployment, units
 from warehouse.schema import (
     dq_batch_audit,
     dq_flag,
@@ -253,7 +253,7 @@ def build_partition(raw: pd.DataFrame, source_kind: str, cfg: Settings, *,
     outcomes: list[quality.Outcome] = []
     frames: dict[str, pd.DataFrame] = {}
     stats: dict = {"raw_rows": int(len(raw)), "current_rows": int(len(cur))}
-    unit_df = units.unit_frame(cfg)
+    unit_df = deployment.unit_frame(cfg)
     unit_keys = sorted(unit_df["unit_key"])
     rules = canonical.Rules.of(cfg)           # read once, passed to every row's mapper
     accepted = sorted(accepted_batches if accepted_batches is not None else set(raw["batch_id"]))
@@ -361,7 +361,7 @@ def consolidate(engine: sa.Engine, source_kind: str, cfg: Settings, *, run_id: s
         return PartitionResult(source_kind, skipped=True, batches=len(batch_ids))
     rejected = audit_batches(engine, source_kind, batch_ids, cfg, run_id=run_id)
     accepted = set(batch_ids) - rejected
-    partitions.assign(engine, source_kind)
+    partitions.assign(engine, source_kind, by_province=deployment.is_national(cfg))
     partitions.refresh_current(engine, source_kind)
     wanted = partitions.fingerprints(engine, source_kind, fp_suites(source_kind))
     with engine.connect() as conn:

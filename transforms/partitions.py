@@ -1,5 +1,9 @@
 """The bounded partitions consolidation works in: a source kind's raw rows by the year of
-their record's date (``"2024"``; ``"none"`` when the date cannot be read).
+their record's date (``"2024"``; ``"none"`` when the date cannot be read) — in a national
+deployment by province and year (``"48-2024"``; the province of the batch's source: a
+commune's register, a district's database, a province's service; ``"none-…"`` when the
+source names no unit of the warehouse; a hyphen, as the key names files of the
+data-quality results).
 
 A year of one province is the largest piece any consolidation step holds in memory, so
 memory does not grow with history, and a day of new data rebuilds only the years it
@@ -24,7 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from core import normalise
-from warehouse.schema import dq_batch_audit, raw_batch, raw_record, wh_current_raw, wh_raw_partition
+from warehouse.schema import dim_unit, dq_batch_audit, raw_batch, raw_record, wh_current_raw, wh_raw_partition
 
 NO_DATE = "none"
 # The payload field holding each record's date, per source kind and record type.
@@ -67,10 +71,39 @@ def _date_value(engine: sa.Engine, source_kind: str):
                      if kind == source_kind), else_=sa.null())
 
 
-def assign(engine: sa.Engine, source_kind: str) -> int:
-    """Give the raw rows of `source_kind` that have none their partition; returns how many."""
+def source_provinces(engine: sa.Engine) -> dict[str, str]:
+    """Every unit code of dim_unit → the code of the province above it (a code names one
+    unit's versions, all in one province: checked against the reference data)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(dim_unit.c.unit_key, dim_unit.c.unit_code, dim_unit.c.level,
+                                      dim_unit.c.parent_key)).all()
+    parent = {r.unit_key: r.parent_key for r in rows}
+    province = {r.unit_key: r.unit_code for r in rows if r.level == "tinh"}
+    out: dict[str, str] = {}
+    for r in rows:
+        k, seen = r.unit_key, 0
+        while k is not None and k not in province and seen < 10:
+            k, seen = parent.get(k), seen + 1
+        if k in province:
+            out[str(r.unit_code)] = province[k]
+    return out
+
+
+def _source_province(source_name: str, provinces: dict[str, str]) -> str:
+    """The province of a raw row's source: ``city-48`` (a province's service), else the
+    unit code the source is named after (commune register, district database)."""
+    if source_name.startswith("city-"):
+        return source_name[len("city-"):]
+    return provinces.get(source_name, NO_DATE)
+
+
+def assign(engine: sa.Engine, source_kind: str, *, by_province: bool = False) -> int:
+    """Give the raw rows of `source_kind` that have none their partition; returns how many.
+    `by_province` (a national deployment): the key is ``<province>-<year>``."""
     done = 0
-    unassigned = (sa.select(raw_record.c.raw_id, _date_value(engine, source_kind).label("date_value"))
+    provinces = source_provinces(engine) if by_province else {}
+    unassigned = (sa.select(raw_record.c.raw_id, raw_record.c.source_name,
+                            _date_value(engine, source_kind).label("date_value"))
                   .outerjoin(wh_raw_partition, wh_raw_partition.c.raw_id == raw_record.c.raw_id)
                   .where(raw_record.c.source_kind == source_kind, wh_raw_partition.c.raw_id.is_(None))
                   .order_by(raw_record.c.raw_id).limit(CHUNK_ROWS))
@@ -80,7 +113,9 @@ def assign(engine: sa.Engine, source_kind: str) -> int:
             if not rows:
                 return done
             conn.execute(wh_raw_partition.insert(), [
-                {"raw_id": r.raw_id, "source_kind": source_kind, "partition_key": _year_key(safe_date(r.date_value))}
+                {"raw_id": r.raw_id, "source_kind": source_kind,
+                 "partition_key": (f"{_source_province(r.source_name, provinces)}-" if by_province else "")
+                 + _year_key(safe_date(r.date_value))}
                 for r in rows])
             done += len(rows)
 

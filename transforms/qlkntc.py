@@ -66,7 +66,7 @@ from core.settings import Settings
 from transforms import quality
 from transforms.completeness import deadline_for
 from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches
-from warehouse import units
+from warehouse import deployment, units
 from warehouse.schema import (
     dim_unit,
     dq_batch_audit,
@@ -188,7 +188,7 @@ def build_partition(raw: pd.DataFrame, cfg: Settings, *, accepted: set[str], run
         stats.update(quarantined=len({q["raw_id"] for q in quarantine}), published=0)
         return pd.DataFrame(columns=[c.name for c in fact_qlkntc.columns]), quarantine, flags, stats, outcomes
     df = pd.DataFrame(rows)
-    unit_df = units.unit_frame(cfg)
+    unit_df = deployment.unit_frame(cfg)
     df["unit_key"] = units.resolve_unit_keys(unit_df, df["unit_code"], pd.Series(df["window_end"])).to_numpy()
     for c in COLUMNS:
         df[c] = df[c].astype("int64")

@@ -389,7 +389,7 @@ wh_raw_partition = Table(
     "wh_raw_partition", metadata,
     Column("raw_id", Integer, primary_key=True),
     Column("source_kind", String(24), nullable=False),
-    Column("partition_key", String(16), nullable=False),  # "2024"; "none" when the date cannot be read
+    Column("partition_key", String(16), nullable=False),  # "2024" ("48-2024" national); "none": no date
 )
 Index("ix_wh_raw_partition_key", wh_raw_partition.c.source_kind, wh_raw_partition.c.partition_key)
 

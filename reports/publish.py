@@ -9,8 +9,10 @@ Layout (docs/report-set.md §4, docs/delivery.md)::
   ``TCD_PATH_REPORTS`` / ``TCD_HOME``): the task functions pass it as ``root``;
 - the period folder is the period key with ``..`` replaced by ``_`` (``2025-Q3``,
   ``2021-07-01_2025-02-28``);
-- ``<level>`` is ``tinh``, ``huyen`` or ``xa`` for the report of one unit, and
-  ``tong-hop`` for summary workbooks (several forms or units gathered in one file):
+- ``<level>`` is ``tinh``, ``huyen`` or ``xa`` for the report of one unit,
+  ``quoc_gia`` for the national report of a national deployment (unit code ``VN``:
+  ``<period folder>/quoc_gia/VN/01-TCD_VN_…xlsx``), and ``tong-hop`` for summary
+  workbooks (several forms or units gathered in one file):
   a summary is not the report of one administrative level, so it gets a folder of
   its own instead of being mistaken for the unit's official report;
 - the form code's ``/`` becomes ``-`` (``01/TCD`` → ``01-TCD``);
@@ -61,13 +63,13 @@ from openpyxl.utils import get_column_letter
 
 from core.dates import utc_now_iso
 from core.files import atomic_write_bytes, sha256_file
-from core.levels import LEVELS
+from core.levels import REPORT_LEVELS
 
 log = logging.getLogger(__name__)
 
 SUMMARY_LEVEL = "tong-hop"
 SUMMARY_VIEW = "summary"        # also marks a summary workbook, whatever its level
-ALL_LEVELS = (*LEVELS, SUMMARY_LEVEL)
+ALL_LEVELS = (*REPORT_LEVELS, SUMMARY_LEVEL)
 DEFAULT_VIEW = "as_recorded"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_CSV_NAME = "manifest.csv"

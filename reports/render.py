@@ -578,7 +578,8 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
 
     `table` comes from :func:`reports.formdef.compute`; `rows` are the rows it was
     computed for (checked against the table; None to skip). `unit_name` is the issuing
-    body as printed top left, e.g. "UBND Thành phố Hà Nội". `meta` is shown on the
+    body as printed top left (upper case), e.g. "UBND Thành phố Hà Nội", "Thanh tra
+    Chính phủ" for the national report. `meta` is shown on the
     "Thông tin" sheet (run_id, data_cutoff, generated_at, source_batch_count, …).
     `row_status` is what the table was computed with (its not-reported rows must be
     the table's empty rows; the info sheet counts them). `quality`, when given, becomes

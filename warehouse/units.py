@@ -23,6 +23,13 @@ commune went entirely into one new commune, ``split`` when it was divided among 
 (one row per new commune, ``is_default`` marking the one the package assigns when
 nothing finer is known). Records are never recoded with it; remapped reports use it
 (reports/levels/).
+
+A national deployment holds several provinces (every province, or a configured list) in
+one warehouse, under one national row (``country:VN``, level ``quoc_gia``, scheme
+``country``): :func:`national_unit_frame` and :func:`national_crosswalk_frame`, loaded by
+``load_dim_unit(..., province_codes=...)``. Each province keeps its whole territory's
+history (its legacy units and its 2025 communes), so the provinces' unit sets are
+disjoint and the national report needs no crosswalk.
 """
 from __future__ import annotations
 
@@ -35,8 +42,17 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 from vietnamadminunits.database import query
 
+from core.levels import NATIONAL_LEVEL
 from core.settings import Settings
 from warehouse.schema import dim_unit, dim_unit_crosswalk
+
+NATIONAL_UNIT_KEY = "country:VN"
+NATIONAL_UNIT_CODE = "VN"
+NATIONAL_UNIT_NAME = "Toàn quốc"
+NATIONAL_SCHEME = "country"
+# Small frames (a few thousand rows each): room for every province (34) and a few sets
+# of dates, so a national deployment builds each province's frame once per process.
+_PROVINCE_CACHE = 128
 
 
 def predecessor_codes(province_code: str) -> tuple[str, ...]:
@@ -78,7 +94,7 @@ def unit_frame(cfg: Settings, province_code: str | None = None) -> pd.DataFrame:
                        cfg.series.data_from)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=_PROVINCE_CACHE)
 def _unit_frame(province_code: str, last_legacy: dt.date, first_2025: dt.date, legacy_from: dt.date) -> pd.DataFrame:
     if not province_code.isdigit():
         raise ValueError(f"invalid province code {province_code!r}")
@@ -123,6 +139,46 @@ def _unit_frame(province_code: str, last_legacy: dt.date, first_2025: dt.date, l
     df = pd.DataFrame(rows)
     if df["unit_key"].duplicated().any():
         raise ValueError("duplicate unit keys in reference data")
+    return df
+
+
+def national_unit_frame(province_codes: tuple[str, ...] | list[str], last_legacy: dt.date, first_2025: dt.date,
+                        data_from: dt.date) -> pd.DataFrame:
+    """The unit table of a national deployment, as rows of dim_unit: one national row
+    (``country:VN``, code ``VN``, "Toàn quốc", level ``quoc_gia``, scheme ``country``,
+    valid from `data_from`), then every unit of each province of `province_codes`
+    (ascending), as :func:`unit_frame` gives them with the same dates (legacy units until
+    `last_legacy`, 2025 communes from `first_2025`), each province's row under the
+    national row. The national level records nothing itself: it is there for the
+    national report to hang the provinces on. Raises ValueError when a unit key
+    repeats (a province listed twice, or two provinces claiming a legacy unit)."""
+    return _national_unit_frame(tuple(sorted(province_codes)), last_legacy, first_2025, data_from)
+
+
+@functools.lru_cache(maxsize=2)
+def _national_unit_frame(province_codes: tuple[str, ...], last_legacy: dt.date, first_2025: dt.date,
+                         data_from: dt.date) -> pd.DataFrame:
+    if not province_codes:
+        raise ValueError("a national unit table needs at least one province")
+    national = pd.DataFrame([{
+        "unit_key": NATIONAL_UNIT_KEY, "unit_code": NATIONAL_UNIT_CODE, "name": NATIONAL_UNIT_NAME,
+        "unit_type": "", "level": NATIONAL_LEVEL, "parent_code": None, "parent_key": None,
+        "scheme": NATIONAL_SCHEME, "valid_from": data_from, "valid_to": None, "source": "national level",
+    }])
+    parts = [national]
+    for code in province_codes:
+        # A copy: the province's frame is cached and shared with its own deployment.
+        part = _unit_frame(code, last_legacy, first_2025, data_from).copy()
+        top = part["level"] == "tinh"
+        part.loc[top, "parent_code"] = NATIONAL_UNIT_CODE
+        part.loc[top, "parent_key"] = NATIONAL_UNIT_KEY
+        parts.append(part)
+    # The national row's empty parent would make those columns object: keep the dtypes
+    # of a province's frame, so that both tables read the same.
+    df = pd.concat(parts, ignore_index=True).astype(parts[1].dtypes.to_dict())
+    twice = df.loc[df["unit_key"].duplicated(keep=False), "unit_key"]
+    if not twice.empty:
+        raise ValueError(f"duplicate unit keys in the national unit table: {sorted(set(twice))[:10]}")
     return df
 
 
@@ -175,7 +231,7 @@ def _package_version() -> str:
         return ""
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=_PROVINCE_CACHE)
 def crosswalk_frame(province_code: str) -> pd.DataFrame:
     """Old (legacy commune) → new (2025 commune) units of the province, as rows of
     dim_unit_crosswalk: ``old_unit_key, new_unit_key, relation (whole|split),
@@ -261,15 +317,33 @@ def crosswalk_frame(province_code: str) -> pd.DataFrame:
     return df.sort_values(["old_unit_key", "new_unit_key"], kind="mergesort").reset_index(drop=True)
 
 
+def national_crosswalk_frame(province_codes: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """The crosswalks of every province of `province_codes` (ascending), one after the
+    other (:func:`crosswalk_frame`): a legacy commune belongs to one province, so the
+    rows do not overlap."""
+    if not province_codes:
+        raise ValueError("a national crosswalk needs at least one province")
+    return pd.concat([crosswalk_frame(code) for code in sorted(province_codes)], ignore_index=True)
+
+
 def _db_records(df: pd.DataFrame) -> list[dict]:
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
-def load_dim_unit(engine, cfg: Settings) -> int:
+def load_dim_unit(engine, cfg: Settings, province_codes: tuple[str, ...] | None = None) -> int:
     """Replace dim_unit and dim_unit_crosswalk with the reference data of the configured
-    province (idempotent); returns the number of units."""
-    df = unit_frame(cfg)
-    crosswalk = crosswalk_frame(cfg.province.code)
+    province (idempotent); returns the number of units. With `province_codes` (a
+    national deployment), the national table of those provinces and their crosswalks
+    instead (:func:`national_unit_frame`, :func:`national_crosswalk_frame`), with the
+    dates of `cfg`."""
+    if province_codes is None:
+        df = unit_frame(cfg)
+        crosswalk = crosswalk_frame(cfg.province.code)
+    else:
+        r = cfg.reform
+        df = national_unit_frame(tuple(province_codes), r.last_day_three_tier, r.first_day_two_tier,
+                                 cfg.series.data_from)
+        crosswalk = national_crosswalk_frame(tuple(province_codes))
     with engine.begin() as conn:
         conn.execute(dim_unit_crosswalk.delete())
         conn.execute(dim_unit.delete())

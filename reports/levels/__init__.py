@@ -11,6 +11,16 @@ A **scope** (:class:`Scope`) is one report to produce for a window:
   version valid on its date) and that unit's parent chain. A unit not in force at any
   time in the window is not a row (no district row after 30/06/2025); a unit in force
   for part of the window says so in its note;
+- ``consolidated`` report of the country (level ``quoc_gia``; a national deployment,
+  whose unit table holds several provinces under the national row,
+  warehouse.units.national_unit_frame): the provinces in force in the window as rows,
+  by code, each labelled with its name; no own row (the national level records
+  nothing); the total. Issued by "Thanh tra Chính phủ" (:data:`NATIONAL_ISSUER`). Every
+  unit of a province's territory — legacy district or commune, 2025 commune, the
+  province itself, in force in the window or not — goes to the province's row: a
+  province holds its territory's whole history, so no crosswalk is needed, and each
+  province row equals the total of the province's consolidated report. Every record
+  must be placed (a unit not in the table is an error here);
 - ``remapped`` city view (for multi-year ranges): today's communes as rows. Records of
   a legacy commune go to its successor through the crosswalk (dim_unit_crosswalk,
   warehouse.units.crosswalk_frame): exactly where the old commune went whole into one
@@ -34,7 +44,12 @@ successor (default successor where split, noted "Ước tính"), and a legacy di
 goes to the row "Cấp huyện (đến 30/06/2025)" of the city report; the rows say so.
 
 Which rows did not report (:func:`row_status_for`) comes from dq_completeness for any
-scope: a row's reporting units are the units whose records it shows.
+scope: a row's reporting units are the units whose records it shows (a province row of
+the national report: every unit of the province in force in the window).
+
+In a national table, :func:`report_scopes` lists the national report first, then each
+province's scopes (as for a province deployment), provinces by code; a province's
+consolidated and remapped reports there claim only the records of its own territory.
 
 Modules, one job each: :mod:`~reports.levels.vocabulary` (scope kinds and levels, the
 districts' row, the notes and view texts, row labels), :mod:`~reports.levels.units` (the
@@ -46,7 +61,7 @@ each unit's records go), :mod:`~reports.levels.rows` (:func:`build_rows`),
 :mod:`~reports.levels.report` (:func:`scope_report`, :func:`city_report`). The names in
 ``__all__`` are the public surface; import them from here.
 """
-from core.levels import LEVELS
+from core.levels import LEVELS, NATIONAL_LEVEL, REPORT_LEVELS
 from reports.levels.counting import count_per_unit
 from reports.levels.report import ReportResult, build_rows_for_city, city_report, scope_report, select_records
 from reports.levels.rows import RecordsByUnit, UnplacedRecordsError, build_rows
@@ -61,6 +76,7 @@ from reports.levels.vocabulary import (
     ESTIMATE_META_KEY,
     ESTIMATE_NOTE,
     KINDS,
+    NATIONAL_ISSUER,
     REMAPPED_VIEW_TEXT,
     VIEW_META_KEY,
     own_row_label,
@@ -70,6 +86,9 @@ from reports.levels.vocabulary import (
 __all__ = [
     "KINDS",
     "LEVELS",
+    "REPORT_LEVELS",
+    "NATIONAL_LEVEL",
+    "NATIONAL_ISSUER",
     "DISTRICTS_ROW_ID",
     "ESTIMATE_NOTE",
     "CARRIED_NOTE",

@@ -1,7 +1,8 @@
 """The layout of a scope (:class:`Layout`): its static rows, with the notes of units in
 force for part of the window, and the row each unit's records go to — as recorded, or
 through the crosswalk for the remapped view and for records carried over from units no
-longer in force.
+longer in force. The national report's rows are the provinces, and every unit of a
+province's territory, whatever its dates, goes to the province's row (no crosswalk).
 """
 from __future__ import annotations
 
@@ -52,7 +53,11 @@ class Layout:
         self.scope, self.period, self.units = scope, period, units
         if scope.unit_key not in units:
             raise ValueError(f"unit {scope.unit_key!r} of scope {scope.slug} not in the unit table")
-        self.prov = units.province(scope.province_code)
+        self.national = scope.national
+        if self.national and scope.unit_key != units.national_key:
+            raise ValueError(f"scope {scope.slug} is national, but {scope.unit_key!r} is not the national unit")
+        # The national report's "province" is the country: the top of everything it shows.
+        self.prov = units.row(scope.unit_key) if self.national else units.province(scope.province_code)
         self.prov_key = str(self.prov["unit_key"])
         self._crosswalk = crosswalk
         self._maps: tuple[dict, dict] | None = None
@@ -75,6 +80,8 @@ class Layout:
     # -- kinds
     def _consolidated(self, own: ReportRow) -> None:
         units, period, top = self.units, self.period, self.scope.unit_key
+        # The national report: the provinces under the country (level tinh), in force in
+        # the window, ordered by code like every unit row (they all start with the data).
         df = units.df[units.df["unit_key"].isin(self.window_keys) & (units.df["parent_key"] == top)]
         df = df.assign(_lv=df["level"].map(LEVEL_ORDER).fillna(9),
                        _vf=[v or dt.date.min for v in df["valid_from"]])
@@ -84,18 +91,24 @@ class Layout:
             notes = (["gồm cả cấp xã trực thuộc"] if u.level == "huyen" else []) + \
                 _validity_notes(units, u.unit_key, period)
             self.rows.append(ReportRow(u.unit_key, str(u.name), str(u.unit_code), "unit", capitalise(join_notes(*notes))))
-        own_notes = _validity_notes(units, top, period) if self.scope.level != "tinh" else []
-        self.rows.append(dataclasses.replace(own, note=capitalise(join_notes(*own_notes))))
+        if not self.national:       # the country records nothing itself: no own row
+            own_notes = _validity_notes(units, top, period) if self.scope.level != "tinh" else []
+            self.rows.append(dataclasses.replace(own, note=capitalise(join_notes(*own_notes))))
         children = {r.row_id for r in self.rows}
-        for key in self.window_keys:
+        subtree = units.subtree(top)
+        # A province holds its territory's whole history: its units' records go to its row
+        # whatever their dates (a petition pending at a legacy commune on 30/06/2025 and
+        # carried into a later window too). Elsewhere only the units in force in the
+        # window have a row here; the others are placed through the crosswalk (target).
+        for key in subtree if self.national else (k for k in subtree if k in self.window_keys):
             if key == top:
-                self.row_of[key] = top
+                if not self.national:
+                    self.row_of[key] = top
                 continue
             chain = units.chain(key)
-            if top in chain:
-                child = chain[chain.index(top) - 1]
-                if child in children:
-                    self.row_of[key] = child
+            child = chain[chain.index(top) - 1]
+            if child in children:
+                self.row_of[key] = child
 
     def _remapped(self, own: ReportRow) -> None:
         units, prov_key = self.units, self.prov_key
@@ -104,7 +117,7 @@ class Layout:
         for u in today.sort_values("unit_code", kind="mergesort").itertuples():
             self.rows.append(ReportRow(u.unit_key, str(u.name), str(u.unit_code), "unit"))
             self.row_of[u.unit_key] = u.unit_key
-        if any(units.level(k) == "huyen" for k in self.window_keys):
+        if any(self._is_district(k) for k in self.window_keys):      # the province's own districts
             self.rows.append(self.districts_row())
         self.rows.append(own)
         self.row_of[prov_key] = prov_key
@@ -118,6 +131,9 @@ class Layout:
     @property
     def maps(self) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
         if self._maps is None:
+            if self.national:       # every unit already has its province's row
+                self._maps = ({}, {})
+                return self._maps
             cw = self._crosswalk
             if cw is None:
                 cw = crosswalk_frame(self.scope.province_code)
@@ -133,7 +149,7 @@ class Layout:
         on the districts' row; (None, None, None) when not in this scope."""
         if key in self.row_of:
             return self.row_of[key], None, None
-        if key not in self.units:
+        if key not in self.units or self.national:
             return None, None, None
         remapped = self.scope.kind == "remapped"
         carried = key not in self.window_keys     # only records carried over from before the window
@@ -152,15 +168,33 @@ class Layout:
 
     @property
     def whole_province(self) -> bool:
-        """The city's consolidated and remapped reports: every record has a row."""
-        return self.scope.level == "tinh" and self.scope.kind != "own"
+        """The city's consolidated and remapped reports, and the national report: every
+        record of the territory has a row."""
+        return self.national or (self.scope.level == "tinh" and self.scope.kind != "own")
+
+    @property
+    def claims_unknown(self) -> bool:
+        """Whether records of no known unit (or none at all) belong to this scope, so
+        that they are an error here: the province's whole reports in a province
+        deployment, the national report in a national one (the province's reports there
+        cannot tell such a record is theirs)."""
+        return self.national or (self.whole_province and not self.units.shared)
+
+    def may_reach(self, key: str) -> bool:
+        """Whether records of `key` can belong to this scope at all: in a national table,
+        a province's scopes take nothing from another province's territory (nor does
+        the crosswalk lead there), so those units need no closer look."""
+        if self.national or not self.units.shared:
+            return True
+        return key in self.units.territory(self.prov_key)
 
     def in_subtree(self, key: str) -> bool:
         """Whether records of `key` belong to this scope's unit (so failing to place
         them is an error, not "another unit's report")."""
-        if self.whole_province:
-            return True
         if key not in self.units:
-            return False
+            return self.claims_unknown
+        if self.whole_province:
+            # In a national table the province's reports claim only its own territory.
+            return not self.units.shared or self.national or self.prov_key in self.units.chain(key)
         chain = self.units.chain(key)
         return self.scope.unit_key in (chain if self.scope.kind != "own" else chain[:1])

@@ -23,8 +23,9 @@ _MAX_NAMES = 3
 
 
 class UnplacedRecordsError(ValueError):
-    """Records in the window whose unit is not under the province (or not a unit in
-    force in the window): they would silently vanish from the report."""
+    """Records in the window whose unit is not under the province (the country, for the
+    national report), or not a unit in force in the window: they would silently vanish
+    from the report."""
 
 
 class RecordsByUnit:
@@ -87,8 +88,9 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
     whose figures are estimates) and ``view`` (as_recorded | remapped).
 
     A record that belongs to the scope but cannot be placed — unknown unit or outside
-    the province (city scopes), unit not in force on the record's date, no row for its
-    unit — raises UnplacedRecordsError when `strict`, else is dropped with a warning.
+    the province (city scopes; outside the provinces of the table for the national
+    report), unit not in force on the record's date, no row for its unit — raises
+    UnplacedRecordsError when `strict`, else is dropped with a warning.
     `crosswalk` (dim_unit_crosswalk rows) defaults to
     ``warehouse.units.crosswalk_frame(scope.province_code)``; it is read only for the
     remapped view and for records carried over from units no longer in force.
@@ -102,11 +104,11 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
         # Only the records of units that reach this scope can be placed in it or be
         # missing from it; every unit still counts for the notes on split units.
         all_keys = records.keys
-        if layout.whole_province:
+        if layout.claims_unknown:
             df = records.records
         else:
-            df = records.of_units([k for k in records.positions
-                                   if layout.in_subtree(k) or layout.target(k)[0] is not None])
+            df = records.of_units([k for k in records.positions if layout.may_reach(k)
+                                   and (layout.in_subtree(k) or layout.target(k)[0] is not None)])
     else:
         df = records
     day = _dates(df[date_column]) if date_column in df.columns else pd.Series(pd.NaT, index=df.index)
@@ -139,15 +141,18 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
     on_date = rday.isna() | (vf.notna() & (vf <= rday) & (vt.isna() | (vt >= rday)))
     placed = row_id.notna() & known & on_date.fillna(False).astype(bool)
     # Records that belong to the scope: all of the province's for the city's
-    # consolidated and remapped reports (none may vanish); otherwise the scope unit's
-    # own or subtree's, or those reaching it through a successor.
+    # consolidated and remapped reports (none may vanish), all of the country's for the
+    # national report; otherwise the scope unit's own or subtree's, or those reaching it
+    # through a successor. Records of no known unit are the province's in a province
+    # deployment, the national report's in a national one.
     mine = keys.map({k: layout.in_subtree(k) for k in distinct}).fillna(False).astype(bool) | row_id.notna()
-    if layout.whole_province:
-        mine = pd.Series(True, index=recs.index)
+    if layout.claims_unknown:
+        mine = mine | ~known
     bad = mine.astype(bool) & ~placed
     if bad.any():
         counts = keys[bad].astype(str).value_counts().head(10).to_dict()
-        where = f"province {scope.province_code}" if layout.whole_province else f"scope {scope.slug}"
+        where = (f"the country ({scope.unit_code})" if scope.national else
+                 f"province {scope.province_code}" if layout.whole_province else f"scope {scope.slug}")
         msg = (f"{int(bad.sum())} record(s) in {period.key} cannot be placed in the report of {where}: "
                f"by unit_key {counts}")
         if strict:

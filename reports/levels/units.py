@@ -1,4 +1,7 @@
 """The unit table (dim_unit) indexed for walking the hierarchy: :class:`Units`.
+
+The table holds one province (a province deployment) or, under a national row (level
+``quoc_gia``), several (a national deployment: warehouse.units.national_unit_frame).
 """
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from core.dates import as_date
+from core.levels import NATIONAL_LEVEL
 
 
 class Units:
@@ -28,6 +32,16 @@ class Units:
         self.df = u
         self.by_key = u.set_index("unit_key", drop=False)
         self.parent = {k: (p if isinstance(p, str) else None) for k, p in zip(u["unit_key"], u["parent_key"])}
+        national = u.loc[u["level"] == NATIONAL_LEVEL, "unit_key"]
+        if len(national) > 1:
+            raise ValueError(f"the unit table has {len(national)} national rows")
+        self.national_key: str | None = str(national.iloc[0]) if len(national) else None
+        # Whether the table holds more than one province's units (a national deployment):
+        # then a province's report claims only its own territory's records.
+        self.shared = self.national_key is not None or int((u["level"] == "tinh").sum()) > 1
+        self._children: dict[str, list[str]] | None = None
+        self._in_force: dict[tuple[dt.date, dt.date], pd.Series] = {}
+        self._territory: dict[str, frozenset[str]] = {}
 
     def __contains__(self, key: Any) -> bool:
         return isinstance(key, str) and key in self.by_key.index
@@ -46,9 +60,32 @@ class Units:
         return vf is not None and vf <= end and (vt is None or vt >= start)
 
     def in_force_mask(self, start: dt.date, end: dt.date) -> pd.Series:
-        return pd.Series([vf is not None and vf <= end and (vt is None or vt >= start)
-                          for vf, vt in zip(self.df["valid_from"], self.df["valid_to"])],
-                         index=self.df.index, dtype=bool)
+        """Which rows are in force at some time in [start, end] (computed once per window:
+        a report set asks for every scope of the window; do not modify the result)."""
+        key = (start, end)
+        if key not in self._in_force:
+            self._in_force[key] = pd.Series([vf is not None and vf <= end and (vt is None or vt >= start)
+                                             for vf, vt in zip(self.df["valid_from"], self.df["valid_to"])],
+                                            index=self.df.index, dtype=bool)
+        return self._in_force[key]
+
+    def subtree(self, key: str) -> list[str]:
+        """`key` and every unit below it, whatever their dates (top down)."""
+        if self._children is None:
+            children: dict[str, list[str]] = {}
+            for k, p in self.parent.items():
+                if p is not None:
+                    children.setdefault(p, []).append(k)
+            self._children = children
+        out, todo, seen = [], [key], set()
+        while todo:
+            k = todo.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            out.append(k)
+            todo.extend(reversed(self._children.get(k, [])))
+        return out
 
     def chain(self, key: str) -> list[str]:
         """`key` and its ancestors, nearest first."""
@@ -57,6 +94,25 @@ class Units:
             out.append(k)
             k = self.parent.get(k)
         return out
+
+    def territory(self, key: str) -> frozenset[str]:
+        """:meth:`subtree` of `key` as a set, computed once (a province's territory,
+        asked for by each of its scopes)."""
+        if key not in self._territory:
+            self._territory[key] = frozenset(self.subtree(key))
+        return self._territory[key]
+
+    def provinces(self) -> pd.DataFrame:
+        """The province rows, by code."""
+        return self.df[self.df["level"] == "tinh"].sort_values("unit_code", kind="mergesort")
+
+    def province_of(self, key: str) -> pd.Series | None:
+        """The province row above (or at) unit `key`; None when it has none (the
+        national row)."""
+        for k in self.chain(key):
+            if k in self.by_key.index and self.level(k) == "tinh":
+                return self.row(k)
+        return None
 
     def province(self, province_code: str | None) -> pd.Series:
         prov = self.df[self.df["level"] == "tinh"]

@@ -1,10 +1,15 @@
 """The words of the reports at every level: the scope kinds and levels, the id of the
-districts' row, the notes and view texts the reports print, and the labels of a unit's
-own row.
+districts' row, the notes and view texts the reports print, the issuer of the national
+report, and the labels of a unit's own row.
 """
 from __future__ import annotations
 
+from core.levels import NATIONAL_LEVEL
+
 KINDS = ("own", "consolidated", "remapped")
+# The national figures are compiled by the Government Inspectorate (the provinces report
+# to it): the issuing body printed top left of the national report.
+NATIONAL_ISSUER = "Thanh tra Chính phủ"
 
 DISTRICTS_ROW_ID = "cap-huyen"
 ESTIMATE_NOTE = "Ước tính"
@@ -31,7 +36,10 @@ def own_row_label(province_name: str, unit_type: str | None = None) -> str:
 
 def unit_row_label(name: str, level: str, unit_type: str | None = None) -> str:
     """The row of a unit's own records: the city's as :func:`own_row_label`, a
-    district's "UBND Quận Ba Đình (cấp huyện)", a commune's "UBND Phường Phúc Xá"."""
+    district's "UBND Quận Ba Đình (cấp huyện)", a commune's "UBND Phường Phúc Xá"; the
+    country's is its name (the national level records nothing: no report has that row)."""
+    if level == NATIONAL_LEVEL:
+        return name
     if level == "tinh":
         return own_row_label(name, unit_type)
     if level == "huyen":

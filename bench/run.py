@@ -46,16 +46,23 @@ from core import logs, settings
 from pipeline import dq, reporting, tasks
 from simulators.city_server import serve_in_thread
 from simulators.core import FIXED_END
-from simulators.generate import generate
+from simulators.generate import generate, generate_provinces
+from simulators.sizes import plan as size_plan
 
-# The scales: arguments of simulators.generate.generate. `sample` is one district with
-# two communes (a quick check of the benchmark itself); `hanoi` is the demo's data set.
-SCALES: dict[str, dict | None] = {
+# The scales: arguments of simulators.generate.generate (one province), or, with `size`,
+# of a national run (simulators.sizes.plan, generate_provinces) served by a national
+# deployment (config/national.yaml). `sample` is one district with two communes (a quick
+# check of the benchmark itself); `hanoi` is the demo's data set; `national` the 34
+# provinces whole (size class national, ≈ 4.4 M records); `national-sample` the 34
+# provinces' size class sample (each its first district with two communes, and its
+# service: ≈ 0.45 M records), the national deployment end to end in well under an hour.
+SCALES: dict[str, dict] = {
     "sample": {"seed": 7, "districts": ["001"], "communes_per_district": 2},
     "hanoi": {"seed": 42},
-    # Needs the generator's --province/--provinces (issue 13, point 1): not built yet.
-    "national": None,
+    "national": {"seed": 42, "size": "national"},
+    "national-sample": {"seed": 42, "size": "sample", "provinces": "all"},
 }
+NATIONAL_CONFIG = Path(__file__).resolve().parent.parent / "config" / "national.yaml"
 INGEST_AND_CONSOLIDATE = ("ingest", "consolidate")
 # The groups of stages `--stages` picks from, in the order they run. A run without
 # `ingest` keeps the warehouse of the previous run in <work>/<scale>/run (to measure the
@@ -68,27 +75,38 @@ CONSOLIDATED_KINDS = ("commune_register", "district_db", "city_service", "qlkntc
 
 # ----------------------------------------------------------------------------- stages
 # Each runs in a child process and returns (rows, details): plain data only.
+def _is_national(kwargs: dict) -> bool:
+    return "size" in kwargs
+
+
 def _generate(out: str, end: str, kwargs: dict) -> tuple[int, dict]:
 
+    if _is_national(kwargs):
+        run = size_plan(kwargs["size"], None, kwargs.get("provinces"), "01")
+        manifest = generate_provinces(Path(out), run.provinces, seed=kwargs["seed"], end=dt.date.fromisoformat(end),
+                                      districts=run.districts, communes_per_district=run.communes_per_district)
+        return int(manifest["totals"]["source_rows"]), {"provinces": len(run.provinces)}
     manifest = generate(Path(out), end=dt.date.fromisoformat(end), **kwargs)
     rows = {kind: sum(n for key, n in s.get("rows", {}).items() if key.endswith("_rows"))
             for kind, s in manifest["sources"].items()}
     return sum(rows.values()), {"source_rows": rows}
 
 
-def _floor(sources: str, base_url: str, token: str) -> tuple[int, dict]:
-    """Read every input once, nothing else: the lower bound of ingestion."""
+def _floor(sources: str, base_url: str, token: str, national: bool = False) -> tuple[int, dict]:
+    """Read every input once, nothing else: the lower bound of ingestion (of every
+    province's sources, and each province's service under /<code>, when `national`)."""
 
     root = Path(sources)
     rows = {"registers": 0, "district": 0, "city": 0}
-    for path in sorted(p for p in (root / "commune_inbox").rglob("*") if p.suffix.lower() in (".xlsx", ".xls")):
+    inboxes = sorted(root.glob("*/commune_inbox")) if national else [root / "commune_inbox"]
+    for path in sorted(p for inbox in inboxes for p in inbox.rglob("*") if p.suffix.lower() in (".xlsx", ".xls")):
         try:
             wb = CalamineWorkbook.from_path(str(path))
             for name in wb.sheet_names:
                 rows["registers"] += len(wb.get_sheet_by_name(name).to_python())
         except Exception:  # noqa: BLE001 - a file ingestion refuses (truncated, not a spreadsheet) is read all the same
             rows["unreadable_files"] = rows.get("unreadable_files", 0) + 1
-    for path in sorted((root / "district_db").glob("*.sqlite")):
+    for path in sorted(root.glob("*/district_db/*.sqlite" if national else "district_db/*.sqlite")):
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             tables = [t for (t,) in con.execute("select name from sqlite_master where type = 'table'")]
@@ -97,14 +115,17 @@ def _floor(sources: str, base_url: str, token: str) -> tuple[int, dict]:
         finally:
             con.close()
     cfg = settings.get().sources.city_service
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-        for res in cfg.resources:
-            try:
-                for body in city_service.fetch_pages(client, res, None, cfg.page_size,
-                                                       city_service.AccessPolicy.from_config(cfg)):
-                    rows["city"] += len(body["items"])
-            except city_service.ResourceAbsent:
-                pass
+    urls = [f"{base_url}/{p.parent.parent.name}" for p in sorted(root.glob("*/city_service/city.sqlite"))] \
+        if national else [base_url]
+    for url in urls:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            for res in cfg.resources:
+                try:
+                    for body in city_service.fetch_pages(client, res, None, cfg.page_size,
+                                                           city_service.AccessPolicy.from_config(cfg)):
+                        rows["city"] += len(body["items"])
+                except city_service.ResourceAbsent:
+                    pass
     return rows["registers"] + rows["district"] + rows["city"], rows
 
 
@@ -113,6 +134,9 @@ def _task(name: str, *args) -> tuple[int, dict]:
 
     if name == "ingest_districts":
         out = [tasks.ingest_district(code) for code in tasks.list_district_codes()]
+        return sum(o["rows"] for o in out), {"batches": sum(o["batches"] for o in out)}
+    if name == "ingest_city_service":        # one task per province's service, as the DAG maps them
+        out = [tasks.ingest_city_service(code) for code in tasks.list_city_services()]
         return sum(o["rows"] for o in out), {"batches": sum(o["batches"] for o in out)}
     result = getattr(tasks, name)(*args)
     if name == "consolidate":
@@ -194,10 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown stage group(s) {', '.join(unknown)}: choose from {', '.join(STAGE_GROUPS)}")
     gen_kwargs = SCALES[args.scale]
-    if gen_kwargs is None:
-        print(f"scale {args.scale!r} is not available yet: the generator knows only Hà Nội "
-              "(issue 13, point 1: --province/--provinces).", file=sys.stderr)
-        return 2
+    national = _is_national(gen_kwargs)
 
     logs.setup()
     work = (Path(args.work) / args.scale).resolve()
@@ -216,9 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         "TCD_PATH_REPORTS": str(run_dir / "reports"),
         "TCD_PATH_DATA_QUALITY": str(run_dir / "data_quality"),
         "TCD_PATH_LOGS": str(run_dir / "logs"),
-        "TCD_COMMUNE_INBOX": str(sources / "commune_inbox"),
-        "TCD_DISTRICT_DB_DIR": str(sources / "district_db"),
+        "TCD_COMMUNE_INBOX": str(sources if national else sources / "commune_inbox"),
+        "TCD_DISTRICT_DB_DIR": str(sources if national else sources / "district_db"),
     })
+    if national:        # every province in one warehouse, with the national level above them
+        os.environ["TCD_CONFIG"] = str(NATIONAL_CONFIG)
     os.environ.setdefault("TCD_PSEUDONYM_KEY", "bench-only-key-not-secret-0123456789")
     token = "bench-token"
     os.environ["TCD_CITY_API_TOKEN"] = token
@@ -236,11 +259,12 @@ def main(argv: list[str] | None = None) -> int:
 
     floor = None
     if "floor" in stages or "ingest" in stages:
-        base_url, stop = serve_in_thread(sources / "city_service" / "city.sqlite", token, port=0)
+        base_url, stop = serve_in_thread(sources if national else sources / "city_service" / "city.sqlite", token,
+                                         port=0)
         os.environ["TCD_CITY_API_URL"] = base_url
         try:
             if "floor" in stages:
-                floor = b.stage("floor: read every input once", _floor, str(sources), base_url, token)
+                floor = b.stage("floor: read every input once", _floor, str(sources), base_url, token, national)
             if "ingest" in stages:
                 b.stage("prepare warehouse (schema, units)", _task, "prepare_warehouse")
                 for label, task in INGEST_TASKS:
@@ -259,10 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         # A fresh report tree: re-issuing over the previous run's would only re-confirm.
         subprocess.run(["rm", "-rf", str(run_dir / "reports")], check=True)
         levels = ("tinh",) if args.reports == "city" else ("tinh", "huyen", "xa")
+        if national:
+            levels = ("quoc_gia", *levels)
         for level in levels:
             workbooks.append(b.stage(f"report set, latest quarter, {level}", _report_set, latest, level, None,
                                      ("own", "consolidated")))
-    if args.reports != "none" and "summary" in stages:
+    if args.reports != "none" and "summary" in stages and not national:
+        # (the multi-year summary is a province's: not built for the country yet)
         b.stage("summary 2021-07..last cut-off", _summary, end)
 
     incremental = None
@@ -273,9 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (nxt / "manifest.json").exists():
             next_end = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
             b.stage("generate sources, one day later", _generate, str(nxt), next_end, gen_kwargs)
-        os.environ.update({"TCD_COMMUNE_INBOX": str(nxt / "commune_inbox"),
-                           "TCD_DISTRICT_DB_DIR": str(nxt / "district_db")})
-        base_url, stop = serve_in_thread(nxt / "city_service" / "city.sqlite", token, port=0)
+        os.environ.update({"TCD_COMMUNE_INBOX": str(nxt if national else nxt / "commune_inbox"),
+                           "TCD_DISTRICT_DB_DIR": str(nxt if national else nxt / "district_db")})
+        base_url, stop = serve_in_thread(nxt if national else nxt / "city_service" / "city.sqlite", token, port=0)
         os.environ["TCD_CITY_API_URL"] = base_url
         try:
             for label, task in INGEST_TASKS:

@@ -25,7 +25,8 @@ the data interval *is* the reporting window (15th to 14th), and the run starts o
 the last complete window.
 
 **Params** (on demand): `period` (`2026-Q3`, `2026-H1`, `2026-M9`, `2026-Y`, `latest`)
-or `date_from`/`date_to` for a custom range; `levels` (subset of tinh, huyen, xa);
+or `date_from`/`date_to` for a custom range; `levels` (subset of quoc_gia, tinh, huyen, xa; quoc_gia — toàn quốc, the provinces as its
+rows — in a national deployment only);
 `forms` (subset of form codes); `units` (subset of unit codes); `deliver` (send e-mails, default true);
 `issue` (`auto` — preliminary before the units' deadline, else official —, `preliminary`, `official`);
 `narrative` (null: Mẫu số 02 when the regime asks for it; true: also for this window — the
@@ -52,10 +53,12 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from core.levels import LEVELS as _LEVELS
+from core.levels import REPORT_LEVELS as _LEVELS
 from pipeline.dag_defaults import DEFAULT_ARGS, TIMEZONE
 
-LEVELS = list(_LEVELS)       # Param values are JSON: a list
+# Param values are JSON: a list. quoc_gia (toàn quốc) issues reports only in a national
+# deployment (config/national.yaml); elsewhere its mapped task returns at once.
+LEVELS = list(_LEVELS)
 
 
 @dag(
@@ -75,7 +78,8 @@ LEVELS = list(_LEVELS)       # Param values are JSON: a list
         "date_to": Param(None, type=["null", "string"], format="date",
                          description="custom range end (YYYY-MM-DD)"),
         "levels": Param(LEVELS, type="array", items={"type": "string", "enum": LEVELS},
-                        description="levels to report (tinh = city, huyen = district, xa = commune)"),
+                        description="levels to report (quoc_gia = the country, in a national deployment; "
+                                    "tinh = city, huyen = district, xa = commune)"),
         "forms": Param(None, type=["null", "array"],
                        description="form codes to report (empty = every configured form)"),
         "units": Param(None, type=["null", "array"],

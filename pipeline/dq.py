@@ -148,7 +148,7 @@ def assess(period: dict, run_id: str | None = None) -> dict:
 
 
 def workbook_path(p: Period, cfg: Settings) -> Path:
-    province = cfg.province.code
+    province = "VN" if deployment.is_national(cfg) else cfg.province.code
     return (cfg.path("data_quality") / p.key.replace("..", "_")
             / f"Chat-luong-du-lieu_{province}_{p.start:%Y%m%d}-{p.end:%Y%m%d}.xlsx")
 
@@ -226,8 +226,7 @@ def write_workbook(eng: sa.Engine, p: Period, comp: pd.DataFrame, outl: pd.DataF
         outl_out = outl_out[outl_out["flagged"]]
         outl_out["z"] = outl_out["z_score"].map(lambda z: None if pd.isna(z) else z / 100)
 
-    province = cfg.province
-    title = [f"BÁO CÁO CHẤT LƯỢNG DỮ LIỆU — {province.name.upper()}",
+    title = [f"BÁO CÁO CHẤT LƯỢNG DỮ LIỆU — {deployment.title(cfg).upper()}",
              f"Kỳ: {p.label} (từ ngày {p.start:%d/%m/%Y} đến ngày {p.end:%d/%m/%Y})"]
     sheets = [
         ("Tổng hợp theo đơn vị", per_unit, {

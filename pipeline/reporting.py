@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from core import connections, files, periods, regimes, settings
 from core.dates import local_date, today_local, utcnow
-from core.levels import LEVELS
+from core.levels import LEVELS, NATIONAL_LEVEL, REPORT_LEVELS
 from core.settings import Settings
 from delivery import mail as delivery
 from pipeline import dq
@@ -209,10 +209,13 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     (dq_validation records why); the other reports go on, and the task fails at the end
     naming the withheld ones.
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    if level not in REPORT_LEVELS:
+        raise ValueError(f"level must be one of {REPORT_LEVELS}, not {level!r}")
     p = dq.period_from_dict(period)
     cfg = settings.get()
+    if level == NATIONAL_LEVEL and not deployment.is_national(cfg):
+        return {"period": p.key, "level": level, "scopes": 0, "issued": 0,
+                "skipped": "a province deployment has no national level (config national:)"}
     eng = db.engine(connections.warehouse_url(cfg))
     inputs = _load_inputs(eng, p, cfg)
     all_scopes = levels.report_scopes(p, inputs.units)
@@ -486,7 +489,7 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
                             regimes.regime_for(q, cfg.regimes))
     notes = mau02.na_reasons(formdef.load_form(regimes.definition_path(regime, c, cfg.home))
                              for c in regime.form_codes)
-    place = str(cfg.province.name).removeprefix("Thành phố ").removeprefix("Tỉnh ")
+    place = deployment.title(cfg).removeprefix("Thành phố ").removeprefix("Tỉnh ")
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-narrative-"))
     try:

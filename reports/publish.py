@@ -11,7 +11,7 @@ Layout (docs/report-set.md §4, docs/delivery.md)::
   ``2021-07-01_2025-02-28``);
 - ``<level>`` is ``tinh``, ``huyen`` or ``xa`` for the report of one unit,
   ``quoc_gia`` for the national report of a national deployment (unit code ``VN``:
-  ``<period folder>/quoc_gia/VN/01-TCD_VN_…xlsx``), and ``tong-hop`` for summary
+  the national 01/TCD under ``<period folder>/quoc_gia/VN/``), and ``tong-hop`` for summary
   workbooks (several forms or units gathered in one file):
   a summary is not the report of one administrative level, so it gets a folder of
   its own instead of being mistaken for the unit's official report;

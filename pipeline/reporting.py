@@ -114,6 +114,12 @@ class _PeriodInputs:
     unit_index: object = None                       # `units` indexed once (reports.levels.Units)
     reused_codes: set = field(default_factory=set)  # codes of two units in the window
     issue_kind: str = "official"                    # preliminary | official (issue_kind_for)
+    # A national deployment reads one province at a time, so memory is a province's
+    # history, never the country's: `unit_keys` limits the facts read to a province's
+    # territory; `parts` (the national report) reads each territory in turn and keeps
+    # only each form's population for the window.
+    unit_keys: frozenset | None = None
+    parts: list | None = None
 
 
 # Folder suffix of a pre-reform unit whose code the 2025 reform gave to another unit, in
@@ -150,25 +156,33 @@ def _load_inputs(eng, p, cfg: Settings) -> _PeriodInputs:
 
 def _records(eng, inputs: _PeriodInputs, table_name: str):
     """Published facts of `table_name` dated up to the window's end, with the raw
-    lineage of each (source file and row). Forms select their population from these."""
+    lineage of each (source file and row) — of the territory ``inputs.unit_keys`` when
+    set. Forms select their population from these."""
     if table_name not in inputs.records:
-        table = getattr(schema, table_name)
-        date_col = {"fact_reception": "received_date", "fact_petition": "received_date",
-                    "fact_case": "opened_date", "fact_qlkntc": "window_end",
-                    "fact_reception_calendar": "announced_date"}[table_name]
-        last = inputs.period.end
-        if table_name == "fact_reception_calendar":
-            # announced in advance: the whole month of the window's end decides coverage
-            last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        if "source_file" in table.c:        # a table that keeps its own lineage columns
-            q = sa.select(table).where(table.c[date_col] <= last)
-        else:
-            q = (sa.select(table, schema.raw_record.c.source_file, schema.raw_record.c.source_row)
-                 .join(schema.raw_record, schema.raw_record.c.raw_id == table.c.raw_id)
-                 .where(table.c[date_col] <= last))
-        with eng.connect() as conn:
-            inputs.records[table_name] = pd.read_sql(q, conn)
+        inputs.records[table_name] = _read_facts(eng, inputs, table_name, inputs.unit_keys)
     return inputs.records[table_name]
+
+
+def _read_facts(eng, inputs: _PeriodInputs, table_name: str, unit_keys=None):
+    """The query of :func:`_records`, uncached; `unit_keys`: only those units' facts."""
+    table = getattr(schema, table_name)
+    date_col = {"fact_reception": "received_date", "fact_petition": "received_date",
+                "fact_case": "opened_date", "fact_qlkntc": "window_end",
+                "fact_reception_calendar": "announced_date"}[table_name]
+    last = inputs.period.end
+    if table_name == "fact_reception_calendar":
+        # announced in advance: the whole month of the window's end decides coverage
+        last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if "source_file" in table.c:        # a table that keeps its own lineage columns
+        q = sa.select(table).where(table.c[date_col] <= last)
+    else:
+        q = (sa.select(table, schema.raw_record.c.source_file, schema.raw_record.c.source_row)
+             .join(schema.raw_record, schema.raw_record.c.raw_id == table.c.raw_id)
+             .where(table.c[date_col] <= last))
+    if unit_keys is not None:
+        q = q.where(table.c.unit_key.in_(sorted(unit_keys)))
+    with eng.connect() as conn:
+        return pd.read_sql(q, conn)
 
 
 def configured_forms(period, cfg: Settings | None = None) -> list[str]:
@@ -230,8 +244,11 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     # issued together (one manifest write) and recorded in one transaction.
     with files.deferred_fsync():
         try:
-            for code in codes:
-                _issue_form(eng, inputs, code, scopes, run_id, staging, issued, withheld)
+            for territory, group in _territories(inputs, scopes, level):
+                inputs.records.clear()
+                inputs.unit_keys, inputs.parts = territory
+                for code in codes:
+                    _issue_form(eng, inputs, code, group, run_id, staging, issued, withheld)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     summary = {"period": p.key, "level": level, "issue_kind": inputs.issue_kind, "scopes": len(scopes),
@@ -244,6 +261,23 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
         raise RuntimeError(f"{len(withheld)} report(s) withheld for {p.key} {level}: "
                            + "; ".join(f"{w['form']} {w['scope']}: {w['reason'][:200]}" for w in withheld[:10]))
     return summary
+
+
+def _territories(inputs: _PeriodInputs, scopes: list, level: str) -> list[tuple[tuple, list]]:
+    """The scopes in groups that read the same facts: ``((unit_keys, parts), scopes)``.
+    One group reading everything in a province deployment; in a national one, a group
+    per province (its territory's facts only), and the national report reading each
+    province's in turn (:func:`_placed`)."""
+    if not inputs.unit_index.shared or not scopes:
+        return [((None, None), scopes)]
+    provinces = inputs.unit_index.provinces()
+    territory = {str(r.unit_code): inputs.unit_index.territory(str(r.unit_key)) for r in provinces.itertuples()}
+    if level == NATIONAL_LEVEL:
+        return [((None, [territory[c] for c in sorted(territory)]), scopes)]
+    groups: dict[str, list] = {}
+    for s in scopes:
+        groups.setdefault(s.province_code, []).append(s)
+    return [((territory[c], None), groups[c]) for c in sorted(groups)]
 
 
 @dataclass
@@ -271,7 +305,12 @@ def _placed(eng, inputs: _PeriodInputs, code: str, scope):
     form = form_definition(code, p, inputs.cfg)
     key = ("selected", code)
     if key not in inputs.records:      # the form's population is the same for every scope
-        inputs.records[key] = form.select(_records(eng, inputs, form.source), p)
+        if inputs.parts is None:
+            inputs.records[key] = form.select(_records(eng, inputs, form.source), p)
+        else:                          # the national report: each province's population in turn
+            inputs.records[key] = pd.concat(
+                [form.select(_read_facts(eng, inputs, form.source, keys), p) for keys in inputs.parts],
+                ignore_index=True)
         # Indexed by unit once: each scope looks only at the records of its units.
         inputs.records[("by_unit", code)] = levels.RecordsByUnit(inputs.records[key])
     records = inputs.records[("by_unit", code)]

@@ -202,6 +202,40 @@ def run(suite: str, frame: pd.DataFrame, partition: str, cfg: Settings, *, param
     return out
 
 
+# Expectations over several rows at once: on a frame gathering several partitions, a row
+# breaks them only with rows of its own partition (split_outcome).
+_ACROSS_ROWS = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+
+
+def split_outcome(outcome: Outcome, frame: pd.DataFrame, part_column: str) -> dict[str, Outcome]:
+    """The outcome of a suite run on `frame`, which gathers several partitions (their key
+    in `part_column`), as each partition's own run would have given it: every failure
+    keeps the partition's rows, and a uniqueness failure only the rows that repeat a
+    value *within* their partition (GX reports every occurrence of a repeated value, so
+    those are the rows that repeat it with another row of the same partition). A row is
+    in one partition; the expectations evaluated are the same for every part."""
+    part_of = dict(zip(frame["raw_id"].astype(int), frame[part_column]))
+    keys = list(dict.fromkeys(frame[part_column]))
+    rows = frame[part_column].value_counts().to_dict()
+    by_id = frame.set_index(frame["raw_id"].astype(int), drop=False)
+    per: dict[str, list[Failure]] = {k: [] for k in keys}
+    for f in outcome.failures:
+        ids_by_part: dict[str, list[int]] = {}
+        for rid in f.raw_ids:
+            ids_by_part.setdefault(part_of[int(rid)], []).append(int(rid))
+        for key, ids in ids_by_part.items():
+            if f.expectation in _ACROSS_ROWS and f.column and len(ids) > 1:
+                cols = f.column.split(",")
+                values = by_id.loc[ids, cols]
+                ids = [int(r) for r in values.index[values.duplicated(keep=False)]]
+            elif f.expectation in _ACROSS_ROWS:
+                ids = []            # its other occurrences are in other partitions
+            if ids:
+                per[key].append(Failure(f.rule, f.severity, f.expectation, f.column, len(ids), ids, dict(f.meta)))
+    return {k: Outcome(outcome.suite, k, not any(f.severity != "warning" for f in per[k]), outcome.evaluated,
+                       int(rows.get(k, 0)), per[k]) for k in keys}
+
+
 def build_data_docs(dq_dir: Path) -> Path:
     """Rebuild the Data Docs site under `dq_dir` (``paths.data_quality``) from the
     stored validation results (the latest runs: ``validation_results_limit`` in

@@ -35,9 +35,10 @@ false: none).
 
 **Tasks**: `resolve_periods` → `assess_data_quality` (per period: completeness,
 timeliness, outliers, data-quality workbook) → `build_reports` (mapped per period ×
-level: compute, check identities, write, publish to the folder tree with a manifest;
+batch of `report_batches`: a level, or in a national deployment the national level and
+each other level per province, so the workers share the country: compute, check identities, write, publish to the folder tree with a manifest;
 a re-issue with changed numbers becomes `_v2`, the old file stays) →
-`build_narratives` (mapped likewise: for the periods whose regime asks for it — TT 06/2025:
+`build_narratives` (mapped per period × level: for the periods whose regime asks for it — TT 06/2025:
 Quý I, 6 tháng, 9 tháng, năm — the Mẫu số 02 narrative of every official report as a Word
 document, every figure from the same tables, compared with the previous quarter and the
 same period of the previous year) →
@@ -112,20 +113,27 @@ def report_periodic():
         dq.assess(period, run_id=context["run_id"])
         return period
 
+    @task
+    def report_batches(**context) -> list[dict]:
+        from pipeline import reporting
+
+        # per level; in a national deployment per level and province (the national level once)
+        return reporting.report_batches(context["params"].get("levels") or LEVELS)
+
     @task(map_index_template="{{ report_batch }}")
-    def build_reports(period: dict, level: str, **context) -> dict:
+    def build_reports(period: dict, batch: dict, **context) -> dict:
         from airflow.sdk import get_current_context
 
         from pipeline import reporting
 
+        level, province = batch["level"], batch.get("province")
         # label of the mapped task instance in the UI (map_index_template)
-        get_current_context()["report_batch"] = f"{period['key']} {level}"
+        get_current_context()["report_batch"] = " ".join(x for x in (period["key"], level, province) if x)
         params = context["params"]
-        if level not in (params.get("levels") or LEVELS):
-            return {"period": period["key"], "level": level, "skipped": "not requested"}
         issue = params.get("issue") or "auto"
         return reporting.build_reports(period, level, run_id=context["run_id"], forms=params.get("forms"),
-                                       units=params.get("units"), issue_kind=None if issue == "auto" else issue)
+                                       units=params.get("units"), issue_kind=None if issue == "auto" else issue,
+                                       province=province)
 
     @task(map_index_template="{{ report_batch }}")
     def build_narratives(period: dict, level: str, **context) -> dict:
@@ -156,7 +164,7 @@ def report_periodic():
 
     periods = resolve_periods()
     assessed = assess_data_quality.expand(period=periods)
-    built = build_reports.expand(period=assessed, level=LEVELS)
+    built = build_reports.expand(period=assessed, batch=report_batches())
     narratives = build_narratives.expand(period=assessed, level=LEVELS)
     delivered = deliver_reports.expand(period=periods)
     [built, narratives] >> delivered

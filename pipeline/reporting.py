@@ -211,17 +211,33 @@ def issue_kind_for(period, now: dt.datetime | None = None, cfg: Settings | None 
     return "preliminary" if today <= due else "official"
 
 
+def report_batches(levels: list[str] | None = None) -> list[dict]:
+    """The report set's pieces, one mapped task each: ``{"level", "province"}`` — per
+    level in a province deployment (province None); in a national one the national
+    level once, and every other level per province, so the workers share the country
+    and each task holds one province's facts."""
+    cfg = settings.get()
+    wanted = [lv for lv in REPORT_LEVELS if lv in (levels or REPORT_LEVELS)]
+    if not deployment.is_national(cfg):
+        return [{"level": lv, "province": None} for lv in wanted if lv != NATIONAL_LEVEL]
+    codes = deployment.provinces(cfg)
+    return [{"level": lv, "province": None} if lv == NATIONAL_LEVEL else {"level": lv, "province": code}
+            for lv in wanted for code in ((None,) if lv == NATIONAL_LEVEL else codes)]
+
+
 def build_reports(period: dict, level: str, run_id: str | None = None,
                   forms: list[str] | None = None, units: list[str] | None = None,
-                  scope_kinds: tuple[str, ...] = ("own", "consolidated"), issue_kind: str | None = None) -> dict:
+                  scope_kinds: tuple[str, ...] = ("own", "consolidated"), issue_kind: str | None = None,
+                  province: str | None = None) -> dict:
     """Every form of `forms` (default: the forms of the reporting regime that governs
     the window, core.regimes) for every report scope of `level` in the window:
     compute, check identities, write, issue into the tree.
 
     `issue_kind`: "preliminary" or "official"; by default :func:`issue_kind_for` (before
-    the units' deadline, preliminary). A report that breaks an identity is not issued
-    (dq_validation records why); the other reports go on, and the task fails at the end
-    naming the withheld ones.
+    the units' deadline, preliminary). `province`: only that province's scopes (a
+    national deployment's mapped task, :func:`report_batches`). A report that breaks an
+    identity is not issued (dq_validation records why); the other reports go on, and the
+    task fails at the end naming the withheld ones.
     """
     if level not in REPORT_LEVELS:
         raise ValueError(f"level must be one of {REPORT_LEVELS}, not {level!r}")
@@ -235,7 +251,8 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
     all_scopes = levels.report_scopes(p, inputs.units)
     inputs.reused_codes = _reused_codes(all_scopes)
     scopes = [s for s in all_scopes if s.level == level and s.kind in scope_kinds
-              and (not units or s.unit_code in set(map(str, units)))]
+              and (not units or s.unit_code in set(map(str, units)))
+              and (province is None or level == NATIONAL_LEVEL or s.province_code == str(province))]
     codes = forms or configured_forms(p, cfg)
     inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
     issued, withheld = [], []
@@ -251,7 +268,8 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
                     _issue_form(eng, inputs, code, group, run_id, staging, issued, withheld)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    summary = {"period": p.key, "level": level, "issue_kind": inputs.issue_kind, "scopes": len(scopes),
+    summary = {"period": p.key, "level": level, **({"province": province} if province else {}),
+               "issue_kind": inputs.issue_kind, "scopes": len(scopes),
                "forms": len(codes),
                "issued": len(issued), "new_versions": sum(1 for e in issued if e.get("new")),
                "withheld": withheld}

@@ -74,11 +74,18 @@ def national(tmp_path_factory):
         tasks.ingest_qlkntc_workbooks()
         for kind in ("commune_register", "district_db", "city_service", "qlkntc_workbook"):
             tasks.consolidate(kind)
+        # the mapped tasks of report_periodic: the national level once, the provinces' one each
+        batches = reporting.report_batches(["quoc_gia", "tinh"])
+        assert batches == [{"level": "quoc_gia", "province": None}] + [
+            {"level": "tinh", "province": code} for code in PROVINCES]
         for key, tt06 in WINDOWS.items():
             period = reporting.resolve_periods(key)[0]
             dq.assess(period)
-            for level in ("quoc_gia", "tinh"):
-                reporting.build_reports(period, level, forms=["01/TCD"], issue_kind="official")
+            for b in batches:
+                out = reporting.build_reports(period, b["level"], forms=["01/TCD"], issue_kind="official",
+                                              province=b["province"])
+                # the national report; a province's own and consolidated reports
+                assert out["issued"] == (1 if b["level"] == "quoc_gia" else 2) and not out["withheld"], out
         yield home, sources
     finally:
         stop()

@@ -658,6 +658,11 @@ def build_summary(period: dict, run_id: str | None = None) -> dict:
     and remapped to today's units; both issued into the tree."""
     p = dq.period_from_dict(period)
     cfg = settings.get()
+    if deployment.is_national(cfg):
+        # The summary's tables (sheets per level, the heads' duty, skipped levels) are a
+        # province's; the country's is not designed yet.
+        log.warning("summary %s: not built in a national deployment", p.key)
+        return {"period": p.key, "files": [], "skipped": "the multi-year summary is a province's"}
     eng = db.engine(connections.warehouse_url(cfg))
     inputs = _load_inputs(eng, p, cfg)
     root = _reports_root(inputs)

@@ -443,12 +443,7 @@ def consolidate(engine: sa.Engine, source_kind: str, cfg: Settings, *, run_id: s
         for i, key in enumerate(group):
             fingerprint, rows = wanted[key]
             built = built_all.pop(key)
-            outcomes = built[4]
-            now = utcnow()
-            if outcomes:
-                with engine.begin() as conn:
-                    conn.execute(dq_validation.insert(), [o.record(run_id, now) for o in outcomes])
-            failed = [o for o in outcomes if o.suite.endswith("_warehouse") and not o.success]
+            failed = record_outcomes(engine, built[4], run_id)
             if failed:
                 blocked.append(f"{key} ({', '.join(o.suite for o in failed)}: "
                                f"{', '.join(f.expectation for o in failed for f in o.failures)})")
@@ -472,6 +467,16 @@ def consolidate(engine: sa.Engine, source_kind: str, cfg: Settings, *, run_id: s
             stats=json.dumps(stats), consolidated_at=utcnow(), run_id=run_id))
     log.info("%s: published %s", source_kind, json.dumps(stats))
     return PartitionResult(source_kind, batches=len(batch_ids), stats=stats)
+
+
+def record_outcomes(engine: sa.Engine, outcomes: list[quality.Outcome], run_id: str | None) -> list[quality.Outcome]:
+    """Store every validation's result in dq_validation; return the failed warehouse
+    audits (they block publication)."""
+    if outcomes:
+        now = utcnow()
+        with engine.begin() as conn:
+            conn.execute(dq_validation.insert(), [o.record(run_id, now) for o in outcomes])
+    return [o for o in outcomes if o.suite.endswith("_warehouse") and not o.success]
 
 
 def fp_suites(source_kind: str) -> str:

@@ -65,7 +65,7 @@ from core.dates import as_date, to_local, utcnow, vn_date
 from core.settings import Settings
 from transforms import quality
 from transforms.completeness import deadline_for
-from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches
+from transforms.consolidate import PartitionResult, PublicationBlocked, audit_batches, record_outcomes
 from warehouse import deployment, units
 from warehouse.schema import (
     dim_unit,
@@ -73,7 +73,6 @@ from warehouse.schema import (
     dq_completeness,
     dq_flag,
     dq_quarantine,
-    dq_validation,
     fact_qlkntc,
     raw_batch,
     raw_record,
@@ -239,10 +238,7 @@ def consolidate(engine: sa.Engine, cfg: Settings, *, run_id: str | None = None, 
                                                                 accepted=accepted, run_id=run_id)
     stats["batches_rejected_by_audit"] = len(rejected)
     now = utcnow()
-    if outcomes:
-        with engine.begin() as conn:
-            conn.execute(dq_validation.insert(), [o.record(run_id, now) for o in outcomes])
-    blocked = [o for o in outcomes if o.suite.endswith("_warehouse") and not o.success]
+    blocked = record_outcomes(engine, outcomes, run_id)
     if blocked:
         raise PublicationBlocked(
             f"{SOURCE_KIND}: warehouse audit failed ({', '.join(f.expectation for o in blocked for f in o.failures)}); "

@@ -334,8 +334,12 @@ def _placed(eng, inputs: _PeriodInputs, code: str, scope):
     records = inputs.records[("by_unit", code)]
     rows, placed = levels.build_rows(scope, p, records, inputs.unit_index, date_column=form.date_column,
                                      preselected=True)
-    comp = completeness_for(inputs.completeness, form.source)
-    status = levels.row_status_for(scope, rows, comp, inputs.unit_index, p, records=placed) if len(comp) else None
+    if ("per_unit", form.source) not in inputs.records:     # which units reported: once per source table
+        comp = completeness_for(inputs.completeness, form.source)
+        inputs.records[("per_unit", form.source)] = (comp, completeness.unit_reporting(comp, p) if len(comp) else None)
+    comp, per_unit = inputs.records[("per_unit", form.source)]
+    status = levels.row_status_for(scope, rows, comp, inputs.unit_index, p, records=placed,
+                                   per_unit=per_unit) if len(comp) else None
     return form, rows, placed, status
 
 
@@ -369,33 +373,65 @@ def _one_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None
     """Compute, check, write and issue one report, and record it in the warehouse."""
     pending: list = []
     try:
-        staged = _stage_report(eng, inputs, code, scope, run_id, staging, view, pending)
+        staged = _stage_reports(inputs, code, [(scope, prepare(eng, inputs, code, scope, run_id))], run_id,
+                                staging, view, pending)[0]
+        if isinstance(staged, Exception):
+            raise staged
         entry = publish.issue_many([staged.publish], root=_reports_root(inputs))[0]
         return _issued(inputs, staged, entry, pending)
     finally:
         _record(eng, pending)
 
 
+# A form's reports are computed in batches (reports.levels.scope_reports: the measures
+# and the lineage run once over a batch's rows); a batch holds at most this many reports
+# and records, so that memory stays a batch's whatever the number of units.
+BATCH_REPORTS = 500
+BATCH_RECORDS = 200_000
+
+
 def _issue_form(eng, inputs: _PeriodInputs, code: str, scopes, run_id: str | None, staging: Path,
                 issued: list, withheld: list) -> None:
-    """Every report of form `code` for `scopes`: computed, checked and written one by
-    one, then issued together (one manifest write) and recorded in the warehouse in one
-    transaction. A report that fails is withheld; the others go on."""
+    """Every report of form `code` for `scopes`: prepared one by one, computed, checked
+    and written in batches, then issued together (one manifest write) and recorded in
+    the warehouse in one transaction. A report that fails is withheld; the others go on."""
     p = inputs.period
     pending: list = []
     staged: list[_StagedReport] = []
+    batch: list = []
+
+    def withhold(scope, exc) -> None:
+        log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
+        withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
+
+    def flush() -> None:
+        for (scope, _), outcome in zip(batch, _stage_reports(inputs, code, batch, run_id, staging, None, pending),
+                                       strict=True):
+            if isinstance(outcome, Exception):
+                withhold(scope, outcome)
+            else:
+                staged.append(outcome)
+        batch.clear()
+
     try:
+        records = 0
         for scope in scopes:
             try:
-                staged.append(_stage_report(eng, inputs, code, scope, run_id, staging, None, pending))
+                prep = prepare(eng, inputs, code, scope, run_id)
             except Exception as exc:  # noqa: BLE001 - one report must not stop the others
-                log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
-                withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
+                withhold(scope, exc)
+                continue
+            batch.append((scope, prep))
+            records += len(prep.records)
+            if len(batch) >= BATCH_REPORTS or records >= BATCH_RECORDS:
+                flush()
+                records = 0
+        if batch:
+            flush()
         entries = publish.issue_many([s.publish for s in staged], root=_reports_root(inputs), errors="return")
         for st, entry in zip(staged, entries, strict=True):
             if isinstance(entry, Exception):
-                log.error("report %s %s %s withheld: %s", code, st.scope.slug, p.key, entry)
-                withheld.append({"form": code, "scope": st.scope.slug, "reason": str(entry)[:500]})
+                withhold(st.scope, entry)
                 continue
             issued.append(_issued(inputs, st, entry, pending))
     finally:
@@ -412,33 +448,42 @@ class _StagedReport:
     report: dict             # its rpt_report row, less what issuing decides (path, sha256)
 
 
-def _stage_report(eng, inputs: _PeriodInputs, code: str, scope, run_id: str | None, staging: Path,
-                  view: str | None, pending: list) -> _StagedReport:
+def _stage_reports(inputs: _PeriodInputs, code: str, batch: list, run_id: str | None, staging: Path,
+                   view: str | None, pending: list) -> list:
+    """Write the reports of `batch` ((scope, PreparedReport) of form `code`) to the
+    staging folder: one outcome each, a _StagedReport or the exception that withheld
+    it (a failed identity is also recorded in dq_validation, through `pending`)."""
     p = inputs.period
-    prep = prepare(eng, inputs, code, scope, run_id)
-    form, rows, placed, status, quality = prep.form, prep.rows, prep.records, prep.status, prep.quality
-    staged = staging / f"{code.replace('/', '-')}_{scope.slug}.xlsx"
+    form = batch[0][1].form
     meta = {"run_id": run_id or "", "data_cutoff": inputs.cutoff_text, **_issue_meta(inputs)}
+    items = [levels.ScopeItem(scope, prep.rows, prep.records,
+                              staging / f"{code.replace('/', '-')}_{scope.slug}.xlsx", meta, prep.status, prep.quality)
+             for scope, prep in batch]
+    results = levels.scope_reports(code, items, p, inputs.unit_index, form=form, lineage=True,
+                                   source_frames=batch[0][1].sources)
     now = utcnow()
-    check = {"run_id": run_id, "suite": "report_identities",
-             "partition": f"{code} {scope.slug} {p.key}", "evaluated": 1, "validated_at": now}
-    try:
-        rep = levels.scope_report(code, scope, p, placed, inputs.units, staged, meta, form=form,
-                                  row_status=status, quality=quality, lineage=True, rows=rows,
-                                  source_frames=prep.sources)
-    except IdentityError as exc:
-        pending.append((dq_validation, dict(**check, success=False, failed=len(exc.violations), details=json.dumps(
-            {"violations": exc.violations[:200]}, ensure_ascii=False))))
-        raise
-    to_issue = publish.Staged(staged, p, scope.level, _unit_folder(scope, inputs.reused_codes), code, form.version,
-                              view or _view(scope), run_id, inputs.cutoff_text,
-                              regimes.regime_for(p, inputs.cfg.regimes), inputs.issue_kind, rep.cell_values)
-    check = dict(**check, success=True, failed=0, details=json.dumps(
-        {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"}))
-    batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
-    report = dict(form=code, form_version=form.version, unit_code=scope.unit_code, date_from=p.start,
-                  date_to=p.end, period_label=p.label, run_id=run_id, batches_read=batches_json, created_at=now)
-    return _StagedReport(scope, to_issue, check, report)
+    regime = regimes.regime_for(p, inputs.cfg.regimes)
+    out: list = []
+    for (scope, prep), item, rep in zip(batch, items, results, strict=True):
+        check = {"run_id": run_id, "suite": "report_identities",
+                 "partition": f"{code} {scope.slug} {p.key}", "evaluated": 1, "validated_at": now}
+        if isinstance(rep, IdentityError):
+            pending.append((dq_validation, dict(**check, success=False, failed=len(rep.violations), details=json.dumps(
+                {"violations": rep.violations[:200]}, ensure_ascii=False))))
+        if isinstance(rep, Exception):
+            out.append(rep)
+            continue
+        placed = prep.records
+        to_issue = publish.Staged(item.path, p, scope.level, _unit_folder(scope, inputs.reused_codes), code,
+                                  form.version, view or _view(scope), run_id, inputs.cutoff_text, regime,
+                                  inputs.issue_kind, rep.cell_values)
+        check = dict(**check, success=True, failed=0, details=json.dumps(
+            {"rows": len(rep.table), "checks": len(form.checks), "rule": "REPORT_IDENTITY"}))
+        batches_json = json.dumps(sorted(placed["batch_id"].unique().tolist()) if len(placed) else [])
+        report = dict(form=code, form_version=form.version, unit_code=scope.unit_code, date_from=p.start,
+                      date_to=p.end, period_label=p.label, run_id=run_id, batches_read=batches_json, created_at=now)
+        out.append(_StagedReport(scope, to_issue, check, report))
+    return out
 
 
 def _issued(inputs: _PeriodInputs, staged: _StagedReport, entry, pending: list) -> dict:

@@ -44,6 +44,7 @@ import pandas as pd
 from core import settings
 from core.files import atomic_write_bytes
 from reports.formdef import (
+    BATCH_SEP,
     ROUND_DIGITS,
     TOLERANCE,
     FormDef,
@@ -141,9 +142,31 @@ def write_lineage(path: str | Path, records: pd.DataFrame, contributions: pd.Dat
     `rows`, each line also carries its row's unit code and label (what ``--row`` and
     the workbook lookup use).
     """
+    return write_lineage_frame(path, lineage_frame(records, contributions, form, rows))
+
+
+def split_lineage(frame: pd.DataFrame, reports: int) -> list[pd.DataFrame]:
+    """Each report's part of the lineage frame of a batch of `reports` reports (rows
+    with union ids, reports.formdef.batch_row_id), its row ids as the report prints
+    them; a batch of one is its own frame."""
+    if reports == 1:
+        return [frame]
+    parts = frame["row_id"].str.split(BATCH_SEP, n=1, expand=True) if len(frame) else None
+    if parts is None:
+        return [frame.copy() for _ in range(reports)]
+    which = parts[0].astype(int).to_numpy()
+    frame = frame.assign(row_id=parts[1])
+    out = []
+    for i in range(reports):
+        out.append(frame[which == i].reset_index(drop=True))
+    return out
+
+
+def write_lineage_frame(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write a :func:`lineage_frame` as the companion file of the workbook at `path`
+    (or to `path` itself when it ends in ``.csv``), atomically; return its path."""
     p = Path(path)
     target = p if p.suffix.lower() == ".csv" else lineage_path(p)
-    frame = lineage_frame(records, contributions, form, rows)
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
     atomic_write_bytes(target, buf.getvalue().encode("utf-8-sig"))

@@ -263,7 +263,22 @@ from reports.formdef.model import (
     format_decimals,
     total_missing_note,
 )
-from reports.formdef.table import NOTE_COLUMN, compute, lacking_note, row_notes, source_note, unavailable_notes
+from reports.formdef.table import (
+    BATCH_SEP,
+    NOTE_COLUMN,
+    Batch,
+    ReportInput,
+    batch_of,
+    batch_row_id,
+    compute,
+    compute_batch,
+    compute_many,
+    lacking_note,
+    row_notes,
+    source_note,
+    split_batch_row_id,
+    unavailable_notes,
+)
 
 __all__ = [
     "ROW_KINDS",
@@ -315,6 +330,14 @@ __all__ = [
     "lacking_note",
     "source_note",
     "compute",
+    "compute_many",
+    "compute_batch",
+    "batch_of",
+    "Batch",
+    "ReportInput",
+    "BATCH_SEP",
+    "batch_row_id",
+    "split_batch_row_id",
     "NOTE_COLUMN",
     "row_notes",
     "unavailable_notes",

@@ -41,6 +41,18 @@ def not_reported_rows(form: FormDef, table: pd.DataFrame) -> list[str]:
     return [str(i) for i in table.index[empty]]
 
 
+def _numbers(table: pd.DataFrame, columns: list) -> np.ndarray:
+    """The number columns as one float array (NaN for empty or unreadable cells): one
+    conversion for the table, not one per column (every report of a set is checked)."""
+    try:
+        return table[columns].to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):     # text in a number column (a table read back from a sheet)
+        if not columns:
+            return np.empty((len(table), 0))
+        return np.column_stack([pd.to_numeric(table[c], errors="coerce").astype("float64").to_numpy()
+                                for c in columns])
+
+
 def check_identities(form: FormDef, table: pd.DataFrame,
                      row_status: Mapping[str, RowStatus] | None = None) -> list[str]:
     """Every violation of the form's checks in `table` (as made by :func:`compute`),
@@ -74,8 +86,9 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     partial = set(form.partial_columns)
     nums: dict[int, np.ndarray] = {}
     gaps: dict[int, np.ndarray] = {}    # partial columns: the reported rows whose cell is empty on purpose
-    for ms in form.number_columns:
-        col = pd.to_numeric(table[ms], errors="coerce").astype("float64").to_numpy()
+    matrix = _numbers(table, list(form.number_columns))
+    for j, ms in enumerate(form.number_columns):
+        col = matrix[:, j]
         isna = np.isnan(col)
         missing = isna & (ms not in partial)
         gaps[ms] = isna & reported if ms in partial else np.zeros(len(index), dtype=bool)

@@ -63,7 +63,15 @@ each unit's records go), :mod:`~reports.levels.rows` (:func:`build_rows`),
 """
 from core.levels import LEVELS, NATIONAL_LEVEL, REPORT_LEVELS
 from reports.levels.counting import count_per_unit
-from reports.levels.report import ReportResult, build_rows_for_city, city_report, scope_report, select_records
+from reports.levels.report import (
+    ReportResult,
+    ScopeItem,
+    build_rows_for_city,
+    city_report,
+    scope_report,
+    scope_reports,
+    select_records,
+)
 from reports.levels.rows import RecordsByUnit, UnplacedRecordsError, build_rows
 from reports.levels.scopes import Scope, report_scopes, scope_for
 from reports.levels.sources import source_inputs
@@ -111,6 +119,8 @@ __all__ = [
     "ReportResult",
     "select_records",
     "scope_report",
+    "scope_reports",
+    "ScopeItem",
     "build_rows_for_city",
     "city_report",
 ]

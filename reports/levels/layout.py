@@ -61,8 +61,7 @@ class Layout:
         self.prov_key = str(self.prov["unit_key"])
         self._crosswalk = crosswalk
         self._maps: tuple[dict, dict] | None = None
-        in_force = units.in_force_mask(period.start, period.end)
-        self.window_keys = set(units.df.loc[in_force, "unit_key"])
+        self.window_keys = units.window_keys(period.start, period.end)
         self.row_of: dict[str, str] = {}
         self.rows: list[ReportRow] = []
         unit = units.row(scope.unit_key)

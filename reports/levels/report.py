@@ -6,7 +6,6 @@ report for callers that hold the frames themselves (:func:`city_report`,
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,12 @@ import pandas as pd
 from core.periods import Period
 from reports.formdef import (
     FormDef,
+    ReportInput,
     ReportRow,
     RowStatus,
+    batch_of,
     check_contributions,
-    compute,
+    compute_batch,
     contributions,
     source_contributions,
 )
@@ -35,7 +36,7 @@ from reports.levels.vocabulary import (
     REMAPPED_VIEW_TEXT,
     VIEW_META_KEY,
 )
-from reports.lineage import write_lineage
+from reports.lineage import lineage_frame, split_lineage, write_lineage_frame
 from reports.render import render_xlsx
 
 
@@ -54,15 +55,6 @@ class ReportResult:
     scope: Scope | None = None
     estimate_rows: tuple[str, ...] = ()
     cell_values: dict | None = None     # the workbook's compared values (reports.publish.sheet_values)
-
-
-def _call(fn, *args, period: Period, **kwargs):
-    """Call `fn` with ``period=`` when it takes it (reports.formdef's period-aware API)."""
-    try:
-        takes = "period" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        takes = False
-    return fn(*args, period=period, **kwargs) if takes else fn(*args, **kwargs)
 
 
 def select_records(form: FormDef, records: pd.DataFrame, period: Period) -> tuple[pd.DataFrame, bool]:
@@ -103,31 +95,95 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
             selected, pre = records, True
         else:
             selected, pre = select_records(form, records, period)
-        rows, recs = build_rows(scope, period, selected, units_df, date_column=form.date_column,
-                                strict=strict, preselected=pre, crosswalk=crosswalk)
-    else:
-        if "row_id" not in records.columns:
-            raise ValueError("records given with rows must carry row_id (see build_rows)")
-        recs = records
-    counted = count_per_unit(form, recs)
-    extra = source_inputs(form, scope, period, rows, source_frames, units_df, crosswalk=crosswalk,
-                          row_status=row_status) \
-        if getattr(form, "sources", None) else {}
-    table = _call(compute, form, counted, rows, row_status, period=period,
-                  **({"sources": extra} if getattr(form, "sources", None) else {}))
-    contrib = None
-    lineage_records = counted
+        rows, records = build_rows(scope, period, selected, units_df, date_column=form.date_column,
+                                   strict=strict, preselected=pre, crosswalk=crosswalk)
+    item = ScopeItem(scope, rows, records, path, meta, row_status, quality, unit_name)
+    out = scope_reports(form_code, [item], period, units_df, form=form, lineage=lineage, crosswalk=crosswalk,
+                        source_frames=source_frames)[0]
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+@dataclass
+class ScopeItem:
+    """One report of a batch (:func:`scope_reports`): its scope, its rows and the
+    records placed on them (from :func:`build_rows`, with ``row_id``), where it goes,
+    what its sheets say."""
+
+    scope: Scope
+    rows: list[ReportRow]
+    records: pd.DataFrame
+    path: str | os.PathLike
+    meta: Mapping[str, Any] | None = None
+    row_status: Mapping[str, RowStatus] | None = None
+    quality: Mapping[str, Any] | None = None
+    unit_name: str | None = None
+
+
+def scope_reports(form_code: str, items: list[ScopeItem], period: Period, units_df: pd.DataFrame, *,
+                  form: FormDef, lineage: bool = False, crosswalk: pd.DataFrame | None = None,
+                  source_frames: Mapping[str, pd.DataFrame] | None = None) -> list[ReportResult | Exception]:
+    """:func:`scope_report` of every item (rows already built), one outcome per item: its
+    ReportResult, or the exception that withheld it (IdentityError: a check identity
+    failed, nothing written). The table and lineage steps run once over the batch
+    (reports.formdef.compute_many: each row's cells depend on its own records only);
+    each report is then assembled, checked and written on its own. When the batch as a
+    whole fails (a report whose data contradict its rows), each report is tried alone,
+    so that one report's fault withholds only that report."""
+    if not items:
+        return []
+    try:
+        return _batch(form_code, items, period, units_df, form, lineage, crosswalk, source_frames)
+    except Exception as exc:  # noqa: BLE001 - find the report at fault: each alone
+        if len(items) == 1:
+            return [exc]
+    out: list[ReportResult | Exception] = []
+    for item in items:
+        try:
+            out += _batch(form_code, [item], period, units_df, form, lineage, crosswalk, source_frames)
+        except Exception as exc:  # noqa: BLE001 - recorded as this report's outcome
+            out.append(exc)
+    return out
+
+
+def _batch(form_code: str, items: list[ScopeItem], period: Period, units_df: pd.DataFrame, form: FormDef,
+           lineage: bool, crosswalk: pd.DataFrame | None,
+           source_frames: Mapping[str, pd.DataFrame] | None) -> list[ReportResult | Exception]:
+    counted = [count_per_unit(form, it.records) for it in items]
+    has_sources = bool(getattr(form, "sources", None))
+    extras = [source_inputs(form, it.scope, period, it.rows, source_frames, units_df, crosswalk=crosswalk,
+                            row_status=it.row_status) if has_sources else None for it in items]
+    batch = batch_of(form, [ReportInput(c, it.rows, it.row_status, e)
+                            for c, it, e in zip(counted, items, extras)])
+    tables, union_table = compute_batch(form, batch, period, union_table=lineage)
+    lineage_parts = None
     if lineage:
-        contrib = _call(contributions, form, counted, rows, period=period)
-        if getattr(form, "sources", None):
-            parts = [(counted, contrib), *source_contributions(form, extra, rows, period)]
-            lineage_records = pd.concat([p[0] for p in parts], ignore_index=True)
+        contrib = contributions(form, batch.records, batch.data_rows, period=period)
+        records = batch.records
+        if has_sources:
+            parts = [(records, contrib), *source_contributions(form, batch.sources, batch.data_rows, period)]
+            records = pd.concat([p[0] for p in parts], ignore_index=True)
             contrib = pd.concat([p[1] for p in parts], ignore_index=True)
-        problems = check_contributions(form, table, contrib)
+        problems = check_contributions(form, union_table, contrib)
         if problems:  # cannot happen unless the calculator and its lineage disagree
             raise ValueError("lineage does not account for the table: " + "; ".join(problems[:10]))
+        lineage_parts = split_lineage(lineage_frame(records, contrib, form, rows=batch.data_rows), len(items))
+    out: list[ReportResult | Exception] = []
+    for i, (item, table) in enumerate(zip(items, tables)):
+        try:
+            out.append(_write(form, item, table, period, counted[i],
+                              lineage_parts[i] if lineage_parts is not None else None))
+        except Exception as exc:  # noqa: BLE001 - this report's outcome (IdentityError, a failed write)
+            out.append(exc)
+    return out
+
+
+def _write(form: FormDef, item: ScopeItem, table: pd.DataFrame, period: Period, recs: pd.DataFrame,
+           lineage_part: pd.DataFrame | None) -> ReportResult:
+    scope, rows, path = item.scope, item.rows, item.path
     estimate_rows = tuple(r.row_id for r in rows if ESTIMATE_NOTE in (r.note or ""))
-    meta = dict(meta or {})
+    meta = dict(item.meta or {})
     meta.setdefault("record_count", len(recs))
     if "batch_id" in recs.columns:
         meta.setdefault("source_batch_count", int(recs["batch_id"].nunique()))
@@ -140,11 +196,9 @@ def scope_report(form_code: str, scope: Scope, period: Period, records: pd.DataF
         shown = dataclasses.replace(form, date_line=f"{form.date_line} – {REMAPPED_VIEW_TEXT}")
     else:
         meta.setdefault(VIEW_META_KEY, AS_RECORDED_VIEW_TEXT)
-    written = render_xlsx(shown, table, rows, period, unit_name or scope.issuer, path, meta,
-                          row_status=row_status, quality=quality)
-    lineage_file = None
-    if contrib is not None:
-        lineage_file = write_lineage(path, lineage_records, contrib, form, rows=rows)
+    written = render_xlsx(shown, table, rows, period, item.unit_name or scope.issuer, path, meta,
+                          row_status=item.row_status, quality=item.quality)
+    lineage_file = write_lineage_frame(path, lineage_part) if lineage_part is not None else None
     return ReportResult(Path(path), written.sha256, table, rows, form, period, len(recs), lineage_file, scope,
                         estimate_rows, written.values)
 

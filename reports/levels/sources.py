@@ -72,7 +72,11 @@ def source_inputs(form: FormDef, scope: Scope, period: Period, rows: list[Report
         placed = count_per_unit(form, placed)
         unavailable: dict[str, str] = {}
         if sdef.coverage == "month":
-            kept = [key for key in sorted(layout.window_keys) if keeps(key, layout.target(key)[0])]
+            # Outside the remapped view a unit in force reaches a row only as recorded
+            # (Layout.target): the layout's own units are the candidates.
+            candidates = layout.window_keys if scope.kind == "remapped" else \
+                [k for k in layout.row_of if k in layout.window_keys]
+            kept = [key for key in sorted(candidates) if keeps(key, layout.target(key)[0])]
             # Only the kept units' months are looked up: their records are enough.
             mine = frame.of_units(kept) if isinstance(frame, RecordsByUnit) else frame
             days = pd.to_datetime(mine[sdef.date_column], errors="coerce") if len(mine) else pd.Series([], dtype="datetime64[ns]")

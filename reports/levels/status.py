@@ -16,7 +16,7 @@ from transforms.completeness import unit_reporting
 
 def row_status_for(scope: Scope, rows: list[ReportRow], completeness_frame: pd.DataFrame,
                    units_df: pd.DataFrame | Units, period: Period, *, crosswalk: pd.DataFrame | None = None,
-                   records: pd.DataFrame | None = None) -> dict[str, RowStatus]:
+                   records: pd.DataFrame | None = None, per_unit: pd.DataFrame | None = None) -> dict[str, RowStatus]:
     """Which rows of `scope`'s report did not report, from dq_completeness rows of
     `period` (transforms.completeness).
 
@@ -29,14 +29,21 @@ def row_status_for(scope: Scope, rows: list[ReportRow], completeness_frame: pd.D
     of its units reported — unless it shows records carried over from units no longer
     in force (those were delivered earlier), or `records` (the placed records) give it
     some. Rows with no reporting unit in the frame get no status (nothing to say).
+    `per_unit`: ``transforms.completeness.unit_reporting(completeness_frame, period)``
+    when the caller has it (a report set asks for it once per form's source).
     """
-    per_unit = unit_reporting(completeness_frame, period)
+    if per_unit is None:
+        per_unit = unit_reporting(completeness_frame, period)
     if per_unit.empty:
         raise ValueError(f"no completeness rows for {period.key}: compute transforms.completeness first")
     layout = Layout(scope, period, Units.of(units_df), crosswalk)
     data_ids = [r.row_id for r in rows if r.kind != "total"]
     members: dict[str, list[str]] = {rid: [] for rid in data_ids}
-    for key in per_unit.index:
+    # Outside the remapped view, a unit in force in the window reaches a row only as
+    # recorded (Layout.target): only the layout's own units need a look.
+    candidates = per_unit.index if scope.kind == "remapped" else \
+        [k for k in layout.row_of if k in per_unit.index]
+    for key in candidates:
         if key not in layout.units or key not in layout.window_keys:
             continue
         rid = layout.target(key)[0]

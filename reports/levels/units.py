@@ -42,6 +42,7 @@ class Units:
         self._children: dict[str, list[str]] | None = None
         self._in_force: dict[tuple[dt.date, dt.date], pd.Series] = {}
         self._territory: dict[str, frozenset[str]] = {}
+        self._window_keys: dict[tuple, Any] = {}      # lookups computed once (window keys, provinces)
 
     def __contains__(self, key: Any) -> bool:
         return isinstance(key, str) and key in self.by_key.index
@@ -68,6 +69,14 @@ class Units:
                                              for vf, vt in zip(self.df["valid_from"], self.df["valid_to"])],
                                             index=self.df.index, dtype=bool)
         return self._in_force[key]
+
+    def window_keys(self, start: dt.date, end: dt.date) -> frozenset[str]:
+        """The keys of the units in force at some time in [start, end], computed once per
+        window (every scope's layout asks)."""
+        key = ("keys", start, end)
+        if key not in self._window_keys:
+            self._window_keys[key] = frozenset(self.df.loc[self.in_force_mask(start, end), "unit_key"])
+        return self._window_keys[key]
 
     def subtree(self, key: str) -> list[str]:
         """`key` and every unit below it, whatever their dates (top down)."""
@@ -115,6 +124,14 @@ class Units:
         return None
 
     def province(self, province_code: str | None) -> pd.Series:
+        """The province row of `province_code` (the only one when None), looked up once
+        per code (every scope's layout asks)."""
+        key = ("province", province_code)
+        if key not in self._window_keys:
+            self._window_keys[key] = self._province(province_code)
+        return self._window_keys[key]
+
+    def _province(self, province_code: str | None) -> pd.Series:
         prov = self.df[self.df["level"] == "tinh"]
         if province_code is not None:
             prov = prov[prov["unit_code"] == str(province_code)]

@@ -293,15 +293,23 @@ def report_quality(conn: sa.Connection | None, p: Period, records: pd.DataFrame,
     """
     ctx = context
 
-    def scoped(df: pd.DataFrame) -> pd.DataFrame:
+    def scoped(name: str) -> pd.DataFrame:
+        df = ctx[name]
         if df.empty:
             return df
-        df = df[df["record_type"] == record_type]
-        if unit_codes is not None:
-            df = df[df["unit_code"].astype("string").isin(unit_codes)]
-        return df
+        # Grouped by unit once per record type: a report set asks for every unit's rows.
+        key = ("by_unit", name, record_type)
+        if key not in ctx:
+            mine = df[df["record_type"] == record_type]
+            ctx[key] = (mine, {str(code): part for code, part in mine.groupby(mine["unit_code"].astype("string"),
+                                                                              sort=False)})
+        mine, by_unit = ctx[key]
+        if unit_codes is None:
+            return mine
+        parts = [by_unit[c] for c in sorted(map(str, unit_codes)) if c in by_unit]
+        return pd.concat(parts).sort_index() if parts else mine.iloc[0:0]
 
-    quar, flags = scoped(ctx["quarantine"]), scoped(ctx["flags"])
+    quar, flags = scoped("quarantine"), scoped("flags")
     batch_ids = sorted(records["batch_id"].unique().tolist()) if len(records) else []
     batches = ctx["batches"]
     batches = batches[batches["batch_id"].isin(set(batch_ids))].sort_values(

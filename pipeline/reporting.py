@@ -248,7 +248,10 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
                 "skipped": "a province deployment has no national level (config national:)"}
     eng = db.engine(connections.warehouse_url(cfg))
     inputs = _load_inputs(eng, p, cfg)
-    all_scopes = levels.report_scopes(p, inputs.units)
+    # A province's task lists only its province's scopes (unit codes never repeat across
+    # provinces, so the reused codes are the province's own).
+    mine = province if province is not None and level != NATIONAL_LEVEL and deployment.is_national(cfg) else None
+    all_scopes = levels.report_scopes(p, inputs.unit_index, mine)
     inputs.reused_codes = _reused_codes(all_scopes)
     scopes = [s for s in all_scopes if s.level == level and s.kind in scope_kinds
               and (not units or s.unit_code in set(map(str, units)))
@@ -578,7 +581,7 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
     inputs = _load_inputs(eng, p, cfg)
     inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
     root = _reports_root(inputs)
-    all_scopes = levels.report_scopes(p, inputs.units)
+    all_scopes = levels.report_scopes(p, inputs.unit_index)
     inputs.reused_codes = _reused_codes(all_scopes)
     scopes = [s for s in all_scopes if s.level == level and _view(s) == "as_recorded"
               and (not units or s.unit_code in set(map(str, units)))]
@@ -587,7 +590,7 @@ def build_narratives(period: dict, level: str, run_id: str | None = None, units:
         if q is not None and regimes.regime_for(q, cfg.regimes).id in COMPARABLE_REGIMES:
             q_inputs = _load_inputs(eng, q, cfg)
             others[name] = (q_inputs, {(s.level, s.unit_key, s.kind): s
-                                       for s in levels.report_scopes(q, q_inputs.units)},
+                                       for s in levels.report_scopes(q, q_inputs.unit_index)},
                             regimes.regime_for(q, cfg.regimes))
     notes = mau02.na_reasons(formdef.load_form(regimes.definition_path(regime, c, cfg.home))
                              for c in regime.form_codes)
@@ -722,7 +725,7 @@ def build_summary(period: dict, run_id: str | None = None) -> dict:
                               form_code="TONG-HOP", form_version="1", view="summary", run_id=run_id,
                               data_cutoff=inputs.cutoff_text, root=root)
         out["files"].append(str(entry.absolute_path(root)))
-        city_scopes = [s for s in levels.report_scopes(p, inputs.units, include_remapped=True)
+        city_scopes = [s for s in levels.report_scopes(p, inputs.unit_index, include_remapped=True)
                        if s.level == "tinh" and s.kind in ("consolidated", "remapped")]
         for scope in city_scopes:
             res = _one_report(eng, inputs, "01/TCD", scope, run_id, staging)

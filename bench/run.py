@@ -155,12 +155,27 @@ def _assess(spec: dict) -> tuple[int, dict]:
     return int(r["units_expected"]), {"period": period["key"]}
 
 
-def _report_set(spec: dict, level: str, forms: list[str] | None, scope_kinds: tuple[str, ...]) -> tuple[int, dict]:
-
+def _report_set(spec: dict, level: str, forms: list[str] | None, scope_kinds: tuple[str, ...],
+                workers: int = 1) -> tuple[int, dict]:
+    """The level's report set as report_periodic maps it (reporting.report_batches: a
+    batch per province in a national deployment), the batches shared by `workers`
+    processes at once — as the mapped tasks are by that many Celery workers."""
     period = reporting.resolve_periods(**spec)[0]
-    r = reporting.build_reports(period, level, forms=forms, scope_kinds=scope_kinds)
-    return int(r["issued"]), {"period": period["key"], "level": level, "withheld": len(r["withheld"]),
-                              "workbooks": int(r["issued"])}
+    batches = [(period, b["level"], forms, scope_kinds, b["province"]) for b in reporting.report_batches([level])]
+    if workers > 1 and len(batches) > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_report_batch, batches))
+    else:
+        results = [_report_batch(b) for b in batches]
+    issued = sum(int(r["issued"]) for r in results)
+    return issued, {"period": period["key"], "level": level, "batches": len(batches),
+                    "workers": min(workers, len(batches)), "withheld": sum(len(r["withheld"]) for r in results),
+                    "workbooks": issued}
+
+
+def _report_batch(args: tuple) -> dict:
+    period, level, forms, scope_kinds, province = args
+    return reporting.build_reports(period, level, forms=forms, scope_kinds=scope_kinds, province=province)
 
 
 def _summary(end: str) -> tuple[int, dict]:
@@ -173,7 +188,10 @@ def _in_child(fn, args: tuple) -> tuple[int, dict, float, int]:
     t0 = time.perf_counter()
     rows, details = fn(*args)
     seconds = time.perf_counter() - t0
-    return rows, details, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # A stage that runs its tasks on worker processes (the report sets): the largest of
+    # them counts, as each is one Airflow task.
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return rows, details, seconds, peak * 1024
 
 
 class Bench:
@@ -212,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stages", default=",".join(STAGE_GROUPS),
                     help=f"comma-separated groups of stages to run, of {', '.join(STAGE_GROUPS)} (default: all); "
                          "without ingest, the warehouse of the previous run is reused")
+    ap.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS") or 2),
+                    help="processes sharing a level's report batches at once, as that many Celery workers share "
+                         "report_periodic's mapped tasks (default 2, the machine's cores in docs/performance.md)")
     args = ap.parse_args(argv)
     stages = [g.strip() for g in args.stages.split(",") if g.strip()]
     unknown = sorted(set(stages) - set(STAGE_GROUPS))
@@ -287,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             levels = ("quoc_gia", *levels)
         for level in levels:
             workbooks.append(b.stage(f"report set, latest quarter, {level}", _report_set, latest, level, None,
-                                     ("own", "consolidated")))
+                                     ("own", "consolidated"), args.workers))
     if args.reports != "none" and "summary" in stages and not national:
         # (the multi-year summary is a province's: not built for the country yet)
         b.stage("summary 2021-07..last cut-off", _summary, end)

@@ -49,10 +49,6 @@ class RecordsByUnit:
         return self.records.iloc[at]
 
 
-def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, errors="coerce").dt.date
-
-
 def _names(keys: list[str], units: "Units") -> str:
     """Unit names for a note: "Phường Cống Vị (Quận Ba Đình), … và 2 đơn vị khác"."""
     shown = []
@@ -111,43 +107,55 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
                                    and (layout.in_subtree(k) or layout.target(k)[0] is not None)])
     else:
         df = records
-    day = _dates(df[date_column]) if date_column in df.columns else pd.Series(pd.NaT, index=df.index)
+    # Timestamps at midnight of each record's date (NaT when unreadable).
+    stamp = pd.to_datetime(df[date_column], errors="coerce").dt.normalize() if date_column in df.columns \
+        else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     if preselected:
         recs = df.copy()
     else:
-        in_window = day.notna() & (day >= period.start) & (day <= period.end)
+        in_window = (stamp >= pd.Timestamp(period.start)) & (stamp <= pd.Timestamp(period.end))
         recs = df[in_window.to_numpy()].copy()
-        day = day[in_window.to_numpy()]
+        stamp = stamp[in_window.to_numpy()]
     if "unit_key" in recs.columns:
         keys = recs["unit_key"].astype("string").astype(object).where(recs["unit_key"].notna(), None)
     else:
         keys = pd.Series(None, index=recs.index, dtype=object)
-    # Everything below is looked up once per distinct unit, then mapped (many records,
-    # few units; the pipeline places the same records for hundreds of scopes).
-    distinct = [k for k in pd.unique(keys.dropna())]
-    targets = {k: layout.target(k) for k in distinct}
-    row_id = keys.map({k: t[0] for k, t in targets.items()})
-    old = keys.map({k: t[1] for k, t in targets.items()})
-    relation = keys.map({k: t[2] for k, t in targets.items()})
-    known = keys.map({k: k in units for k in distinct}).fillna(False).astype(bool)
+    # Everything below is looked up once per distinct unit, then taken by position (many
+    # records, few units; the pipeline places the same records for hundreds of scopes).
+    codes, distinct = pd.factorize(keys, use_na_sentinel=True)
+    distinct = [str(k) for k in distinct]
+    targets = [layout.target(k) for k in distinct]
+
+    def per_record(values: list, dtype=object) -> np.ndarray:
+        # Position -1 (no unit key) takes the last element: None / False / NaT.
+        if dtype == "datetime64[ns]":
+            return pd.DatetimeIndex(values).as_unit("ns").to_numpy()[codes]
+        return np.asarray(values, dtype=dtype)[codes]
+
+    row_id = pd.Series(per_record([t[0] for t in targets] + [None]), index=recs.index)
+    old = pd.Series(per_record([t[1] for t in targets] + [None]), index=recs.index)
+    relation = pd.Series(per_record([t[2] for t in targets] + [None]), index=recs.index)
+    is_known = [k in units for k in distinct]
+    known = per_record(is_known + [False], bool)
     # The unit must be in force on the record's own date (unit_key is meant to be the
     # version valid then); otherwise a record would be counted under a district that no
     # longer existed on that day. A record without a date (preselected) is not checked.
-    ts = lambda s: pd.to_datetime(s, errors="coerce")
-    known_keys = [k for k in distinct if k in units]
-    vf = ts(keys.map({k: units.by_key.at[k, "valid_from"] for k in known_keys}))
-    vt = ts(keys.map({k: units.by_key.at[k, "valid_to"] for k in known_keys}))
-    rday = ts(day)
-    on_date = rday.isna() | (vf.notna() & (vf <= rday) & (vt.isna() | (vt >= rday)))
-    placed = row_id.notna() & known & on_date.fillna(False).astype(bool)
+    bound = lambda col: [units.by_key.at[k, col] if ok else None for k, ok in zip(distinct, is_known)] + [None]
+    vf = per_record(bound("valid_from"), "datetime64[ns]")
+    vt = per_record(bound("valid_to"), "datetime64[ns]")
+    rday = stamp.to_numpy(dtype="datetime64[ns]")
+    with np.errstate(invalid="ignore"):
+        on_date = np.isnat(rday) | (~np.isnat(vf) & (vf <= rday) & (np.isnat(vt) | (vt >= rday)))
+    placed = pd.Series(row_id.notna().to_numpy() & known & on_date, index=recs.index)
     # Records that belong to the scope: all of the province's for the city's
     # consolidated and remapped reports (none may vanish), all of the country's for the
     # national report; otherwise the scope unit's own or subtree's, or those reaching it
     # through a successor. Records of no known unit are the province's in a province
     # deployment, the national report's in a national one.
-    mine = keys.map({k: layout.in_subtree(k) for k in distinct}).fillna(False).astype(bool) | row_id.notna()
+    mine = pd.Series(per_record([layout.in_subtree(k) for k in distinct] + [False], bool), index=recs.index) \
+        | row_id.notna()
     if layout.claims_unknown:
-        mine = mine | ~known
+        mine = mine | ~pd.Series(known, index=recs.index)
     bad = mine.astype(bool) & ~placed
     if bad.any():
         counts = keys[bad].astype(str).value_counts().head(10).to_dict()

@@ -146,3 +146,26 @@ def test_one_faulty_report_is_withheld_alone(units, tmp_path):
     assert isinstance(out[1], ValueError) and "not reported have records" in str(out[1])
     assert not [o for i, o in enumerate(out) if i != 1 and isinstance(o, Exception)]
     assert not items[1].path.exists() and all(items[i].path.exists() for i in (0, 2, 3, 4))
+
+
+def test_lineage_check_names_every_cell_it_cannot_account_for():
+    """The check every batch passes before its reports are written (check_contributions
+    on the union's table) fires on a changed cell, an emptied cell and a changed total."""
+    from reports.formdef import check_contributions
+
+    file, data, _, _, _ = CASES["02/XLD"]
+    form = load_form(FORMS / file)
+    recs = placed(form, data)
+    table = compute(form, recs, ROWS, STATUS, period=WINDOW)
+    contrib = contributions(form, recs, ROWS, WINDOW)
+    assert check_contributions(form, table, contrib) == []
+    bad = table.copy()
+    bad[1] = bad[1].astype("Float64")
+    bad.loc["A", 1] = bad.loc["A", 1] + 1            # one more than its records
+    bad.loc["B", 2] = None                            # emptied though records are behind it
+    bad.loc["total", 3] = bad.loc["total", 3] - 1     # a total that is not the rows' sum
+    problems = check_contributions(form, bad, contrib)
+    assert len(problems) == 3, problems       # A/1, B/2, total/3 (the totals are checked against the records)
+    assert "Phường Ba Đình" in problems[0] and "cột 1" in problems[0] and "nguồn cho 14" in problems[0]
+    assert "Phường Ngọc Hà" in problems[1] and "cột 2" in problems[1]
+    assert "Tổng cộng" in problems[2] and "cột 3" in problems[2] and "nguồn cho 19" in problems[2]

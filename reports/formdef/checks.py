@@ -167,20 +167,28 @@ def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFram
     :func:`contributions` on the same records) does not account for exactly (decimal
     cells: within :data:`TOLERANCE`), as sentences; the total row is checked against
     all rows. Empty list = consistent."""
-    is_total = table["kind"].eq("total")
+    is_total = table["kind"].eq("total").to_numpy()
     data_ids = [str(i) for i in table.index[~is_total]]
     acc = accounted_values(form, contrib, data_ids)
+    columns = list(form.number_columns)
+    # On plain arrays (a batch's union table has every row of its reports); the cells
+    # are looked up again only to word a problem.
+    cells = _numbers(table, columns)
+    got = acc[columns].to_numpy(dtype="float64") if columns else np.empty((len(data_ids), 0))
+    data = cells[~is_total]
+    with np.errstate(invalid="ignore"):
+        wrong = np.where(np.isnan(data), got != 0, ~(np.abs(data - got) <= TOLERANCE))
+    totals = [(pos, table.index[pos]) for pos in np.flatnonzero(is_total)]
+    sums = got.sum(axis=0)
     out = []
-    for ms in form.number_columns:
-        for rid in data_ids:
-            cell = table.at[rid, ms]
-            got = acc.at[rid, ms]
-            if (pd.isna(cell) and got != 0) or (not pd.isna(cell) and not _close(cell, got)):
-                out.append(f"{_row_name(table, rid)}: cột {ms} = {cell!r}, nguồn cho {_num_text(got)}")
-        for rid in table.index[is_total]:
-            if ms in form.partial_columns and pd.isna(table.at[rid, ms]):
+    for j, ms in enumerate(columns):
+        for i in np.flatnonzero(wrong[:, j]):
+            rid = data_ids[i]
+            out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(got[i, j])}")
+        for pos, rid in totals:
+            cell = cells[pos, j]
+            if ms in form.partial_columns and np.isnan(cell):
                 continue          # not added up (rows with empty cells): nothing to account for
-            got = acc[ms].sum()
-            if not _close(table.at[rid, ms], got):
-                out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(got)}")
+            if not abs(cell - sums[j]) <= TOLERANCE:
+                out.append(f"{_row_name(table, rid)}: cột {ms} = {table.at[rid, ms]!r}, nguồn cho {_num_text(sums[j])}")
     return out

@@ -271,33 +271,40 @@ def batch_of(form: FormDef, reports: list[ReportInput]) -> Batch:
         return Batch(rows, statuses, data, [(0, len(data))], reports[0].records, statuses[0],
                      dict(reports[0].sources) if reports[0].sources is not None else None,
                      [(0, len(reports[0].records))])
-    data_rows, bounds, frames, offsets, status = [], [], [], [], {}
+    data_rows, bounds, offsets, status = [], [], [], {}
     n = 0
     for i, (rs, r, st) in enumerate(zip(rows, reports, statuses)):
         a = len(data_rows)
         data_rows += [dataclasses.replace(x, row_id=batch_row_id(i, x.row_id)) for x in rs if x.kind != "total"]
         bounds.append((a, len(data_rows)))
         status.update({batch_row_id(i, k): v for k, v in st.items()})
-        frames.append(_prefixed(r.records, i))
         offsets.append((n, n + len(r.records)))
         n += len(r.records)
     sources = None
     if reports[0].sources is not None:
         sources = {}
         for name in reports[0].sources:
-            parts = [(i, r.sources[name]) for i, r in enumerate(reports)]
-            sources[name] = SourceInput(
-                pd.concat([_prefixed(inp.records, i) for i, inp in parts], ignore_index=True),
-                {batch_row_id(i, k): v for i, inp in parts for k, v in inp.unavailable.items()})
-    records = pd.concat(frames, ignore_index=True) if frames else reports[0].records
-    return Batch(rows, statuses, data_rows, bounds, records, status, sources, offsets)
+            parts = [r.sources[name] for r in reports]
+            sources[name] = SourceInput(_union([p.records for p in parts]),
+                                        {batch_row_id(i, k): v for i, p in enumerate(parts)
+                                         for k, v in p.unavailable.items()})
+    return Batch(rows, statuses, data_rows, bounds, _union([r.records for r in reports]), status, sources, offsets)
 
 
-def _prefixed(records: pd.DataFrame, i: int) -> pd.DataFrame:
-    if "row_id" not in records.columns:
-        raise KeyError("records need a `row_id` column (see build_rows_for_city)")
-    rid = records["row_id"]
-    return records.assign(row_id=rid.where(rid.isna(), str(i) + BATCH_SEP + rid.astype(str)))
+def _union(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after the other, each one's ``row_id`` prefixed with its position
+    (:func:`batch_row_id`): one concatenation, one string operation."""
+    for f in frames:
+        if "row_id" not in f.columns:
+            raise KeyError("records need a `row_id` column (see build_rows_for_city)")
+    out = pd.concat(frames, ignore_index=True)
+    if not len(out):
+        return out
+    prefix = np.repeat(np.array([f"{i}{BATCH_SEP}" for i in range(len(frames))], dtype=object),
+                       [len(f) for f in frames])
+    rid = out["row_id"]
+    out["row_id"] = (pd.Series(prefix, index=out.index) + rid.astype(str)).where(rid.notna(), None).astype(object)
+    return out
 
 
 @dataclass

@@ -150,12 +150,13 @@ def scope_reports(form_code: str, items: list[ScopeItem], period: Period, units_
 def _batch(form_code: str, items: list[ScopeItem], period: Period, units_df: pd.DataFrame, form: FormDef,
            lineage: bool, crosswalk: pd.DataFrame | None,
            source_frames: Mapping[str, pd.DataFrame] | None) -> list[ReportResult | Exception]:
-    counted = [count_per_unit(form, it.records) for it in items]
     has_sources = bool(getattr(form, "sources", None))
     extras = [source_inputs(form, it.scope, period, it.rows, source_frames, units_df, crosswalk=crosswalk,
                             row_status=it.row_status) if has_sources else None for it in items]
-    batch = batch_of(form, [ReportInput(c, it.rows, it.row_status, e)
-                            for c, it, e in zip(counted, items, extras)])
+    batch = batch_of(form, [ReportInput(it.records, it.rows, it.row_status, e) for it, e in zip(items, extras)])
+    # Distinct keys made per recording unit over the union: its rows are each report's
+    # own (their ids carry the report's position), so each report counts as alone.
+    batch.records = count_per_unit(form, batch.records)
     tables, union_table = compute_batch(form, batch, period, union_table=lineage)
     lineage_parts = None
     if lineage:
@@ -172,7 +173,7 @@ def _batch(form_code: str, items: list[ScopeItem], period: Period, units_df: pd.
     out: list[ReportResult | Exception] = []
     for i, (item, table) in enumerate(zip(items, tables)):
         try:
-            out.append(_write(form, item, table, period, counted[i],
+            out.append(_write(form, item, table, period, item.records,
                               lineage_parts[i] if lineage_parts is not None else None))
         except Exception as exc:  # noqa: BLE001 - this report's outcome (IdentityError, a failed write)
             out.append(exc)

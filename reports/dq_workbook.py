@@ -9,7 +9,8 @@ column widths fit their content (capped), dates show as dd/mm/yyyy, datetimes as
 dd/mm/yyyy hh:mm, integers as #,##0. A DataFrame without rows gives the header and a
 line "Không có" merged across. A last sheet "Thông tin" lists `meta`.
 
-Like the reports (reports/render.py, whose helpers this reuses): the write is atomic
+Written with openpyxl (reports.xlsx.OpenpyxlBook) through the same sheet-writing
+interface as the reports (reports/render.py, whose helpers this reuses): the write is atomic
 and the same inputs give the same bytes (the package's timestamps come from
 ``meta['generated_at']``, else ``meta['data_cutoff']``, else a fixed date); the sha256
 of the file is returned.
@@ -22,10 +23,9 @@ import re
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from reports.render import INFO_SHEET, META_LABELS, TableWriter, _meta_value, as_datetime, info_sheet, save_workbook
+from reports.xlsx import OpenpyxlBook
 
 FIXED_STAMP = dt.datetime(2000, 1, 1)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -69,8 +69,7 @@ def write_table_workbook(path: str | os.PathLike, title_lines: list[str],
     meta = dict(meta or {})
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
-    wb = Workbook()
-    wb.remove(wb.active)
+    book = OpenpyxlBook()
     taken = {INFO_SHEET.casefold()}
     for name, frame, labels in sheets:
         labels = dict(labels)
@@ -79,7 +78,7 @@ def write_table_workbook(path: str | os.PathLike, title_lines: list[str],
         missing = [c for c in labels if c not in frame.columns]
         if missing:
             raise KeyError(f"sheet {name!r}: the frame lacks columns {missing}")
-        ws = wb.create_sheet(_sheet_name(name, taken))
+        ws = book.add_sheet(_sheet_name(name, taken))
         tw = TableWriter(ws, min_width=8, max_width=60)
         r = 1
         for i, line in enumerate(title_lines):
@@ -88,20 +87,13 @@ def write_table_workbook(path: str | os.PathLike, title_lines: list[str],
             r += 1
         columns = list(labels)
         header_row, next_row = tw.table(r, [str(labels[c]) for c in columns], _records(frame, columns))
-        last_col = get_column_letter(len(columns))
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-        ws.auto_filter.ref = f"A{header_row}:{last_col}{max(next_row - 1, header_row + 1)}"
-        ws.print_title_rows = f"{header_row}:{header_row}"
+        ws.freeze(header_row + 1, 1)
+        ws.auto_filter(header_row, 1, max(next_row - 1, header_row + 1), len(columns))
+        ws.print_title_rows(header_row, header_row)
         tw.fit_widths()
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page("landscape", "A4")
     items = [(META_LABELS.get(str(k), str(k)), _meta_value(v)) for k, v in meta.items()]
-    info_sheet(wb, items, title="THÔNG TIN")
-    wb.properties.creator = "tcd-reporting"
-    if title_lines:
-        wb.properties.title = str(title_lines[0])
+    info_sheet(book, items, title="THÔNG TIN")
+    book.set_properties(creator="tcd-reporting", title=str(title_lines[0]) if title_lines else None)
     stamp = as_datetime(meta.get("generated_at")) or as_datetime(meta.get("data_cutoff")) or FIXED_STAMP
-    return save_workbook(wb, path, stamp)
+    return save_workbook(book, path, stamp)

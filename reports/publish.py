@@ -381,6 +381,20 @@ def sheet_values(wb, *, skip_sheets=METADATA_SHEETS) -> dict[str, dict[tuple[int
     return out
 
 
+def recorded_values(sheets: Mapping[str, Mapping[tuple[int, int], Any]], *,
+                    skip_sheets=METADATA_SHEETS) -> dict[str, dict[tuple[int, int], Any]]:
+    """:func:`sheet_values` of a workbook from what its writer recorded while writing it
+    (``{sheet: {(row, column): value}}``, each value as a reader reads it back from the
+    file; reports.xlsx.XlsxWriterBook.values): the same sheets left out, the same empty
+    cells left out, the same normalised values, without reading the file."""
+    out: dict[str, dict[tuple[int, int], Any]] = {}
+    for title, written in sheets.items():
+        if title in skip_sheets:
+            continue
+        out[title] = {rc: _normal(v) for rc, v in sorted(written.items()) if v is not None and v != ""}
+    return out
+
+
 def content_hash(values: Mapping[str, Mapping[tuple[int, int], Any]]) -> str:
     """sha256 of the compared cell values (sheet order, then row, column)."""
     canon = [[sheet, [[r, c, v] for (r, c), v in sorted(cells.items())]] for sheet, cells in values.items()]

@@ -1,4 +1,4 @@
-"""Write a computed report table as the official Excel layout (openpyxl).
+"""Write a computed report table as the official Excel layout (XlsxWriter).
 
 Driven entirely by the form definition (reports/formdef/): the header tree becomes
 merged header cells, the MS row numbers the columns (with the identities the form
@@ -25,6 +25,9 @@ Guarantees:
 - values are numbers, never formulas (the file is a record of what was computed, and
   readers such as mail previews do not evaluate formulas);
 - the write is atomic (temporary file in the same folder, then rename);
+- one layout code, two backends (reports.xlsx): the report workbooks are written with
+  XlsxWriter (:func:`render_xlsx`); :class:`TableWriter` and :func:`info_sheet` also
+  write openpyxl workbooks (reports.dq_workbook, reports.summary);
 - same inputs (incl. meta) → same bytes: timestamps inside the package are fixed from
   ``meta['generated_at']`` (or the period end), so the returned sha256 identifies the
   content.
@@ -41,7 +44,6 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from core.files import atomic_write_bytes, sha256_bytes
 from reports.formdef import (
@@ -56,8 +58,16 @@ from reports.formdef import (
     row_notes,
     unavailable_notes,
 )
-from reports.publish import sheet_values
-from reports.xlsx import CENTER, alignment, cell_font, deterministic_bytes, put_cell
+from reports.publish import recorded_values
+from reports.xlsx import (
+    CENTER,
+    BookWriter,
+    SheetWriter,
+    XlsxWriterBook,
+    alignment,
+    cell_font,
+    deterministic_bytes,
+)
 
 NUMBER_FORMAT = "#,##0"
 DEFAULT_NUMBER_WIDTH = 8.5
@@ -164,10 +174,11 @@ def _display_width(value: Any, number_format: str | None) -> float:
 class TableWriter:
     """Writes bordered tables (bold header, typed cells) on a sheet and remembers how
     wide each column's content is, so that :meth:`fit_widths` can size the columns.
-    Shared by the "Chất lượng dữ liệu" sheet and reports.dq_workbook."""
+    Shared by the "Chất lượng dữ liệu" sheet and reports.dq_workbook; `sheet` is a
+    reports.xlsx.SheetWriter of either backend."""
 
-    def __init__(self, ws, *, min_width: float = 8, max_width: float = 60, font_size: float = 11):
-        self.ws = ws
+    def __init__(self, sheet: SheetWriter, *, min_width: float = 8, max_width: float = 60, font_size: float = 11):
+        self.sheet = sheet
         self.min_width, self.max_width, self.font_size = min_width, max_width, font_size
         self.widths: dict[int, float] = {}
 
@@ -176,13 +187,13 @@ class TableWriter:
 
     def title(self, row: int, text: str, *, size: float = 12, col: int = 1) -> int:
         """A bold line of text (not counted in column widths); returns the next row."""
-        put_cell(self.ws, row, col, text, font=cell_font(size, bold=True))
+        self.sheet.cell(row, col, text, font=cell_font(size, bold=True))
         return row + 1
 
     def header(self, row: int, labels: list[str], *, col: int = 1) -> int:
         hfont = cell_font(self.font_size, bold=True)
         for j, label in enumerate(labels):
-            put_cell(self.ws, row, col + j, label, font=hfont, align=CENTER, border=True)
+            self.sheet.cell(row, col + j, label, font=hfont, align=CENTER, border=True)
             # Headers may wrap onto two lines; no word is split.
             text = str(label)
             longest = max((len(w) for w in text.split()), default=0)
@@ -196,14 +207,14 @@ class TableWriter:
             dated = fmt in (DATE_FORMAT, DATETIME_FORMAT)
             align = alignment(horizontal="right" if numeric else ("center" if dated else "left"),
                               vertical="top", wrap_text=not (numeric or dated))
-            put_cell(self.ws, row, col + j, value, font=cell_font(self.font_size, bold=bold), align=align, border=True,
-                 number_format=fmt)
+            self.sheet.cell(row, col + j, value, font=cell_font(self.font_size, bold=bold), align=align, border=True,
+                            number_format=fmt)
             self._note_width(col + j, _display_width(value, fmt) + 2)
         return row + 1
 
     def empty_row(self, row: int, ncols: int, *, col: int = 1, text: str = EMPTY_TABLE_TEXT) -> int:
-        put_cell(self.ws, row, col, text, font=cell_font(self.font_size, italic=True), align=CENTER, border=True,
-             merge_to=(row, col + max(ncols, 1) - 1))
+        self.sheet.cell(row, col, text, font=cell_font(self.font_size, italic=True), align=CENTER, border=True,
+                        merge_to=(row, col + max(ncols, 1) - 1))
         return row + 1
 
     def table(self, row: int, labels: list[str], rows: list[list[Any]], *, col: int = 1) -> tuple[int, int]:
@@ -220,7 +231,7 @@ class TableWriter:
         fixed = dict(fixed or {})
         for c in sorted(set(self.widths) | set(fixed)):
             w = fixed.get(c, min(self.max_width, max(self.min_width, self.widths.get(c, 0) * 1.1 + 1)))
-            self.ws.column_dimensions[get_column_letter(c)].width = round(w, 1)
+            self.sheet.column_width(c, round(w, 1))
 
 
 def _estimate_lines(text: str, width_chars: float) -> int:
@@ -282,52 +293,52 @@ def _validate(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None) 
 def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
                    meta: Mapping[str, Any] | None = None, *, header_block: bool = True,
                    row_status: Mapping[str, RowStatus] | None = None,
-                   quality: Mapping[str, Any] | None = None) -> Workbook:
-    """The workbook for a checked table (no identity check here; see write_xlsx)."""
+                   quality: Mapping[str, Any] | None = None, book: BookWriter | None = None) -> BookWriter:
+    """The workbook for a checked table (no identity check here; see write_xlsx), written
+    into `book` (default: a new reports.xlsx.XlsxWriterBook), which is returned."""
     meta = dict(meta or {})
-    wb = Workbook()
-    ws = wb.active
-    ws.title = form.code.replace("/", "-")[:31]
+    book = XlsxWriterBook() if book is None else book
+    ws = book.add_sheet(form.code.replace("/", "-")[:31])
     ncols = 1 + len(form.columns)
     last = ncols
     widths = {1: form.unit_width}
     for i, c in enumerate(form.columns, start=2):
         widths[i] = c.width or (24 if c.kind == "text" else DEFAULT_NUMBER_WIDTH)
     for i, w in widths.items():
-        ws.column_dimensions[get_column_letter(i)].width = w
+        ws.column_width(i, w)
 
     r = 1
     # Form code, top right (the forms carry it above the title).
     code_from = max(2, last - 3)
-    put_cell(ws, r, code_from, form.code_label, font=cell_font(12, bold=True),
-         align=alignment(horizontal="right", vertical="center"), merge_to=(r, last))
+    ws.cell(r, code_from, form.code_label, font=cell_font(12, bold=True),
+            align=alignment(horizontal="right", vertical="center"), merge_to=(r, last))
     r += 1
     if header_block:
         left_to = min(3, last)
         right_from = max(left_to + 1, last - 13)
-        put_cell(ws, r, 1, unit_name.upper(), font=cell_font(12, bold=True), align=CENTER, merge_to=(r, left_to))
-        put_cell(ws, r, right_from, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=cell_font(12, bold=True),
-             align=CENTER, merge_to=(r, last))
+        ws.cell(r, 1, unit_name.upper(), font=cell_font(12, bold=True), align=CENTER, merge_to=(r, left_to))
+        ws.cell(r, right_from, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=cell_font(12, bold=True),
+                align=CENTER, merge_to=(r, last))
         r += 1
-        put_cell(ws, r, right_from, "Độc lập - Tự do - Hạnh phúc", font=cell_font(12, bold=True, underline="single"),
-             align=CENTER, merge_to=(r, last))
+        ws.cell(r, right_from, "Độc lập - Tự do - Hạnh phúc", font=cell_font(12, bold=True, underline="single"),
+                align=CENTER, merge_to=(r, last))
         r += 2
-    put_cell(ws, r, 1, form.title, font=cell_font(14, bold=True), align=CENTER, merge_to=(r, last))
-    ws.row_dimensions[r].height = 24
+    ws.cell(r, 1, form.title, font=cell_font(14, bold=True), align=CENTER, merge_to=(r, last))
+    ws.row_height(r, 24)
     r += 1
-    put_cell(ws, r, 1, form.format_date_line(period.start, period.end), font=cell_font(12, italic=True),
-         align=CENTER, merge_to=(r, last))
+    ws.cell(r, 1, form.format_date_line(period.start, period.end), font=cell_font(12, italic=True),
+            align=CENTER, merge_to=(r, last))
     r += 1
     if form.annex_line:
         # TT 06/2025: each table is an annex of a numbered report; the blanks stay for
         # whoever signs the report to fill in.
-        put_cell(ws, r, 1, form.annex_line, font=cell_font(12, italic=True), align=CENTER, merge_to=(r, last))
+        ws.cell(r, 1, form.annex_line, font=cell_font(12, italic=True), align=CENTER, merge_to=(r, last))
         r += 1
     if meta.get("issue_kind") == "preliminary":
         # On the form itself, not only on the info sheet: a preliminary table must never
         # be sent on as the unit's report by mistake.
-        put_cell(ws, r, 1, preliminary_text(meta.get("units_deadline")), font=cell_font(12, bold=True),
-                 align=CENTER, merge_to=(r, last))
+        ws.cell(r, 1, preliminary_text(meta.get("units_deadline")), font=cell_font(12, bold=True),
+                align=CENTER, merge_to=(r, last))
         r += 1
     r += 1
 
@@ -335,12 +346,11 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     depth = form.header_depth
     h0 = r
     hfont = cell_font(11, bold=True)
-    put_cell(ws, h0, 1, form.unit_header, font=hfont, align=CENTER, border=True, merge_to=(h0 + depth - 1, 1))
+    ws.cell(h0, 1, form.unit_header, font=hfont, align=CENTER, border=True, merge_to=(h0 + depth - 1, 1))
     lines_per_row = [1] * depth
     for node, level, span, c0, c1 in _header_layout(form):
         top, left, right = h0 + level, 2 + c0, 2 + c1
-        put_cell(ws, top, left, node.text, font=hfont, align=CENTER, border=True,
-             merge_to=(top + span - 1, right))
+        ws.cell(top, left, node.text, font=hfont, align=CENTER, border=True, merge_to=(top + span - 1, right))
         width = sum(widths[i] for i in range(left, right + 1))
         need = _estimate_lines(node.text, width)
         # Spread the lines a merged-down leaf needs over the rows it spans.
@@ -348,17 +358,17 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
         for lv in range(level, level + span):
             lines_per_row[lv] = max(lines_per_row[lv], per_row)
     for i, n in enumerate(lines_per_row):
-        ws.row_dimensions[h0 + i].height = max(18, 15 * n + 3)
+        ws.row_height(h0 + i, max(18, 15 * n + 3))
     r = h0 + depth
 
     # MS row: column numbers, with the identities the form prints.
-    put_cell(ws, r, 1, form.ms_label, font=cell_font(11, bold=True), align=CENTER, border=True)
+    ws.cell(r, 1, form.ms_label, font=cell_font(11, bold=True), align=CENTER, border=True)
     for i, c in enumerate(form.columns, start=2):
         value = c.ms if c.ms_text == str(c.ms) else c.ms_text
-        put_cell(ws, r, i, value, font=cell_font(10, bold=True, italic=True), align=CENTER, border=True)
+        ws.cell(r, i, value, font=cell_font(10, bold=True, italic=True), align=CENTER, border=True)
     ms_row = r
-    ws.row_dimensions[r].height = max(18, 13 * max(_estimate_lines(c.ms_text, widths[i])
-                                                  for i, c in enumerate(form.columns, start=2)) + 3)
+    ws.row_height(r, max(18, 13 * max(_estimate_lines(c.ms_text, widths[i])
+                                      for i, c in enumerate(form.columns, start=2)) + 3))
     r += 1
 
     # Data rows, total last (bold).
@@ -370,42 +380,37 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
         lines = max([_estimate_lines(str(line["label"]), widths[1])]
                     + [_estimate_lines(str(line[ms] or ""), widths[i]) for i, ms in text_cols])
         if lines > 1:
-            ws.row_dimensions[r].height = 15 * lines + 3
-        put_cell(ws, r, 1, str(line["label"]), font=cell_font(12, bold=bold),
-             align=alignment(horizontal="center" if bold else "left", vertical="center", wrap_text=True),
-             border=True)
+            ws.row_height(r, 15 * lines + 3)
+        ws.cell(r, 1, str(line["label"]), font=cell_font(12, bold=bold),
+                align=alignment(horizontal="center" if bold else "left", vertical="center", wrap_text=True),
+                border=True)
         for i, c in enumerate(form.columns, start=2):
             v = line[c.ms]
             if c.kind == UNAVAILABLE:
                 # No source carries it yet: empty, never 0; the reason is under the table.
-                put_cell(ws, r, i, None, font=cell_font(12, bold=bold), border=True,
-                         align=alignment(horizontal="center", vertical="center"))
+                ws.cell(r, i, None, font=cell_font(12, bold=bold), border=True,
+                        align=alignment(horizontal="center", vertical="center"))
             elif c.kind == "number":
                 # A unit that did not report: the cell stays empty, never 0. Decimal
                 # columns (money, land) keep their value and show the column's format.
-                put_cell(ws, r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
-                     font=cell_font(12, bold=bold), border=True, number_format=c.number_format,
-                     align=alignment(horizontal="center", vertical="center"))
+                ws.cell(r, i, None if pd.isna(v) else (float(v) if c.decimal else int(v)),
+                        font=cell_font(12, bold=bold), border=True, number_format=c.number_format,
+                        align=alignment(horizontal="center", vertical="center"))
             else:
-                put_cell(ws, r, i, (str(v) if v is not None and str(v) != "" else None), font=cell_font(11, bold=bold),
-                     border=True, align=alignment(horizontal="left", vertical="center", wrap_text=True))
+                ws.cell(r, i, (str(v) if v is not None and str(v) != "" else None), font=cell_font(11, bold=bold),
+                        border=True, align=alignment(horizontal="left", vertical="center", wrap_text=True))
         r += 1
     _notes_under_table(ws, form, table, r + 1, last, sum(widths.values()))
 
-    ws.freeze_panes = ws.cell(row=first_data, column=2)
-    ws.print_title_rows = f"{h0}:{ms_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.freeze(first_data, 2)
+    ws.print_title_rows(h0, ms_row)
+    ws.page("landscape", "A3")
 
-    _info_sheet(wb, form, table, period, unit_name, meta, row_status)
+    _info_sheet(book, form, table, period, unit_name, meta, row_status)
     if quality is not None:
-        quality_sheet(wb, quality)
-    wb.properties.creator = "tcd-reporting"
-    wb.properties.title = f"{form.code_label} – {period.label}"
-    return wb
+        quality_sheet(book, quality)
+    book.set_properties(creator="tcd-reporting", title=f"{form.code_label} – {period.label}")
+    return book
 
 
 ISSUE_KIND_TEXT = {"preliminary": "Bản sơ bộ", "official": "Bản chính thức"}
@@ -429,7 +434,7 @@ def note_lines(form: FormDef, table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _notes_under_table(ws, form: FormDef, table: pd.DataFrame, r: int, last: int, width: float) -> int:
+def _notes_under_table(ws: SheetWriter, form: FormDef, table: pd.DataFrame, r: int, last: int, width: float) -> int:
     """The note line, its notes and the guide under the table, from row `r` (one row
     left empty above it, so the table stays one block); returns the next free row."""
     notes = note_lines(form, table)
@@ -441,15 +446,15 @@ def _notes_under_table(ws, form: FormDef, table: pd.DataFrame, r: int, last: int
     lines += [(g, cell_font(11, italic=True, bold=not g.startswith("-"))) for g in form.guide]
     left = alignment(horizontal="left", vertical="top", wrap_text=True)
     for text, font in lines:
-        put_cell(ws, r, 1, text, font=font, align=left, merge_to=(r, last))
+        ws.cell(r, 1, text, font=font, align=left, merge_to=(r, last))
         n = _estimate_lines(text, width)
         if n > 1:
-            ws.row_dimensions[r].height = 16 * n + 2
+            ws.row_height(r, 16 * n + 2)
         r += 1
     return r
 
 
-def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_name: str,
+def _info_sheet(book: BookWriter, form: FormDef, table: pd.DataFrame, period, unit_name: str,
                 meta: dict[str, Any], row_status: Mapping[str, RowStatus] | None = None) -> None:
     n_rows = int((table["kind"] != "total").sum())
     not_reported = not_reported_rows(form, table)
@@ -481,28 +486,25 @@ def _info_sheet(wb: Workbook, form: FormDef, table: pd.DataFrame, period, unit_n
                ISSUE_KIND_TEXT.get(str(v), v) if k == "issue_kind" else _meta_value(v)) for k, v in meta.items()]
     if form.semantics:
         items.append(("Cách tính", " ".join(form.semantics.split())))
-    info_sheet(wb, items)
+    info_sheet(book, items)
 
 
-def info_sheet(wb: Workbook, items: list[tuple[str, Any]], *, title: str = "THÔNG TIN BÁO CÁO",
-               name: str = INFO_SHEET):
-    """A sheet of label/value pairs (the "Thông tin" sheet of every workbook)."""
-    ws = wb.create_sheet(name)
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 90
-    put_cell(ws, 1, 1, title, font=cell_font(13, bold=True), merge_to=(1, 2))
+def info_sheet(book: BookWriter, items: list[tuple[str, Any]], *, title: str = "THÔNG TIN BÁO CÁO",
+               name: str = INFO_SHEET) -> SheetWriter:
+    """A sheet of label/value pairs (the "Thông tin" sheet of every workbook), added to
+    `book` (a reports.xlsx.BookWriter of either backend)."""
+    ws = book.add_sheet(name)
+    ws.column_width(1, 34)
+    ws.column_width(2, 90)
+    ws.cell(1, 1, title, font=cell_font(13, bold=True), merge_to=(1, 2))
     top = alignment(vertical="top", wrap_text=True)
     for i, (k, v) in enumerate(items, start=3):
-        put_cell(ws, i, 1, k, font=cell_font(12, bold=True), align=top, border=True)
-        put_cell(ws, i, 2, v, font=cell_font(12), align=alignment(horizontal="left", vertical="top", wrap_text=True),
-             border=True)
+        ws.cell(i, 1, k, font=cell_font(12, bold=True), align=top, border=True)
+        ws.cell(i, 2, v, font=cell_font(12), align=alignment(horizontal="left", vertical="top", wrap_text=True),
+                border=True)
         if isinstance(v, str) and len(v) > 85:
-            ws.row_dimensions[i].height = 16 * math.ceil(len(v) / 85) + 2
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.row_height(i, 16 * math.ceil(len(v) / 85) + 2)
+    ws.page("landscape", "A4")
     return ws
 
 
@@ -525,8 +527,9 @@ def _check_quality(quality: Mapping[str, Any]) -> None:
                                  f"for {n} columns")
 
 
-def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
-    """The "Chất lượng dữ liệu" sheet, placed after "Thông tin" (or last).
+def quality_sheet(book: BookWriter, quality: Mapping[str, Any]) -> SheetWriter:
+    """The "Chất lượng dữ liệu" sheet, added last to `book` (build_workbook adds it
+    after "Thông tin").
 
     ``quality = {"summary": [(label, value), …], "tables": [{"title": str,
     "columns": [str, …], "rows": [[…], …]}, …]}`` (optionally ``"title"`` for the sheet
@@ -535,9 +538,7 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
     shows "Không có".
     """
     _check_quality(quality)
-    ws = wb.create_sheet(QUALITY_SHEET)
-    if INFO_SHEET in wb.sheetnames:
-        wb.move_sheet(ws, offset=wb.sheetnames.index(INFO_SHEET) + 1 - wb.sheetnames.index(QUALITY_SHEET))
+    ws = book.add_sheet(QUALITY_SHEET)
     tw = TableWriter(ws, min_width=10, max_width=60)
     r = tw.title(1, str(quality.get("title") or "CHẤT LƯỢNG DỮ LIỆU CỦA BÁO CÁO"), size=13) + 1
     summary = [list(x) for x in quality.get("summary") or []]
@@ -545,10 +546,10 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
     if summary:
         top = alignment(vertical="top", wrap_text=True)
         for label, value in summary:
-            put_cell(ws, r, 1, str(label), font=cell_font(12, bold=True), align=top, border=True)
+            ws.cell(r, 1, str(label), font=cell_font(12, bold=True), align=top, border=True)
             cell_value, fmt = table_cell(value)
-            put_cell(ws, r, 2, cell_value, font=cell_font(12), border=True, number_format=fmt,
-                 align=alignment(horizontal="left", vertical="top", wrap_text=True))
+            ws.cell(r, 2, cell_value, font=cell_font(12), border=True, number_format=fmt,
+                    align=alignment(horizontal="left", vertical="top", wrap_text=True))
             tw._note_width(1, len(str(label)) + 2)
             r += 1
         r += 1
@@ -562,11 +563,7 @@ def quality_sheet(wb: Workbook, quality: Mapping[str, Any]):
         fixed[1] = min(60, max(tw.widths.get(1, 0) * 1.1 + 1, 30))
         fixed[2] = max(min(60, tw.widths.get(2, 0) * 1.1 + 1), 40)
     tw.fit_widths(fixed)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page("landscape", "A4")
     return ws
 
 
@@ -593,7 +590,8 @@ def write_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None,
 @dataclass(frozen=True)
 class Rendered:
     """A written report workbook: its sha256 (hex), and the values of its compared
-    cells (reports.publish.sheet_values), so that issuing it need not read it back."""
+    cells as reports.publish.sheet_values reads them from the file (recorded while
+    writing: reports.publish.recorded_values), so that issuing it need not read it back."""
 
     sha256: str
     values: dict
@@ -608,17 +606,17 @@ def render_xlsx(form: FormDef, table: pd.DataFrame, rows: list[ReportRow] | None
     assert_identities(form, table, row_status)
     if quality is not None:
         _check_quality(quality)
-    wb = build_workbook(form, table, period, unit_name, meta, header_block=header_block,
-                        row_status=row_status, quality=quality)
+    book = build_workbook(form, table, period, unit_name, meta, header_block=header_block,
+                          row_status=row_status, quality=quality, book=XlsxWriterBook())
     stamp = as_datetime((meta or {}).get("generated_at")) or dt.datetime.combine(period.end, dt.time())
-    sha256 = save_workbook(wb, path, stamp)
-    # After saving: reading every cell of an in-memory sheet adds the empty ones to it.
-    return Rendered(sha256, sheet_values(wb))
+    sha256 = save_workbook(book, path, stamp)
+    # The values as the writer recorded them (as a reader reads them back from the file).
+    return Rendered(sha256, recorded_values(book.values))
 
 
-def save_workbook(wb: Workbook, path: str | os.PathLike, stamp: dt.datetime) -> str:
-    """Write `wb` atomically with deterministic bytes (timestamps fixed to `stamp`);
-    return the sha256 (hex) of the file."""
-    data = deterministic_bytes(wb, stamp)
+def save_workbook(wb: Workbook | BookWriter, path: str | os.PathLike, stamp: dt.datetime) -> str:
+    """Write `wb` (an openpyxl workbook or a reports.xlsx.BookWriter) atomically with
+    deterministic bytes (timestamps fixed to `stamp`); return the sha256 (hex) of the file."""
+    data = wb.to_bytes(stamp) if isinstance(wb, BookWriter) else deterministic_bytes(wb, stamp)
     atomic_write_bytes(path, data)
     return sha256_bytes(data)

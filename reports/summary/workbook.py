@@ -43,7 +43,7 @@ from reports.summary.rules import (
     TITLE,
 )
 from reports.summary.tables import SummaryTables, compute_summary
-from reports.xlsx import cell_font, put_cell
+from reports.xlsx import OpenpyxlBook, cell_font, put_cell
 
 
 @dataclass
@@ -477,7 +477,8 @@ def build_summary(data: SummaryData, path: str | Path, entries: regimes.Entries,
     _duty_sheet(wb, t)
     _skipped_sheet(wb, t)
     _text_sheet(wb, t)
-    info_sheet(wb, _info_items(t, data, meta, entries, switch_text), title="THÔNG TIN BÁO CÁO TỔNG HỢP", name=SHEET_INFO)
+    info_sheet(OpenpyxlBook(wb), _info_items(t, data, meta, entries, switch_text), title="THÔNG TIN BÁO CÁO TỔNG HỢP",
+               name=SHEET_INFO)
     wb.properties.creator = "tcd-reporting"
     wb.properties.title = f"{TITLE.capitalize()} – từ {vn_date(t.date_from)} đến {vn_date(t.date_to)}"
     stamp = as_datetime(meta.get("generated_at")) or dt.datetime.combine(t.date_to, dt.time())

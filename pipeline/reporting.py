@@ -141,7 +141,9 @@ def _unit_folder(scope, reused: set[str]) -> str:
     return scope.unit_code
 
 
-def _load_inputs(eng, p, cfg: Settings) -> _PeriodInputs:
+def _load_inputs(eng, p, cfg: Settings, unit_frame=None, unit_index=None) -> _PeriodInputs:
+    """What every report of window `p` reads; `unit_frame` and its index when the
+    caller has them."""
     with eng.connect() as conn:
         cutoff = conn.execute(sa.select(sa.func.max(raw_batch.c.finished_at)).where(
             raw_batch.c.status == "loaded")).scalar_one_or_none()
@@ -150,8 +152,9 @@ def _load_inputs(eng, p, cfg: Settings) -> _PeriodInputs:
     if comp.empty:       # a run without the assessment step: compute, do not store
         comp = completeness.compute(eng, p, cfg)
     cutoff_text = f"{cutoff:%d/%m/%Y %H:%M:%S} UTC" if cutoff else ""
-    unit_frame = deployment.unit_frame(cfg)
-    return _PeriodInputs(p, cfg, unit_frame, comp, cutoff_text, quality, unit_index=levels.Units(unit_frame))
+    unit_frame = deployment.unit_frame(cfg) if unit_frame is None else unit_frame
+    return _PeriodInputs(p, cfg, unit_frame, comp, cutoff_text, quality,
+                         unit_index=levels.Units(unit_frame) if unit_index is None else unit_index)
 
 
 def _records(eng, inputs: _PeriodInputs, table_name: str):
@@ -247,17 +250,25 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
         return {"period": p.key, "level": level, "scopes": 0, "issued": 0,
                 "skipped": "a province deployment has no national level (config national:)"}
     eng = db.engine(connections.warehouse_url(cfg))
-    inputs = _load_inputs(eng, p, cfg)
+    unit_frame = deployment.unit_frame(cfg)
+    unit_index = levels.Units(unit_frame)
     # A province's task lists only its province's scopes (unit codes never repeat across
     # provinces, so the reused codes are the province's own).
     mine = province if province is not None and level != NATIONAL_LEVEL and deployment.is_national(cfg) else None
-    all_scopes = levels.report_scopes(p, inputs.unit_index, mine)
-    inputs.reused_codes = _reused_codes(all_scopes)
+    all_scopes = levels.report_scopes(p, unit_index, mine)
     scopes = [s for s in all_scopes if s.level == level and s.kind in scope_kinds
               and (not units or s.unit_code in set(map(str, units)))
               and (province is None or level == NATIONAL_LEVEL or s.province_code == str(province))]
     codes = forms or configured_forms(p, cfg)
-    inputs.issue_kind = issue_kind or issue_kind_for(p, cfg=cfg)
+    kind = issue_kind or issue_kind_for(p, cfg=cfg)
+    if not scopes:       # e.g. the districts after the 2025 reform: nothing to read
+        log.info("report set %s %s: no report scope in the window", p.key, level)
+        return {"period": p.key, "level": level, **({"province": province} if province else {}),
+                "issue_kind": kind, "scopes": 0, "forms": len(codes), "issued": 0, "new_versions": 0,
+                "withheld": []}
+    inputs = _load_inputs(eng, p, cfg, unit_frame, unit_index)
+    inputs.reused_codes = _reused_codes(all_scopes)
+    inputs.issue_kind = kind
     issued, withheld = [], []
     staging = Path(tempfile.mkdtemp(prefix="tcd-reports-"))
     # One sync at the end of the task instead of an fsync per file; each form's reports
@@ -267,8 +278,9 @@ def build_reports(period: dict, level: str, run_id: str | None = None,
             for territory, group in _territories(inputs, scopes, level):
                 inputs.records.clear()
                 inputs.unit_keys, inputs.parts = territory
-                for code in codes:
-                    _issue_form(eng, inputs, code, group, run_id, staging, issued, withheld)
+                if inputs.parts is not None:
+                    _national_populations(eng, inputs, codes)
+                _issue_forms(eng, inputs, codes, group, run_id, staging, issued, withheld)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     summary = {"period": p.key, "level": level, **({"province": province} if province else {}),
@@ -318,6 +330,24 @@ def report_inputs(eng, period, cfg: Settings | None = None) -> _PeriodInputs:
     """What every report of `period` reads (see :class:`_PeriodInputs`); `cfg`: the
     settings the task read (default: read them)."""
     return _load_inputs(eng, period, cfg or settings.get())
+
+
+def _national_populations(eng, inputs: _PeriodInputs, codes: list[str]) -> None:
+    """Every form's population for the national report, a province at a time: each
+    province's facts of a table are read once for all the forms on that table (not
+    once per form), and only each form's population of the window is kept."""
+    p = inputs.period
+    forms = {code: form_definition(code, p, inputs.cfg) for code in codes}
+    selected: dict[str, list] = {code: [] for code in codes}
+    for keys in inputs.parts:
+        for table in sorted({f.source for f in forms.values()}):
+            facts = _read_facts(eng, inputs, table, keys)
+            for code, form in forms.items():
+                if form.source == table:
+                    selected[code].append(form.select(facts, p))
+    for code, parts in selected.items():
+        inputs.records[("selected", code)] = pd.concat(parts, ignore_index=True)
+        inputs.records[("by_unit", code)] = levels.RecordsByUnit(inputs.records[("selected", code)])
 
 
 def _placed(eng, inputs: _PeriodInputs, code: str, scope):
@@ -393,48 +423,51 @@ BATCH_REPORTS = 500
 BATCH_RECORDS = 200_000
 
 
-def _issue_form(eng, inputs: _PeriodInputs, code: str, scopes, run_id: str | None, staging: Path,
-                issued: list, withheld: list) -> None:
-    """Every report of form `code` for `scopes`: prepared one by one, computed, checked
-    and written in batches, then issued together (one manifest write) and recorded in
-    the warehouse in one transaction. A report that fails is withheld; the others go on."""
+def _issue_forms(eng, inputs: _PeriodInputs, codes: list[str], scopes, run_id: str | None, staging: Path,
+                 issued: list, withheld: list) -> None:
+    """Every report of the forms `codes` for `scopes`: prepared one by one, computed,
+    checked and written in batches of a form's reports, then all issued together (one
+    lock and one manifest write for the task's territory: the manifest of a national
+    quarter lists some 20,000 files, so each write costs) and recorded in the warehouse
+    in one transaction. A report that fails is withheld; the others go on."""
     p = inputs.period
     pending: list = []
     staged: list[_StagedReport] = []
     batch: list = []
 
-    def withhold(scope, exc) -> None:
+    def withhold(code, scope, exc) -> None:
         log.error("report %s %s %s withheld: %s", code, scope.slug, p.key, exc)
         withheld.append({"form": code, "scope": scope.slug, "reason": str(exc)[:500]})
 
-    def flush() -> None:
+    def flush(code) -> None:
         for (scope, _), outcome in zip(batch, _stage_reports(inputs, code, batch, run_id, staging, None, pending),
                                        strict=True):
             if isinstance(outcome, Exception):
-                withhold(scope, outcome)
+                withhold(code, scope, outcome)
             else:
                 staged.append(outcome)
         batch.clear()
 
     try:
-        records = 0
-        for scope in scopes:
-            try:
-                prep = prepare(eng, inputs, code, scope, run_id)
-            except Exception as exc:  # noqa: BLE001 - one report must not stop the others
-                withhold(scope, exc)
-                continue
-            batch.append((scope, prep))
-            records += len(prep.records)
-            if len(batch) >= BATCH_REPORTS or records >= BATCH_RECORDS:
-                flush()
-                records = 0
-        if batch:
-            flush()
+        for code in codes:
+            records = 0
+            for scope in scopes:
+                try:
+                    prep = prepare(eng, inputs, code, scope, run_id)
+                except Exception as exc:  # noqa: BLE001 - one report must not stop the others
+                    withhold(code, scope, exc)
+                    continue
+                batch.append((scope, prep))
+                records += len(prep.records)
+                if len(batch) >= BATCH_REPORTS or records >= BATCH_RECORDS:
+                    flush(code)
+                    records = 0
+            if batch:
+                flush(code)
         entries = publish.issue_many([s.publish for s in staged], root=_reports_root(inputs), errors="return")
         for st, entry in zip(staged, entries, strict=True):
             if isinstance(entry, Exception):
-                withhold(st.scope, entry)
+                withhold(st.publish.form_code, st.scope, entry)
                 continue
             issued.append(_issued(inputs, st, entry, pending))
     finally:

@@ -215,14 +215,27 @@ class ManifestEntry:
         return period_dir(self.period, root) / self.path
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.pop("outcome")
-        return d
+        # Field by field, not dataclasses.asdict: a quarter's manifest lists ~20,000 files
+        # and is written after every task (asdict's deep copies were half the write).
+        return {f.name: _plain(getattr(self, f.name)) for f in _ENTRY_FIELDS}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ManifestEntry:
         names = {f.name for f in dataclasses.fields(cls)} - {"outcome"}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON takes it: lists and dicts copied one level down (the
+    entries' confirmations and changes are lists of flat dicts)."""
+    if isinstance(value, list):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+_ENTRY_FIELDS = tuple(f for f in dataclasses.fields(ManifestEntry) if f.name != "outcome")
 
 
 @dataclass
@@ -240,6 +253,15 @@ class Manifest:
     def history(self, key: tuple[str, str, str, str, str]) -> list[ManifestEntry]:
         """Every issue of one report, oldest first."""
         return sorted((e for e in self.files if e.key == key), key=lambda e: e.version)
+
+    def by_key(self) -> dict[tuple, list[ManifestEntry]]:
+        """Every report's issues (:meth:`history` of each key), found in one pass."""
+        out: dict[tuple, list[ManifestEntry]] = {}
+        for e in self.files:
+            out.setdefault(e.key, []).append(e)
+        for entries in out.values():
+            entries.sort(key=lambda e: e.version)
+        return out
 
     def latest(self) -> list[ManifestEntry]:
         """The latest issue of every report, in manifest order."""
@@ -565,13 +587,16 @@ def issue_many(staged: list[Staged], *, root: str | os.PathLike,
         manifest.period_kind, manifest.period_label = period.kind, period.label
         manifest.date_from, manifest.date_to = period.start.isoformat(), period.end.isoformat()
         issued_paths = {e.path for e in manifest.files}
+        # Each report's history looked up in an index, not by a scan of the manifest
+        # per file (a national quarter's lists ~20,000 files).
+        histories = manifest.by_key()
         changed = False
         try:
             for i, prep in enumerate(results):
                 if isinstance(prep, Exception):
                     continue
                 try:
-                    results[i], wrote = _issue_locked(manifest, folder, issued_paths, *prep, root)
+                    results[i], wrote = _issue_locked(manifest, folder, issued_paths, histories, *prep, root)
                 except Exception as exc:  # as above
                     if errors == "raise":
                         raise
@@ -597,8 +622,8 @@ def _prepared(s: Staged) -> tuple[Staged, Path, Any, str]:
     return s, path, None, sha256_file(path)
 
 
-def _issue_locked(manifest: Manifest, folder: Path, issued_paths: set[str], s: Staged, staged: Path,
-                  new_values, new_hash: str, root) -> tuple[ManifestEntry, bool]:
+def _issue_locked(manifest: Manifest, folder: Path, issued_paths: set[str], histories: dict, s: Staged,
+                  staged: Path, new_values, new_hash: str, root) -> tuple[ManifestEntry, bool]:
     """One file of :func:`issue_many`, the manifest held under its lock: the entry, and
     whether the manifest changed."""
     period, level, unit_code, form_code, view = s.period, s.level, s.unit_code, s.form_code, s.view
@@ -611,7 +636,7 @@ def _issue_locked(manifest: Manifest, folder: Path, issued_paths: set[str], s: S
         raise ValueError(f"{staged} is an issued file; write new workbooks to a staging path "
                          "(reports.publish.staging_dir()), never over an issued one")
     key = (period.key, level, str(unit_code), form_code, view)
-    history = manifest.history(key)
+    history = histories.get(key, [])
     previous = history[-1] if history else None
 
     if (previous and previous.content_sha256 == new_hash and previous.form_version == form_version
@@ -655,6 +680,7 @@ def _issue_locked(manifest: Manifest, folder: Path, issued_paths: set[str], s: S
     if previous is not None:
         previous.superseded_by = entry.path
     manifest.files.append(entry)
+    histories.setdefault(key, []).append(entry)
     issued_paths.add(entry.path)
     log.info("issued %s (version %d, %d changed cells)", dest, version, len(changes))
     return entry, True

@@ -315,6 +315,22 @@ def test_issue_many_records_what_issuing_one_by_one_records(tmp_path):
     assert len(publish.load_manifest("2025-Q3", many).files) == 4
 
 
+def test_one_batch_issuing_a_report_twice_makes_two_versions(tmp_path):
+    # issue_many looks a report's history up in an index (Manifest.by_key), which must
+    # follow the files issued earlier in the same batch.
+    first = _staged(write_report_workbook(tmp_path / "a.xlsx"), "00001")
+    changed = [("Phường Phúc Xá", [6, 4, 2]), *ROWS[1:]]
+    second = _staged(write_report_workbook(tmp_path / "b.xlsx", rows=changed, run_id="run-2"), "00001")
+    other = _staged(write_report_workbook(tmp_path / "c.xlsx"), "00002")
+    entries = publish.issue_many([first, other, second], root=tmp_path / "r")
+    assert [e.version for e in entries] == [1, 1, 2] and entries[2].supersedes == entries[0].path
+    m = publish.load_manifest("2025-Q3", tmp_path / "r")
+    index = m.by_key()
+    assert sorted(index) == sorted({e.key for e in m.files})
+    assert all([e.path for e in index[k]] == [e.path for e in m.history(k)] for k in index)
+    assert [e.version for e in index[entries[0].key]] == [1, 2]
+
+
 def test_issue_many_returns_a_files_error_in_its_place(tmp_path):
     root = tmp_path / "reports"
     good = _staged(write_report_workbook(tmp_path / "a.xlsx"), "00001")

@@ -50,12 +50,17 @@ SUBSETS = [(["A", "B", "C"], None), (["A"], None), (["C"], None), (["B"], {"B": 
            (["A", "B"], {"A": "chưa gửi lịch tháng 10/2025"})]
 
 
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_batch_tables_equal_each_alone(code):
+def _batch_inputs(code):
+    """The form `code` of the fixtures and the reports of SUBSETS over its records."""
     file, data, _, _, _ = CASES[code]
     form = load_form(FORMS / file)
     recs = placed(form, data)
-    reports = [_subset(form, recs, ids, STATUS, gaps) for ids, gaps in SUBSETS]
+    return form, [_subset(form, recs, ids, STATUS, gaps) for ids, gaps in SUBSETS]
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_batch_tables_equal_each_alone(code):
+    form, reports = _batch_inputs(code)
     together = compute_many(form, reports, WINDOW)
     assert len(together) == len(reports)
     for inp, table in zip(reports, together):
@@ -68,10 +73,7 @@ def test_batch_tables_equal_each_alone(code):
 
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_batch_lineage_equals_each_alone(code):
-    file, data, _, _, _ = CASES[code]
-    form = load_form(FORMS / file)
-    recs = placed(form, data)
-    reports = [_subset(form, recs, ids, STATUS, gaps) for ids, gaps in SUBSETS]
+    form, reports = _batch_inputs(code)
     batch = batch_of(form, reports)
     _, union = compute_batch(form, batch, WINDOW, union_table=True)
     contrib = contributions(form, batch.records, batch.data_rows, WINDOW)

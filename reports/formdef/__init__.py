@@ -276,7 +276,6 @@ from reports.formdef.table import (
     lacking_note,
     row_notes,
     source_note,
-    split_batch_row_id,
     unavailable_notes,
 )
 
@@ -337,7 +336,6 @@ __all__ = [
     "ReportInput",
     "BATCH_SEP",
     "batch_row_id",
-    "split_batch_row_id",
     "NOTE_COLUMN",
     "row_notes",
     "unavailable_notes",

@@ -232,12 +232,6 @@ def batch_row_id(i: int, row_id: str) -> str:
     return f"{i}{BATCH_SEP}{row_id}"
 
 
-def split_batch_row_id(row_id: str) -> tuple[int, str]:
-    """(report position, row id) of a union row id (:func:`batch_row_id`)."""
-    i, _, rid = str(row_id).partition(BATCH_SEP)
-    return int(i), rid
-
-
 @dataclass
 class Batch:
     """Several reports of one form as one report whose data rows are all theirs
@@ -252,7 +246,6 @@ class Batch:
     records: pd.DataFrame                # the union's records (row_id of data_rows)
     status: dict                         # the union's row status
     sources: dict | None                 # the union's second inputs
-    offsets: list[tuple[int, int]]       # each report's records in `records` [a, b)
 
 
 def batch_of(form: FormDef, reports: list[ReportInput]) -> Batch:
@@ -269,17 +262,13 @@ def batch_of(form: FormDef, reports: list[ReportInput]) -> Batch:
         rs = rows[0]
         data = [r for r in rs if r.kind != "total"]
         return Batch(rows, statuses, data, [(0, len(data))], reports[0].records, statuses[0],
-                     dict(reports[0].sources) if reports[0].sources is not None else None,
-                     [(0, len(reports[0].records))])
-    data_rows, bounds, offsets, status = [], [], [], {}
-    n = 0
+                     dict(reports[0].sources) if reports[0].sources is not None else None)
+    data_rows, bounds, status = [], [], {}
     for i, (rs, r, st) in enumerate(zip(rows, reports, statuses)):
         a = len(data_rows)
         data_rows += [dataclasses.replace(x, row_id=batch_row_id(i, x.row_id)) for x in rs if x.kind != "total"]
         bounds.append((a, len(data_rows)))
         status.update({batch_row_id(i, k): v for k, v in st.items()})
-        offsets.append((n, n + len(r.records)))
-        n += len(r.records)
     sources = None
     if reports[0].sources is not None:
         sources = {}
@@ -288,7 +277,7 @@ def batch_of(form: FormDef, reports: list[ReportInput]) -> Batch:
             sources[name] = SourceInput(_union([p.records for p in parts]),
                                         {batch_row_id(i, k): v for i, p in enumerate(parts)
                                          for k, v in p.unavailable.items()})
-    return Batch(rows, statuses, data_rows, bounds, _union([r.records for r in reports]), status, sources, offsets)
+    return Batch(rows, statuses, data_rows, bounds, _union([r.records for r in reports]), status, sources)
 
 
 def _union(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -42,7 +42,7 @@ class Units:
         self._children: dict[str, list[str]] | None = None
         self._in_force: dict[tuple[dt.date, dt.date], pd.Series] = {}
         self._territory: dict[str, frozenset[str]] = {}
-        self._window_keys: dict[tuple, Any] = {}      # lookups computed once (window keys, provinces)
+        self._lookups: dict[tuple, Any] = {}      # lookups computed once (window keys, provinces)
 
     def __contains__(self, key: Any) -> bool:
         return isinstance(key, str) and key in self.by_key.index
@@ -74,9 +74,9 @@ class Units:
         """The keys of the units in force at some time in [start, end], computed once per
         window (every scope's layout asks)."""
         key = ("keys", start, end)
-        if key not in self._window_keys:
-            self._window_keys[key] = frozenset(self.df.loc[self.in_force_mask(start, end), "unit_key"])
-        return self._window_keys[key]
+        if key not in self._lookups:
+            self._lookups[key] = frozenset(self.df.loc[self.in_force_mask(start, end), "unit_key"])
+        return self._lookups[key]
 
     def subtree(self, key: str) -> list[str]:
         """`key` and every unit below it, whatever their dates (top down)."""
@@ -127,9 +127,9 @@ class Units:
         """The province row of `province_code` (the only one when None), looked up once
         per code (every scope's layout asks)."""
         key = ("province", province_code)
-        if key not in self._window_keys:
-            self._window_keys[key] = self._province(province_code)
-        return self._window_keys[key]
+        if key not in self._lookups:
+            self._lookups[key] = self._province(province_code)
+        return self._lookups[key]
 
     def _province(self, province_code: str | None) -> pd.Series:
         prov = self.df[self.df["level"] == "tinh"]

@@ -427,8 +427,12 @@ class XlsxWriterSheet(SheetWriter):
             raise TypeError(f"{self.name}!{get_column_letter(col)}{row}: cannot write {type(value).__name__}")
         fmt = self.book.cell_format(font or cell_font(), align, border, number_format)
         if merge_to and merge_to != (row, col):
-            # Every member cell blank in the same format (XlsxWriter pads the range).
-            ws.merge_range(r, c, merge_to[0] - 1, merge_to[1] - 1, None, fmt)
+            # A bordered range: every member cell blank in the same format (XlsxWriter
+            # pads the range), since Excel draws a merged range's borders from its
+            # members. Otherwise the members stay unwritten (a blank cell without a format
+            # is not stored): what they would hold is never shown, and the guide lines
+            # under a table span hundreds of them.
+            ws.merge_range(r, c, merge_to[0] - 1, merge_to[1] - 1, None, fmt if border else None)
         write(r, c, value, fmt)
         if read is None:
             self.values.pop((row, col), None)

@@ -17,9 +17,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from core import connections, settings
 from warehouse import units as wh_units
+from warehouse.schema import rpt_report
 
 pytestmark = pytest.mark.integration   # LibreOffice, the city service over HTTP
 
@@ -198,6 +200,10 @@ def test_a_second_run_issues_nothing_new(report_set):
     from pipeline import reporting
 
     before = {e.path: e.sha256 for e in _manifest(report_set, "2025-Q3").files}
+    eng = sa.create_engine(f"sqlite:///{report_set['home'] / 'wh.sqlite'}")
+    recorded = sa.select(rpt_report.c.path, rpt_report.c.run_id, rpt_report.c.sha256)
+    with eng.connect() as conn:
+        rows_before = conn.execute(recorded).all()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TCD_PATH_REPORTS", str(report_set["reports"]))
         mp.setenv("TCD_WAREHOUSE_URL", f"sqlite:///{report_set['home'] / 'wh.sqlite'}")
@@ -206,6 +212,15 @@ def test_a_second_run_issues_nothing_new(report_set):
     assert out["issued"] > 0 and out["new_versions"] == 0
     after = {e.path: e.sha256 for e in _manifest(report_set, "2025-Q3").files}
     assert after == before
+    # The warehouse's record of each report updated in place (the run that last
+    # issued it), not added again.
+    with eng.connect() as conn:
+        rows_after = conn.execute(recorded).all()
+    eng.dispose()
+    assert len(rows_after) == len(rows_before)
+    again = {r.path for r in rows_after if r.run_id == "run-2"}
+    assert len(again) == out["issued"]
+    assert {(r.path, r.sha256) for r in rows_after} == {(r.path, r.sha256) for r in rows_before}
 
 
 def test_carried_over_equals_the_previous_periods_unprocessed(report_set):

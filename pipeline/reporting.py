@@ -550,19 +550,21 @@ def _record(eng, pending: list) -> None:
             inserts.setdefault((table, tuple(values)), []).append(values)
     with eng.begin() as conn:
         if reports:
-            recorded = set()
+            recorded: dict[tuple, int] = {}          # report key → report_id
             paths = sorted({k[-1] for k in reports})
             for i in range(0, len(paths), 500):
-                rows = conn.execute(sa.select(rpt_report.c.form, rpt_report.c.unit_code, rpt_report.c.date_from,
-                                              rpt_report.c.date_to, rpt_report.c.path)
+                rows = conn.execute(sa.select(rpt_report.c.report_id, *(rpt_report.c[c] for c in _REPORT_KEY))
                                     .where(rpt_report.c.path.in_(paths[i:i + 500])))
-                recorded.update(tuple(r) for r in rows)
+                recorded.update((tuple(r[1:]), r[0]) for r in rows)
+            updates = []
             for key, values in reports.items():
                 if key in recorded:
-                    conn.execute(rpt_report.update().where(*(rpt_report.c[c] == v for c, v in zip(
-                        _REPORT_KEY, key, strict=True))).values(**values))
+                    updates.append(dict(values, recorded_id=recorded[key]))
                 else:
                     inserts.setdefault((rpt_report, tuple(values)), []).append(values)
+            if updates:
+                conn.execute(rpt_report.update().where(rpt_report.c.report_id == sa.bindparam("recorded_id")),
+                             updates)
         for (table, _), rows in inserts.items():
             conn.execute(table.insert(), rows)
     pending.clear()

@@ -372,6 +372,28 @@ def test_identities_are_checked_on_the_new_forms():
     assert check_identities(tcd, emptied, STATUS) == []
 
 
+def test_every_kind_of_cell_fault_is_worded():
+    """Each rule of check_identities names the row, the column and the value."""
+    tcd, _, t = computed("01/TCD")
+    bad = t.astype({ms: object for ms in (1, 2, 3, 4, 10)})
+    bad.loc["A", 2], bad.loc["B", 3], bad.loc["A", 4] = 2.5, -1, float("inf")
+    found = check_identities(tcd, bad, STATUS)
+    assert "dòng «Phường Ba Đình» (A): cột 2 = 2.5 không phải số nguyên không âm" in found
+    assert any(v.startswith("dòng «") and "(B): cột 3 = -1 không phải số nguyên không âm" in v for v in found)
+    assert any("(A): cột 4 = inf không phải số nguyên không âm" in v for v in found)
+    # Cell faults are reported before any sum is tried (column by column).
+    assert [v.split(": cột ")[1].split(" ")[0] for v in found] == ["2", "3", "4"]
+    total = t.copy()
+    total.loc["total", 1] = total.loc["total", 1] + 1
+    assert any(v.startswith("dòng «Tổng cộng» (total): cột 1 = ") and "tổng các dòng đơn vị" in v
+               for v in check_identities(tcd, total, STATUS))
+    blank_total = t.copy()
+    blank_total.loc["total", 10] = pd.NA
+    assert any("cột 10 để trống nhưng mọi dòng đơn vị đều có số liệu" in v
+               for v in check_identities(tcd, blank_total, STATUS))
+    assert check_identities(tcd, t.assign(**{"kind": "data"}), STATUS)[-1].startswith("bảng phải có đúng một dòng")
+
+
 # ------------------------------------------------------------------ the workbook
 
 def _grid(ws) -> dict[tuple[int, int], object]:

@@ -44,7 +44,8 @@ def _add_new_columns(url: str) -> tuple[str, ...]:
     added to its existing tables (ALTER TABLE … ADD COLUMN, SQLite and PostgreSQL), so an
     existing warehouse keeps working; their values come with the next consolidation.
     Anything else (a changed type, a new NOT NULL column) is a real migration and is
-    refused with a message. Once per URL and process."""
+    refused with a message. Indexes added to the schema since are created too. Once per
+    URL and process."""
     eng = _engine(url)
     inspector = sa.inspect(eng)
     added = []
@@ -60,8 +61,14 @@ def _add_new_columns(url: str) -> tuple[str, ...]:
                 ddl = col.type.compile(dialect=eng.dialect)
                 conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {ddl}'))
                 added.append(f"{table.name}.{col.name}")
+            # Indexes added since (create_all makes them only with a new table).
+            have_ix = {ix["name"] for ix in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in have_ix:
+                    index.create(conn, checkfirst=True)
+                    added.append(f"index {index.name}")
     if added:
-        log.warning("warehouse %s: added new optional columns %s", eng.url.render_as_string(hide_password=True),
+        log.warning("warehouse %s: added new optional columns and indexes %s", eng.url.render_as_string(hide_password=True),
                     ", ".join(added))
     return tuple(added)
 

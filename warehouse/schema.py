@@ -370,6 +370,9 @@ rpt_report = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# A task records some 20,000 reports of a national quarter, and re-issuing finds each by path.
+Index("ix_rpt_report_path", rpt_report.c.path)
+
 # ---------------------------------------------------------------- publication state
 wh_partition_state = Table(
     "wh_partition_state", metadata,

@@ -39,16 +39,17 @@ def not_reported_rows(form: FormDef, table: pd.DataFrame) -> list[str]:
     return [str(i) for i in table.index[empty]]
 
 
-def _numbers(table: pd.DataFrame, columns: list) -> np.ndarray:
-    """The number columns as one float array (NaN for empty or unreadable cells): one
-    conversion for the table, not one per column (every report of a set is checked)."""
+def _numbers(table: pd.DataFrame, columns: list) -> tuple[np.ndarray, bool]:
+    """(the number columns as one float array, NaN for empty or unreadable cells;
+    whether every cell was a number or empty): one conversion for the table, not one
+    per column (every report of a set is checked)."""
     try:
-        return table[columns].to_numpy(dtype="float64", na_value=np.nan)
+        return table[columns].to_numpy(dtype="float64", na_value=np.nan), True
     except (TypeError, ValueError):     # text in a number column (a table read back from a sheet)
         if not columns:
-            return np.empty((len(table), 0))
+            return np.empty((len(table), 0)), True
         return np.column_stack([pd.to_numeric(table[c], errors="coerce").astype("float64").to_numpy()
-                                for c in columns])
+                                for c in columns]), False
 
 
 def check_identities(form: FormDef, table: pd.DataFrame,
@@ -70,7 +71,15 @@ def check_identities(form: FormDef, table: pd.DataFrame,
         return [f"bảng thiếu cột {missing}"]
     out: list[str] = []
     index = table.index
-    empty = set(not_reported_rows(form, table))
+    columns = list(form.number_columns)
+    matrix, only_numbers = _numbers(table, columns)
+    if only_numbers and columns:     # not_reported_rows on the matrix already made
+        blank = np.isnan(matrix).all(axis=1)
+        if "kind" in table.columns:
+            blank &= table["kind"].to_numpy() != "total"
+        empty = {str(i) for i in table.index[blank]}
+    else:
+        empty = set(not_reported_rows(form, table))
     if row_status is not None:
         declared = {str(k) for k, v in row_status.items() if not v.reported}
         for rid in index:
@@ -82,9 +91,8 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     # The whole table as one matrix (rows × number columns), each rule applied to all
     # of it at once: a report set checks thousands of small tables, where a loop over
     # some forty columns cost more than computing the table.
-    columns = list(form.number_columns)
-    matrix = _numbers(table, columns)
-    is_partial = np.array([ms in form.partial_columns for ms in columns], dtype=bool)
+    partial = set(form.partial_columns)
+    is_partial = np.array([ms in partial for ms in columns], dtype=bool)
     is_decimal = np.array([form.column(ms).decimal for ms in columns], dtype=bool)
     isna = np.isnan(matrix)
     on_reported = reported[:, None]
@@ -171,7 +179,7 @@ def check_contributions(form: FormDef, table: pd.DataFrame, contrib: pd.DataFram
     columns = list(form.number_columns)
     # On plain arrays (a batch's union table has every row of its reports); the cells
     # are looked up again only to word a problem.
-    cells = _numbers(table, columns)
+    cells, _ = _numbers(table, columns)
     got = acc[columns].to_numpy(dtype="float64") if columns else np.empty((len(data_ids), 0))
     data = cells[~is_total]
     with np.errstate(invalid="ignore"):

@@ -5,6 +5,7 @@ with the questions asked of it (which columns are window-relative, partial, unch
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -223,16 +224,20 @@ class FormDef:
     periodic_only: bool = False            # filled in per reporting window (06/QLKNTC): no custom range
     sources: dict[str, SourceDef] = field(default_factory=dict)   # second inputs (`sources:`)
 
-    @property
+    # The derived lists below are cached on the instance (a frozen dataclass: the fields
+    # never change; dataclasses.replace makes a new instance): every report of a set
+    # reads them many times per table. Callers must not modify them.
+
+    @functools.cached_property
     def header_depth(self) -> int:
         return max(n.depth() for n in self.header)
 
-    @property
+    @functools.cached_property
     def unavailable_columns(self) -> list[int]:
         """Columns the form prints but the sources cannot fill yet (always empty)."""
         return [c.ms for c in self.columns if c.kind == UNAVAILABLE]
 
-    @property
+    @functools.cached_property
     def partial_columns(self) -> list[int]:
         """Number columns whose cell can be empty on a row that reported: the columns
         with ``requires``, those counted from a second input (``compute.source``), and
@@ -257,7 +262,7 @@ class FormDef:
         """Whether a column carries the row notes (the older forms' "Ghi chú")."""
         return any(c.compute.get("measure") == "note" for c in self.columns)
 
-    @property
+    @functools.cached_property
     def unchecked_checks(self) -> list[tuple[Check, list[int]]]:
         """Checks that cannot be verified, each with the unavailable columns it involves:
         an identity over an empty column would hold or fail by accident."""
@@ -269,33 +274,34 @@ class FormDef:
                 out.append((chk, cols))
         return out
 
-    @property
+    @functools.cached_property
     def verified_checks(self) -> list[Check]:
         """The checks :func:`check_identities` verifies."""
         skipped = {id(chk) for chk, _ in self.unchecked_checks}
         return [chk for chk in self.checks if id(chk) not in skipped]
 
-    @property
+    @functools.cached_property
     def ms_numbers(self) -> list[int]:
         return [c.ms for c in self.columns]
 
-    @property
+    @functools.cached_property
     def number_columns(self) -> list[int]:
         return [c.ms for c in self.columns if c.kind == "number"]
 
-    @property
+    @functools.cached_property
     def text_columns(self) -> list[int]:
         return [c.ms for c in self.columns if c.kind == "text"]
 
-    @property
+    @functools.cached_property
     def decimal_columns(self) -> list[int]:
         return [c.ms for c in self.columns if c.decimal]
 
     def column(self, ms: int) -> FormColumn:
-        for c in self.columns:
-            if c.ms == ms:
-                return c
-        raise KeyError(ms)
+        return self._columns_by_ms[ms]
+
+    @functools.cached_property
+    def _columns_by_ms(self) -> dict[int, FormColumn]:
+        return {c.ms: c for c in self.columns}
 
     def format_date_line(self, start, end) -> str:
         return self.date_line.format(start=start, end=end)

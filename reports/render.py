@@ -374,7 +374,9 @@ def build_workbook(form: FormDef, table: pd.DataFrame, period, unit_name: str,
     # Data rows, total last (bold).
     first_data = r
     text_cols = [(i, c.ms) for i, c in enumerate(form.columns, start=2) if c.kind == "text"]
-    for row_id, line in table.iterrows():
+    # Each row as a plain dict (iterrows builds a Series per row; a report set writes
+    # thousands of small tables).
+    for line in table.to_dict("records"):
         bold = line["kind"] == "total"
         # Rows keep their text readable: grow the height for wrapped labels and notes.
         lines = max([_estimate_lines(str(line["label"]), widths[1])]
@@ -457,7 +459,11 @@ def _notes_under_table(ws: SheetWriter, form: FormDef, table: pd.DataFrame, r: i
 def _info_sheet(book: BookWriter, form: FormDef, table: pd.DataFrame, period, unit_name: str,
                 meta: dict[str, Any], row_status: Mapping[str, RowStatus] | None = None) -> None:
     n_rows = int((table["kind"] != "total").sum())
-    not_reported = not_reported_rows(form, table)
+    # The checked row status names the rows that did not report (check_identities
+    # verified that they are the empty ones); without it, look at the cells.
+    rows_shown = set(map(str, table.index))
+    not_reported = ([k for k, st in row_status.items() if not st.reported and str(k) in rows_shown]
+                    if row_status is not None else not_reported_rows(form, table))
     scope = " đã báo cáo" if not_reported else ""
     items: list[tuple[str, Any]] = [
         ("Biểu mẫu", f"{form.code_label} – {form.title}"),

@@ -46,6 +46,21 @@ def _crosswalk_maps(crosswalk: pd.DataFrame) -> tuple[dict[str, tuple[str, str]]
     return default, targets
 
 
+# The maps of a crosswalk frame, made once (every scope of a province reads the same
+# frame, warehouse.units.crosswalk_frame): by the frame's id, the frame kept alive with
+# them so that the id stays its own. Callers must not modify the maps.
+_MAPS: dict[int, tuple[pd.DataFrame, tuple]] = {}
+
+
+def _maps_of(crosswalk: pd.DataFrame) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
+    hit = _MAPS.get(id(crosswalk))
+    if hit is None or hit[0] is not crosswalk:
+        if len(_MAPS) >= 64:
+            _MAPS.clear()
+        hit = _MAPS[id(crosswalk)] = (crosswalk, _crosswalk_maps(crosswalk))
+    return hit[1]
+
+
 class Layout:
     """The static rows of a scope and where each unit's records go."""
 
@@ -128,15 +143,20 @@ class Layout:
 
     # -- placement
     @property
+    def crosswalk(self) -> pd.DataFrame | None:
+        """The crosswalk this scope places carried-over records through (None for the
+        national report: every unit already has its province's row)."""
+        if self.national:
+            return None
+        if self._crosswalk is None:
+            self._crosswalk = crosswalk_frame(self.scope.province_code)
+        return self._crosswalk
+
+    @property
     def maps(self) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
         if self._maps is None:
-            if self.national:       # every unit already has its province's row
-                self._maps = ({}, {})
-                return self._maps
-            cw = self._crosswalk
-            if cw is None:
-                cw = crosswalk_frame(self.scope.province_code)
-            self._maps = _crosswalk_maps(cw)
+            cw = self.crosswalk
+            self._maps = ({}, {}) if cw is None else _maps_of(cw)
         return self._maps
 
     def _is_district(self, key: str) -> bool:

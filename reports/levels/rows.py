@@ -41,6 +41,38 @@ class RecordsByUnit:
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         self.positions = {str(k): order[bounds[i]:bounds[i + 1]] for i, k in enumerate(uniques)}
         self.keys = pd.Series(list(self.positions), dtype=object)
+        self._anchors: dict[tuple, tuple] = {}
+
+    def reaching(self, layout: Layout) -> list[str]:
+        """The keys whose records may belong to `layout`'s scope, a superset of those
+        that do (build_rows looks closer at each). A scope below the province takes
+        only records of its subtree, and records carried or remapped into it through
+        the crosswalk, whose chain of default successors ends in its subtree: each key
+        is filed once under every unit above it or above one of its successors, so a
+        scope finds its keys without looking at every unit of the province."""
+        if layout.whole_province or layout.claims_unknown:
+            return list(self.positions)
+        units, frame = layout.units, layout.crosswalk
+        # By the unit table and crosswalk used (kept alive with the index, so that their
+        # ids stay theirs).
+        cache_key = (id(units), id(frame))
+        cached = self._anchors.get(cache_key)
+        if cached is None:
+            default, _ = layout.maps
+            anchors: dict[str, list[str]] = {}
+            self._anchors[cache_key] = (units, frame, anchors)
+            for k in self.positions:
+                if k not in units:
+                    continue
+                seen, j = set(), k
+                while j is not None and j not in seen:
+                    seen.add(j)
+                    j = default[j][0] if j in default else None
+                for a in {a for j in seen for a in units.chain(j)}:
+                    anchors.setdefault(a, []).append(k)
+        else:
+            anchors = cached[2]
+        return anchors.get(layout.scope.unit_key, [])
 
     def of_units(self, keys: list[str]) -> pd.DataFrame:
         """The records of the units `keys`, in the frame's order."""
@@ -103,7 +135,7 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
         if layout.claims_unknown:
             df = records.records
         else:
-            df = records.of_units([k for k in records.positions if layout.may_reach(k)
+            df = records.of_units([k for k in records.reaching(layout) if layout.may_reach(k)
                                    and (layout.in_subtree(k) or layout.target(k)[0] is not None)])
     else:
         df = records
@@ -185,16 +217,19 @@ def _dynamic_rows(layout: Layout, placed_recs: pd.DataFrame, old: pd.Series, rel
     remapped = scope.kind == "remapped"
     rows = list(layout.rows)
     notes: dict[str, list[str]] = {r.row_id: [] for r in rows}
-    via = pd.DataFrame({"row": placed_recs["row_id"].to_numpy(), "old": old.to_numpy(),
-                        "rel": relation.to_numpy()})
-    via = via[via["old"].notna()]
-    if (via["rel"] == "district").any() and not layout.has_districts_row:
+    # The distinct (row, old unit, relation) of the records placed through an old unit
+    # (plain arrays: most scopes have none, and a report set has thousands of scopes).
+    old_keys = old.to_numpy()
+    through = pd.notna(old_keys)
+    via = set(zip(placed_recs["row_id"].to_numpy()[through], old_keys[through], relation.to_numpy()[through])) \
+        if through.any() else set()
+    if any(rel == "district" for _, _, rel in via) and not layout.has_districts_row:
         own_at = next(i for i, r in enumerate(rows) if r.kind == "own")
         rows.insert(own_at, layout.districts_row())
         notes[DISTRICTS_ROW_ID] = []
-    for rid, grp in via.groupby("row", sort=True):
-        carried = sorted({k for k in grp["old"] if k not in layout.window_keys})
-        split = sorted(set(grp.loc[grp["rel"] == "split", "old"]))
+    for rid in sorted({row for row, _, _ in via}):
+        carried = sorted({k for row, k, _ in via if row == rid and k not in layout.window_keys})
+        split = sorted({k for row, k, rel in via if row == rid and rel == "split"})
         if carried:
             notes[rid].append(f"{CARRIED_NOTE}: {_names(carried, units)}")
         if split:

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
+from core import memo
 from core.dates import vn_date
 from core.levels import LEVEL_ORDER
 from core.periods import Period
@@ -44,21 +45,6 @@ def _crosswalk_maps(crosswalk: pd.DataFrame) -> tuple[dict[str, tuple[str, str]]
                 raise ValueError(f"crosswalk gives {r.old_unit_key} several default successors")
             default[str(r.old_unit_key)] = (str(r.new_unit_key), str(r.relation))
     return default, targets
-
-
-# The maps of a crosswalk frame, made once (every scope of a province reads the same
-# frame, warehouse.units.crosswalk_frame): by the frame's id, the frame kept alive with
-# them so that the id stays its own. Callers must not modify the maps.
-_MAPS: dict[int, tuple[pd.DataFrame, tuple]] = {}
-
-
-def _maps_of(crosswalk: pd.DataFrame) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
-    hit = _MAPS.get(id(crosswalk))
-    if hit is None or hit[0] is not crosswalk:
-        if len(_MAPS) >= 64:
-            _MAPS.clear()
-        hit = _MAPS[id(crosswalk)] = (crosswalk, _crosswalk_maps(crosswalk))
-    return hit[1]
 
 
 class Layout:
@@ -156,7 +142,8 @@ class Layout:
     def maps(self) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
         if self._maps is None:
             cw = self.crosswalk
-            self._maps = ({}, {}) if cw is None else _maps_of(cw)
+            # Made once per frame: every scope of a province reads the same one.
+            self._maps = ({}, {}) if cw is None else memo.by_identity(cw, _crosswalk_maps)
         return self._maps
 
     def _is_district(self, key: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core import memo
 from core.periods import Period
 from reports.formdef import ReportRow, RowStatus
 from reports.levels.layout import Layout
@@ -52,13 +53,20 @@ def row_status_for(scope: Scope, rows: list[ReportRow], completeness_frame: pd.D
     with_records = set(records["row_id"].astype(str)) if records is not None and len(records) else set()
     carried = {r.row_id for r in rows if CARRIED_NOTE in (r.note or "")}
     out: dict[str, RowStatus] = {}
+    reported_of, partial_of = memo.by_identity(per_unit, _lookups)
     for rid in data_ids:
         keys = members[rid]
         if not keys:
             continue
-        ok = per_unit.loc[keys, "reported"].astype(bool)
-        partial = int(per_unit.loc[keys, "partial"].astype(bool).sum())
-        reported = bool(ok.any()) or rid in with_records or rid in carried
+        ok = [reported_of[k] for k in keys]
+        partial = sum(partial_of[k] for k in keys)
+        reported = any(ok) or rid in with_records or rid in carried
         note = f"{partial}/{len(keys)} đơn vị gửi thiếu sổ của một phần kỳ" if partial else ""
-        out[rid] = RowStatus(reported, len(keys), int((~ok).sum()), note)
+        out[rid] = RowStatus(reported, len(keys), ok.count(False), note)
     return out
+
+
+def _lookups(per_unit: pd.DataFrame) -> tuple[dict[str, bool], dict[str, bool]]:
+    """{unit key: reported}, {unit key: partial} of a unit_reporting frame."""
+    return (dict(zip(per_unit.index, per_unit["reported"].astype(bool).tolist())),
+            dict(zip(per_unit.index, per_unit["partial"].astype(bool).tolist())))

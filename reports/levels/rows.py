@@ -35,13 +35,20 @@ class RecordsByUnit:
 
     def __init__(self, records: pd.DataFrame):
         self.records = records
-        keys = records["unit_key"] if "unit_key" in records.columns else pd.Series(None, index=records.index)
-        codes, uniques = pd.factorize(keys.astype("string").astype(object).where(keys.notna(), None))
+        self.key_values = _key_values(records)
+        codes, uniques = pd.factorize(self.key_values)
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         self.positions = {str(k): order[bounds[i]:bounds[i + 1]] for i, k in enumerate(uniques)}
         self.keys = pd.Series(list(self.positions), dtype=object)
         self._anchors: dict[tuple, tuple] = {}
+        self._stamps: dict[str, np.ndarray] = {}
+
+    def stamps(self, date_column: str) -> np.ndarray:
+        """:func:`_stamps` of the whole frame, made once per column."""
+        if date_column not in self._stamps:
+            self._stamps[date_column] = _stamps(self.records, date_column)
+        return self._stamps[date_column]
 
     def reaching(self, layout: Layout) -> list[str]:
         """The keys whose records may belong to `layout`'s scope, a superset of those
@@ -76,9 +83,27 @@ class RecordsByUnit:
 
     def of_units(self, keys: list[str]) -> pd.DataFrame:
         """The records of the units `keys`, in the frame's order."""
+        return self.records.iloc[self.positions_of(keys)]
+
+    def positions_of(self, keys: list[str]) -> np.ndarray:
+        """The positions of the records of the units `keys`, in the frame's order."""
         parts = [self.positions[k] for k in keys if k in self.positions]
-        at = np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
-        return self.records.iloc[at]
+        return np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
+
+
+def _key_values(records: pd.DataFrame) -> np.ndarray:
+    """Each record's unit_key as text (None when missing), as an object array."""
+    if "unit_key" not in records.columns:
+        return np.full(len(records), None, dtype=object)
+    keys = records["unit_key"]
+    return keys.astype("string").astype(object).where(keys.notna(), None).to_numpy(dtype=object)
+
+
+def _stamps(records: pd.DataFrame, date_column: str) -> np.ndarray:
+    """Each record's `date_column` at midnight (NaT when missing or unreadable)."""
+    if date_column not in records.columns:
+        return np.full(len(records), np.datetime64("NaT"), dtype="datetime64[ns]")
+    return pd.to_datetime(records[date_column], errors="coerce").dt.normalize().to_numpy(dtype="datetime64[ns]")
 
 
 def _names(keys: list[str], units: "Units") -> str:
@@ -127,34 +152,28 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
     """
     units = Units.of(units_df)
     layout = Layout(scope, period, units, crosswalk)
-    all_keys = None
+    # Plain arrays, one value per record: a report set places records for thousands of
+    # scopes, most of them a commune with a handful of records.
     if isinstance(records, RecordsByUnit):
         # Only the records of units that reach this scope can be placed in it or be
         # missing from it; every unit still counts for the notes on split units.
         all_keys = records.keys
-        if layout.claims_unknown:
-            df = records.records
-        else:
-            df = records.of_units([k for k in records.reaching(layout) if layout.may_reach(k)
-                                   and (layout.in_subtree(k) or layout.target(k)[0] is not None)])
+        df, stamp, key_values = records.records, records.stamps(date_column), records.key_values
+        if not layout.claims_unknown:
+            at = records.positions_of([k for k in records.reaching(layout) if layout.may_reach(k)
+                                       and (layout.in_subtree(k) or layout.target(k)[0] is not None)])
+            df, stamp, key_values = df.iloc[at], stamp[at], key_values[at]
     else:
-        df = records
-    # Timestamps at midnight of each record's date (NaT when unreadable).
-    stamp = pd.to_datetime(df[date_column], errors="coerce").dt.normalize() if date_column in df.columns \
-        else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    if preselected:
-        recs = df.copy()
-    else:
-        in_window = (stamp >= pd.Timestamp(period.start)) & (stamp <= pd.Timestamp(period.end))
-        recs = df[in_window.to_numpy()].copy()
-        stamp = stamp[in_window.to_numpy()]
-    if "unit_key" in recs.columns:
-        keys = recs["unit_key"].astype("string").astype(object).where(recs["unit_key"].notna(), None)
-    else:
-        keys = pd.Series(None, index=recs.index, dtype=object)
+        df, stamp, key_values = records, _stamps(records, date_column), _key_values(records)
+        all_keys = None
+    if not preselected:
+        with np.errstate(invalid="ignore"):
+            in_window = (stamp >= np.datetime64(period.start, "ns")) & (stamp <= np.datetime64(period.end, "ns"))
+        df, stamp, key_values = df[in_window], stamp[in_window], key_values[in_window]
+    recs = df
     # Everything below is looked up once per distinct unit, then taken by position (many
     # records, few units; the pipeline places the same records for hundreds of scopes).
-    codes, distinct = pd.factorize(keys, use_na_sentinel=True)
+    codes, distinct = pd.factorize(key_values, use_na_sentinel=True)
     distinct = [str(k) for k in distinct]
     targets = [layout.target(k) for k in distinct]
 
@@ -164,9 +183,10 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
             return pd.DatetimeIndex(values).as_unit("ns").to_numpy()[codes]
         return np.asarray(values, dtype=dtype)[codes]
 
-    row_id = pd.Series(per_record([t[0] for t in targets] + [None]), index=recs.index)
-    old = pd.Series(per_record([t[1] for t in targets] + [None]), index=recs.index)
-    relation = pd.Series(per_record([t[2] for t in targets] + [None]), index=recs.index)
+    row_id = per_record([t[0] for t in targets] + [None])
+    old = per_record([t[1] for t in targets] + [None])
+    relation = per_record([t[2] for t in targets] + [None])
+    has_row = per_record([t[0] is not None for t in targets] + [False], bool)
     is_known = [k in units for k in distinct]
     known = per_record(is_known + [False], bool)
     # The unit must be in force on the record's own date (unit_key is meant to be the
@@ -175,22 +195,20 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
     bound = lambda col: [units.by_key.at[k, col] if ok else None for k, ok in zip(distinct, is_known)] + [None]
     vf = per_record(bound("valid_from"), "datetime64[ns]")
     vt = per_record(bound("valid_to"), "datetime64[ns]")
-    rday = stamp.to_numpy(dtype="datetime64[ns]")
     with np.errstate(invalid="ignore"):
-        on_date = np.isnat(rday) | (~np.isnat(vf) & (vf <= rday) & (np.isnat(vt) | (vt >= rday)))
-    placed = pd.Series(row_id.notna().to_numpy() & known & on_date, index=recs.index)
+        on_date = np.isnat(stamp) | (~np.isnat(vf) & (vf <= stamp) & (np.isnat(vt) | (vt >= stamp)))
+    placed = has_row & known & on_date
     # Records that belong to the scope: all of the province's for the city's
     # consolidated and remapped reports (none may vanish), all of the country's for the
     # national report; otherwise the scope unit's own or subtree's, or those reaching it
     # through a successor. Records of no known unit are the province's in a province
     # deployment, the national report's in a national one.
-    mine = pd.Series(per_record([layout.in_subtree(k) for k in distinct] + [False], bool), index=recs.index) \
-        | row_id.notna()
+    mine = per_record([layout.in_subtree(k) for k in distinct] + [False], bool) | has_row
     if layout.claims_unknown:
-        mine = mine | ~pd.Series(known, index=recs.index)
-    bad = mine.astype(bool) & ~placed
+        mine = mine | ~known
+    bad = mine & ~placed
     if bad.any():
-        counts = keys[bad].astype(str).value_counts().head(10).to_dict()
+        counts = pd.Series(key_values[bad], dtype=object).astype(str).value_counts().head(10).to_dict()
         where = (f"the country ({scope.unit_code})" if scope.national else
                  f"province {scope.province_code}" if layout.whole_province else f"scope {scope.slug}")
         msg = (f"{int(bad.sum())} record(s) in {period.key} cannot be placed in the report of {where}: "
@@ -198,17 +216,19 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
         if strict:
             raise UnplacedRecordsError(msg)
         log.warning("%s; dropped", msg)
-    keep = placed.to_numpy()
+    keep = placed
     out = recs[keep].copy()
-    out["row_id"] = row_id[keep].astype(str).to_numpy()
-    out["estimate"] = (relation[keep] == "split").to_numpy()
-    rows = _dynamic_rows(layout, out, old[keep], relation[keep], keys if all_keys is None else all_keys)
+    out["row_id"] = np.array([str(x) for x in row_id[keep]], dtype=object)
+    out["estimate"] = relation[keep] == "split"
+    if all_keys is None:
+        all_keys = pd.Series(key_values, dtype=object)
+    rows = _dynamic_rows(layout, out, old[keep], relation[keep], all_keys)
     estimate_rows = [r.row_id for r in rows if ESTIMATE_NOTE in r.note]
     out.attrs.update(unplaced=int(bad.sum()), estimate_rows=estimate_rows, view=scope.view)
     return rows, out
 
 
-def _dynamic_rows(layout: Layout, placed_recs: pd.DataFrame, old: pd.Series, relation: pd.Series,
+def _dynamic_rows(layout: Layout, placed_recs: pd.DataFrame, old: np.ndarray, relation: np.ndarray,
                   all_keys: pd.Series) -> list[ReportRow]:
     """The scope's rows with the notes that depend on the records: carried over from
     units no longer in force, estimates (split units), and the districts' row of a city
@@ -219,9 +239,9 @@ def _dynamic_rows(layout: Layout, placed_recs: pd.DataFrame, old: pd.Series, rel
     notes: dict[str, list[str]] = {r.row_id: [] for r in rows}
     # The distinct (row, old unit, relation) of the records placed through an old unit
     # (plain arrays: most scopes have none, and a report set has thousands of scopes).
-    old_keys = old.to_numpy()
+    old_keys = old
     through = pd.notna(old_keys)
-    via = set(zip(placed_recs["row_id"].to_numpy()[through], old_keys[through], relation.to_numpy()[through])) \
+    via = set(zip(placed_recs["row_id"].to_numpy()[through], old_keys[through], relation[through])) \
         if through.any() else set()
     if any(rel == "district" for _, _, rel in via) and not layout.has_districts_row:
         own_at = next(i for i, r in enumerate(rows) if r.kind == "own")

@@ -38,6 +38,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -151,25 +152,56 @@ def split_lineage(frame: pd.DataFrame, reports: int) -> list[pd.DataFrame]:
     them; a batch of one is its own frame."""
     if reports == 1:
         return [frame]
-    parts = frame["row_id"].str.split(BATCH_SEP, n=1, expand=True) if len(frame) else None
-    if parts is None:
+    if not len(frame):
         return [frame.copy() for _ in range(reports)]
-    which = parts[0].astype(int).to_numpy()
-    frame = frame.assign(row_id=parts[1])
-    out = []
-    for i in range(reports):
-        out.append(frame[which == i].reset_index(drop=True))
-    return out
+    which, frame = _report_positions(frame)
+    order, bounds = _grouped(which, reports)
+    return [frame.iloc[order[bounds[i]:bounds[i + 1]]].reset_index(drop=True) for i in range(reports)]
 
 
-def write_lineage_frame(path: str | Path, frame: pd.DataFrame) -> Path:
-    """Write a :func:`lineage_frame` as the companion file of the workbook at `path`
-    (or to `path` itself when it ends in ``.csv``), atomically; return its path."""
-    p = Path(path)
-    target = p if p.suffix.lower() == ".csv" else lineage_path(p)
+def _report_positions(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """(each row's report position, the frame with the row ids as the reports print them)."""
+    parts = frame["row_id"].str.split(BATCH_SEP, n=1, expand=True)
+    return parts[0].astype(int).to_numpy(), frame.assign(row_id=parts[1])
+
+
+def _grouped(which: np.ndarray, reports: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ordered by report (stable: each report's rows in the frame's order), and
+    where each report's rows start in that order."""
+    order = np.argsort(which, kind="stable")
+    return order, np.searchsorted(which[order], np.arange(reports + 1))
+
+
+def lineage_csv_parts(frame: pd.DataFrame, reports: int) -> list[bytes]:
+    """Each report's companion file (what :func:`write_lineage_frame` writes of its
+    :func:`split_lineage` part), the batch's CSV made once and cut by report: a report
+    set writes thousands of small lineage files. A value holding a line break (the CSV
+    row then spans lines) makes each part the slow way."""
+    if reports == 1 or not len(frame):
+        return [_csv_bytes(part) for part in split_lineage(frame, reports)]
+    which, body = _report_positions(frame)
+    header, *lines = body.to_csv(index=False, lineterminator="\n").split("\n")
+    if len(lines) != len(body) + 1:          # the last element is what follows the final newline
+        return [_csv_bytes(part) for part in split_lineage(frame, reports)]
+    order, bounds = _grouped(which, reports)
+    head = header + "\n"
+    return [(head + "".join(lines[j] + "\n" for j in order[bounds[i]:bounds[i + 1]])).encode("utf-8-sig")
+            for i in range(reports)]
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
-    atomic_write_bytes(target, buf.getvalue().encode("utf-8-sig"))
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def write_lineage_frame(path: str | Path, frame: pd.DataFrame | bytes) -> Path:
+    """Write a :func:`lineage_frame` (or its file's bytes, from :func:`lineage_csv_parts`)
+    as the companion file of the workbook at `path` (or to `path` itself when it ends
+    in ``.csv``), atomically; return its path."""
+    p = Path(path)
+    target = p if p.suffix.lower() == ".csv" else lineage_path(p)
+    atomic_write_bytes(target, frame if isinstance(frame, bytes) else _csv_bytes(frame))
     return target
 
 

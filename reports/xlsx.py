@@ -356,8 +356,34 @@ def _number_read_back(value: int | float, number_format: str | None) -> Any:
     return read
 
 
+@functools.lru_cache(maxsize=65536)
 def _text_read_back(value: str) -> str:
+    # Cached: the same header, guide and label texts are written in every workbook of a set.
     return _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", _ESCAPED.sub(r"_x005F\1", value)).replace("x005F_", "")
+
+
+# XlsxWriter's format properties per (font, alignment, border, number format), made
+# once per process: looked up by the identity of the shared font and alignment objects
+# (kept alive here, so that their ids stay theirs), since openpyxl hashes a whole style
+# object on every lookup by value.
+_PROPERTIES: dict[tuple, tuple] = {}
+
+
+def _format_properties(font: Font, align: Alignment | None, border: bool, number_format: str | None) -> dict:
+    key = (id(font), id(align), border, number_format)
+    hit = _PROPERTIES.get(key)
+    if hit is None or hit[0] is not font or hit[1] is not align:
+        props = dict(_font_properties(font))
+        if align is not None:
+            props.update(_alignment_properties(align))
+        if border:
+            props["border"] = 1
+        if number_format:
+            props["num_format"] = number_format
+        if len(_PROPERTIES) >= 4096:
+            _PROPERTIES.clear()
+        hit = _PROPERTIES[key] = (font, align, props)
+    return dict(hit[2])
 
 
 @functools.lru_cache(maxsize=None)
@@ -501,14 +527,8 @@ class XlsxWriterBook(BookWriter):
         key = (id(font), id(align), border, number_format)
         done = self._formats.get(key)
         if done is None:
-            props = dict(_font_properties(font))
-            if align is not None:
-                props.update(_alignment_properties(align))
-            if border:
-                props["border"] = 1
-            if number_format:
-                props["num_format"] = number_format
-            done = self._formats[key] = (self.wb.add_format(props), font, align)
+            done = self._formats[key] = (self.wb.add_format(_format_properties(font, align, border, number_format)),
+                                         font, align)
         return done[0]
 
     def set_properties(self, *, creator, title=None):

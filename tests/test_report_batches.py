@@ -26,7 +26,7 @@ from reports.formdef import (
     load_form,
     source_contributions,
 )
-from reports.lineage import lineage_frame, split_lineage
+from reports.lineage import lineage_csv_parts, lineage_frame, split_lineage, write_lineage_frame
 from warehouse.units import unit_frame
 
 
@@ -94,6 +94,25 @@ def test_batch_lineage_equals_each_alone(code):
         # What the companion file holds (reports.lineage.write_lineage_frame writes it so).
         assert part.to_csv(index=False) == lineage_frame(r, c, form, rows=inp.rows).to_csv(index=False)
     assert sum(len(p) for p in parts) == len(records) > 0
+
+
+@pytest.mark.parametrize("broken_line", [False, True])
+def test_batch_lineage_files_cut_from_one_csv(tmp_path, broken_line):
+    """lineage_csv_parts (one CSV for the batch, cut by report) writes the same bytes as
+    each report's part written alone — also when a value spans lines (then each part is
+    written alone)."""
+    form, reports = _batch_inputs("02/XLD")
+    batch = batch_of(form, reports)
+    frame = lineage_frame(batch.records, contributions(form, batch.records, batch.data_rows, WINDOW), form,
+                          rows=batch.data_rows)
+    if broken_line:
+        frame.loc[frame.index[0], "source_file"] = "sổ\nhai dòng, có dấu phẩy"
+    cut = lineage_csv_parts(frame, len(reports))
+    assert len(cut) == len(reports)
+    for i, part in enumerate(split_lineage(frame, len(reports))):
+        alone = write_lineage_frame(tmp_path / f"alone{i}.csv", part).read_bytes()
+        assert write_lineage_frame(tmp_path / f"cut{i}.csv", cut[i]).read_bytes() == alone
+    assert b"\n" in cut[0] and cut[0].startswith("\ufeff".encode("utf-8"))
 
 
 # ------------------------------------------------------------------ scope_reports

@@ -36,7 +36,7 @@ from reports.levels.vocabulary import (
     REMAPPED_VIEW_TEXT,
     VIEW_META_KEY,
 )
-from reports.lineage import lineage_frame, split_lineage, write_lineage_frame
+from reports.lineage import lineage_csv_parts, lineage_frame, write_lineage_frame
 from reports.render import render_xlsx
 
 
@@ -169,7 +169,7 @@ def _batch(form_code: str, items: list[ScopeItem], period: Period, units_df: pd.
         problems = check_contributions(form, union_table, contrib)
         if problems:  # cannot happen unless the calculator and its lineage disagree
             raise ValueError("lineage does not account for the table: " + "; ".join(problems[:10]))
-        lineage_parts = split_lineage(lineage_frame(records, contrib, form, rows=batch.data_rows), len(items))
+        lineage_parts = lineage_csv_parts(lineage_frame(records, contrib, form, rows=batch.data_rows), len(items))
     out: list[ReportResult | Exception] = []
     for i, (item, table) in enumerate(zip(items, tables)):
         try:
@@ -181,7 +181,7 @@ def _batch(form_code: str, items: list[ScopeItem], period: Period, units_df: pd.
 
 
 def _write(form: FormDef, item: ScopeItem, table: pd.DataFrame, period: Period, recs: pd.DataFrame,
-           lineage_part: pd.DataFrame | None) -> ReportResult:
+           lineage_part: bytes | None) -> ReportResult:
     scope, rows, path = item.scope, item.rows, item.path
     estimate_rows = tuple(r.row_id for r in rows if ESTIMATE_NOTE in (r.note or ""))
     meta = dict(item.meta or {})

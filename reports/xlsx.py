@@ -43,6 +43,8 @@ from openpyxl.utils.datetime import from_excel, to_excel
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.writer.excel import ExcelWriter
 
+from core import memo
+
 FONT_NAME = "Times New Roman"
 
 _thin = Side(style="thin")
@@ -362,31 +364,20 @@ def _text_read_back(value: str) -> str:
     return _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", _ESCAPED.sub(r"_x005F\1", value)).replace("x005F_", "")
 
 
-# XlsxWriter's format properties per (font, alignment, border, number format), made
-# once per process: looked up by the identity of the shared font and alignment objects
-# (kept alive here, so that their ids stay theirs), since openpyxl hashes a whole style
-# object on every lookup by value.
-_PROPERTIES: dict[tuple, tuple] = {}
-
-
 def _format_properties(font: Font, align: Alignment | None, border: bool, number_format: str | None) -> dict:
-    key = (id(font), id(align), border, number_format)
-    hit = _PROPERTIES.get(key)
-    if hit is None or hit[0] is not font or hit[1] is not align:
-        props = dict(_font_properties(font))
-        if align is not None:
-            props.update(_alignment_properties(align))
-        if border:
-            props["border"] = 1
-        if number_format:
-            props["num_format"] = number_format
-        if len(_PROPERTIES) >= 4096:
-            _PROPERTIES.clear()
-        hit = _PROPERTIES[key] = (font, align, props)
-    return dict(hit[2])
+    """XlsxWriter's format properties of a cell style. The font's and alignment's are
+    made once per object (core.memo.by_identity): openpyxl hashes a whole style object
+    on every lookup by value, which cost as much as writing the cell."""
+    props = dict(memo.by_identity(font, _font_properties))
+    if align is not None:
+        props.update(memo.by_identity(align, _alignment_properties))
+    if border:
+        props["border"] = 1
+    if number_format:
+        props["num_format"] = number_format
+    return props
 
 
-@functools.lru_cache(maxsize=None)
 def _font_properties(font: Font) -> tuple:
     if font.color is not None or font.strike or font.vertAlign or font.outline or font.shadow:
         raise ValueError(f"font {font!r}: only name, size, bold, italic and underline are written")
@@ -401,7 +392,6 @@ def _font_properties(font: Font) -> tuple:
     return tuple(props.items())
 
 
-@functools.lru_cache(maxsize=None)
 def _alignment_properties(align: Alignment) -> tuple:
     props: dict[str, Any] = {}
     if align.horizontal:

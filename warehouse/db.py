@@ -29,16 +29,16 @@ def _engine(url: str) -> sa.Engine:
 
 
 def engine(url: str) -> sa.Engine:
-    """The warehouse engine at `url` (schema created on first use, new optional columns
+    """The warehouse engine at `url` (schema created on first use, new optional columns and indexes
     added). The task functions pass ``core.connections.warehouse_url(settings)``."""
     eng = _engine(url)
     metadata.create_all(eng)
-    _add_new_columns(url)
+    _upgrade_schema(url)
     return eng
 
 
 @functools.lru_cache(maxsize=8)
-def _add_new_columns(url: str) -> tuple[str, ...]:
+def _upgrade_schema(url: str) -> tuple[str, ...]:
     """Columns added to the schema after a warehouse was created — always nullable, for
     fields a source may not carry (e.g. the TT 06/2025 fields of fact_petition) — are
     added to its existing tables (ALTER TABLE … ADD COLUMN, SQLite and PostgreSQL), so an

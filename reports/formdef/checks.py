@@ -33,7 +33,13 @@ def not_reported_rows(form: FormDef, table: pd.DataFrame) -> list[str]:
     (that is how :func:`compute` shows them)."""
     if not form.number_columns:
         return []
-    empty = table[list(form.number_columns)].isna().to_numpy().all(axis=1)
+    return _empty_rows(table, table[list(form.number_columns)].isna().to_numpy())
+
+
+def _empty_rows(table: pd.DataFrame, isna: np.ndarray) -> list[str]:
+    """The data rows (not the total) whose every number cell is empty, by `isna`
+    (rows × number columns)."""
+    empty = isna.all(axis=1)
     if "kind" in table.columns:
         empty &= table["kind"].to_numpy() != "total"
     return [str(i) for i in table.index[empty]]
@@ -73,13 +79,9 @@ def check_identities(form: FormDef, table: pd.DataFrame,
     index = table.index
     columns = list(form.number_columns)
     matrix, only_numbers = _numbers(table, columns)
-    if only_numbers and columns:     # not_reported_rows on the matrix already made
-        blank = np.isnan(matrix).all(axis=1)
-        if "kind" in table.columns:
-            blank &= table["kind"].to_numpy() != "total"
-        empty = {str(i) for i in table.index[blank]}
-    else:
-        empty = set(not_reported_rows(form, table))
+    # not_reported_rows, on the matrix already made when it holds every cell as read.
+    empty = set(_empty_rows(table, np.isnan(matrix)) if only_numbers and columns
+                else not_reported_rows(form, table))
     if row_status is not None:
         declared = {str(k) for k, v in row_status.items() if not v.reported}
         for rid in index:

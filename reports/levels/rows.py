@@ -170,7 +170,6 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
         with np.errstate(invalid="ignore"):
             in_window = (stamp >= np.datetime64(period.start, "ns")) & (stamp <= np.datetime64(period.end, "ns"))
         df, stamp, key_values = df[in_window], stamp[in_window], key_values[in_window]
-    recs = df
     # Everything below is looked up once per distinct unit, then taken by position (many
     # records, few units; the pipeline places the same records for hundreds of scopes).
     codes, distinct = pd.factorize(key_values, use_na_sentinel=True)
@@ -216,13 +215,12 @@ def build_rows(scope: Scope, period: Period, records: pd.DataFrame | RecordsByUn
         if strict:
             raise UnplacedRecordsError(msg)
         log.warning("%s; dropped", msg)
-    keep = placed
-    out = recs[keep].copy()
-    out["row_id"] = np.array([str(x) for x in row_id[keep]], dtype=object)
-    out["estimate"] = relation[keep] == "split"
+    out = df[placed].copy()
+    out["row_id"] = np.array([str(x) for x in row_id[placed]], dtype=object)
+    out["estimate"] = relation[placed] == "split"
     if all_keys is None:
         all_keys = pd.Series(key_values, dtype=object)
-    rows = _dynamic_rows(layout, out, old[keep], relation[keep], all_keys)
+    rows = _dynamic_rows(layout, out, old[placed], relation[placed], all_keys)
     estimate_rows = [r.row_id for r in rows if ESTIMATE_NOTE in r.note]
     out.attrs.update(unplaced=int(bad.sum()), estimate_rows=estimate_rows, view=scope.view)
     return rows, out
@@ -239,9 +237,8 @@ def _dynamic_rows(layout: Layout, placed_recs: pd.DataFrame, old: np.ndarray, re
     notes: dict[str, list[str]] = {r.row_id: [] for r in rows}
     # The distinct (row, old unit, relation) of the records placed through an old unit
     # (plain arrays: most scopes have none, and a report set has thousands of scopes).
-    old_keys = old
-    through = pd.notna(old_keys)
-    via = set(zip(placed_recs["row_id"].to_numpy()[through], old_keys[through], relation[through])) \
+    through = pd.notna(old)
+    via = set(zip(placed_recs["row_id"].to_numpy()[through], old[through], relation[through])) \
         if through.any() else set()
     if any(rel == "district" for _, _, rel in via) and not layout.has_districts_row:
         own_at = next(i for i, r in enumerate(rows) if r.kind == "own")

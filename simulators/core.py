@@ -253,12 +253,16 @@ def per_province(fn):
 
 def use_province(code: str | None) -> str:
     """Simulate province `code` from now on (None: the configured province); returns it."""
+    _set_province(code)
+    return province_code()
+
+
+def _set_province(code: str | None) -> None:
     global _province
     if code != _province:
         for cached in _per_province_caches:
             cached.cache_clear()
     _province = code
-    return province_code()
 
 
 @contextlib.contextmanager
@@ -269,7 +273,9 @@ def simulating(code: str | None):
     try:
         yield use_province(code)
     finally:
-        use_province(previous)
+        # Restored without resolving it: under a national configuration, which names no
+        # province, "none" is a valid state between provinces.
+        _set_province(previous)
 
 
 def province_code() -> str:

@@ -66,6 +66,19 @@ def test_use_province_switches_the_units_and_simulating_restores_them():
     assert sim_core.province_key() == "province:01" and "legacy:001" in sim_core.all_units()
 
 
+def test_simulating_a_province_under_the_national_configuration(monkeypatch):
+    """config/national.yaml names no province: simulating one and leaving it must not ask
+    for the configured province (it crashed `make bench SCALE=national*` on a fresh machine)."""
+    monkeypatch.setenv("TCD_CONFIG", str(settings.PROJECT_ROOT / "config" / "national.yaml"))
+    assert settings.get().province is None
+    with sim_core.simulating("48") as code:
+        assert code == "48" and sim_core.province_key() == "province:48"
+    with sim_core.simulating("79"):
+        assert sim_core.province_code() == "79"
+    with pytest.raises(AttributeError):      # outside a province's block there is none to simulate
+        sim_core.province_code()
+
+
 def test_size_classes():
     national = sizes.plan("national", None, None, "01")
     assert len(national.provinces) == 34 and national.per_province_folders

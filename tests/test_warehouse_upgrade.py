@@ -26,3 +26,25 @@ def test_new_optional_columns_and_indexes_are_added(tmp_path):
     assert "ix_rpt_report_path" in {ix["name"] for ix in inspector.get_indexes("rpt_report")}
     with eng.connect() as conn:
         assert conn.execute(sa.select(rpt_report.c.path, rpt_report.c.batches_read)).all() == [("a.xlsx", None)]
+
+
+def test_a_partition_is_replaced_through_indexes_not_by_scanning_history(tmp_path):
+    """Publishing a partition deletes its previous rows (transforms.consolidate) and reads
+    its case candidates (transforms.cases) by index: a full scan per partition made a
+    national consolidation's cost grow with the square of its history."""
+    from transforms.cases import partition_candidates
+    from transforms.consolidate import partition_deletes
+    from warehouse.schema import wh_case_candidate
+
+    eng = db.engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    statements = [*partition_deletes("city_service", "48-2024"),
+                  sa.select(wh_case_candidate.c.case_key).where(*partition_candidates("city_service", "48-2024")),
+                  wh_case_candidate.delete().where(*partition_candidates("city_service", "48-2024"))]
+    assert len(statements) == 8
+    with eng.connect() as conn:
+        for statement in statements:
+            compiled = statement.compile(eng, compile_kwargs={"literal_binds": True})
+            plan = [r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+            table = statement.table.name if isinstance(statement, sa.Delete) else "wh_case_candidate"
+            assert not any(step.startswith(f"SCAN {table}") for step in plan), (str(compiled), plan)
+            assert any(step.startswith(f"SEARCH {table} USING") for step in plan), (str(compiled), plan)

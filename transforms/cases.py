@@ -31,6 +31,11 @@ def _chunks(keys):
         yield keys[i:i + _IN_LIST]
 
 
+def partition_candidates(source_kind: str, key: str) -> tuple:
+    """The condition on wh_case_candidate for partition `key`'s rows (an index serves it)."""
+    return (wh_case_candidate.c.source_kind == source_kind, wh_case_candidate.c.partition_key == key)
+
+
 def settle(conn: sa.Connection, source_kind: str, key: str, candidates: pd.DataFrame | None,
            frame: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[int], list[str]]:
     """Inside partition `key`'s publishing transaction, after its previous rows were
@@ -39,7 +44,7 @@ def settle(conn: sa.Connection, source_kind: str, key: str, candidates: pd.DataF
     publish, the raw ids to quarantine as sharing a key with another partition, and the
     other partitions to rebuild."""
     cand = wh_case_candidate.c
-    mine = (cand.source_kind == source_kind, cand.partition_key == key)
+    mine = partition_candidates(source_kind, key)
     before = set(conn.execute(sa.select(cand.case_key).where(*mine)).scalars())
     conn.execute(wh_case_candidate.delete().where(*mine))
     rows = (candidates[candidates["case_key"].notna()] if candidates is not None

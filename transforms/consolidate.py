@@ -490,14 +490,11 @@ def _publish(engine: sa.Engine, source_kind: str, key: str, built, run_id: str |
     """Replace partition `key` of `source_kind` in the canonical tables, the quarantine
     and the flags by `built` (build_partition's result; None: the partition is gone), in
     one transaction. Returns the partitions whose published cases it made stale."""
-    ids = partitions.raw_ids_in(source_kind, key)
     frames, quarantine, flags, stats = (built[:4] if built is not None else ({}, [], [], {}))
     now = utcnow()
     with engine.begin() as conn:
-        for table, _, _ in FACTS.values():
-            conn.execute(table.delete().where(table.c.source_kind == source_kind, table.c.raw_id.in_(ids)))
-        for tbl in (dq_quarantine, dq_flag):
-            conn.execute(tbl.delete().where(tbl.c.source_kind == source_kind, tbl.c.raw_id.in_(ids)))
+        for statement in partition_deletes(source_kind, key):
+            conn.execute(statement)
         published_cases, shared, stale = cases_module.settle(conn, source_kind, key, cases, frames.get("case"))
         if shared:
             # Rows whose case key another partition also holds: quarantined as the
@@ -534,6 +531,15 @@ def _publish(engine: sa.Engine, source_kind: str, key: str, built, run_id: str |
                                                      wh_partition.c.partition_key.in_(stale)))
     log.info("%s %s: %s", source_kind, key, json.dumps(stats) if built is not None else "withdrawn")
     return stale
+
+
+def partition_deletes(source_kind: str, key: str) -> list[sa.Delete]:
+    """The statements that remove partition `key`'s published rows (facts, quarantine,
+    flags) before it is published again: by raw id, through the tables' raw_id indexes
+    (warehouse.schema), so their cost does not grow with the rest of history."""
+    ids = partitions.raw_ids_in(source_kind, key)
+    tables = [table for table, _, _ in FACTS.values()] + [dq_quarantine, dq_flag]
+    return [t.delete().where(t.c.source_kind == source_kind, t.c.raw_id.in_(ids)) for t in tables]
 
 
 def _kind_stats(engine: sa.Engine, source_kind: str, rejected: int, rebuilt: list[str]) -> dict:

@@ -431,6 +431,12 @@ wh_case_candidate = Table(
     Column("raw_id", Integer, primary_key=True),
 )
 Index("ix_wh_case_candidate_key", wh_case_candidate.c.source_kind, wh_case_candidate.c.case_key)
+Index("ix_wh_case_candidate_partition", wh_case_candidate.c.source_kind, wh_case_candidate.c.partition_key)
+# Publishing a partition deletes its previous rows by raw id (transforms/consolidate.py,
+# _publish): without these indexes every delete scans the whole table, so each
+# partition's publication costs more as history grows.
+for _table in (fact_reception, fact_reception_calendar, fact_petition, fact_case, dq_quarantine, dq_flag):
+    Index(f"ix_{_table.name}_raw_id", _table.c.raw_id)
 
 # ---------------------------------------------------------------- 06/QLKNTC (TT 06/2025)
 # Biểu 06/QLKNTC: state management of citizen reception and complaints/denunciations.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 
 import httpx
 import pytest
@@ -111,6 +112,32 @@ def test_city_transient_errors_are_retried():
     with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://city") as client:
         assert list(city_service.fetch(client, "receptions", None, 10, policy)) == []
     assert calls["n"] == 3
+
+
+def test_city_pages_are_read_one_ahead_in_order_and_none_is_left_running():
+    asked: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        asked.append(page)
+        return httpx.Response(200, json={"items": [{"page": page}], "total_pages": 3})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://city") as client:
+        pages = city_service.fetch_pages(client, "receptions", None, 1, FAST_CITY)
+        assert next(pages)["items"] == [{"page": 1}]
+        deadline = time.monotonic() + 5
+        while len(asked) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert asked == [1, 2]          # page 2 asked for while the caller still works on page 1
+        assert [body["items"][0]["page"] for body in pages] == [2, 3]
+        assert asked == [1, 2, 3]       # the last page announces no fourth: none asked for
+        asked.clear()
+        early = city_service.fetch_pages(client, "receptions", None, 1, FAST_CITY)
+        next(early)
+        early.close()                   # a caller that stops: the request ahead is finished or cancelled
+        settled = list(asked)
+        time.sleep(0.1)
+        assert asked == settled and settled[0] == 1 and set(settled) <= {1, 2}
 
 
 def test_city_invalid_json_is_a_clear_error():

@@ -171,7 +171,7 @@ def audit_batches(engine: sa.Engine, source_kind: str, batch_ids: list[str], cfg
         chunks = partitions.batch_chunks(conn, source_kind, [b for b in batch_ids if b not in done])
     for todo in chunks:
         with engine.connect() as conn:
-            part = partitions.read_batches(conn, source_kind, todo)
+            part = partitions.read_batch_dates(conn, source_kind, todo)
         _audit_chunk(engine, part, source_kind, todo, suite, sha, cfg, run_id)
     with engine.connect() as conn:
         rejected = {r[0] for r in conn.execute(sa.select(dq_batch_audit.c.batch_id).where(
@@ -185,8 +185,7 @@ def _audit_chunk(engine: sa.Engine, part: pd.DataFrame, source_kind: str, todo: 
         "raw_id": part["raw_id"].astype("int64"), "batch_id": part["batch_id"],
         "record_type": part["record_type"], "record_id": part["record_id"],
         "record_version": part["record_version"]})
-    dates = [partitions.safe_date(p.get(DATE_FIELDS.get((source_kind, rt), ""))) for p, rt in
-             zip(part["payload"], part["record_type"])]
+    dates = [partitions.safe_date(v) for v in part["date_value"]]
     frame["date_value"] = pd.to_datetime(pd.Series(dates, index=part.index, dtype=object), errors="coerce")
     frame["date_year"] = frame["date_value"].dt.year.astype("float64")
     frame["file_year"] = [_file_year(k) if source_kind == "commune_register" else None

@@ -100,7 +100,7 @@ def _source_province(source_name: str, provinces: dict[str, str]) -> str:
 def assign(engine: sa.Engine, source_kind: str, *, by_province: bool = False) -> int:
     """Give the raw rows of `source_kind` that have none their partition; returns how many.
     `by_province` (a national deployment): the key is ``<province>-<year>``."""
-    done = 0
+    done, after = 0, 0
     provinces = source_provinces(engine) if by_province else {}
     unassigned = (sa.select(raw_record.c.raw_id, raw_record.c.source_name,
                             _date_value(engine, source_kind).label("date_value"))
@@ -109,9 +109,13 @@ def assign(engine: sa.Engine, source_kind: str, *, by_province: bool = False) ->
                   .order_by(raw_record.c.raw_id).limit(CHUNK_ROWS))
     while True:
         with engine.begin() as conn:
-            rows = conn.execute(unassigned).all()
+            # Each chunk starts after the last one (every unassigned row before it was in
+            # a chunk): starting from the first raw row each time, the search went
+            # through all rows assigned so far, and the whole run grew with its square.
+            rows = conn.execute(unassigned.where(raw_record.c.raw_id > after)).all()
             if not rows:
                 return done
+            after = rows[-1].raw_id
             conn.execute(wh_raw_partition.insert(), [
                 {"raw_id": r.raw_id, "source_kind": source_kind,
                  "partition_key": (f"{_source_province(r.source_name, provinces)}-" if by_province else "")
@@ -219,6 +223,19 @@ def read_batches(conn: sa.Connection, source_kind: str, batch_ids: Iterable[str]
          .where(raw_record.c.source_kind == source_kind, raw_record.c.batch_id.in_(list(batch_ids)))
          .order_by(raw_record.c.raw_id))
     return _frame(conn, q)
+
+
+def read_batch_dates(conn: sa.Connection, source_kind: str, batch_ids: Iterable[str]) -> pd.DataFrame:
+    """What the batch audit checks of the given batches' raw rows: their keys, versions,
+    file and the record's date as :func:`assign` reads it (``date_value``, extracted by
+    the database: no payload is read or parsed)."""
+    q = (sa.select(raw_record.c.raw_id, raw_record.c.batch_id, raw_record.c.record_type, raw_record.c.record_id,
+                   raw_record.c.record_version, raw_batch.c.logical_key,
+                   _date_value(conn.engine, source_kind).label("date_value"))
+         .join(raw_batch, raw_batch.c.batch_id == raw_record.c.batch_id)
+         .where(raw_record.c.source_kind == source_kind, raw_record.c.batch_id.in_(list(batch_ids)))
+         .order_by(raw_record.c.raw_id))
+    return pd.DataFrame(conn.execute(q).all(), columns=[c.name for c in q.selected_columns])
 
 
 def batch_chunks(conn: sa.Connection, source_kind: str, batch_ids: list[str], max_rows: int = 50_000,

@@ -48,3 +48,24 @@ def test_a_partition_is_replaced_through_indexes_not_by_scanning_history(tmp_pat
             table = statement.table.name if isinstance(statement, sa.Delete) else "wh_case_candidate"
             assert not any(step.startswith(f"SCAN {table}") for step in plan), (str(compiled), plan)
             assert any(step.startswith(f"SEARCH {table} USING") for step in plan), (str(compiled), plan)
+
+
+def test_raw_rows_are_walked_and_read_by_batch_through_indexes(tmp_path):
+    """Partition assignment takes the next chunk after the last on the (kind, raw id)
+    index, and the batch audit reads a group of batches through the batch index — not
+    every raw row of the kind for each chunk or group, which grew with history."""
+    from transforms import partitions
+
+    eng = db.engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    batches = [f"b{i}" for i in range(20)]
+    with eng.connect() as conn:
+        def plan(statement) -> list[str]:
+            compiled = statement.compile(eng, compile_kwargs={"literal_binds": True})
+            return [r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+
+        chunk = plan(partitions.unassigned_chunk(eng, "city_service", 1000))
+        assert "SEARCH raw_record USING INDEX ix_raw_record_kind_id (source_kind=? AND raw_id>?)" in chunk, chunk
+        assert not any("TEMP B-TREE" in step for step in chunk), chunk
+        for kind in ("city_service", "commune_register"):
+            group = plan(partitions.batch_dates_query(eng, kind, batches))
+            assert "SEARCH raw_record USING INDEX ix_raw_record_batch (batch_id=?)" in group, group

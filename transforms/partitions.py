@@ -104,17 +104,9 @@ def assign(engine: sa.Engine, source_kind: str, *, by_province: bool = False) ->
     `by_province` (a national deployment): the key is ``<province>-<year>``."""
     done, after = 0, 0
     provinces = source_provinces(engine) if by_province else {}
-    unassigned = (sa.select(raw_record.c.raw_id, raw_record.c.source_name,
-                            _date_value(engine, source_kind).label("date_value"))
-                  .outerjoin(wh_raw_partition, wh_raw_partition.c.raw_id == raw_record.c.raw_id)
-                  .where(raw_record.c.source_kind == source_kind, wh_raw_partition.c.raw_id.is_(None))
-                  .order_by(raw_record.c.raw_id).limit(CHUNK_ROWS))
     while True:
         with engine.begin() as conn:
-            # Each chunk starts after the last one (every unassigned row before it was in
-            # a chunk): starting from the first raw row each time, the search went
-            # through all rows assigned so far, and the whole run grew with its square.
-            rows = conn.execute(unassigned.where(raw_record.c.raw_id > after)).all()
+            rows = conn.execute(unassigned_chunk(engine, source_kind, after)).all()
             if not rows:
                 return done
             after = rows[-1].raw_id
@@ -124,6 +116,19 @@ def assign(engine: sa.Engine, source_kind: str, *, by_province: bool = False) ->
                  + _year_key(safe_date(r.date_value))}
                 for r in rows])
             done += len(rows)
+
+
+def unassigned_chunk(engine: sa.Engine, source_kind: str, after: int) -> sa.Select:
+    """The next raw rows of `source_kind` without a partition, after raw id `after`. Each
+    chunk starts after the last one (every unassigned row before it was in a chunk), on
+    the index of (source_kind, raw_id): from the first raw row each time, the search went
+    through every row assigned so far, and the whole assignment grew with its square."""
+    return (sa.select(raw_record.c.raw_id, raw_record.c.source_name,
+                      _date_value(engine, source_kind).label("date_value"))
+            .outerjoin(wh_raw_partition, wh_raw_partition.c.raw_id == raw_record.c.raw_id)
+            .where(raw_record.c.source_kind == source_kind, raw_record.c.raw_id > after,
+                   wh_raw_partition.c.raw_id.is_(None))
+            .order_by(raw_record.c.raw_id).limit(CHUNK_ROWS))
 
 
 def _year_key(day) -> str:
@@ -222,22 +227,33 @@ def read_batches(conn: sa.Connection, source_kind: str, batch_ids: Iterable[str]
     """All raw rows of the given batches of `source_kind`, payloads parsed."""
     q = (sa.select(*RAW_COLUMNS)
          .join(raw_batch, raw_batch.c.batch_id == raw_record.c.batch_id)
-         .where(raw_record.c.source_kind == source_kind, raw_record.c.batch_id.in_(list(batch_ids)))
+         .where(*_of_batches(source_kind, batch_ids))
          .order_by(raw_record.c.raw_id))
     return _frame(conn, q)
+
+
+def _of_batches(source_kind: str, batch_ids: Iterable[str]) -> tuple:
+    """Raw rows of the given batches of `source_kind`. The kind is tested on the batch, not
+    on the raw row: on the raw row, the database read every row of the kind through its
+    index for each group of batches (SQLite does once a group holds a few batches)."""
+    return raw_batch.c.source_kind == source_kind, raw_record.c.batch_id.in_(list(batch_ids))
 
 
 def read_batch_dates(conn: sa.Connection, source_kind: str, batch_ids: Iterable[str]) -> pd.DataFrame:
     """What the batch audit checks of the given batches' raw rows: their keys, versions,
     file and the record's date as :func:`assign` reads it (``date_value``, extracted by
     the database: no payload is read or parsed)."""
-    q = (sa.select(raw_record.c.raw_id, raw_record.c.batch_id, raw_record.c.record_type, raw_record.c.record_id,
-                   raw_record.c.record_version, raw_batch.c.logical_key,
-                   _date_value(conn.engine, source_kind).label("date_value"))
-         .join(raw_batch, raw_batch.c.batch_id == raw_record.c.batch_id)
-         .where(raw_record.c.source_kind == source_kind, raw_record.c.batch_id.in_(list(batch_ids)))
-         .order_by(raw_record.c.raw_id))
+    q = batch_dates_query(conn.engine, source_kind, batch_ids)
     return pd.DataFrame(conn.execute(q).all(), columns=[c.name for c in q.selected_columns])
+
+
+def batch_dates_query(engine: sa.Engine, source_kind: str, batch_ids: Iterable[str]) -> sa.Select:
+    return (sa.select(raw_record.c.raw_id, raw_record.c.batch_id, raw_record.c.record_type, raw_record.c.record_id,
+                      raw_record.c.record_version, raw_batch.c.logical_key,
+                      _date_value(engine, source_kind).label("date_value"))
+            .join(raw_batch, raw_batch.c.batch_id == raw_record.c.batch_id)
+            .where(*_of_batches(source_kind, batch_ids))
+            .order_by(raw_record.c.raw_id))
 
 
 def batch_chunks(conn: sa.Connection, source_kind: str, batch_ids: list[str], max_rows: int = 50_000,

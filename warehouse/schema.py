@@ -125,6 +125,9 @@ raw_record = Table(
 )
 Index("ix_raw_record_batch", raw_record.c.batch_id)
 Index("ix_raw_record_kind", raw_record.c.source_kind, raw_record.c.record_type)
+# Partition assignment walks a kind's raw rows in raw-id order, a chunk after the last
+# (transforms/partitions.py, unassigned_chunk).
+Index("ix_raw_record_kind_id", raw_record.c.source_kind, raw_record.c.raw_id)
 
 # ---------------------------------------------------------------- canonical facts
 _lineage = lambda: [

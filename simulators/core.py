@@ -278,9 +278,19 @@ def simulating(code: str | None):
         _set_province(previous)
 
 
+def configured_province() -> str | None:
+    """The configuration's province (None in a national deployment, which names none)."""
+    province = settings.get().province
+    return province.code if province is not None else None
+
+
 def province_code() -> str:
     """The national code of the province being simulated ("01", "48", …)."""
-    return _province or settings.get().province.code
+    code = _province or configured_province()
+    if code is None:
+        raise RuntimeError("no province is being simulated and the configuration names none (a national "
+                           "deployment): simulate one inside simulating(code)")
+    return code
 
 
 def province_key() -> str:

@@ -42,8 +42,8 @@ from simulators.core import (
     Rng,
     Unit,
     all_units,
+    configured_province,
     new_commune_predecessors,
-    province_code,
     province_key,
     province_units,
     select_units,
@@ -603,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.tempdir = "/dev/shm"
     try:
         districts = [c.strip() for c in a.districts.split(",") if c.strip()] if a.districts else None
-        run = size_plan(a.size, a.province, a.provinces, province_code(), districts, a.communes_per_district)
+        run = size_plan(a.size, a.province, a.provinces, configured_province(), districts, a.communes_per_district)
         if run.per_province_folders:
             generate_provinces(a.out, run.provinces, seed=a.seed, start=a.start, end=a.end, districts=run.districts,
                                communes_per_district=run.communes_per_district, only=a.only, workers=a.workers,

@@ -31,7 +31,7 @@ class Plan:
     communes_per_district: int | None
 
 
-def plan(size: str | None, province: str | None, provinces: str | None, default_province: str,
+def plan(size: str | None, province: str | None, provinces: str | None, default_province: str | None,
          districts: list[str] | None = None, communes_per_district: int | None = None) -> Plan:
     """What a run covers. `provinces` is "all" or a comma-separated list; with `province`
     (one code) the sources go to the output folder itself, as they always have. Raises
@@ -51,6 +51,9 @@ def plan(size: str | None, province: str | None, provinces: str | None, default_
                                                                 if c.strip()}))
         several = True
     else:
+        if not (province or default_province):
+            raise ValueError("the configuration names no province (a national deployment): give --province, "
+                             "--provinces or --size national")
         codes, several = ((province or default_province).zfill(2),), False
     unknown = [c for c in codes if c not in known]
     if unknown:

@@ -75,8 +75,12 @@ def test_simulating_a_province_under_the_national_configuration(monkeypatch):
         assert code == "48" and sim_core.province_key() == "province:48"
     with sim_core.simulating("79"):
         assert sim_core.province_code() == "79"
-    with pytest.raises(AttributeError):      # outside a province's block there is none to simulate
+    with pytest.raises(RuntimeError, match="names none"):    # outside a province's block there is none
         sim_core.province_code()
+    assert sizes.plan("national", None, None, sim_core.configured_province()).provinces == sizes.plan(
+        "national", None, None, "01").provinces
+    with pytest.raises(ValueError, match="names no province"):
+        sizes.plan(None, None, None, sim_core.configured_province())
 
 
 def test_size_classes():
